@@ -1,0 +1,44 @@
+#pragma once
+// Streaming readers for batch files: CSV (RFC 4180), JSON (an array of row objects,
+// {"rows": [...], "global_refs": [...]}, or getValues()'s array of arrays with a header row)
+// and JSONL (one row object a line). Rows are produced one at a time so that memory stays flat
+// in the number of rows; JSON is read with a SAX parser for the same reason.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "batch/row.hpp"
+#include "util/status.hpp"
+
+namespace assetgen::batch {
+
+class RowSource {
+public:
+    virtual ~RowSource() = default;
+    // The next record; std::nullopt at the end. A syntax error after which nothing more can be
+    // read (unterminated quote, broken JSON, binary data) is INVALID_INPUT with a message that
+    // names the place, e.g. `batch.csv:12: unterminated quoted field (opened here)`.
+    virtual util::Result<std::optional<RawRow>> next() = 0;
+    // Normalised column names in order (for JSON shapes: in order of first appearance so far).
+    virtual const std::vector<std::string>& columns() const = 0;
+    // Global reference URLs given inside the file ({"global_refs": [...]}); complete only after
+    // next() has returned std::nullopt.
+    virtual const std::vector<std::string>& global_refs() const = 0;
+};
+
+// Picks the format from the file extension (.csv, .json, .jsonl/.ndjson); INVALID_INPUT when
+// it cannot tell (name the --format flag in the message).
+util::Result<Format> format_from_path(const std::string& path);
+util::Result<Format> parse_format(const std::string& name);  // "csv" | "json" | "jsonl"
+
+// Opens a local file for streaming. display_name is what messages call the file (e.g. the
+// original "-" input is spooled to a temp file but shown as "<stdin>"). NOT_FOUND if missing.
+util::Result<std::unique_ptr<RowSource>> open_rows(const std::string& path, Format format,
+                                                   const std::string& display_name);
+
+// Header normalisation: trimmed, lower-case, inner spaces to '_' ("Scene ID" → "scene_id").
+std::string normalise_column(const std::string& name);
+
+}  // namespace assetgen::batch

@@ -1,0 +1,43 @@
+#pragma once
+// One ledger line (DESIGN.md §7): the reference platform's fields first, with their names and
+// types (ts, userId, jobId, prompt, images, cost), then ours. One line per request that was
+// paid for or refused.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/status.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::ledger {
+
+constexpr int k_schema_version = 1;
+
+struct Entry {
+    std::int64_t ts = 0;        // ms since epoch
+    std::string user_id;        // "userId"
+    std::string job_id;         // "jobId"
+    std::string prompt;
+    int images = 0;
+    util::Micros cost = 0;      // written as dollars, "cost": 0.039
+    // ours
+    int v = k_schema_version;   // 0 when read from a reference-platform line (six fields)
+    std::string id;             // unique; idempotency key, e.g. "<job>/<scene>/v<k>"
+    std::string scene_id;
+    int variant = 0;
+    std::string model;
+    std::string mode;           // "live" | "dry_run"
+    std::string status;         // "ok" or an error code name such as "BLOCKED"
+    std::string error_code;     // "" when ok
+    util::Micros estimated = 0; // written as dollars
+    std::string shard;          // "" or "I/N"
+};
+
+// One JSON object, fields in the order above, ending in '\n'.
+std::string to_line(const Entry& entry);
+// Parses one line (without '\n'); accepts the reference platform's six-field lines (v = 0).
+// INVALID_INPUT naming the first bad field.
+util::Result<Entry> parse_line(std::string_view line);
+
+}  // namespace assetgen::ledger

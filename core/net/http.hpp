@@ -1,0 +1,47 @@
+#pragma once
+// The HTTP seam. HttpTransport is the interface everything above net uses; CurlTransport
+// (curl_transport.hpp) is the one libcurl implementation, and tests may pass their own.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/status.hpp"
+
+namespace assetgen::net {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string url;
+    Headers headers;
+    std::string body;
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds timeout{120'000};       // whole request
+    std::size_t max_response_bytes = 64u << 20;       // larger answers fail with BAD_RESPONSE
+    // Printable form without secrets or body: "POST https://host/path?key=[REDACTED]".
+    std::string describe() const;
+};
+
+struct HttpResponse {
+    int status = 0;
+    Headers headers;  // names lower-cased
+    std::string body;
+    // The first header with this (case-insensitive) name, "" if none.
+    std::string header(std::string_view name) const;
+};
+
+class HttpTransport {
+public:
+    virtual ~HttpTransport() = default;
+    // Sends a request and returns any HTTP answer (4xx/5xx included) as a response. Transport
+    // failures are Status: MODEL_UNAVAILABLE for connection refused/reset/DNS, TIMEOUT for
+    // timeouts, BAD_RESPONSE for truncated or oversized bodies. Safe from several threads.
+    virtual util::Result<HttpResponse> send(const HttpRequest& request) = 0;
+};
+
+}  // namespace assetgen::net

@@ -1,0 +1,53 @@
+#pragma once
+// The model seam: one request makes one image. Implementations: the dry-run provider
+// (synthetic PNGs, simulated latency and faults), the Gemini API and Vertex AI.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/status.hpp"
+
+namespace assetgen::provider {
+
+struct RefImage {
+    std::string mime_type;  // image/png, image/jpeg, image/webp, image/heic, image/heif
+    std::string data;       // raw bytes (base64 is the wire's business)
+};
+
+struct ImageRequest {
+    std::string model;         // e.g. "gemini-2.5-flash-image"
+    std::string prompt;        // the row's prompt with the ref_mode instruction already added
+    std::string scene_id;      // for logs and for the dry run's determinism
+    int variant = 1;           // 1-based
+    int attempt = 1;           // 1-based attempt number of this request
+    std::string aspect_ratio;  // "" = model default
+    std::string image_size;    // "" = model default; "1K", "2K", "4K"
+    std::vector<RefImage> refs;
+};
+
+// Token counts from usageMetadata; cost is computed by the budget module from these.
+struct Usage {
+    std::int64_t prompt_tokens = 0;      // promptTokenCount (text + input images)
+    std::int64_t output_tokens = 0;      // candidatesTokenCount (image output)
+    std::int64_t thoughts_tokens = 0;    // thoughtsTokenCount (billed as output)
+};
+
+struct ImageResult {
+    std::string data;       // raw image bytes
+    std::string mime_type;  // e.g. image/png
+    Usage usage;
+    std::string model_version;
+};
+
+class ImageProvider {
+public:
+    virtual ~ImageProvider() = default;
+    // Makes one image. Errors: BLOCKED (safety; message holds the reason, e.g. "IMAGE_SAFETY"),
+    // transient codes (MODEL_RATE_LIMIT, MODEL_UNAVAILABLE, TIMEOUT, BAD_RESPONSE; with a
+    // retry_after hint when the server gave one), AUTH_FAILED, PERMISSION_DENIED, NOT_FOUND,
+    // MODEL_ERROR. Must be safe to call from several threads at once.
+    virtual util::Result<ImageResult> generate(const ImageRequest& request) = 0;
+};
+
+}  // namespace assetgen::provider

@@ -1,0 +1,154 @@
+#include "util/append_file.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "util/atomic_file.hpp"
+
+namespace assetgen::util {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+class FileLock {
+public:
+    explicit FileLock(int fd) : m_fd(fd) {
+        while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    ~FileLock() { ::flock(m_fd, LOCK_UN); }
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int m_fd;
+};
+
+// True when the file is non-empty and its last byte is not '\n'.
+bool ends_torn(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size == 0) {
+        return false;
+    }
+    char last = '\n';
+    if (::pread(fd, &last, 1, st.st_size - 1) != 1) {
+        return false;
+    }
+    return last != '\n';
+}
+
+}  // namespace
+
+AppendFile::~AppendFile() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+AppendFile::AppendFile(AppendFile&& other) noexcept
+    : m_fd(other.m_fd), m_path(std::move(other.m_path)) {
+    other.m_fd = -1;
+}
+
+AppendFile& AppendFile::operator=(AppendFile&& other) noexcept {
+    if (this != &other) {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+        m_fd = other.m_fd;
+        m_path = std::move(other.m_path);
+        other.m_fd = -1;
+    }
+    return *this;
+}
+
+Result<AppendFile> AppendFile::open(const std::string& path) {
+    auto dir = std::filesystem::path(path).parent_path().string();
+    if (!dir.empty()) {
+        TRY(make_dirs(dir));
+    }
+    AppendFile f;
+    f.m_path = path;
+    f.m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (f.m_fd < 0) {
+        return error(Code::storage_io, path + ": cannot open for append: " + errno_text());
+    }
+    return f;
+}
+
+Status AppendFile::append(std::string_view lines) {
+    if (m_fd < 0) {
+        return error(Code::internal, m_path + ": append on a closed file");
+    }
+    FileLock lock(m_fd);
+    const bool torn = ends_torn(m_fd);
+    std::string buf;
+    std::string_view out = lines;
+    if (torn) {
+        buf.reserve(lines.size() + 1);
+        buf.push_back('\n');
+        buf.append(lines);
+        out = buf;
+    }
+    while (!out.empty()) {
+        ssize_t n = ::write(m_fd, out.data(), out.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return error(Code::storage_io, m_path + ": append failed: " + errno_text());
+        }
+        out.remove_prefix(static_cast<size_t>(n));
+    }
+    return ok_status();
+}
+
+Status AppendFile::sync() {
+    if (m_fd >= 0 && ::fdatasync(m_fd) != 0) {
+        return error(Code::storage_io, m_path + ": fsync failed: " + errno_text());
+    }
+    return ok_status();
+}
+
+Status AppendFile::with_lock(const std::function<Status()>& fn) {
+    if (m_fd < 0) {
+        return error(Code::internal, m_path + ": lock on a closed file");
+    }
+    FileLock lock(m_fd);
+    return fn();
+}
+
+Status read_lines(const std::string& path, const std::function<void(std::string_view)>& on_line,
+                  const std::function<void(std::string_view)>& on_torn) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        if (!std::filesystem::exists(path)) {
+            return error(Code::not_found, path + ": no such file");
+        }
+        return error(Code::storage_io, path + ": cannot open: " + errno_text());
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+        if (in.eof()) {
+            // getline hit EOF before a '\n': the last line is torn.
+            if (on_torn && !line.empty()) {
+                on_torn(line);
+            }
+            break;
+        }
+        on_line(line);
+    }
+    if (in.bad()) {
+        return error(Code::storage_io, path + ": read failed");
+    }
+    return ok_status();
+}
+
+}  // namespace assetgen::util
