@@ -1,0 +1,62 @@
+#include "storage/storage.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "util/atomic_file.hpp"
+
+namespace assetgen::storage {
+
+bool is_gcs(std::string_view location) { return location.substr(0, 5) == "gs://"; }
+
+std::string join(std::string_view base, std::string_view name) {
+    while (!base.empty() && base.back() == '/') {
+        base.remove_suffix(1);
+    }
+    while (!name.empty() && name.front() == '/') {
+        name.remove_prefix(1);
+    }
+    if (base.empty()) {
+        return std::string(name);
+    }
+    return std::string(base) + "/" + std::string(name);
+}
+
+util::Status LocalStorage::put(const std::string& location, std::string_view data,
+                               const std::string&) {
+    return util::write_file_atomic(location, data);
+}
+
+util::Result<std::string> LocalStorage::get(const std::string& location) {
+    return util::read_file(location);
+}
+
+util::Result<bool> LocalStorage::exists(const std::string& location) {
+    std::error_code ec;
+    bool e = std::filesystem::exists(location, ec);
+    if (ec) {
+        return util::error(util::Code::storage_io, location + ": " + ec.message());
+    }
+    return e;
+}
+
+util::Result<std::vector<std::string>> LocalStorage::list(const std::string& prefix) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(prefix, ec)) {
+        return out;
+    }
+    for (auto it = std::filesystem::recursive_directory_iterator(prefix, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file()) {
+            out.push_back(it->path().string());
+        }
+    }
+    if (ec) {
+        return util::error(util::Code::storage_io, prefix + ": cannot list: " + ec.message());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace assetgen::storage
