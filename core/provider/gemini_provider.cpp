@@ -1,0 +1,174 @@
+// How this works: generate() is one request and one answer; retries, backoff and rate limits
+// belong to the schedule module. The secret (API key or bearer token) goes into a header
+// only, never the URL, and every Status that leaves here is scrubbed twice: util::redact for
+// anything key-shaped, then a literal replace of the secret itself, so even an echo of it in
+// a server's message cannot reach a log. Endpoints:
+//   Gemini API: https://ai.google.dev/api/generate-content (x-goog-api-key header)
+//   Vertex AI:  https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/inference
+//               global endpoint without a region prefix per
+//               https://cloud.google.com/vertex-ai/generative-ai/docs/learn/locations
+
+#include "provider/gemini_provider.hpp"
+
+#include <utility>
+
+#include "util/text.hpp"
+
+namespace assetgen::provider {
+namespace {
+
+using util::Code;
+using util::Status;
+
+// Model ids, project ids and locations go into the URL path unescaped, so they must be
+// plain: letters, digits, '.', '_', '-'.
+bool is_path_safe(const std::string& s) {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string strip_trailing_slash(std::string s) {
+    while (!s.empty() && s.back() == '/') {
+        s.pop_back();
+    }
+    return s;
+}
+
+// "models/gemini-2.5-flash-image" and "gemini-2.5-flash-image" name the same model.
+std::string bare_model(const std::string& model) {
+    constexpr std::string_view k_prefix = "models/";
+    return util::starts_with(model, k_prefix) ? model.substr(k_prefix.size()) : model;
+}
+
+Status scrub(const Status& s, const std::string& secret) {
+    std::string message = util::redact(s.message());
+    if (!secret.empty()) {
+        for (auto at = message.find(secret); at != std::string::npos;
+             at = message.find(secret, at)) {
+            message.replace(at, secret.size(), "[REDACTED]");
+        }
+    }
+    Status out(s.code(), std::move(message));
+    out.with_http_status(s.http_status());
+    if (s.retry_after()) {
+        out.with_retry_after(*s.retry_after());
+    }
+    return out;
+}
+
+// Turns an HTTP answer into the result, with secrets scrubbed from any error.
+util::Result<ImageResult> interpret(const util::Result<net::HttpResponse>& sent,
+                                    const util::Clock& clock, const std::string& secret) {
+    if (!sent.ok()) {
+        return scrub(sent.status(), secret);
+    }
+    const net::HttpResponse& response = sent.value();
+    if (response.status >= 200 && response.status < 300) {
+        auto parsed = parse_gemini_response(response.body);
+        if (!parsed.ok()) {
+            return scrub(parsed.status(), secret);
+        }
+        return parsed;
+    }
+    auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(clock.unix_ms()));
+    return scrub(
+        parse_gemini_error(response.status, response.body, response.header("retry-after"), now),
+        secret);
+}
+
+util::Status bad_model(const std::string& api, const std::string& model) {
+    return Status(Code::invalid_input, api + ": model \"" + model + "\" is not a plain model id");
+}
+
+net::HttpRequest post_json(std::string url, std::string body, std::chrono::milliseconds timeout) {
+    net::HttpRequest http;
+    http.method = "POST";
+    http.url = std::move(url);
+    http.body = std::move(body);
+    http.timeout = timeout;
+    http.headers.emplace_back("Content-Type", "application/json");
+    return http;
+}
+
+}  // namespace
+
+GeminiProvider::GeminiProvider(GeminiOptions options, net::HttpTransport& transport,
+                               const util::Clock& clock)
+    : m_options(std::move(options)), m_transport(transport), m_clock(clock) {
+    m_options.api_base = strip_trailing_slash(m_options.api_base);
+}
+
+std::string GeminiProvider::url_for(const std::string& model) const {
+    return m_options.api_base + "/" + m_options.api_version + "/models/" + bare_model(model) +
+           ":generateContent";
+}
+
+util::Result<ImageResult> GeminiProvider::generate(const ImageRequest& request) {
+    if (m_options.api_key.empty()) {
+        return Status(Code::unauthenticated,
+                      "gemini: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY)");
+    }
+    if (!is_path_safe(bare_model(request.model))) {
+        return bad_model("gemini", request.model);
+    }
+    net::HttpRequest http = post_json(
+        url_for(request.model), build_gemini_request(request, m_options.wire), m_options.timeout);
+    http.headers.emplace_back("x-goog-api-key", m_options.api_key);
+    return interpret(m_transport.send(http), m_clock, m_options.api_key);
+}
+
+std::string vertex_default_base(const std::string& location) {
+    if (location == "global") {
+        return "https://aiplatform.googleapis.com";
+    }
+    if (location == "us" || location == "eu") {
+        return "https://aiplatform." + location + ".rep.googleapis.com";
+    }
+    return "https://" + location + "-aiplatform.googleapis.com";
+}
+
+VertexProvider::VertexProvider(VertexOptions options, net::HttpTransport& transport,
+                               auth::TokenSource& tokens, const util::Clock& clock)
+    : m_options(std::move(options)), m_transport(transport), m_tokens(tokens), m_clock(clock) {
+    m_options.api_base = strip_trailing_slash(
+        m_options.api_base.empty() ? vertex_default_base(m_options.location) : m_options.api_base);
+}
+
+std::string VertexProvider::url_for(const std::string& model) const {
+    return m_options.api_base + "/" + m_options.api_version + "/projects/" + m_options.project +
+           "/locations/" + m_options.location + "/publishers/google/models/" + bare_model(model) +
+           ":generateContent";
+}
+
+util::Result<ImageResult> VertexProvider::generate(const ImageRequest& request) {
+    if (!is_path_safe(m_options.project)) {
+        return Status(Code::config,
+                      "vertex: project \"" + m_options.project + "\" is not a valid project id");
+    }
+    if (!is_path_safe(m_options.location)) {
+        return Status(Code::config,
+                      "vertex: location \"" + m_options.location + "\" is not a valid location");
+    }
+    if (!is_path_safe(bare_model(request.model))) {
+        return bad_model("vertex", request.model);
+    }
+    auto token = m_tokens.token();
+    if (!token.ok()) {
+        return scrub(token.status(), "");
+    }
+    net::HttpRequest http = post_json(
+        url_for(request.model), build_gemini_request(request, m_options.wire), m_options.timeout);
+    http.headers.emplace_back("Authorization", "Bearer " + token.value());
+    return interpret(m_transport.send(http), m_clock, token.value());
+}
+
+}  // namespace assetgen::provider

@@ -1,0 +1,470 @@
+// How this works: requests are built with nlohmann::json in camelCase (the form the Vertex AI
+// reference shows; the Gemini API's proto-JSON parser accepts camelCase and snake_case alike).
+// Answers are parsed without exceptions (parse(..., allow_exceptions=false)) and read through
+// small accessors that check types, so a well-formed answer of an unexpected shape becomes
+// BAD_RESPONSE or MODEL_ERROR, never a crash. Both spellings are read (inlineData and
+// inline_data, mimeType and mime_type) because proto-JSON emitters may use either.
+//
+// Outcome of a 200 answer, in this order:
+//   1. not JSON / not an object                         → BAD_RESPONSE (transient: a cut body)
+//   2. promptFeedback.blockReason set                   → BLOCKED "<reason>: prompt blocked"
+//   3. no candidates                                    → BAD_RESPONSE
+//   4. finishReason is a policy block (k_block_reasons) → BLOCKED "<finishReason>"
+//   5. a non-thought image part                         → the image (the last one)
+//   6. otherwise                                        → MODEL_ERROR with the finishReason
+// NO_IMAGE is counted as a block because DESIGN.md §5 names it with the safety reasons (the
+// row ends BLOCKED, not retried); IMAGE_OTHER, OTHER, MAX_TOKENS, LANGUAGE and STOP without an
+// image are MODEL_ERROR ("the model answered without an image").
+
+#include "provider/gemini_wire.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "util/base64.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::provider {
+namespace {
+
+using nlohmann::json;
+using util::Code;
+using util::Status;
+
+constexpr std::size_t k_max_message = 400;
+
+// Finish reasons that mean "refused by policy" (https://ai.google.dev/api/generate-content
+// FinishReason; Vertex AI's list is the same for these), plus NO_IMAGE (see above).
+constexpr std::array<std::string_view, 9> k_block_reasons = {
+    "SAFETY",
+    "RECITATION",
+    "BLOCKLIST",
+    "PROHIBITED_CONTENT",
+    "SPII",
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+    "IMAGE_RECITATION",
+    "NO_IMAGE",
+};
+
+bool is_block_reason(std::string_view reason) {
+    return std::find(k_block_reasons.begin(), k_block_reasons.end(), reason) !=
+           k_block_reasons.end();
+}
+
+// The member `name` of an object, or nullptr when absent or not an object.
+const json* member(const json& object, std::string_view name) {
+    if (!object.is_object()) {
+        return nullptr;
+    }
+    auto it = object.find(name);
+    return it == object.end() ? nullptr : &*it;
+}
+
+// The first present member among camelCase and snake_case spellings.
+const json* member2(const json& object, std::string_view camel, std::string_view snake) {
+    const json* v = member(object, camel);
+    return v != nullptr ? v : member(object, snake);
+}
+
+std::string string_of(const json* v) {
+    return (v != nullptr && v->is_string()) ? v->get<std::string>() : std::string();
+}
+
+// proto-JSON writes int32 as numbers and int64 as strings; accept both.
+std::int64_t int_of(const json* v) {
+    if (v == nullptr) {
+        return 0;
+    }
+    if (v->is_number_integer()) {
+        return v->get<std::int64_t>();
+    }
+    if (v->is_number_float()) {
+        return static_cast<std::int64_t>(v->get<double>());
+    }
+    if (v->is_string()) {
+        const std::string& s = v->get_ref<const std::string&>();
+        std::int64_t n = 0;
+        for (char c : s) {
+            if (c < '0' || c > '9') {
+                return 0;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+    return 0;
+}
+
+// Google's text, safe for a log line: redacted, one line, bounded.
+std::string clean_text(std::string_view text) {
+    std::string out = util::redact(text);
+    std::replace(out.begin(), out.end(), '\n', ' ');
+    std::replace(out.begin(), out.end(), '\r', ' ');
+    if (out.size() > k_max_message) {
+        out.resize(k_max_message);
+        out += "...";
+    }
+    return std::string(util::trim(out));
+}
+
+Status bad_response(std::string what) {
+    return Status(Code::bad_response, "generateContent: " + std::move(what));
+}
+
+// Decodes inline image data; proto-JSON bytes may use either base64 alphabet.
+util::Result<std::string> decode_data(std::string_view data) {
+    auto standard = util::base64_decode(data);
+    if (standard.ok()) {
+        return standard;
+    }
+    return util::base64url_decode(data);
+}
+
+Usage usage_of(const json& root) {
+    Usage u;
+    const json* meta = member2(root, "usageMetadata", "usage_metadata");
+    if (meta != nullptr) {
+        u.prompt_tokens = int_of(member2(*meta, "promptTokenCount", "prompt_token_count"));
+        u.output_tokens = int_of(member2(*meta, "candidatesTokenCount", "candidates_token_count"));
+        u.thoughts_tokens = int_of(member2(*meta, "thoughtsTokenCount", "thoughts_token_count"));
+    }
+    return u;
+}
+
+// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2 ? 1 : 0;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" → Unix seconds.
+std::optional<std::int64_t> parse_http_date(std::string_view text) {
+    static constexpr std::array<const char*, 12> k_months = {
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::string s(text);
+    char weekday[4] = {};
+    char month[4] = {};
+    int day = 0;
+    int year = 0;
+    int hh = 0;
+    int mm = 0;
+    int ss = 0;
+    int consumed = 0;
+    if (std::sscanf(s.c_str(), "%3s, %d %3s %d %d:%d:%d GMT%n", weekday, &day, month, &year, &hh,
+                    &mm, &ss, &consumed) != 7 ||
+        static_cast<std::size_t>(consumed) != s.size()) {
+        return std::nullopt;
+    }
+    unsigned m = 0;
+    for (unsigned i = 0; i < k_months.size(); ++i) {
+        if (std::strcmp(month, k_months[i]) == 0) {
+            m = i + 1;
+        }
+    }
+    if (m == 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || hh < 0 || mm < 0 ||
+        ss < 0) {
+        return std::nullopt;
+    }
+    return days_from_civil(year, m, static_cast<unsigned>(day)) * 86400 + hh * 3600 + mm * 60 + ss;
+}
+
+// Fractional seconds "12" / "12.345" → milliseconds rounded up; nullopt when malformed.
+std::optional<std::chrono::milliseconds> seconds_text_to_ms(std::string_view t) {
+    if (t.empty()) {
+        return std::nullopt;
+    }
+    std::int64_t whole = 0;
+    std::int64_t nanos = 0;
+    std::size_t i = 0;
+    std::size_t digits = 0;
+    for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits) {
+        if (whole > 1'000'000'000'000LL) {
+            return std::nullopt;
+        }
+        whole = whole * 10 + (t[i] - '0');
+    }
+    if (i < t.size() && t[i] == '.') {
+        ++i;
+        std::size_t frac_digits = 0;
+        for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++frac_digits) {
+            if (frac_digits < 9) {
+                nanos = nanos * 10 + (t[i] - '0');
+            }
+        }
+        if (frac_digits == 0 && digits == 0) {
+            return std::nullopt;
+        }
+        for (std::size_t k = std::min<std::size_t>(frac_digits, 9); k < 9; ++k) {
+            nanos *= 10;
+        }
+    } else if (digits == 0) {
+        return std::nullopt;
+    }
+    if (i != t.size()) {
+        return std::nullopt;
+    }
+    return std::chrono::milliseconds(whole * 1000 + (nanos + 999'999) / 1'000'000);
+}
+
+// Reads what an error body says; tolerant of non-JSON bodies (proxies answer HTML).
+struct ErrorBody {
+    bool json = false;
+    std::string status;    // "RESOURCE_EXHAUSTED"
+    std::string message;   // Google's text
+    std::string reason;    // ErrorInfo.reason, e.g. "API_KEY_INVALID"
+    std::string quota_id;  // QuotaFailure.violations[0].quotaId
+    std::optional<std::chrono::milliseconds> retry_delay;
+};
+
+ErrorBody read_error_body(std::string_view body) {
+    ErrorBody out;
+    json root = json::parse(body.begin(), body.end(), nullptr, false);
+    if (root.is_array() && !root.empty()) {  // streaming endpoints wrap it in an array
+        json first = root.front();
+        root = std::move(first);
+    }
+    const json* error = member(root, "error");
+    if (error == nullptr || !error->is_object()) {
+        return out;
+    }
+    out.json = true;
+    out.status = string_of(member(*error, "status"));
+    out.message = string_of(member(*error, "message"));
+    const json* details = member(*error, "details");
+    if (details == nullptr || !details->is_array()) {
+        return out;
+    }
+    for (const json& d : *details) {
+        std::string type = string_of(member(d, "@type"));
+        if (type.ends_with("google.rpc.RetryInfo")) {
+            auto delay = parse_proto_duration(string_of(member2(d, "retryDelay", "retry_delay")));
+            if (delay && (!out.retry_delay || *delay > *out.retry_delay)) {
+                out.retry_delay = delay;
+            }
+        } else if (type.ends_with("google.rpc.ErrorInfo") && out.reason.empty()) {
+            out.reason = string_of(member(d, "reason"));
+        } else if (type.ends_with("google.rpc.QuotaFailure") && out.quota_id.empty()) {
+            const json* violations = member(d, "violations");
+            if (violations != nullptr && violations->is_array() && !violations->empty()) {
+                out.quota_id = string_of(member2(violations->front(), "quotaId", "quota_id"));
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string build_gemini_request(const ImageRequest& request, const GeminiWireOptions& options) {
+    json parts = json::array();
+    parts.push_back({{"text", request.prompt}});
+    for (const RefImage& ref : request.refs) {
+        parts.push_back({{"inlineData",
+                          {{"mimeType", ref.mime_type}, {"data", util::base64_encode(ref.data)}}}});
+    }
+    json generation = {
+        {"responseModalities",
+         options.image_only ? json::array({"IMAGE"}) : json::array({"TEXT", "IMAGE"})},
+    };
+    json image_config = json::object();
+    if (!request.aspect_ratio.empty()) {
+        image_config["aspectRatio"] = request.aspect_ratio;
+    }
+    if (!request.image_size.empty()) {
+        image_config["imageSize"] = request.image_size;
+    }
+    if (!image_config.empty()) {
+        generation["imageConfig"] = std::move(image_config);
+    }
+    json body = {
+        {"contents", json::array({{{"role", "user"}, {"parts", std::move(parts)}}})},
+        {"generationConfig", std::move(generation)},
+    };
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+util::Result<ImageResult> parse_gemini_response(std::string_view body) {
+    json root = json::parse(body.begin(), body.end(), nullptr, false);
+    if (root.is_discarded()) {
+        return bad_response("the answer is not valid JSON (" + std::to_string(body.size()) +
+                            " bytes)");
+    }
+    if (!root.is_object()) {
+        return bad_response("the answer is not a JSON object");
+    }
+    if (const json* feedback = member2(root, "promptFeedback", "prompt_feedback")) {
+        std::string reason = string_of(member2(*feedback, "blockReason", "block_reason"));
+        if (!reason.empty()) {
+            std::string message = reason + ": prompt blocked";
+            std::string detail =
+                string_of(member2(*feedback, "blockReasonMessage", "block_reason_message"));
+            if (!detail.empty()) {
+                message += " \"" + clean_text(detail) + "\"";
+            }
+            return Status(Code::blocked, message).with_http_status(200);
+        }
+    }
+    const json* candidates = member(root, "candidates");
+    if (candidates == nullptr || !candidates->is_array() || candidates->empty()) {
+        return bad_response("the answer has no candidates and no block reason");
+    }
+    const json& candidate = candidates->front();
+    std::string finish = string_of(member2(candidate, "finishReason", "finish_reason"));
+    std::string finish_message = string_of(member2(candidate, "finishMessage", "finish_message"));
+    if (is_block_reason(finish)) {
+        std::string message = finish;
+        if (!finish_message.empty()) {
+            message += ": \"" + clean_text(finish_message) + "\"";
+        }
+        return Status(Code::blocked, message).with_http_status(200);
+    }
+
+    const json* image = nullptr;
+    std::string text;
+    const json* content = member(candidate, "content");
+    const json* parts = content != nullptr ? member(*content, "parts") : nullptr;
+    if (parts != nullptr && parts->is_array()) {
+        for (const json& part : *parts) {
+            const json* thought = member(part, "thought");
+            if (thought != nullptr && thought->is_boolean() && thought->get<bool>()) {
+                continue;  // interim "thought" images are not outputs
+            }
+            const json* inline_data = member2(part, "inlineData", "inline_data");
+            if (inline_data != nullptr &&
+                util::starts_with(string_of(member2(*inline_data, "mimeType", "mime_type")),
+                                  "image/")) {
+                image = inline_data;
+            } else if (const json* t = member(part, "text");
+                       t != nullptr && t->is_string() && text.empty()) {
+                text = t->get<std::string>();
+            }
+        }
+    }
+    if (image == nullptr) {
+        std::string message =
+            "no image in the answer (finishReason " + (finish.empty() ? "unset" : finish) + ")";
+        if (!finish_message.empty()) {
+            message += ": \"" + clean_text(finish_message) + "\"";
+        } else if (!text.empty()) {
+            message += ": model said \"" + clean_text(text) + "\"";
+        }
+        return Status(Code::model_error, message).with_http_status(200);
+    }
+
+    ImageResult result;
+    result.mime_type = string_of(member2(*image, "mimeType", "mime_type"));
+    auto bytes = decode_data(string_of(member(*image, "data")));
+    if (!bytes.ok() || bytes->empty()) {
+        return bad_response("the image part of type \"" + result.mime_type +
+                            "\" has no valid base64 data");
+    }
+    result.data = std::move(bytes).value();
+    result.usage = usage_of(root);
+    result.model_version = string_of(member2(root, "modelVersion", "model_version"));
+    return result;
+}
+
+util::Code code_for_http_status(int http_status) {
+    switch (http_status) {
+        case 400:
+            return Code::model_error;
+        case 401:
+            return Code::unauthenticated;
+        case 402:  // prepay credit used up: nothing a retry cures; the operator must act
+        case 403:
+            return Code::permission_denied;
+        case 404:
+            return Code::not_found;
+        case 408:
+        case 499:
+        case 504:
+            return Code::deadline_exceeded;
+        case 429:
+            return Code::rate_limited;
+        default:
+            break;
+    }
+    if (http_status >= 500) {
+        return Code::unavailable;
+    }
+    return Code::model_error;
+}
+
+util::Status parse_gemini_error(int http_status, std::string_view body,
+                                std::string_view retry_after_header,
+                                std::chrono::system_clock::time_point now) {
+    ErrorBody e = read_error_body(body);
+    Code code = code_for_http_status(http_status);
+    // A bad key answers 400 INVALID_ARGUMENT with ErrorInfo.reason API_KEY_INVALID
+    // (https://ai.google.dev/gemini-api/docs/troubleshooting); it is an auth failure.
+    if (e.reason == "API_KEY_INVALID" || e.reason == "API_KEY_EXPIRED" ||
+        e.reason == "ACCESS_TOKEN_EXPIRED" || e.reason == "CREDENTIALS_MISSING" ||
+        e.status == "UNAUTHENTICATED" ||
+        (http_status == 400 && e.message.find("API key not valid") != std::string::npos)) {
+        code = Code::unauthenticated;
+    }
+
+    std::string message = "generateContent: HTTP " + std::to_string(http_status);
+    if (!e.status.empty()) {
+        message += " " + e.status;
+    }
+    if (!e.reason.empty()) {
+        message += " (" + e.reason + ")";
+    }
+    if (!e.quota_id.empty()) {
+        message += " quota \"" + clean_text(e.quota_id) + "\"";
+    }
+    if (e.json && !e.message.empty()) {
+        message += ": \"" + clean_text(e.message) + "\"";
+    } else if (!e.json && !body.empty()) {
+        message += ": body \"" + clean_text(body.substr(0, 200)) + "\"";
+    }
+
+    Status status(code, message);
+    status.with_http_status(http_status);
+    std::optional<std::chrono::milliseconds> hint = e.retry_delay;
+    if (!retry_after_header.empty()) {
+        auto header = parse_retry_after(retry_after_header, now);
+        if (header && (!hint || *header > *hint)) {
+            hint = header;
+        }
+    }
+    if (hint) {
+        status.with_retry_after(*hint);
+    }
+    return status;
+}
+
+std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view text) {
+    text = util::trim(text);
+    if (text.size() < 2 || text.back() != 's') {
+        return std::nullopt;
+    }
+    return seconds_text_to_ms(text.substr(0, text.size() - 1));
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now) {
+    value = util::trim(value);
+    if (auto delta = seconds_text_to_ms(value)) {
+        return delta;
+    }
+    auto date = parse_http_date(value);
+    if (!date) {
+        return std::nullopt;
+    }
+    auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    return std::chrono::milliseconds(std::max<std::int64_t>(0, *date * 1000 - now_ms));
+}
+
+}  // namespace assetgen::provider

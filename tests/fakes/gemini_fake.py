@@ -1,0 +1,578 @@
+#!/usr/bin/env python3
+"""A loopback fake of Google's generateContent for image models (Gemini API and Vertex AI).
+
+How this works: one ThreadingHTTPServer answers
+  POST /v1beta/models/{model}:generateContent                      (Gemini API, x-goog-api-key)
+  POST /{v1|v1beta1}/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent
+                                                                   (Vertex AI, Authorization: Bearer)
+It checks credentials and the body the way the real services do (unknown fields, candidateCount,
+roles, base64, sizes) and answers with a real PNG and realistic usageMetadata. Faults are chosen per
+request, first from markers in the prompt ("[fault:429]"), then from rules set through the control
+API (POST /_fake/faults); rates are drawn from one seeded RNG under a lock, so a run is repeatable
+for a given arrival order. GET /_fake/stats and GET /_fake/log let tests assert concurrency, retry
+timing and deduplication. Which Google document each behaviour follows: tests/fakes/README.md.
+Python 3 standard library only.
+"""
+
+import argparse
+import base64
+import binascii
+import hashlib
+import http.server
+import json
+import math
+import os
+import random
+import re
+import struct
+import sys
+import threading
+import time
+import zlib
+from urllib.parse import parse_qs, urlsplit
+
+MAX_REQUEST_BYTES = 20 * 1024 * 1024  # inline data limit of the whole request
+INPUT_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
+ASPECT_RATIOS = {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9",
+                 "1:4", "4:1", "1:8", "8:1"}
+IMAGE_SIZES = {"512", "1K", "2K", "4K"}
+FAULTS = {"400", "403", "429", "500", "503", "504", "hang", "truncate", "malformed", "block-prompt",
+          "image-safety", "image-prohibited", "no-image", "text-only"}
+TOKENS_PER_IMAGE_IN, TOKENS_PER_IMAGE_OUT = 258, 1290
+
+GEMINI_PATH = re.compile(r"^/(v1beta|v1)/models/([^/:]+):generateContent$")
+VERTEX_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/google/models/"
+                         r"([^/:]+):generateContent$")
+MARKER = re.compile(r"\[fault:([a-z0-9-]+)(?::([0-9.]+s))?(?:\*(\d+))?\]")
+LATENCY_MARKER = re.compile(r"\[latency-ms:(\d+)\]")
+
+
+def snake(name):
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def fields(*camel):
+    """Known proto fields: the API accepts the camelCase and the snake_case spelling."""
+    return set(camel) | {snake(c) for c in camel}
+
+
+REQUEST_FIELDS = fields("contents", "tools", "toolConfig", "safetySettings", "systemInstruction",
+                        "generationConfig", "cachedContent")
+VERTEX_REQUEST_FIELDS = REQUEST_FIELDS | fields("labels", "modelArmorConfig")
+CONTENT_FIELDS = fields("role", "parts")
+PART_FIELDS = fields("text", "inlineData", "fileData", "thought", "thoughtSignature", "functionCall",
+                     "functionResponse", "executableCode", "codeExecutionResult", "videoMetadata")
+BLOB_FIELDS = fields("mimeType", "data")
+GENERATION_FIELDS = fields("stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema",
+                           "responseModalities", "candidateCount", "maxOutputTokens", "temperature",
+                           "topP", "topK", "seed", "presencePenalty", "frequencyPenalty",
+                           "responseLogprobs", "logprobs", "speechConfig", "thinkingConfig",
+                           "imageConfig", "mediaResolution")
+IMAGE_CONFIG_FIELDS = fields("aspectRatio", "imageSize")
+VERTEX_IMAGE_CONFIG_FIELDS = IMAGE_CONFIG_FIELDS | fields("personGeneration", "prominentPeople",
+                                                          "imageOutputOptions")
+
+
+class ApiError(Exception):
+    """An answer in google.rpc.Status JSON form."""
+
+    def __init__(self, code, status, message, details=None, headers=None):
+        super().__init__(message)
+        self.code, self.status, self.message = code, status, message
+        self.details, self.headers = details or [], headers or {}
+
+    def body(self):
+        error = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+def bad_request(message, field=None):
+    details = None
+    if field is not None:
+        details = [{"@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [{"field": field, "description": message}]}]
+    return ApiError(400, "INVALID_ARGUMENT", message, details)
+
+
+def get(obj, camel):
+    """obj[camel] or obj[snake_case(camel)]."""
+    if camel in obj:
+        return obj[camel]
+    return obj.get(snake(camel))
+
+
+def check_fields(obj, allowed, where):
+    if not isinstance(obj, dict):
+        raise bad_request(f"Invalid value at '{where}': expected an object", where)
+    for name in obj:
+        if name not in allowed:
+            at = f" at '{where}'" if where else ""
+            raise bad_request(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
+                              where or None)
+
+
+def validate(body, model, vertex):
+    """Checks a GenerateContentRequest; returns (prompt, [image bytes], generation config)."""
+    check_fields(body, VERTEX_REQUEST_FIELDS if vertex else REQUEST_FIELDS, "")
+    contents = get(body, "contents")
+    if not contents:
+        raise bad_request("* GenerateContentRequest.contents: contents is not specified\n")
+    if not isinstance(contents, list):
+        raise bad_request("Invalid value at 'contents': expected a list", "contents")
+    prompt, images = [], []
+    for i, content in enumerate(contents):
+        check_fields(content, CONTENT_FIELDS, f"contents[{i}]")
+        role = content.get("role")
+        if (vertex and role is None) or (role is not None and role not in ("user", "model")):
+            raise bad_request("Please use a valid role: user, model.")
+        parts = content.get("parts")
+        if not isinstance(parts, list) or not parts:
+            raise bad_request(f"* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty.\n")
+        for k, part in enumerate(parts):
+            where = f"contents[{i}].parts[{k}]"
+            check_fields(part, PART_FIELDS, where)
+            if "text" in part:
+                if not isinstance(part["text"], str):
+                    raise bad_request(f"Invalid value at '{where}.text' (TYPE_STRING)", f"{where}.text")
+                prompt.append(part["text"])
+            blob = get(part, "inlineData")
+            if blob is not None:
+                check_fields(blob, BLOB_FIELDS, f"{where}.inline_data")
+                mime, data = get(blob, "mimeType"), blob.get("data")
+                if mime not in INPUT_MIME:
+                    raise bad_request(f"Unsupported MIME type: {mime}")
+                try:
+                    images.append(base64.b64decode(data if isinstance(data, str) else "", validate=True))
+                except (binascii.Error, ValueError):
+                    raise bad_request(f"Invalid value at '{where}.inline_data.data' (TYPE_BYTES), Base64 "
+                                      f"decoding failed for \"{str(data)[:20]}\"", f"{where}.inline_data.data")
+    config = get(body, "generationConfig") or {}
+    check_fields(config, GENERATION_FIELDS, "generation_config")
+    count = get(config, "candidateCount")
+    if isinstance(count, int) and count > 1:
+        raise bad_request(f"Multiple candidates is not enabled for models/{model}")
+    modalities = get(config, "responseModalities") or ["TEXT", "IMAGE"]
+    for k, m in enumerate(modalities):
+        if not isinstance(m, str) or m.upper() not in ("TEXT", "IMAGE"):
+            raise bad_request(f"Invalid value at 'generation_config.response_modalities[{k}]' "
+                              f"(type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig."
+                              f"Modality), \"{m}\"", f"generation_config.response_modalities[{k}]")
+    image_config = get(config, "imageConfig") or {}
+    check_fields(image_config, VERTEX_IMAGE_CONFIG_FIELDS if vertex else IMAGE_CONFIG_FIELDS,
+                 "generation_config.image_config")
+    ratio, size = get(image_config, "aspectRatio"), get(image_config, "imageSize")
+    if ratio is not None and ratio not in ASPECT_RATIOS:
+        raise bad_request(f"Unsupported aspect ratio: {ratio}", "generation_config.image_config.aspect_ratio")
+    if size is not None and size not in IMAGE_SIZES:
+        raise bad_request(f"Unsupported image size: {size}. Supported values are 1K, 2K, 4K, 512.",
+                          "generation_config.image_config.image_size")
+    return "\n".join(prompt), images, {"modalities": [m.upper() for m in modalities], "ratio": ratio}
+
+
+def png(width, height, seed_bytes, pad_to=0):
+    """A valid RGB PNG: a gradient tinted by seed_bytes, padded by a private ancillary chunk."""
+    r0, g0, b0 = seed_bytes[0], seed_bytes[1], seed_bytes[2]
+    rows = bytearray()
+    for y in range(height):  # one colour per row: cheap enough for thousands of answers a second
+        rows.append(0)  # filter type None
+        rows += bytes(((r0 + 4 * y) & 255, (g0 + 2 * y) & 255, b0)) * width
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    tail = chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b"")
+    missing = pad_to - len(head) - len(tail) - 12
+    if missing >= 0:  # "paDd": ancillary, private, safe to copy; decoders skip it
+        head += chunk(b"paDd", bytes(missing))
+    return head + tail
+
+
+def dimensions(ratio, side=64):
+    a, b = (int(v) for v in (ratio or "1:1").split(":"))
+    return (side, max(1, side * b // a)) if a >= b else (max(1, side * a // b), side)
+
+
+class State:
+    """Everything shared between handler threads; one lock guards it."""
+
+    def __init__(self, args):
+        self.args, self.lock = args, threading.Lock()
+        self.reset(args.seed)
+
+    def reset(self, seed):
+        self.rng, self.rules, self.log = random.Random(seed), [], []
+        self.requests = self.in_flight = self.max_in_flight = 0
+        self.by_status, self.by_fault, self.prompt_hits = {}, {}, {}
+
+    def note(self, entry, **values):
+        with self.lock:
+            entry.update(values)
+
+    def choose_fault(self, prompt):
+        """(fault, retry_delay, retry_after, latency_ms) for one request."""
+        with self.lock:
+            for name, delay, times in MARKER.findall(prompt):
+                if name not in FAULTS:
+                    continue
+                if times:
+                    key = (name, prompt)
+                    self.prompt_hits[key] = self.prompt_hits.get(key, 0) + 1
+                    if self.prompt_hits[key] > int(times):
+                        continue
+                return name, delay or None, None, 0
+            chosen = None
+            for rule in self.rules:  # every rate rule draws, so the sequence does not depend on hits
+                fire = False
+                if rule.get("remaining", 0) > 0:
+                    rule["remaining"] -= 1
+                    fire = True
+                elif "rate" in rule:
+                    fire = self.rng.random() < float(rule["rate"])
+                if fire and chosen is None:
+                    chosen = (rule["fault"], rule.get("retry_delay"), rule.get("retry_after"),
+                              int(rule.get("latency_ms", 0)))
+            return chosen or (None, None, None, 0)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # truncate writes headers and body apart; no 40 ms Nagle wait
+
+    def version_string(self):
+        return "ESF"  # the Server header of Google's front end
+
+    def log_message(self, fmt, *args):
+        if self.server.state.args.verbose:
+            sys.stderr.write("gemini_fake: " + (fmt % args) + "\n")
+
+    # ---- plumbing ----
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(data)
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def send(self, status, body, content_type="application/json; charset=UTF-8", headers=None):
+        data = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        # Headers and body in one write (one syscall, no Nagle wait): end_headers() + flush.
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
+
+    def not_found(self):
+        self.send(404, b"<!DOCTYPE html>\n<html lang=en><title>Error 404 (Not Found)!!1</title>"
+                       b"<p><b>404.</b> That's an error.</html>", "text/html; charset=UTF-8")
+
+    # ---- routes ----
+    def do_GET(self):
+        state, path = self.server.state, urlsplit(self.path).path
+        with state.lock:  # serialised under the lock: handler threads update entries
+            if path == "/_fake/stats":
+                body = {"requests": state.requests, "in_flight": state.in_flight,
+                        "max_in_flight": state.max_in_flight, "by_status": state.by_status,
+                        "by_fault": state.by_fault}
+            elif path == "/_fake/log":
+                body = state.log
+            elif path == "/_fake/faults":
+                body = {"rules": state.rules}
+            else:
+                body = None
+            data = None if body is None else json.dumps(body).encode()
+        if data is None:
+            self.not_found()
+        else:
+            self.send(200, data)
+
+    def do_POST(self):
+        path = urlsplit(self.path).path
+        raw = self.read_body()
+        if path.startswith("/_fake/"):
+            return self.control(path, raw)
+        gemini, vertex = GEMINI_PATH.match(path), VERTEX_PATH.match(path)
+        if not gemini and not vertex:
+            return self.not_found()
+        model = gemini.group(2) if gemini else vertex.group(4)
+        self.generate(path, model, raw, vertex is not None)
+
+    def control(self, path, raw):
+        state = self.server.state
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return self.send(400, {"error": "the body must be a JSON object"})
+        if path == "/_fake/reset":
+            with state.lock:
+                state.reset(body.get("seed", state.args.seed))
+            return self.send(200, {"ok": True})
+        if path != "/_fake/faults":
+            return self.not_found()
+        rules = body.get("rules", [])
+        for rule in rules if isinstance(rules, list) else [None]:
+            try:
+                ok = rule["fault"] in FAULTS and ("rate" in rule or "first_n" in rule)
+                float(rule.get("rate", 0)), int(rule.get("first_n", 0)), int(rule.get("latency_ms", 0))
+            except (TypeError, KeyError, ValueError, AttributeError):
+                ok = False
+            if not ok:
+                return self.send(400, {"error": f"bad rule {rule}: needs fault (one of {sorted(FAULTS)}) "
+                                                f"and a numeric rate and/or first_n"})
+        with state.lock:
+            if "seed" in body:
+                state.rng = random.Random(body["seed"])
+            state.rules = [dict(r, remaining=int(r.get("first_n", 0))) for r in rules]
+        self.send(200, {"ok": True, "rules": len(rules)})
+
+    def generate(self, path, model, raw, vertex):
+        state, args = self.server.state, self.server.state.args
+        entry = {"ts_ms": round(time.time() * 1000, 3), "api": "vertex" if vertex else "gemini",
+                 "path": path, "model": model, "prompt": None, "images": 0, "image_sha256": [],
+                 "status": 0, "fault": None, "end_ms": None}
+        with state.lock:
+            state.requests += 1
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            state.log.append(entry)
+        status = 0
+        try:
+            status = self.answer(model, raw, vertex, entry)
+        except ApiError as e:
+            status = e.code
+            self.send(e.code, e.body(), headers=e.headers)
+        finally:
+            with state.lock:
+                entry.update(status=status, end_ms=round(time.time() * 1000, 3))
+                state.in_flight -= 1
+                key = str(entry["status"])
+                state.by_status[key] = state.by_status.get(key, 0) + 1
+                if entry["fault"]:
+                    state.by_fault[entry["fault"]] = state.by_fault.get(entry["fault"], 0) + 1
+            if args.verbose:
+                sys.stderr.write(f"gemini_fake: {entry['status']} {entry['fault'] or ''} {path}\n")
+
+    def authenticate(self, vertex):
+        args = self.server.state.args
+        if vertex:
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("Bearer ") or not auth[7:].strip():
+                raise ApiError(401, "UNAUTHENTICATED", "Request is missing required authentication credential. "
+                               "Expected OAuth 2 access token, login cookie or other valid authentication "
+                               "credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+                               [error_info("CREDENTIALS_MISSING", "aiplatform.googleapis.com")])
+            if args.bearer and auth[7:].strip() not in args.bearer:
+                raise ApiError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. "
+                               "Expected OAuth 2 access token, login cookie or other valid authentication "
+                               "credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+                               [error_info("ACCESS_TOKEN_TYPE_UNSUPPORTED", "aiplatform.googleapis.com")])
+            return
+        key = self.headers.get("x-goog-api-key") or parse_qs(urlsplit(self.path).query).get("key", [""])[0]
+        if not key:
+            raise ApiError(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without "
+                           "established identity). Please use API Key or other form of API consumer identity "
+                           "to call this API.")
+        if args.api_key and key != args.api_key:
+            raise ApiError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
+                           [error_info("API_KEY_INVALID", "generativelanguage.googleapis.com"),
+                            {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US",
+                             "message": "API key not valid. Please pass a valid API key."}])
+
+    def answer(self, model, raw, vertex, entry):
+        args, state = self.server.state.args, self.server.state
+        self.authenticate(vertex)
+        if args.models and model not in args.models:
+            raise ApiError(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not "
+                           "supported for generateContent. Call ListModels to see the list of available models "
+                           "and their supported methods.")
+        if len(raw) > MAX_REQUEST_BYTES:
+            raise bad_request(f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes.")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise bad_request("Invalid JSON payload received. Unexpected token.")
+        prompt, images, config = validate(body, model, vertex)
+        fault, delay, retry_after, latency = state.choose_fault(prompt)
+        state.note(entry, prompt=prompt, images=len(images), fault=fault,
+                   image_sha256=[hashlib.sha256(i).hexdigest() for i in images])
+        extra = LATENCY_MARKER.search(prompt)
+        # Refusals (429, 400, 403) come back at once, as Google's do; everything else takes the latency.
+        base = 0 if fault in ("400", "403", "429") else args.latency_ms
+        wait_ms = base + latency + (int(extra.group(1)) if extra else 0)
+        if fault == "hang":
+            time.sleep(args.hang_seconds)
+            self.close_connection = True
+            return 0
+        remaining = entry["ts_ms"] / 1000.0 + wait_ms / 1000.0 - time.time()
+        if remaining > 0:  # latency counts from arrival, so parsing does not add to it
+            time.sleep(remaining)
+        if fault in ("400", "403", "429", "500", "503", "504"):
+            if fault == "429":
+                delay = delay or (None if vertex else args.retry_delay)
+                if retry_after is None and args.retry_after_header:
+                    retry_after = delay or args.retry_delay
+            raise fault_error(fault, model, vertex, delay, retry_after)
+        usage = {"promptTokenCount": len(prompt) // 4 + TOKENS_PER_IMAGE_IN * len(images)}
+        version = {"modelVersion": model, "responseId": hashlib.sha256(os.urandom(8)).hexdigest()[:22]}
+        if fault == "block-prompt":
+            usage["totalTokenCount"] = usage["promptTokenCount"]
+            self.send(200, {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": usage, **version})
+            return 200
+        if fault in ("image-safety", "image-prohibited", "no-image"):
+            reason = {"image-safety": "IMAGE_SAFETY", "image-prohibited": "IMAGE_PROHIBITED_CONTENT",
+                      "no-image": "NO_IMAGE"}[fault]
+            usage["totalTokenCount"] = usage["promptTokenCount"]
+            candidate = {"content": {"role": "model"}, "finishReason": reason, "index": 0,
+                         "finishMessage": "The model output could not be generated. Support code: 12345678."}
+            self.send(200, {"candidates": [candidate], "usageMetadata": usage, **version})
+            return 200
+        self.send_image(prompt, model, config, usage, version, fault)
+        return 200
+
+    def send_image(self, prompt, model, config, usage, version, fault):
+        args = self.server.state.args
+        digest = hashlib.sha256((model + "\0" + prompt).encode("utf-8", "replace")).digest()
+        width, height = dimensions(config["ratio"])
+        image = base64.b64encode(png(width, height, digest, args.png_bytes)).decode()
+        parts = []
+        thoughts = "[thoughts]" in prompt or (args.thought_rate > 0 and
+                                              random.Random(digest).random() < args.thought_rate)
+        if thoughts:
+            draft = base64.b64encode(png(width, height, digest[::-1])).decode()
+            parts += [{"text": "Planning the composition.", "thought": True},
+                      {"inlineData": {"mimeType": "image/png", "data": draft}, "thought": True}]
+            usage["thoughtsTokenCount"] = 180
+        if "TEXT" in config["modalities"] or fault == "text-only":
+            parts.append({"text": "Here is the image you asked for."})
+        if fault != "text-only":
+            parts.append({"inlineData": {"mimeType": "image/png", "data": image}})
+        if thoughts:
+            for part in parts:
+                if not part.get("thought"):
+                    part["thoughtSignature"] = base64.b64encode(digest[:12]).decode()
+        usage["candidatesTokenCount"] = TOKENS_PER_IMAGE_OUT if fault != "text-only" else 8
+        usage["totalTokenCount"] = (usage["promptTokenCount"] + usage["candidatesTokenCount"] +
+                                    usage.get("thoughtsTokenCount", 0))
+        usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": len(prompt) // 4}]
+        usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": TOKENS_PER_IMAGE_OUT}]
+        body = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP",
+                                "index": 0}], "usageMetadata": usage, **version}
+        data = json.dumps(body).encode()
+        if fault == "malformed":  # a complete HTTP answer whose JSON stops midway
+            return self.send(200, data[: len(data) // 2])
+        if fault == "truncate":  # the connection closes before Content-Length bytes arrived
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return None
+        return self.send(200, data)
+
+
+def error_info(reason, service):
+    return {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com",
+            "metadata": {"service": service}}
+
+
+def fault_error(fault, model, vertex, delay, retry_after):
+    headers = {}
+    if retry_after is not None:  # delta-seconds are whole seconds (RFC 9110 §10.2.3): round up
+        headers["Retry-After"] = str(math.ceil(float(str(retry_after).rstrip("s"))))
+    if fault == "429":
+        details = []
+        if vertex:
+            message = "Resource exhausted, please try again later."
+        else:
+            metric = "generativelanguage.googleapis.com/generate_content_paid_tier_requests"
+            message = ("You exceeded your current quota, please check your plan and billing details. For more "
+                       "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n"
+                       f"* Quota exceeded for metric: {metric}, limit: 10, model: {model}\n"
+                       + (f"Please retry in {delay}." if delay else ""))
+            details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                           {"quotaMetric": metric, "quotaId": "GenerateRequestsPerMinutePerProjectPerModel",
+                            "quotaDimensions": {"location": "global", "model": model}, "quotaValue": "10"}]},
+                       {"@type": "type.googleapis.com/google.rpc.Help", "links": [
+                           {"description": "Learn more about Gemini API quotas",
+                            "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]}]
+        if delay:
+            details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay})
+        return ApiError(429, "RESOURCE_EXHAUSTED", message, details, headers)
+    code, status, message = {
+        "400": (400, "INVALID_ARGUMENT", "Request contains an invalid argument."),
+        "403": (403, "PERMISSION_DENIED", "The caller does not have permission"),
+        "500": (500, "INTERNAL", "An internal error has occurred. Please retry or report in "
+                                 "https://developers.generativeai.google/guide/troubleshooting"),
+        "503": (503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
+        "504": (504, "DEADLINE_EXCEEDED", "The request timed out. Please try again."),
+    }[fault]
+    details = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}] if delay else []
+    return ApiError(code, status, message, details, headers)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client gave up (a timeout in a test); nothing to report
+        super().handle_error(request, client_address)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 = any free port")
+    p.add_argument("--port-file", help="the chosen port is written here once the server listens")
+    p.add_argument("--api-key", default="", help="the only accepted key (default: any non-empty key)")
+    p.add_argument("--bearer", action="append", default=[], help="an accepted Vertex token (repeatable; "
+                                                                  "default: any non-empty token)")
+    p.add_argument("--models", type=lambda s: set(s.split(",")), default=set(),
+                   help="comma-separated known models (default: any)")
+    p.add_argument("--latency-ms", type=int, default=0, help="added to every generateContent answer")
+    p.add_argument("--png-bytes", type=int, default=0, help="pad each PNG to at least this size")
+    p.add_argument("--hang-seconds", type=float, default=30.0, help="how long [fault:hang] waits")
+    p.add_argument("--retry-delay", default="1s", help="RetryInfo.retryDelay of a Gemini 429 without one")
+    p.add_argument("--retry-after-header", action="store_true", help="also send Retry-After on 429")
+    p.add_argument("--thought-rate", type=float, default=0.0, help="share of answers with thought parts")
+    p.add_argument("--seed", type=int, default=1, help="seed of the fault RNG")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+
+    sys.setswitchinterval(0.0005)  # many threads wake from sleep at once; hand the GIL over quickly
+    server = Server((args.host, args.port), Handler)
+    server.state = State(args)
+    port = server.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{port}\n")
+        os.replace(tmp, args.port_file)
+    sys.stderr.write(f"gemini_fake: listening on http://{args.host}:{port}\n")
+    try:
+        server.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
