@@ -4,10 +4,18 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "util/status.hpp"
 
 namespace assetgen::auth {
+
+// OAuth scope for Vertex AI and everything else in Google Cloud.
+inline constexpr std::string_view k_cloud_platform_scope =
+    "https://www.googleapis.com/auth/cloud-platform";
+// OAuth scope for reading and writing Cloud Storage objects.
+inline constexpr std::string_view k_storage_read_write_scope =
+    "https://www.googleapis.com/auth/devstorage.read_write";
 
 class TokenSource {
 public:
