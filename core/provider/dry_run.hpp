@@ -37,6 +37,7 @@ private:
 };
 
 // Encodes an RGB image (width*height*3 bytes, row-major) as PNG (zlib deflate, CRC per chunk).
+// Returns an empty string when the sizes are not positive or do not match rgb.
 std::string encode_png_rgb(int width, int height, const std::string& rgb);
 
 }  // namespace assetgen::provider

@@ -13,8 +13,10 @@ class Histogram {
 public:
     // Records one value in milliseconds (negative values count as 0).
     void record(std::int64_t value_ms);
+    // Adds other's samples; stays exact while the total fits in k_exact_limit.
     void merge(const Histogram& other);
     std::uint64_t count() const { return m_count; }
+    // Smallest, largest and mean recorded value; 0 when empty.
     std::int64_t min() const;
     std::int64_t max() const;
     double mean() const;
@@ -23,7 +25,9 @@ public:
     std::int64_t percentile(double p) const;
 
     // {"count":..,"min":..,"max":..,"sum":..,"buckets":[[lower_ms,count],...]} so that a later
-    // run (canary --baseline) can compare distributions; from_json reads it back.
+    // run (canary --baseline) can compare distributions; from_json reads it back with the same
+    // percentiles (an exact histogram also writes "exact":true and its values as [value,count]);
+    // entries it cannot read are skipped; it never throws.
     nlohmann::json to_json() const;
     static Histogram from_json(const nlohmann::json& j);
 
