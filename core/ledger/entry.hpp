@@ -15,23 +15,25 @@ namespace assetgen::ledger {
 constexpr int k_schema_version = 1;
 
 struct Entry {
-    std::int64_t ts = 0;        // ms since epoch
-    std::string user_id;        // "userId"
-    std::string job_id;         // "jobId"
+    std::int64_t ts = 0;  // ms since epoch
+    std::string user_id;  // "userId"
+    std::string job_id;   // "jobId"
     std::string prompt;
     int images = 0;
-    util::Micros cost = 0;      // written as dollars, "cost": 0.039
+    util::Micros cost = 0;  // written as dollars, "cost": 0.039
     // ours
-    int v = k_schema_version;   // 0 when read from a reference-platform line (six fields)
-    std::string id;             // unique; idempotency key, e.g. "<job>/<scene>/v<k>"
+    int v = k_schema_version;  // 0 when read from a reference-platform line (six fields)
+    std::string id;            // unique; idempotency key, e.g. "<job>/<scene>/v<k>"
     std::string scene_id;
     int variant = 0;
     std::string model;
-    std::string mode;           // "live" | "dry_run"
-    std::string status;         // "ok" or an error code name such as "BLOCKED"
-    std::string error_code;     // "" when ok
-    util::Micros estimated = 0; // written as dollars
-    std::string shard;          // "" or "I/N"
+    std::string mode;            // "live" | "dry_run"
+    std::string status;          // "ok" or an error code name such as "BLOCKED"
+    std::string error_code;      // "" when ok
+    util::Micros estimated = 0;  // written as dollars
+    std::string shard;           // "" or "I/N"
+
+    bool operator==(const Entry&) const = default;
 };
 
 // One JSON object, fields in the order above, ending in '\n'.

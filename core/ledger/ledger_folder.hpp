@@ -6,10 +6,14 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/entry.hpp"
+#include "ledger/pinned_file.hpp"
 #include "util/append_file.hpp"
 
 namespace assetgen::ledger {
@@ -24,8 +28,13 @@ public:
     virtual util::Status flush() = 0;
 };
 
+// Appends each entry at once to the day file of its UTC date; flush() fsyncs the files touched
+// since the last flush (and the folder, when a file was opened). Thread-safe. A day file
+// replaced by `ledger compact` while open is noticed under the lock and reopened, so no line
+// lands in the unlinked old file.
 class LocalLedgerWriter final : public LedgerWriter {
 public:
+    // Writes below folder (created at the first append).
     explicit LocalLedgerWriter(std::string folder);
     util::Status append(const Entry& entry) override;
     util::Status flush() override;
@@ -33,16 +42,22 @@ public:
 private:
     std::string m_folder;
     std::mutex m_mutex;
-    std::map<std::string, util::AppendFile> m_files;  // by day
+    std::map<std::string, std::optional<PinnedFile>> m_files;  // by day; kept open
+    std::set<std::string> m_unsynced;                          // days appended since the last flush
+    bool m_folder_unsynced = false;  // a day file was opened (maybe created)
 };
+
+// The message of a ReadIssue for a last line without its '\n'.
+inline constexpr const char* k_torn_line_message = "torn last line (a write was cut short)";
 
 // What a read found besides entries.
 struct ReadIssue {
-    std::string file;
+    std::string file;      // the file's path
     std::size_t line = 0;  // 1-based
-    std::string message;   // "torn last line", "bad JSON: ...", ...
+    std::string message;   // k_torn_line_message, "bad JSON: ...", "cost: missing", ...
 };
 
+// Which day files read_ledger reads.
 struct ReadOptions {
     std::string from_day;  // "YYYY-MM-DD" inclusive, "" = no bound
     std::string to_day;    // inclusive
@@ -53,5 +68,24 @@ struct ReadOptions {
 util::Status read_ledger(const std::string& folder, const ReadOptions& options,
                          const std::function<void(const Entry&)>& on_entry,
                          std::vector<ReadIssue>* issues);
+
+// Where a good line was read: the day file's path and the 1-based line number.
+struct LinePlace {
+    std::string_view file;
+    std::size_t line = 0;
+};
+
+// As read_ledger, and tells on_entry where each entry was read (for `ledger verify`).
+util::Status read_ledger_at(const std::string& folder, const ReadOptions& options,
+                            const std::function<void(const Entry&, const LinePlace&)>& on_entry,
+                            std::vector<ReadIssue>* issues);
+
+// True for a day file name "YYYY-MM-DD.jsonl"; sets *day to "YYYY-MM-DD" when given.
+bool is_day_file_name(std::string_view name, std::string* day = nullptr);
+
+// The sorted paths of the folder's day files within options' bounds; a missing folder has
+// none. STORAGE_IO when the folder cannot be listed.
+util::Result<std::vector<std::string>> list_day_files(const std::string& folder,
+                                                      const ReadOptions& options);
 
 }  // namespace assetgen::ledger

@@ -20,10 +20,12 @@ struct ManifestEntry {
     int v = 1;
     std::int64_t ts = 0;
     std::string job_id;
+    std::string user_id;  // the ledger line's userId (so a lost ledger line can be rebuilt)
     std::string scene_id;
     int variant = 0;
-    std::string uri;          // local path or gs:// URI of the image
-    std::string sha256;       // of the image bytes
+    std::string prompt;  // the ledger line's prompt (likewise)
+    std::string uri;     // local path or gs:// URI of the image
+    std::string sha256;  // of the image bytes
     std::int64_t bytes = 0;
     std::string mime;
     std::int64_t latency_ms = 0;
@@ -32,20 +34,28 @@ struct ManifestEntry {
     util::Micros estimated = 0;  // written as dollars
     std::string model;
     std::string mode;
-    std::string ledger_id;       // the Entry::id of its ledger line
-    std::string signed_url;      // "" unless --sign-urls
+    std::string ledger_id;                // the Entry::id of its ledger line
+    std::string signed_url;               // "" unless --sign-urls
     std::int64_t signed_url_expires = 0;  // ms since epoch, 0 if none
     std::string shard;
+
+    bool operator==(const ManifestEntry&) const = default;
 };
 
+// One JSON object, fields in the order above (signed_url and signed_url_expires only when
+// there is a signed URL), ending in '\n'.
 std::string to_line(const ManifestEntry& entry);
+// Parses one line (without '\n'). INVALID_INPUT naming the first bad or missing field.
 util::Result<ManifestEntry> parse_manifest_line(std::string_view line);
 
 // Appends manifest lines; commit() makes everything appended so far durable.
 class ManifestWriter {
 public:
+    // Opens (creating folders and the file) for appending. STORAGE_IO on failure.
     static util::Result<ManifestWriter> open(const std::string& path);
+    // Writes one line at once (not yet durable). STORAGE_IO on failure.
     util::Status append(const ManifestEntry& entry);
+    // fsyncs: every line appended so far is durable. STORAGE_IO on failure.
     util::Status commit();
 
 private:
@@ -57,5 +67,11 @@ private:
 util::Status read_manifest(const std::string& path,
                            const std::function<void(const ManifestEntry&)>& on_entry,
                            std::vector<ReadIssue>* issues);
+
+// As read_manifest, and tells on_entry where each entry was read (for `ledger verify`).
+util::Status read_manifest_at(
+    const std::string& path,
+    const std::function<void(const ManifestEntry&, const LinePlace&)>& on_entry,
+    std::vector<ReadIssue>* issues);
 
 }  // namespace assetgen::ledger

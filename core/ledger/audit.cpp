@@ -1,0 +1,399 @@
+#include "ledger/audit.hpp"
+
+// How this works: every operation is one streaming pass over the day files through
+// read_ledger_at, so memory grows with the number of groups, jobs and ids, not with lines.
+// verify keeps one map from id to the place it was first seen (for duplicates) and one total
+// per job (for the manifest checks), then reads each manifest once. compact is the only
+// writer here; see compact() for how it keeps concurrent appenders safe.
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ledger/manifest.hpp"
+#include "ledger/pinned_file.hpp"
+#include "util/atomic_file.hpp"
+
+namespace assetgen::ledger {
+namespace {
+
+namespace fs = std::filesystem;
+using util::Code;
+
+std::optional<std::chrono::sys_days> parse_day(std::string_view text) {
+    if (!is_day_file_name(std::string(text) + ".jsonl")) {
+        return std::nullopt;
+    }
+    auto num = [&](std::size_t at, std::size_t len) {
+        int v = 0;
+        for (std::size_t i = at; i < at + len; ++i) {
+            v = v * 10 + (text[i] - '0');
+        }
+        return v;
+    };
+    const std::chrono::year_month_day ymd{std::chrono::year{num(0, 4)},
+                                          std::chrono::month{static_cast<unsigned>(num(5, 2))},
+                                          std::chrono::day{static_cast<unsigned>(num(8, 2))}};
+    if (!ymd.ok()) {
+        return std::nullopt;
+    }
+    return std::chrono::sys_days{ymd};
+}
+
+std::string format_day(std::chrono::sys_days days) {
+    const std::chrono::year_month_day ymd{days};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return buf;
+}
+
+// day moved by delta days; unchanged when it is not a valid day (the CLI validates first).
+std::string shift_day(const std::string& day, int delta) {
+    auto parsed = parse_day(day);
+    if (!parsed) {
+        return day;
+    }
+    return format_day(*parsed + std::chrono::days{delta});
+}
+
+std::string place(std::string_view file, std::size_t line) {
+    return std::string(file) + ":" + std::to_string(line);
+}
+
+void add_to(Totals& t, const Entry& e) {
+    t.entries += 1;
+    t.images += e.images;
+    t.cost += e.cost;
+    t.estimated += e.estimated;
+}
+
+// ReadIssues become findings: torn lines apart, everything else a bad line.
+void add_issue_findings(const std::vector<ReadIssue>& issues, std::vector<Finding>& out) {
+    for (const auto& issue : issues) {
+        const bool torn = issue.message == k_torn_line_message;
+        out.push_back(Finding{torn ? FindingKind::torn_line : FindingKind::bad_line,
+                              place(issue.file, issue.line), issue.message});
+    }
+}
+
+struct JobTotals {
+    std::int64_t images = 0;
+    util::Micros cost = 0;
+};
+
+}  // namespace
+
+std::string utc_day(std::int64_t ts_ms) {
+    return util::utc_date(ts_ms);
+}
+
+bool is_day(std::string_view text) {
+    return parse_day(text).has_value();
+}
+
+bool matches(const Entry& entry, const Filter& filter, const DayOf& day_of) {
+    auto field_ok = [](const std::string& want, const std::string& have) {
+        return want.empty() || want == have;
+    };
+    if (!field_ok(filter.user, entry.user_id) || !field_ok(filter.job, entry.job_id) ||
+        !field_ok(filter.model, entry.model) || !field_ok(filter.mode, entry.mode) ||
+        !field_ok(filter.status, entry.status)) {
+        return false;
+    }
+    if (filter.from_day.empty() && filter.to_day.empty()) {
+        return true;
+    }
+    const std::string day = day_of(entry.ts);
+    return (filter.from_day.empty() || day >= filter.from_day) &&
+           (filter.to_day.empty() || day <= filter.to_day);
+}
+
+ReadOptions read_options_for(const Filter& filter) {
+    ReadOptions options;
+    if (!filter.from_day.empty()) {
+        options.from_day = shift_day(filter.from_day, -1);
+    }
+    if (!filter.to_day.empty()) {
+        options.to_day = shift_day(filter.to_day, +1);
+    }
+    return options;
+}
+
+util::Status for_each_matching(const std::string& folder, const Filter& filter, const DayOf& day_of,
+                               const std::function<void(const Entry&)>& on_entry,
+                               std::vector<ReadIssue>* issues) {
+    return read_ledger(
+        folder, read_options_for(filter),
+        [&](const Entry& entry) {
+            if (matches(entry, filter, day_of)) {
+                on_entry(entry);
+            }
+        },
+        issues);
+}
+
+std::optional<GroupBy> group_by_from_name(std::string_view name) {
+    for (GroupBy by : {GroupBy::day, GroupBy::user, GroupBy::job, GroupBy::model, GroupBy::mode}) {
+        if (group_by_name(by) == name) {
+            return by;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view group_by_name(GroupBy by) {
+    switch (by) {
+        case GroupBy::day:
+            return "day";
+        case GroupBy::user:
+            return "user";
+        case GroupBy::job:
+            return "job";
+        case GroupBy::model:
+            return "model";
+        case GroupBy::mode:
+            return "mode";
+    }
+    return "day";
+}
+
+Summer::Summer(GroupBy by, DayOf day_of) : m_by(by), m_day_of(std::move(day_of)) {}
+
+void Summer::add(const Entry& entry) {
+    std::string key;
+    switch (m_by) {
+        case GroupBy::day:
+            key = m_day_of(entry.ts);
+            break;
+        case GroupBy::user:
+            key = entry.user_id;
+            break;
+        case GroupBy::job:
+            key = entry.job_id;
+            break;
+        case GroupBy::model:
+            key = entry.model;
+            break;
+        case GroupBy::mode:
+            key = entry.mode;
+            break;
+    }
+    add_to(m_groups[key], entry);
+    add_to(m_total, entry);
+}
+
+std::vector<Group> Summer::groups() const {
+    std::vector<Group> out;
+    out.reserve(m_groups.size());
+    for (const auto& [key, totals] : m_groups) {
+        out.push_back(Group{key, totals});
+    }
+    return out;
+}
+
+util::Result<SumResult> sum(const std::string& folder, const Filter& filter, GroupBy by,
+                            const DayOf& day_of) {
+    Summer summer(by, day_of);
+    SumResult result;
+    TRY(for_each_matching(
+        folder, filter, day_of, [&](const Entry& e) { summer.add(e); }, &result.issues));
+    result.groups = summer.groups();
+    result.total = summer.total();
+    return result;
+}
+
+std::string_view finding_kind_name(FindingKind kind) {
+    switch (kind) {
+        case FindingKind::bad_line:
+            return "bad_line";
+        case FindingKind::torn_line:
+            return "torn_line";
+        case FindingKind::unknown_version:
+            return "unknown_version";
+        case FindingKind::duplicate_id:
+            return "duplicate_id";
+        case FindingKind::missing_ledger_entry:
+            return "missing_ledger_entry";
+        case FindingKind::image_mismatch:
+            return "image_mismatch";
+        case FindingKind::cost_mismatch:
+            return "cost_mismatch";
+    }
+    return "bad_line";
+}
+
+std::string Finding::to_string() const {
+    return where + ": " + message;
+}
+
+util::Result<std::vector<Finding>> verify(const std::string& folder,
+                                          const std::vector<std::string>& manifest_paths) {
+    std::vector<Finding> findings;
+    std::vector<ReadIssue> issues;
+    std::unordered_map<std::string, std::string> first_seen;  // id → "<file>:<line>"
+    std::unordered_map<std::string, JobTotals> ledger_ok;     // job → ok images and cost
+
+    // Ledger: issues are flushed into findings after each line so that findings stay in
+    // read order (an issue is always reported before the next good line is).
+    TRY(read_ledger_at(
+        folder, ReadOptions{},
+        [&](const Entry& e, const LinePlace& at) {
+            add_issue_findings(issues, findings);
+            issues.clear();
+            const std::string here = place(at.file, at.line);
+            if (e.v > k_schema_version) {
+                findings.push_back(Finding{FindingKind::unknown_version, here,
+                                           "v: " + std::to_string(e.v) +
+                                               " is newer than this build knows (" +
+                                               std::to_string(k_schema_version) + ")"});
+            }
+            if (!e.id.empty()) {
+                auto [it, fresh] = first_seen.emplace(e.id, here);
+                if (!fresh) {
+                    findings.push_back(
+                        Finding{FindingKind::duplicate_id, here,
+                                "duplicate id \"" + e.id + "\" (first at " + it->second + ")"});
+                }
+            }
+            if (e.status == "ok") {
+                auto& job = ledger_ok[e.job_id];
+                job.images += e.images;
+                job.cost += e.cost;
+            }
+        },
+        &issues));
+    add_issue_findings(issues, findings);
+
+    for (const auto& path : manifest_paths) {
+        std::vector<ReadIssue> manifest_issues;
+        std::map<std::string, JobTotals> manifest_jobs;              // job → images, cost
+        std::unordered_map<std::string, std::string> manifest_seen;  // ledger_id → place
+        auto status = read_manifest_at(
+            path,
+            [&](const ManifestEntry& m, const LinePlace& at) {
+                add_issue_findings(manifest_issues, findings);
+                manifest_issues.clear();
+                const std::string here = place(at.file, at.line);
+                auto& job = manifest_jobs[m.job_id];
+                job.images += 1;
+                job.cost += m.cost;
+                if (m.ledger_id.empty()) {
+                    return;
+                }
+                auto [it, fresh] = manifest_seen.emplace(m.ledger_id, here);
+                if (!fresh) {
+                    findings.push_back(Finding{FindingKind::duplicate_id, here,
+                                               "duplicate ledger_id \"" + m.ledger_id +
+                                                   "\" (first at " + it->second + ")"});
+                }
+                if (first_seen.count(m.ledger_id) == 0) {
+                    findings.push_back(
+                        Finding{FindingKind::missing_ledger_entry, here,
+                                "ledger_id \"" + m.ledger_id + "\" is in no ledger line"});
+                }
+            },
+            &manifest_issues);
+        TRY(status);
+        add_issue_findings(manifest_issues, findings);
+        for (const auto& [job, m] : manifest_jobs) {
+            const JobTotals l = ledger_ok.count(job) ? ledger_ok.at(job) : JobTotals{};
+            const std::string where = "job " + job;
+            if (m.images != l.images) {
+                findings.push_back(Finding{FindingKind::image_mismatch, where,
+                                           "manifest " + path + " has " + std::to_string(m.images) +
+                                               " images, the ledger has " +
+                                               std::to_string(l.images) + " ok images"});
+            }
+            if (m.cost != l.cost) {
+                findings.push_back(
+                    Finding{FindingKind::cost_mismatch, where,
+                            "manifest " + path + " costs " + util::format_usd(m.cost) +
+                                ", the ledger's ok lines " + util::format_usd(l.cost)});
+            }
+        }
+    }
+    return findings;
+}
+
+util::Result<std::vector<std::string>> find_manifests(const std::string& out_folder) {
+    std::vector<std::string> paths;
+    std::error_code ec;
+    if (!fs::exists(out_folder, ec)) {
+        return paths;
+    }
+    fs::directory_iterator it(out_folder, ec);
+    if (ec) {
+        return util::error(Code::storage_io, out_folder + ": cannot list: " + ec.message());
+    }
+    for (const auto& dirent : it) {
+        auto manifest = dirent.path() / "manifest.jsonl";
+        if (dirent.is_directory(ec) && fs::is_regular_file(manifest, ec)) {
+            paths.push_back(manifest.string());
+        }
+    }
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+// Compaction holds the lock of the day file it read while it renames the rewritten file over
+// it. Appenders lock before they write, so none writes between the read and the rename; one
+// that had the old file open finds, under its lock, that the path names another file now
+// (PinnedFile) and reopens, so its line lands in the new file. The limit: a writer that
+// appends without that check (another tool using plain O_APPEND) would write into the
+// unlinked old file after the rename, and that line would be lost.
+util::Result<CompactResult> compact(const std::string& folder, const std::string& day) {
+    if (!is_day(day)) {
+        return util::error(Code::invalid_input, "compact: \"" + day + "\" is not a day YYYY-MM-DD");
+    }
+    const std::string path = folder + "/" + day + ".jsonl";
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+        return util::error(Code::not_found, path + ": no such day file");
+    }
+    constexpr int k_max_attempts = 100;
+    for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
+        TRY_ASSIGN(auto file, PinnedFile::open(path));
+        CompactResult result;
+        bool replaced = false;
+        TRY(file.with_current_lock(
+            [&]() -> util::Status {
+                TRY_ASSIGN(std::string content, util::read_file(path));
+                std::string out;
+                out.reserve(content.size());
+                std::unordered_set<std::string_view> seen;
+                std::size_t start = 0;
+                while (start < content.size()) {
+                    const std::size_t nl = content.find('\n', start);
+                    if (nl == std::string::npos) {
+                        // A torn last line is not a whole line: kept as it is.
+                        out.append(content, start, std::string::npos);
+                        ++result.lines;
+                        break;
+                    }
+                    const std::string_view line(content.data() + start, nl - start);
+                    ++result.lines;
+                    if (seen.insert(line).second) {
+                        out.append(line);
+                        out.push_back('\n');
+                    } else {
+                        ++result.dropped;
+                    }
+                    start = nl + 1;
+                }
+                if (result.dropped == 0) {
+                    return util::ok_status();
+                }
+                return util::write_file_atomic(path, out);
+            },
+            &replaced));
+        if (!replaced) {
+            return result;
+        }
+    }
+    return util::error(Code::storage_io, path + ": cannot compact: the file keeps being replaced");
+}
+
+}  // namespace assetgen::ledger

@@ -1,0 +1,150 @@
+#pragma once
+// What `assetgen ledger` does over a local ledger folder: select entries (Filter), add them
+// up by day, user, job, model or mode (sum), check the ledger and the jobs' manifests against
+// each other (verify), and drop exact duplicate lines from a day file (compact).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/entry.hpp"
+#include "ledger/ledger_folder.hpp"
+#include "util/status.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::ledger {
+
+// The calendar day "YYYY-MM-DD" a timestamp (ms since epoch) falls on; --tz supplies its own.
+using DayOf = std::function<std::string(std::int64_t ts_ms)>;
+// The UTC day of a timestamp: the default DayOf, and the day file an entry is written to.
+std::string utc_day(std::int64_t ts_ms);
+// True for a real calendar date written "YYYY-MM-DD".
+bool is_day(std::string_view text);
+
+// Which entries `ledger show|sum` look at; an empty field matches everything.
+struct Filter {
+    std::string from_day;  // "YYYY-MM-DD" inclusive, as DayOf counts days
+    std::string to_day;    // inclusive
+    std::string user;      // Entry::user_id
+    std::string job;       // Entry::job_id
+    std::string model;
+    std::string mode;    // "live" | "dry_run"
+    std::string status;  // "ok" or an error code name
+};
+
+// True when entry passes every non-empty field of filter, days counted by day_of.
+bool matches(const Entry& entry, const Filter& filter, const DayOf& day_of = utc_day);
+
+// The day files that can hold entries of filter's days in any time zone: the day bounds
+// widened by one day on each side (matches() then decides exactly).
+ReadOptions read_options_for(const Filter& filter);
+
+// Calls on_entry for each entry of the folder that matches filter, in day-file order; bad and
+// torn lines go to issues. STORAGE_IO when the folder cannot be read.
+util::Status for_each_matching(const std::string& folder, const Filter& filter, const DayOf& day_of,
+                               const std::function<void(const Entry&)>& on_entry,
+                               std::vector<ReadIssue>* issues);
+
+// What `ledger sum` groups by.
+enum class GroupBy { day, user, job, model, mode };
+// "day", "user", "job", "model" or "mode"; std::nullopt for anything else.
+std::optional<GroupBy> group_by_from_name(std::string_view name);
+// The name group_by_from_name reads.
+std::string_view group_by_name(GroupBy by);
+
+// Sums over entries: every line counts once, refused ones too (their cost is what was paid).
+struct Totals {
+    std::int64_t entries = 0;
+    std::int64_t images = 0;
+    util::Micros cost = 0;
+    util::Micros estimated = 0;
+};
+
+struct Group {
+    std::string key;  // the day, user, job, model or mode ("" when the entry has none)
+    Totals totals;
+};
+
+// Adds entries up, exactly (integer micro-dollars), per group and overall.
+class Summer {
+public:
+    // Groups by `by`; day keys come from day_of.
+    explicit Summer(GroupBy by, DayOf day_of = utc_day);
+    // Counts one entry in its group and in the total.
+    void add(const Entry& entry);
+    // The groups in ascending key order (days therefore in calendar order).
+    std::vector<Group> groups() const;
+    // Everything added.
+    const Totals& total() const { return m_total; }
+
+private:
+    GroupBy m_by;
+    DayOf m_day_of;
+    std::map<std::string, Totals> m_groups;
+    Totals m_total;
+};
+
+// What sum() returns.
+struct SumResult {
+    std::vector<Group> groups;
+    Totals total;
+    std::vector<ReadIssue> issues;  // lines that could not be counted
+};
+
+// Sums the folder's entries that match filter, grouped by `by`. STORAGE_IO when the folder
+// cannot be read.
+util::Result<SumResult> sum(const std::string& folder, const Filter& filter, GroupBy by,
+                            const DayOf& day_of = utc_day);
+
+// What kind of problem verify() found.
+enum class FindingKind {
+    bad_line,              // a line that is not a valid entry (bad JSON, missing or bad field)
+    torn_line,             // a last line without its '\n'
+    unknown_version,       // "v" newer than this build knows
+    duplicate_id,          // the same id on two lines (ledger), or ledger_id (manifest)
+    missing_ledger_entry,  // a manifest line whose ledger_id is in no ledger line
+    image_mismatch,        // a job's manifest images != its ledger's ok images
+    cost_mismatch,         // a job's manifest cost != its ledger's ok cost (to the micro-dollar)
+};
+// The stable name of a kind, e.g. "duplicate_id".
+std::string_view finding_kind_name(FindingKind kind);
+
+// One problem verify() found, and where.
+struct Finding {
+    FindingKind kind = FindingKind::bad_line;
+    std::string where;    // "<file>:<line>", or "job <id>" for totals
+    std::string message;  // e.g. `duplicate id "j/s/v1" (first at <file>:<line>)`
+    // "<where>: <message>"
+    std::string to_string() const;
+};
+
+// Checks every line of the ledger folder (schema, duplicate ids, torn lines) and, for each
+// job with a manifest among manifest_paths, the manifest against that job's ledger lines with
+// status "ok": image count, cost total to the micro-dollar, and that every manifest line's
+// ledger_id is in the ledger. Findings come in read order; an empty list means all is well.
+// STORAGE_IO when the folder or a manifest cannot be read (a missing manifest is empty).
+util::Result<std::vector<Finding>> verify(const std::string& folder,
+                                          const std::vector<std::string>& manifest_paths);
+
+// The job manifests under an output folder, <out>/<job>/manifest.jsonl, sorted; none when
+// the folder does not exist. STORAGE_IO when it cannot be listed.
+util::Result<std::vector<std::string>> find_manifests(const std::string& out_folder);
+
+// What compact() did.
+struct CompactResult {
+    std::size_t lines = 0;    // lines in the day file before
+    std::size_t dropped = 0;  // exact duplicate lines removed
+};
+
+// Rewrites the day file <folder>/<day>.jsonl atomically without its exact duplicate lines
+// (byte-identical apart from the '\n'), keeping every other line, bad or torn, as it was; the
+// file is left alone when nothing is dropped. Holds the day file's lock throughout, so
+// appenders wait, and LocalLedgerWriters that had the old file open reopen the new one.
+// INVALID_INPUT for a malformed day, NOT_FOUND when there is no such file, STORAGE_IO on I/O.
+util::Result<CompactResult> compact(const std::string& folder, const std::string& day);
+
+}  // namespace assetgen::ledger

@@ -1,0 +1,98 @@
+#include "ledger/entry.hpp"
+
+// How this works: a line with a "v" field is ours and must carry every field of its version;
+// a line without one is the reference platform's (ts, userId, jobId, prompt, images, cost),
+// read as v = 0 with status "ok". A line from a newer version than this build knows keeps the
+// six reference fields mandatory and reads the rest when present, so spend is never ignored
+// just because a newer writer added fields; `ledger verify` reports the unknown version.
+
+#include "ledger/json_line.hpp"
+
+namespace assetgen::ledger {
+
+std::string to_line(const Entry& entry) {
+    JsonLineWriter w;
+    w.add_int("ts", entry.ts)
+        .add_string("userId", entry.user_id)
+        .add_string("jobId", entry.job_id)
+        .add_string("prompt", entry.prompt)
+        .add_int("images", entry.images)
+        .add_money("cost", entry.cost)
+        .add_int("v", entry.v)
+        .add_string("id", entry.id)
+        .add_string("scene_id", entry.scene_id)
+        .add_int("variant", entry.variant)
+        .add_string("model", entry.model)
+        .add_string("mode", entry.mode)
+        .add_string("status", entry.status)
+        .add_string("error_code", entry.error_code)
+        .add_money("estimated", entry.estimated)
+        .add_string("shard", entry.shard);
+    return w.finish();
+}
+
+namespace {
+
+// Reads our fields into entry; when required is false a missing field keeps its default.
+util::Status read_our_fields(const JsonLineFields& f, bool required, Entry& entry) {
+    auto want = [&](const char* key) { return required || f.has(key); };
+    if (want("id")) {
+        TRY_ASSIGN(entry.id, f.get_string("id"));
+    }
+    if (want("scene_id")) {
+        TRY_ASSIGN(entry.scene_id, f.get_string("scene_id"));
+    }
+    if (want("variant")) {
+        TRY_ASSIGN(entry.variant, f.get_int32("variant"));
+    }
+    if (want("model")) {
+        TRY_ASSIGN(entry.model, f.get_string("model"));
+    }
+    if (want("mode")) {
+        TRY_ASSIGN(entry.mode, f.get_string("mode"));
+    }
+    if (want("status")) {
+        TRY_ASSIGN(entry.status, f.get_string("status"));
+    }
+    if (want("error_code")) {
+        TRY_ASSIGN(entry.error_code, f.get_string("error_code"));
+    }
+    if (want("estimated")) {
+        TRY_ASSIGN(entry.estimated, f.get_money("estimated"));
+    }
+    if (want("shard")) {
+        TRY_ASSIGN(entry.shard, f.get_string("shard"));
+    }
+    return util::ok_status();
+}
+
+}  // namespace
+
+util::Result<Entry> parse_line(std::string_view line) {
+    TRY_ASSIGN(auto f, JsonLineFields::parse(line));
+    Entry entry;
+    TRY_ASSIGN(entry.ts, f.get_int("ts"));
+    TRY_ASSIGN(entry.user_id, f.get_string("userId"));
+    TRY_ASSIGN(entry.job_id, f.get_string("jobId"));
+    TRY_ASSIGN(entry.prompt, f.get_string("prompt"));
+    TRY_ASSIGN(entry.images, f.get_int32("images"));
+    TRY_ASSIGN(entry.cost, f.get_money("cost"));
+    if (!f.has("v")) {
+        entry.v = 0;
+        entry.status = "ok";
+        return entry;
+    }
+    TRY_ASSIGN(entry.v, f.get_int32("v"));
+    if (entry.v < 0) {
+        return util::error(util::Code::invalid_input,
+                           "v: \"" + std::to_string(entry.v) + "\" is not a schema version");
+    }
+    if (entry.v == 0) {
+        entry.status = "ok";
+        return entry;
+    }
+    TRY(read_our_fields(f, entry.v <= k_schema_version, entry));
+    return entry;
+}
+
+}  // namespace assetgen::ledger
