@@ -1,0 +1,53 @@
+#include "budget/budget_guard.hpp"
+
+#include <algorithm>
+
+namespace assetgen::budget {
+
+BudgetGuard::BudgetGuard(util::Micros limit, util::Micros spent) : m_limit(limit), m_spent(spent) {}
+
+bool BudgetGuard::reserve(util::Micros amount) {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        if (m_spent + m_reserved + amount <= m_limit) {
+            m_reserved += amount;
+            return true;
+        }
+        if (m_reserved == 0) {
+            return false;
+        }
+        m_settled.wait(lock);
+    }
+}
+
+void BudgetGuard::settle(util::Micros reserved, util::Micros actual) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_reserved -= reserved;
+        m_spent += actual;
+        m_overshoot = std::max(m_overshoot, m_spent + m_reserved - m_limit);
+    }
+    m_settled.notify_all();
+}
+
+util::Micros BudgetGuard::spent() const {
+    std::lock_guard lock(m_mutex);
+    return m_spent;
+}
+
+util::Micros BudgetGuard::reserved() const {
+    std::lock_guard lock(m_mutex);
+    return m_reserved;
+}
+
+util::Micros BudgetGuard::remaining() const {
+    std::lock_guard lock(m_mutex);
+    return std::max<util::Micros>(0, m_limit - m_spent - m_reserved);
+}
+
+util::Micros BudgetGuard::overshoot() const {
+    std::lock_guard lock(m_mutex);
+    return std::max<util::Micros>(0, m_overshoot);
+}
+
+}  // namespace assetgen::budget

@@ -1,0 +1,63 @@
+#include "budget/spend.hpp"
+
+#include <date/tz.h>
+
+#include <chrono>
+
+namespace assetgen::budget {
+namespace {
+
+util::Result<const date::time_zone*> zone(const std::string& tz) {
+    try {
+        return date::locate_zone(tz);
+    } catch (const std::exception&) {
+        return util::error(util::Code::config,
+                           "--tz: \"" + tz + "\" is not a time zone (use an IANA name such as "
+                                             "UTC or America/Los_Angeles)");
+    }
+}
+
+}  // namespace
+
+util::Status check_zone(const std::string& tz) {
+    auto z = zone(tz);
+    return z.ok() ? util::ok_status() : z.status();
+}
+
+util::Result<std::string> day_in_zone(std::int64_t unix_ms, const std::string& tz) {
+    if (tz == "UTC" || tz == "Etc/UTC") {
+        return util::utc_date(unix_ms);
+    }
+    TRY_ASSIGN(const date::time_zone* z, zone(tz));
+    auto tp = date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(unix_ms));
+    auto local = z->to_local(tp);
+    auto day = date::floor<date::days>(local);
+    return date::format("%F", date::year_month_day(day));
+}
+
+util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQuery& query) {
+    Spend s;
+    TRY_ASSIGN(s.day, day_in_zone(query.now_ms, query.tz));
+    // A day in any zone lies within the UTC days before and after it.
+    const std::int64_t day_ms = 86'400'000;
+    ledger::ReadOptions opts;
+    opts.from_day = util::utc_date(query.now_ms - 2 * day_ms);
+    opts.to_day = util::utc_date(query.now_ms + 2 * day_ms);
+    util::Status inner;
+    TRY(ledger::read_ledger(
+        ledger_folder, opts,
+        [&](const ledger::Entry& e) {
+            if (e.user_id != query.user || (e.mode != query.mode && !(e.v == 0 && query.mode == "live"))) {
+                return;
+            }
+            auto d = day_in_zone(e.ts, query.tz);
+            if (d.ok() && *d == s.day) {
+                s.spent += e.cost;
+                ++s.entries;
+            }
+        },
+        &s.issues));
+    return s;
+}
+
+}  // namespace assetgen::budget

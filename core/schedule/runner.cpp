@@ -1,0 +1,187 @@
+// How this works. `concurrency` worker threads share one dispatcher. The dispatcher hands out
+// work items (row × variant) in input order from the streaming feed, skipping images that an
+// earlier run of the job already made. A worker takes an item through the one retry loop:
+// reserve the worst-case cost in the budget, wait for the circuit breaker and the rate limiter,
+// send, settle the reservation to the actual cost; transient failures wait out the backoff (or
+// the server's hint, when longer) and go round again. A finished image is stored, its manifest
+// line made durable (group commit), then its ledger line written. When every variant of a row
+// has ended, the row goes into a reorder buffer that reports rows in input order.
+//
+// Dispatch halts for good when the budget has no room (the rest end BUDGET_EXCEEDED), when the
+// circuit stayed open longer than allowed (UPSTREAM_UNAVAILABLE), or on a stop signal (the rest
+// stay undone for the next run). At most `concurrency` requests are ever in flight, because each
+// worker has at most one.
+#include "schedule/runner_impl.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "report/histogram.hpp"
+#include "schedule/rate_limiter.hpp"
+#include "util/hash.hpp"
+
+namespace assetgen::schedule {
+
+using util::Code;
+using util::Micros;
+using util::Status;
+using Kind = VariantOutcome::Kind;
+
+std::string done_key(const std::string& scene_id, int variant) {
+    return scene_id + '\n' + std::to_string(variant);
+}
+
+std::string ref_mode_instruction(batch::RefMode mode) {
+    if (mode == batch::RefMode::style_and_composition) {
+        return "Use the attached reference images for style and composition: match their "
+               "palette, lighting, texture, layout and framing, but depict the subject described "
+               "above.";
+    }
+    return "Use the attached reference images for style only: take their palette, lighting and "
+           "texture, but not their layout, framing or subject.";
+}
+
+using namespace detail;
+
+void Runner::Impl::set_halt(Halt h) {
+    Halt expected = Halt::none;
+    halt.compare_exchange_strong(expected, h);
+}
+
+bool Runner::Impl::wait_until(util::SteadyTime t) {
+    for (;;) {
+        if (deps.stop.load() != 0) {
+            return false;
+        }
+        auto now = deps.clock.steady();
+        if (now >= t) {
+            return true;
+        }
+        deps.clock.sleep_for(std::min<std::chrono::nanoseconds>(t - now, std::chrono::milliseconds(100)));
+    }
+}
+
+void Runner::Impl::execute(const Item& item) {
+    Attempted a = attempt_loop(item);
+    auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
+    if (a.status.ok()) {
+        Status st = record_success(item, a, o);
+        if (!st.ok()) {
+            // Paid for but not stored: the ledger still gets the cost.
+            a.status = st;
+            record_failure(item, a, o);
+            std::lock_guard lock(dispatch_mutex);
+            if (fatal.ok()) {
+                fatal = st;
+            }
+            set_halt(Halt::error);
+        } else {
+            std::lock_guard s(stats_mutex);
+            ++summary.images_generated;
+            summary.latency_ms.record(a.latency_ms);
+            summary.actual_cost += a.cost;
+            summary.estimated_cost += a.estimate;
+            deps.events.emit("item_complete", {{"scene_id", item.row->data.row.scene_id},
+                                               {"variant", item.variant},
+                                               {"uri", o.uri},
+                                               {"latency_ms", a.latency_ms},
+                                               {"attempts", a.attempts},
+                                               {"cost_usd", util::to_dollars(a.cost)}});
+        }
+    } else {
+        record_failure(item, a, o);
+        if (a.started) {
+            std::lock_guard s(stats_mutex);
+            summary.actual_cost += a.cost;
+            summary.estimated_cost += a.estimate;
+        }
+    }
+    images_done.fetch_add(o.kind == Kind::not_run ? 0 : 1);
+    finish_variant(item.row);
+    progress();
+}
+
+void Runner::Impl::progress() {
+    if (!on_progress || !*on_progress) {
+        return;
+    }
+    Progress p;
+    p.images_done = images_done.load();
+    p.images_planned = images_planned;
+    p.in_flight = in_flight.load();
+    p.spent = deps.budget.spent();
+    (*on_progress)(p);
+}
+
+void Runner::Impl::worker() {
+    while (auto item = next_item()) {
+        execute(*item);
+    }
+}
+
+Runner::Runner(RunSettings settings, RunDeps deps, const DoneIndex& done)
+    : m_settings(std::move(settings)), m_deps(deps), m_done(done) {}
+
+util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t images_planned,
+                                          const std::function<void(const RowResult&)>& on_row,
+                                          const std::function<void(const Progress&)>& on_progress) {
+    Impl impl(m_settings, m_deps, m_done);
+    impl.feed = &feed;
+    impl.on_row = &on_row;
+    impl.on_progress = &on_progress;
+    impl.images_planned = images_planned;
+    auto& s = impl.summary;
+    s.job_id = m_settings.job_id;
+    s.mode = m_settings.mode;
+    s.model = m_settings.model;
+    s.user = m_settings.user;
+    s.images_planned = images_planned;
+    s.started_ms = m_deps.clock.unix_ms();
+    s.budget_limit = m_deps.budget.limit();
+    s.budget_spent_before = m_deps.budget.spent();
+    const auto t0 = m_deps.clock.steady();
+
+    const int n = std::max(1, m_settings.concurrency);
+    std::vector<std::thread> workers;
+    workers.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        workers.emplace_back([&impl] { impl.worker(); });
+    }
+    for (auto& w : workers) {
+        w.join();
+    }
+    impl.drain();
+    Status flushed = m_deps.ledger.flush();
+
+    s.finished_ms = m_deps.clock.unix_ms();
+    s.wall_seconds = std::chrono::duration<double>(m_deps.clock.steady() - t0).count();
+    s.budget_overshoot = m_deps.budget.overshoot();
+    s.circuit_opens = static_cast<std::uint64_t>(impl.breaker.opens());
+    switch (impl.halt.load()) {
+        case Halt::budget:
+            s.status = "budget_exceeded";
+            break;
+        case Halt::upstream:
+            s.status = "upstream_unavailable";
+            break;
+        case Halt::error:
+            s.status = "error";
+            break;
+        default:
+            s.status = m_deps.stop.load() != 0 ? "interrupted" : (s.rows_failed ? "failed" : "ok");
+    }
+    if (!impl.fatal.ok()) {
+        return impl.fatal;
+    }
+    if (!flushed.ok()) {
+        return flushed;
+    }
+    return s;
+}
+
+}  // namespace assetgen::schedule

@@ -1,0 +1,130 @@
+#pragma once
+// The engine of `run` and `canary`: streams rows, turns each into one request per variant,
+// and drives every request through the same gates and the one retry loop: budget reservation,
+// circuit breaker, rate limit, then the provider; stores the image, makes its manifest line
+// durable, writes its ledger line, and reports rows in input order as they complete.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "batch/row.hpp"
+#include "budget/budget_guard.hpp"
+#include "budget/prices.hpp"
+#include "ledger/ledger_folder.hpp"
+#include "provider/image_provider.hpp"
+#include "report/events.hpp"
+#include "report/summary.hpp"
+#include "schedule/circuit_breaker.hpp"
+#include "schedule/durable_log.hpp"
+#include "schedule/policies.hpp"
+#include "storage/storage.hpp"
+#include "util/clock.hpp"
+
+namespace assetgen::schedule {
+
+// A validated row plus its input cells in the results file's column order.
+struct BatchRow {
+    batch::Row row;
+    std::vector<std::string> cells;
+};
+
+// Yields rows in input order; std::nullopt at the end.
+using RowFeed = std::function<util::Result<std::optional<BatchRow>>()>;
+
+// What an earlier run of the same job already made (from its manifest).
+struct DoneImage {
+    std::string uri;
+    util::Micros cost = 0;
+};
+// Keyed by done_key(scene_id, variant).
+using DoneIndex = std::unordered_map<std::string, DoneImage>;
+std::string done_key(const std::string& scene_id, int variant);
+
+struct RunSettings {
+    std::string job_id;
+    std::string job_dir;        // <out>/<job>: images go below it
+    std::string user;
+    std::string mode;           // "dry_run" | "live"
+    std::string model;          // default model; rows may override
+    std::string image_size;     // "" = model default
+    std::string shard;          // "" or "I/N"
+    int concurrency = 4;
+    int rpm = 0;                // 0 = unlimited
+    RetryPolicy retry;
+    BackoffPolicy backoff;
+    BreakerSettings breaker;
+    std::uint64_t jitter_seed = 0;
+};
+
+// The outside world, passed in (tests pass fakes).
+struct RunDeps {
+    util::Clock& clock;
+    provider::ImageProvider& provider;
+    storage::Storage& storage;
+    ledger::LedgerWriter& ledger;
+    DurableManifest& manifest;
+    report::EventSink& events;
+    budget::BudgetGuard& budget;
+    const budget::PriceTable& prices;
+    // Non-zero (the signal number) once the run must stop dispatching.
+    const std::atomic<int>& stop;
+};
+
+// How one image (row × variant) ended.
+struct VariantOutcome {
+    enum class Kind { ok, skipped_done, failed, not_run };
+    Kind kind = Kind::not_run;
+    std::string uri;
+    util::Micros cost = 0;
+    util::Code code = util::Code::ok;  // for failed / not_run
+    std::string message;
+};
+
+// A finished row, reported in input order.
+struct RowResult {
+    const BatchRow* row = nullptr;
+    std::vector<VariantOutcome> variants;
+    // "ok", "partial", "failed", "blocked", "budget_exceeded", "upstream_unavailable",
+    // "interrupted"
+    std::string status;
+    util::Code first_error = util::Code::ok;
+    std::string first_message;
+    util::Micros cost = 0;
+};
+
+// A snapshot for progress bars and "progress" events.
+struct Progress {
+    std::uint64_t images_done = 0;   // generated + skipped + failed
+    std::uint64_t images_planned = 0;
+    std::uint64_t in_flight = 0;
+    util::Micros spent = 0;
+};
+
+class Runner {
+public:
+    Runner(RunSettings settings, RunDeps deps, const DoneIndex& done);
+
+    // Runs every row of the feed. on_row is called in input order, from worker threads but
+    // never concurrently. Returns the summary; a feed error (the batch changed under us) or a
+    // storage failure of the manifest ends the run with that Status.
+    util::Result<report::Summary> run(const RowFeed& feed, std::uint64_t images_planned,
+                                      const std::function<void(const RowResult&)>& on_row,
+                                      const std::function<void(const Progress&)>& on_progress = {});
+
+private:
+    struct Impl;
+    RunSettings m_settings;
+    RunDeps m_deps;
+    const DoneIndex& m_done;
+};
+
+// The instruction added to a prompt when reference images go with it (README.md quotes it).
+std::string ref_mode_instruction(batch::RefMode mode);
+
+}  // namespace assetgen::schedule

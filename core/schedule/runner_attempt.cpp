@@ -1,0 +1,253 @@
+// One image: the one retry loop with its gates (budget, circuit breaker, rate limit), then
+// recording the outcome in storage, manifest and ledger. See runner.cpp for the whole picture.
+#include "schedule/runner_impl.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "util/hash.hpp"
+
+namespace assetgen::schedule {
+
+using namespace detail;
+
+provider::ImageRequest Runner::Impl::make_request(const batch::Row& row, int variant) const {
+    provider::ImageRequest req;
+    req.model = row.model.empty() ? settings.model : row.model;
+    req.prompt = row.prompt;
+    req.scene_id = row.scene_id;
+    req.variant = variant;
+    req.aspect_ratio = row.aspect_ratio;
+    req.image_size = settings.image_size;
+    if (!req.refs.empty()) {
+        req.prompt += "\n\n" + ref_mode_instruction(row.ref_mode);
+    }
+    return req;
+}
+
+Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item) {
+    Attempted out;
+    const auto& row = item.row->data.row;
+    provider::ImageRequest req = make_request(row, item.variant);
+    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size()};
+    auto worst = deps.prices.worst_case(shape);
+    auto est = deps.prices.estimate(shape);
+    if (!worst.ok() || !est.ok()) {
+        out.status = worst.ok() ? est.status() : worst.status();
+        return out;
+    }
+    out.estimate = *est;
+    const std::uint64_t item_hash =
+        util::fnv1a64(row.scene_id) ^ (static_cast<std::uint64_t>(item.variant) << 32);
+
+    for (int attempt = 1;; ++attempt) {
+        out.attempts = attempt;
+        req.attempt = attempt;
+        if (deps.stop.load() != 0) {
+            out.status = Status(Code::cancelled, "stopped before the request started");
+            return out;
+        }
+        if (!deps.budget.reserve(*worst)) {
+            set_halt(Halt::budget);
+            emit_budget_event(*worst);
+            out.status = Status(Code::budget_exceeded, "the daily budget has no room for this image");
+            return out;
+        }
+        bool probe = false;
+        Status gate = pass_gates(probe);
+        if (!gate.ok()) {
+            deps.budget.settle(*worst, 0);
+            out.status = gate;
+            return out;
+        }
+        auto t0 = deps.clock.steady();
+        in_flight.fetch_add(1);
+        {
+            std::lock_guard s(stats_mutex);
+            ++summary.requests;
+        }
+        auto r = deps.provider.generate(req);
+        in_flight.fetch_sub(1);
+        out.started = true;
+        out.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock.steady() - t0).count();
+        if (r.ok()) {
+            const auto& u = r->usage;
+            auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens,
+                                           u.output_tokens, u.thoughts_tokens);
+            out.cost = cost.ok() ? *cost : *worst;
+            deps.budget.settle(*worst, out.cost);
+            note_breaker(true, probe);
+            out.result = std::move(r).value();
+            out.status = Status();
+            return out;
+        }
+        deps.budget.settle(*worst, 0);
+        const Status& st = r.status();
+        note_breaker(!util::is_transient(st.code()), probe);
+        if (!settings.retry.should_retry(st, attempt)) {
+            out.status = st;
+            return out;
+        }
+        auto delay = settings.backoff.delay(attempt, mix64(settings.jitter_seed ^ item_hash ^ static_cast<std::uint64_t>(attempt)),
+                                            st.retry_after());
+        {
+            std::lock_guard s(stats_mutex);
+            ++summary.retries;
+        }
+        deps.events.emit("retry", {{"scene_id", row.scene_id},
+                                   {"variant", item.variant},
+                                   {"attempt", attempt},
+                                   {"error_code", util::code_name(st.code())},
+                                   {"message", st.message()},
+                                   {"delay_ms", delay.count()}});
+        if (!wait_until(deps.clock.steady() + delay)) {
+            out.status = Status(Code::cancelled, "stopped while waiting to retry");
+            return out;
+        }
+    }
+}
+
+Status Runner::Impl::pass_gates(bool& probe) {
+    for (;;) {
+        auto d = breaker.ask(deps.clock.steady());
+        if (d.verdict == CircuitBreaker::Verdict::go) {
+            break;
+        }
+        if (d.verdict == CircuitBreaker::Verdict::probe) {
+            probe = true;
+            deps.events.emit("circuit", {{"state", "half_open"}, {"probe", true}});
+            break;
+        }
+        if (d.verdict == CircuitBreaker::Verdict::give_up) {
+            set_halt(Halt::upstream);
+            return Status(Code::upstream_unavailable,
+                          "the model stayed unavailable longer than --circuit-max-open");
+        }
+        if (!wait_until(d.retry_at)) {
+            return Status(Code::cancelled, "stopped while the circuit was open");
+        }
+    }
+    for (;;) {
+        auto next = limiter.try_start(deps.clock.steady());
+        if (!next) {
+            return Status();
+        }
+        if (!wait_until(*next)) {
+            if (probe) {
+                breaker.report(false, true, deps.clock.steady());
+            }
+            return Status(Code::cancelled, "stopped while waiting for the rate limit");
+        }
+    }
+}
+
+void Runner::Impl::note_breaker(bool success, bool probe) {
+    if (breaker.report(success, probe, deps.clock.steady())) {
+        auto state = breaker.state();
+        deps.events.emit("circuit", {{"state", CircuitBreaker::state_name(state)},
+                                     {"open_for_ms", breaker.open_for(deps.clock.steady()).count()}});
+    }
+}
+
+void Runner::Impl::emit_budget_event(Micros needed) {
+    deps.events.emit("budget", {{"event_detail", "exhausted"},
+                                {"limit_usd", util::to_dollars(deps.budget.limit())},
+                                {"spent_usd", util::to_dollars(deps.budget.spent())},
+                                {"reserved_usd", util::to_dollars(deps.budget.reserved())},
+                                {"needed_usd", util::to_dollars(needed)}});
+}
+
+ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const {
+    ledger::Entry e;
+    e.ts = deps.clock.unix_ms();
+    e.user_id = settings.user;
+    e.job_id = settings.job_id;
+    e.prompt = row.prompt;
+    e.scene_id = row.scene_id;
+    e.variant = variant;
+    e.model = row.model.empty() ? settings.model : row.model;
+    e.mode = settings.mode;
+    e.shard = settings.shard;
+    return e;
+}
+
+Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutcome& o) {
+    const auto& row = item.row->data.row;
+    const std::string name = row.safe_id + "_v" + std::to_string(item.variant) + "." +
+                             extension_for(a.result.mime_type);
+    const std::string uri = storage::join(storage::join(settings.job_dir, row.safe_id), name);
+    TRY(deps.storage.put(uri, a.result.data, a.result.mime_type));
+
+    ledger::ManifestEntry m;
+    m.ts = deps.clock.unix_ms();
+    m.job_id = settings.job_id;
+    m.scene_id = row.scene_id;
+    m.variant = item.variant;
+    m.uri = uri;
+    m.sha256 = util::sha256_hex(a.result.data);
+    m.bytes = static_cast<std::int64_t>(a.result.data.size());
+    m.mime = a.result.mime_type;
+    m.latency_ms = a.latency_ms;
+    m.attempts = a.attempts;
+    m.cost = a.cost;
+    m.estimated = a.estimate;
+    m.model = row.model.empty() ? settings.model : row.model;
+    m.mode = settings.mode;
+    m.ledger_id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant);
+    m.shard = settings.shard;
+    m.user_id = settings.user;
+    m.prompt = row.prompt;
+    TRY(deps.manifest.append_durable(m));
+
+    ledger::Entry e = base_entry(row, item.variant);
+    e.ts = m.ts;
+    e.images = 1;
+    e.cost = a.cost;
+    e.estimated = a.estimate;
+    e.status = "ok";
+    e.id = m.ledger_id;
+    TRY(deps.ledger.append(e));
+
+    o.kind = Kind::ok;
+    o.uri = uri;
+    o.cost = a.cost;
+    return Status();
+}
+
+void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantOutcome& o) {
+    const auto& row = item.row->data.row;
+    const Code code = a.status.code();
+    const bool cancelled = code == Code::cancelled;
+    // A request that was made (paid or not) or refused by the budget gets a ledger line;
+    // an image that never started does not.
+    const bool made = a.started && !cancelled;
+    o.kind = made ? Kind::failed : Kind::not_run;
+    o.code = code;
+    o.message = a.status.message();
+    o.cost = a.cost;
+    if (made || code == Code::budget_exceeded) {
+        ledger::Entry e = base_entry(row, item.variant);
+        e.images = 0;
+        e.cost = a.cost;
+        e.estimated = made ? a.estimate : 0;
+        e.status = std::string(util::code_name(code));
+        e.error_code = e.status;
+        e.id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant) + "/" +
+               e.status + "/" + std::to_string(e.ts);
+        (void)deps.ledger.append(e);
+    }
+    if (o.kind == Kind::failed) {
+        std::lock_guard s(stats_mutex);
+        ++summary.errors;
+        ++summary.errors_by_code[std::string(util::code_name(a.status.code()))];
+    }
+    if (a.status.code() != Code::cancelled) {
+        deps.events.emit("error", {{"scene_id", row.scene_id},
+                                   {"variant", item.variant},
+                                   {"where", row.where},
+                                   {"error_code", util::code_name(a.status.code())},
+                                   {"message", a.status.message()},
+                                   {"attempts", a.attempts}});
+    }
+}
+
+}  // namespace assetgen::schedule

@@ -1,0 +1,208 @@
+// Handing out work items in input order, skipping what is done, and reporting finished rows in
+// input order. See runner.cpp for how the pieces fit.
+#include "schedule/runner_impl.hpp"
+
+
+namespace assetgen::schedule {
+
+using namespace detail;
+
+std::optional<Item> Runner::Impl::next_item() {
+    std::lock_guard lock(dispatch_mutex);
+    for (;;) {
+        if (stopping()) {
+            return std::nullopt;
+        }
+        if (current && next_variant <= current->data.row.variants) {
+            int v = next_variant++;
+            auto it = done.find(done_key(current->data.row.scene_id, v));
+            if (it != done.end()) {
+                auto& o = current->outcomes[static_cast<size_t>(v - 1)];
+                o.kind = Kind::skipped_done;
+                o.uri = it->second.uri;
+                o.cost = it->second.cost;
+                {
+                    std::lock_guard s(stats_mutex);
+                    ++summary.images_skipped;
+                }
+                images_done.fetch_add(1);
+                finish_variant_locked(current);
+                continue;
+            }
+            return Item{current, v};
+        }
+        if (feed_done) {
+            return std::nullopt;
+        }
+        if (!read_next_row_locked()) {
+            return std::nullopt;
+        }
+    }
+}
+
+bool Runner::Impl::read_next_row_locked() {
+    auto r = (*feed)();
+    if (!r.ok()) {
+        fatal = r.status();
+        set_halt(Halt::error);
+        feed_done = true;
+        return false;
+    }
+    if (!r->has_value()) {
+        feed_done = true;
+        if (current) {
+            release_dispatch_hold_locked(current);
+            current.reset();
+        }
+        return false;
+    }
+    auto state = std::make_shared<RowState>();
+    state->seq = next_seq++;
+    state->data = std::move(**r);
+    state->outcomes.resize(static_cast<size_t>(state->data.row.variants));
+    // The row holds one count per variant plus one for the dispatcher, released once all
+    // its variants are handed out (so that a row is never reported half-dispatched).
+    state->pending = state->data.row.variants + 1;
+    if (current) {
+        release_dispatch_hold_locked(current);
+    }
+    current = state;
+    next_variant = 1;
+    return true;
+}
+
+void Runner::Impl::release_dispatch_hold_locked(const std::shared_ptr<RowState>& row) {
+    if (--row->pending == 0) {
+        report_row(row);
+    }
+}
+
+void Runner::Impl::finish_variant_locked(const std::shared_ptr<RowState>& row) {
+    if (--row->pending == 0) {
+        report_row(row);
+    }
+}
+
+void Runner::Impl::finish_variant(const std::shared_ptr<RowState>& row) {
+    std::lock_guard lock(dispatch_mutex);
+    finish_variant_locked(row);
+}
+
+void Runner::Impl::drain() {
+    Code code = Code::cancelled;
+    std::string message = "interrupted before it started; run the same command again to finish";
+    switch (halt.load()) {
+        case Halt::budget:
+            code = Code::budget_exceeded;
+            message = "the daily budget has no room for this image";
+            break;
+        case Halt::upstream:
+            code = Code::upstream_unavailable;
+            message = "the model stayed unavailable longer than --circuit-max-open";
+            break;
+        case Halt::error:
+            code = Code::cancelled;
+            message = "not run: the run stopped on an error";
+            break;
+        default:
+            break;
+    }
+    std::lock_guard lock(dispatch_mutex);
+    for (;;) {
+        if (current) {
+            for (int v = next_variant; v <= current->data.row.variants; ++v) {
+                auto& o = current->outcomes[static_cast<size_t>(v - 1)];
+                auto it = done.find(done_key(current->data.row.scene_id, v));
+                if (it != done.end()) {
+                    o.kind = Kind::skipped_done;
+                    o.uri = it->second.uri;
+                    o.cost = it->second.cost;
+                } else {
+                    o.kind = Kind::not_run;
+                    o.code = code;
+                    o.message = message;
+                }
+                current->pending--;
+            }
+            next_variant = current->data.row.variants + 1;
+            release_dispatch_hold_locked(current);
+            current.reset();
+        }
+        if (feed_done || halt.load() == Halt::error) {
+            break;
+        }
+        auto r = (*feed)();
+        if (!r.ok()) {
+            fatal = r.status();
+            break;
+        }
+        if (!r->has_value()) {
+            feed_done = true;
+            break;
+        }
+        auto state = std::make_shared<RowState>();
+        state->seq = next_seq++;
+        state->data = std::move(**r);
+        state->outcomes.resize(static_cast<size_t>(state->data.row.variants));
+        state->pending = state->data.row.variants + 1;
+        current = state;
+        next_variant = 1;
+    }
+}
+
+void Runner::Impl::report_row(const std::shared_ptr<RowState>& row) {
+    std::lock_guard lock(reorder_mutex);
+    finished.emplace(row->seq, row);
+    while (!finished.empty() && finished.begin()->first == next_to_report) {
+        auto r = finished.begin()->second;
+        finished.erase(finished.begin());
+        ++next_to_report;
+        emit_row(*r);
+    }
+}
+
+void Runner::Impl::emit_row(const RowState& r) {
+    RowResult res;
+    res.row = &r.data;
+    res.variants = r.outcomes;
+    int ok = 0, failed = 0, not_run = 0;
+    for (const auto& o : r.outcomes) {
+        res.cost += o.cost;
+        if (o.kind == Kind::ok || o.kind == Kind::skipped_done) {
+            ++ok;
+        } else {
+            (o.kind == Kind::failed ? failed : not_run)++;
+            if (res.first_error == Code::ok) {
+                res.first_error = o.code;
+                res.first_message = o.message;
+            }
+        }
+    }
+    const int n = static_cast<int>(r.outcomes.size());
+    if (ok == n) {
+        res.status = "ok";
+    } else if (ok > 0) {
+        res.status = "partial";
+    } else if (res.first_error == Code::blocked || res.first_error == Code::budget_exceeded ||
+               res.first_error == Code::upstream_unavailable) {
+        res.status = lower_code(res.first_error);
+    } else if (res.first_error == Code::cancelled) {
+        res.status = "interrupted";
+    } else {
+        res.status = "failed";
+    }
+    {
+        std::lock_guard s(stats_mutex);
+        ++summary.rows;
+        if (ok == n) {
+            ++summary.rows_ok;
+        } else if (failed + not_run > 0 && res.status != "interrupted") {
+            ++summary.rows_failed;
+        }
+    }
+    if (*on_row) {
+        (*on_row)(res);
+    }
+}
+
+}  // namespace assetgen::schedule

@@ -1,0 +1,162 @@
+#pragma once
+// Private to the schedule module: the state the runner's workers share, split across
+// runner.cpp (workers and the run), runner_dispatch.cpp (handing out work, reporting rows in
+// order) and runner_attempt.cpp (the retry loop and recording one image).
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "report/histogram.hpp"
+#include "schedule/circuit_breaker.hpp"
+#include "schedule/rate_limiter.hpp"
+#include "schedule/runner.hpp"
+
+namespace assetgen::schedule {
+namespace detail {
+
+using util::Code;
+using util::Micros;
+using util::Status;
+using Kind = VariantOutcome::Kind;
+
+// The file extension for an image MIME type.
+inline std::string extension_for(const std::string& mime) {
+    if (mime == "image/jpeg") {
+        return "jpg";
+    }
+    if (mime == "image/webp") {
+        return "webp";
+    }
+    return "png";
+}
+
+inline std::string lower_code(Code c) { return util::to_lower(util::code_name(c)); }
+
+struct RowState {
+    std::uint64_t seq = 0;
+    BatchRow data;
+    std::vector<VariantOutcome> outcomes;
+    int pending = 0;  // guarded by the dispatcher's row mutex
+};
+
+struct Item {
+    std::shared_ptr<RowState> row;
+    int variant = 0;  // 1-based
+};
+
+enum class Halt { none, budget, upstream, stopped, error };
+
+}  // namespace detail
+
+struct Runner::Impl {
+    using Item = detail::Item;
+    using RowState = detail::RowState;
+    using Halt = detail::Halt;
+    using Kind = detail::Kind;
+    using Status = util::Status;
+    using Micros = util::Micros;
+
+    Impl(const RunSettings& s, RunDeps& d, const DoneIndex& done)
+        : settings(s), deps(d), done(done), breaker(s.breaker), limiter(s.rpm) {}
+
+    const RunSettings& settings;
+    RunDeps& deps;
+    const DoneIndex& done;
+    CircuitBreaker breaker;
+    RateLimiter limiter;
+    const RowFeed* feed = nullptr;
+    const std::function<void(const RowResult&)>* on_row = nullptr;
+    const std::function<void(const Progress&)>* on_progress = nullptr;
+
+    // Dispatcher state.
+    std::mutex dispatch_mutex;
+    std::shared_ptr<RowState> current;
+    int next_variant = 1;
+    std::uint64_t next_seq = 0;
+    bool feed_done = false;
+    std::atomic<Halt> halt{Halt::none};
+    Status fatal;
+
+    // Rows finish in any order; they are reported in input order.
+    std::mutex reorder_mutex;
+    std::map<std::uint64_t, std::shared_ptr<RowState>> finished;
+    std::uint64_t next_to_report = 0;
+
+    // Statistics.
+    std::mutex stats_mutex;
+    report::Summary summary;
+    std::atomic<std::uint64_t> in_flight{0};
+    std::atomic<std::uint64_t> images_done{0};
+    std::uint64_t images_planned = 0;
+
+
+    bool stopping() const { return deps.stop.load() != 0 || halt.load() != Halt::none; }
+
+
+    // --- dispatch ---------------------------------------------------------------------------
+
+
+
+
+
+
+
+    // --- reporting rows in order ------------------------------------------------------------
+
+
+
+    // --- one image --------------------------------------------------------------------------
+
+    struct Attempted {
+        Status status;  // ok, or the final error
+        provider::ImageResult result;
+        int attempts = 0;
+        std::int64_t latency_ms = 0;
+        Micros cost = 0;
+        Micros estimate = 0;
+        bool started = false;  // a request was sent at least once
+    };
+
+
+
+
+
+
+
+
+
+
+
+    void set_halt(Halt h);
+    // Sleeps until t in short slices so that a stop signal is noticed. False when stopped.
+    bool wait_until(util::SteadyTime t);
+    std::optional<Item> next_item();
+    // Reads the next row into `current`. False at the end of the feed or on error.
+    bool read_next_row_locked();
+    void release_dispatch_hold_locked(const std::shared_ptr<RowState>& row);
+    void finish_variant_locked(const std::shared_ptr<RowState>& row);
+    void finish_variant(const std::shared_ptr<RowState>& row);
+    // After the workers are gone: everything not handed out ends with the halt's outcome.
+    void drain();
+    void report_row(const std::shared_ptr<RowState>& row);
+    void emit_row(const RowState& r);
+    provider::ImageRequest make_request(const batch::Row& row, int variant) const;
+    // The one retry loop for model requests.
+    Attempted attempt_loop(const Item& item);
+    // Waits for the circuit breaker and the rate limiter. UPSTREAM_UNAVAILABLE or CANCELLED.
+    Status pass_gates(bool& probe);
+    void note_breaker(bool success, bool probe);
+    void emit_budget_event(Micros needed);
+    ledger::Entry base_entry(const batch::Row& row, int variant) const;
+    // Stores the image, makes its manifest line durable, writes its ledger line.
+    Status record_success(const Item& item, Attempted& a, VariantOutcome& o);
+    void record_failure(const Item& item, const Attempted& a, VariantOutcome& o);
+    void execute(const Item& item);
+    void progress();
+    void worker();
+};
+
+}  // namespace assetgen::schedule
