@@ -4,9 +4,9 @@
 
 namespace assetgen::budget {
 
-BudgetGuard::BudgetGuard(util::Micros limit, util::Micros spent) : m_limit(limit), m_spent(spent) {}
+MemoryBudget::MemoryBudget(util::Micros limit, util::Micros spent) : m_limit(limit), m_spent(spent) {}
 
-bool BudgetGuard::reserve(util::Micros amount) {
+bool MemoryBudget::reserve(util::Micros amount) {
     std::unique_lock lock(m_mutex);
     for (;;) {
         if (m_spent + m_reserved + amount <= m_limit) {
@@ -20,7 +20,7 @@ bool BudgetGuard::reserve(util::Micros amount) {
     }
 }
 
-void BudgetGuard::settle(util::Micros reserved, util::Micros actual) {
+void MemoryBudget::settle(util::Micros reserved, util::Micros actual) {
     {
         std::lock_guard lock(m_mutex);
         m_reserved -= reserved;
@@ -30,22 +30,17 @@ void BudgetGuard::settle(util::Micros reserved, util::Micros actual) {
     m_settled.notify_all();
 }
 
-util::Micros BudgetGuard::spent() const {
+util::Micros MemoryBudget::spent() const {
     std::lock_guard lock(m_mutex);
     return m_spent;
 }
 
-util::Micros BudgetGuard::reserved() const {
+util::Micros MemoryBudget::reserved() const {
     std::lock_guard lock(m_mutex);
     return m_reserved;
 }
 
-util::Micros BudgetGuard::remaining() const {
-    std::lock_guard lock(m_mutex);
-    return std::max<util::Micros>(0, m_limit - m_spent - m_reserved);
-}
-
-util::Micros BudgetGuard::overshoot() const {
+util::Micros MemoryBudget::overshoot() const {
     std::lock_guard lock(m_mutex);
     return std::max<util::Micros>(0, m_overshoot);
 }

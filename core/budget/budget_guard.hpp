@@ -1,7 +1,8 @@
 #pragma once
-// The in-run budget: every request reserves its worst case before it starts and settles to
-// its actual cost when it ends, so spent + reserved never exceeds the limit at any instant,
-// whatever the concurrency.
+// The in-run budget: every request reserves its worst case before it starts and settles when
+// its ledger line is written, so spent + reserved never exceeds the limit at any instant,
+// whatever the concurrency. Budget is the interface; MemoryBudget keeps it in one process,
+// LedgerBudget (ledger_budget.hpp) shares it between processes through the ledger folder.
 
 #include <condition_variable>
 #include <mutex>
@@ -10,25 +11,39 @@
 
 namespace assetgen::budget {
 
-class BudgetGuard {
+class Budget {
+public:
+    virtual ~Budget() = default;
+    // Reserves amount. When it does not fit but reservations are outstanding, waits for them
+    // to settle and tries again, so budget held by requests that end up cheaper is not
+    // stranded. Returns false when it does not fit with nothing outstanding.
+    virtual bool reserve(util::Micros amount) = 0;
+    // Ends a reservation once the request's ledger line (with `actual`) has been written.
+    virtual void settle(util::Micros reserved, util::Micros actual) = 0;
+    virtual util::Micros limit() const = 0;
+    // Spent today, as far as this budget knows (the ledger's sum for a LedgerBudget).
+    virtual util::Micros spent() const = 0;
+    // Outstanding reservations (of every process sharing the budget).
+    virtual util::Micros reserved() const = 0;
+    util::Micros remaining() const {
+        auto r = limit() - spent() - reserved();
+        return r > 0 ? r : 0;
+    }
+    // The most spent + reserved was ever seen above the limit (0 unless a request cost more
+    // than its reservation).
+    virtual util::Micros overshoot() const = 0;
+};
+
+class MemoryBudget final : public Budget {
 public:
     // limit: the daily limit; spent: what the ledger says was spent today before this run.
-    BudgetGuard(util::Micros limit, util::Micros spent);
-
-    // Reserves amount. When it does not fit but other reservations are outstanding, waits for
-    // them to settle and tries again, so budget held by requests that end up cheaper is not
-    // stranded. Returns false when it does not fit with nothing outstanding.
-    bool reserve(util::Micros amount);
-    // Ends a reservation: releases `reserved` and adds `actual` to what is spent.
-    void settle(util::Micros reserved, util::Micros actual);
-
-    util::Micros limit() const { return m_limit; }
-    util::Micros spent() const;
-    util::Micros reserved() const;
-    util::Micros remaining() const;
-    // The most spent + reserved ever exceeded the limit (0 unless a request cost more than its
-    // reservation).
-    util::Micros overshoot() const;
+    MemoryBudget(util::Micros limit, util::Micros spent);
+    bool reserve(util::Micros amount) override;
+    void settle(util::Micros reserved, util::Micros actual) override;
+    util::Micros limit() const override { return m_limit; }
+    util::Micros spent() const override;
+    util::Micros reserved() const override;
+    util::Micros overshoot() const override;
 
 private:
     util::Micros m_limit;

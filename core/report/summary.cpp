@@ -42,6 +42,9 @@ nlohmann::json to_json(const Summary& s) {
     j["refs"] = {{"fetched", s.refs_fetched}, {"deduplicated", s.refs_deduplicated}};
     j["urlRefreshes"] = s.url_refreshes;
     j["circuitOpens"] = s.circuit_opens;
+    if (!s.first_error.empty()) {
+        j["stoppedBy"] = s.first_error;
+    }
     j["latencyHistogram"] = s.latency_ms.to_json();
     return j;
 }

@@ -43,6 +43,7 @@ struct Summary {
     std::uint64_t refs_deduplicated = 0;
     std::uint64_t url_refreshes = 0;
     std::uint64_t circuit_opens = 0;
+    std::string first_error;              // what stopped the run, when something did
 };
 
 nlohmann::json to_json(const Summary& s);

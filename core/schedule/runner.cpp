@@ -69,6 +69,14 @@ bool Runner::Impl::wait_until(util::SteadyTime t) {
 void Runner::Impl::execute(const Item& item) {
     Attempted a = attempt_loop(item);
     auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
+    if (a.status.code() == Code::unauthenticated || a.status.code() == Code::permission_denied) {
+        // Credentials are wrong for every row alike: stop instead of failing them one by one.
+        std::lock_guard lock(dispatch_mutex);
+        if (auth_error.ok()) {
+            auth_error = a.status;
+        }
+        set_halt(Halt::auth);
+    }
     if (a.status.ok()) {
         Status st = record_success(item, a, o);
         if (!st.ok()) {
@@ -100,6 +108,9 @@ void Runner::Impl::execute(const Item& item) {
             summary.actual_cost += a.cost;
             summary.estimated_cost += a.estimate;
         }
+    }
+    if (a.reserved > 0) {
+        deps.budget.settle(a.reserved, a.cost);
     }
     images_done.fetch_add(o.kind == Kind::not_run ? 0 : 1);
     finish_variant(item.row);
@@ -162,12 +173,16 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     s.wall_seconds = std::chrono::duration<double>(m_deps.clock.steady() - t0).count();
     s.budget_overshoot = m_deps.budget.overshoot();
     s.circuit_opens = static_cast<std::uint64_t>(impl.breaker.opens());
+    s.first_error = impl.auth_error.ok() ? "" : impl.auth_error.message();
     switch (impl.halt.load()) {
         case Halt::budget:
             s.status = "budget_exceeded";
             break;
         case Halt::upstream:
             s.status = "upstream_unavailable";
+            break;
+        case Halt::auth:
+            s.status = "auth_failed";
             break;
         case Halt::error:
             s.status = "error";

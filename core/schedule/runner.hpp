@@ -70,7 +70,7 @@ struct RunDeps {
     ledger::LedgerWriter& ledger;
     DurableManifest& manifest;
     report::EventSink& events;
-    budget::BudgetGuard& budget;
+    budget::Budget& budget;
     const budget::PriceTable& prices;
     // Non-zero (the signal number) once the run must stop dispatching.
     const std::atomic<int>& stop;

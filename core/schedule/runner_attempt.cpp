@@ -74,7 +74,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item) {
             auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens,
                                            u.output_tokens, u.thoughts_tokens);
             out.cost = cost.ok() ? *cost : *worst;
-            deps.budget.settle(*worst, out.cost);
+            out.reserved = *worst;  // settled by execute() once the ledger line is written
             note_breaker(true, probe);
             out.result = std::move(r).value();
             out.status = Status();

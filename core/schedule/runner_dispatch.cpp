@@ -100,6 +100,10 @@ void Runner::Impl::drain() {
             code = Code::upstream_unavailable;
             message = "the model stayed unavailable longer than --circuit-max-open";
             break;
+        case Halt::auth:
+            code = Code::unauthenticated;
+            message = "not run: the model refused the credentials (see the first error)";
+            break;
         case Halt::error:
             code = Code::cancelled;
             message = "not run: the run stopped on an error";

@@ -47,7 +47,7 @@ struct Item {
     int variant = 0;  // 1-based
 };
 
-enum class Halt { none, budget, upstream, stopped, error };
+enum class Halt { none, budget, upstream, auth, stopped, error };
 
 }  // namespace detail
 
@@ -79,6 +79,7 @@ struct Runner::Impl {
     bool feed_done = false;
     std::atomic<Halt> halt{Halt::none};
     Status fatal;
+    Status auth_error;  // the first AUTH_FAILED / PERMISSION_DENIED
 
     // Rows finish in any order; they are reported in input order.
     std::mutex reorder_mutex;
@@ -117,6 +118,7 @@ struct Runner::Impl {
         std::int64_t latency_ms = 0;
         Micros cost = 0;
         Micros estimate = 0;
+        Micros reserved = 0;  // still held in the budget: settled once the ledger line is out
         bool started = false;  // a request was sent at least once
     };
 

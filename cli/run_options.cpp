@@ -1,0 +1,148 @@
+#include "run_options.hpp"
+
+#include <memory>
+
+#include "budget/spend.hpp"
+#include "commands.hpp"
+#include "schedule/job.hpp"
+#include "util/atomic_file.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::cli {
+
+const char* mode_name(Mode m) { return m == Mode::live ? "live" : "dry_run"; }
+
+util::Result<batch::RefMode> parse_ref_mode(const std::string& text) {
+    std::string t = util::to_lower(text);
+    for (auto& c : t) {
+        if (c == '-') {
+            c = '_';
+        }
+    }
+    if (t == "style_only") {
+        return batch::RefMode::style_only;
+    }
+    if (t == "style_and_composition") {
+        return batch::RefMode::style_and_composition;
+    }
+    return util::error(util::Code::config,
+                       "--ref-mode: \"" + text + "\" is not style_only or style_and_composition");
+}
+
+util::Status check_run_options(RunOptions& o) {
+    TRY_ASSIGN(o.circuit_max_open, util::parse_duration(o.circuit_max_open_text));
+    TRY_ASSIGN(o.grace, util::parse_duration(o.grace_text));
+    TRY_ASSIGN(o.request_timeout, util::parse_duration(o.request_timeout_text));
+    if (o.request_timeout.count() <= 0) {
+        return util::error(util::Code::config, "--request-timeout must be more than 0");
+    }
+    TRY(parse_ref_mode(o.ref_mode).status());
+    TRY(budget::check_zone(o.tz));
+    if (!o.job_id.empty()) {
+        TRY(schedule::check_job_id(o.job_id));
+    }
+    if (o.mode == Mode::live && !o.simulate.empty()) {
+        return util::error(util::Code::config, "--simulate only applies to --mode dry_run");
+    }
+    if (o.daily_budget_usd < 0) {
+        return util::error(util::Code::config, "--daily-budget-usd must be 0 or more");
+    }
+    if (!o.image_size.empty() && o.image_size != "1K" && o.image_size != "2K" && o.image_size != "4K" &&
+        o.image_size != "512") {
+        return util::error(util::Code::config,
+                           "--image-size: \"" + o.image_size + "\" is not 512, 1K, 2K or 4K");
+    }
+    return util::ok_status();
+}
+
+util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
+    if (!o.prices_file.empty()) {
+        TRY_ASSIGN(auto text, util::read_file(o.prices_file));
+        TRY(prices.load_json(text, o.prices_file));
+    }
+    if (o.price_per_image >= 0) {
+        prices.set_price_per_image(util::to_micros(o.price_per_image));
+    }
+    return util::ok_status();
+}
+
+void add_run_options(CLI::App& sub, RunOptions& o) {
+    sub.add_option("input", o.input, "batch file: CSV, JSON or JSONL export of the sheet, or - for stdin")
+        ->required();
+    sub.add_option("--format", o.format, "input format when the extension does not tell: csv, json, jsonl")
+        ->check(CLI::IsMember({"csv", "json", "jsonl"}));
+    std::map<std::string, Mode> modes{{"dry_run", Mode::dry_run}, {"dry-run", Mode::dry_run}, {"live", Mode::live}};
+    sub.add_option("--mode", o.mode, "dry_run (synthetic images, no money) or live (the model API)")
+        ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+        ->default_str("dry_run");
+    sub.add_option("--out", o.out, "folder for images, manifests and summaries")->capture_default_str();
+    sub.add_option("--ledger", o.ledger, "folder of the append-only cost ledger")->capture_default_str();
+    sub.add_option("--job-id", o.job_id, "job id (default: a hash of the input and the settings, so a re-run resumes)");
+    sub.add_option("--results", o.results, "write the rows with status, images, cost and error as CSV");
+    sub.add_option("--events", o.events, "append JSON-line events to this file (- for stdout)");
+    sub.add_flag("--json", o.json, "print the summary as JSON on stdout");
+    sub.add_flag("-q,--quiet", o.quiet, "only warnings and errors on stderr");
+
+    sub.add_option("--concurrency", o.concurrency, "requests in flight at most")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    sub.add_option("--rpm", o.rpm, "request starts per minute at most (0: unlimited)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1'000'000));
+    sub.add_option("--max-attempts", o.max_attempts, "attempts per image for transient errors")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 20));
+    sub.add_option("--circuit-max-open", o.circuit_max_open_text,
+                   "give up on rows not started when the circuit was open this long in total")
+        ->capture_default_str();
+    sub.add_option("--grace", o.grace_text, "after SIGINT/SIGTERM, how long in-flight requests may finish")
+        ->capture_default_str();
+
+    sub.add_option("--max-variants", o.max_variants, "largest allowed value of the variants column")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 16));
+    sub.add_option("--ref-mode", o.ref_mode, "default ref_mode: style_only or style_and_composition")
+        ->capture_default_str();
+    sub.add_option("--global-ref", o.global_refs, "a reference image for every row (repeatable)");
+    sub.add_option("--model", o.model, "default model (a row's model column overrides it)")->capture_default_str();
+    sub.add_option("--image-size", o.image_size, "imageConfig.imageSize: 512, 1K, 2K or 4K (models that support it)");
+    sub.add_option("--simulate", o.simulate,
+                   "dry run only: latency=100ms,jitter=20ms,error_rate=0.02,seed=7,size=64x64");
+
+    sub.add_option("--api", o.api, "live: gemini (Gemini API, GEMINI_API_KEY) or vertex (Vertex AI, Google Cloud credentials)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"gemini", "vertex"}));
+    sub.add_option("--api-base", o.api_base, "live: send requests to this endpoint instead of Google's");
+    sub.add_option("--project", o.project, "vertex: Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the key file's)");
+    sub.add_option("--location", o.location, "vertex: location, e.g. global or us-central1")->capture_default_str();
+    sub.add_option("--request-timeout", o.request_timeout_text, "live: time limit of one request")
+        ->capture_default_str();
+
+    sub.add_option("--daily-budget-usd", o.daily_budget_usd, "daily spend limit per user and mode, in dollars")
+        ->capture_default_str();
+    sub.add_option("--budget-policy", o.budget_policy,
+                   "refuse: run nothing if the estimate does not fit; partial: run images in order while they fit")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"refuse", "partial"}));
+    sub.add_option("--user", o.user, "whose budget this is (default: the OS user)");
+    sub.add_option("--tz", o.tz, "time zone whose midnight starts a budget day (IANA name)")->capture_default_str();
+    sub.add_option("--price-per-image", o.price_per_image, "override the output price of one image, in dollars");
+    sub.add_option("--prices", o.prices_file, "pricing JSON file (see README.md, Prices)")->check(CLI::ExistingFile);
+}
+
+void register_run(CLI::App& app, Action& action) {
+    auto o = std::make_shared<RunOptions>();
+    auto* sub = app.add_subcommand("run", "turn a batch of rows into images, within the budget");
+    add_run_options(*sub, *o);
+    sub->footer(
+        "Examples:\n"
+        "  assetgen run samples/batch-100.csv                  # dry run into ./out and ./ledger\n"
+        "  assetgen seed | assetgen run - --json               # from stdin, summary as JSON\n"
+        "  assetgen run big.csv --simulate latency=100ms,error_rate=0.02 --concurrency 64\n"
+        "  assetgen run batch.csv --results results.csv --events events.jsonl\n"
+        "  ASSETGEN_DAILY_BUDGET_USD=5 assetgen run batch.csv --budget-policy partial\n"
+        "Running the same command again resumes the job: images already made are skipped and not paid again.");
+    sub->callback([o, &action] { action = [o](Console& c) { return run_run(*o, c); }; });
+}
+
+}  // namespace assetgen::cli

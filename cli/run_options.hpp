@@ -1,0 +1,89 @@
+#pragma once
+// The options of `run` (and later `canary`, which shares them), their checks, and small
+// helpers for the steps in run.cpp.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "batch/row.hpp"
+#include "budget/prices.hpp"
+#include "support.hpp"
+#include "util/status.hpp"
+
+// Ends the subcommand with the Status's exit code when expr fails.
+#define TRY_EXIT(console, expr)                          \
+    do {                                                 \
+        auto try_exit_status_ = (expr);                  \
+        if (!try_exit_status_.ok()) {                    \
+            return (console).fail(try_exit_status_);     \
+        }                                                \
+    } while (false)
+
+#define TRY_ASSIGN_EXIT(console, lhs, expr) \
+    TRY_ASSIGN_EXIT_IMPL(console, ASSETGEN_CONCAT(try_exit_result_, __LINE__), lhs, expr)
+#define TRY_ASSIGN_EXIT_IMPL(console, tmp, lhs, expr) \
+    auto tmp = (expr);                                \
+    if (!tmp.ok()) {                                  \
+        return (console).fail(tmp.status());          \
+    }                                                 \
+    lhs = std::move(tmp).value()
+
+namespace assetgen::cli {
+
+enum class Mode { dry_run, live };
+const char* mode_name(Mode m);
+
+struct RunOptions {
+    std::string input;
+    std::string format;  // "" = from the extension
+    Mode mode = Mode::dry_run;
+    std::string out = "out";
+    std::string ledger = "ledger";
+    std::string job_id;
+    std::string results;
+    std::string events;
+    bool json = false;
+    bool quiet = false;
+
+    int concurrency = 4;
+    int rpm = 0;
+    int max_attempts = 4;
+    std::string circuit_max_open_text = "5m";
+    std::chrono::milliseconds circuit_max_open{300'000};
+    std::string grace_text = "30s";
+    std::chrono::milliseconds grace{30'000};
+
+    int max_variants = 3;
+    std::string ref_mode = "style_only";
+    std::vector<std::string> global_refs;
+    std::string model = "gemini-2.5-flash-image";
+    std::string image_size;
+    std::string simulate;
+
+    std::string api = "gemini";
+    std::string api_base;
+    std::string project;
+    std::string location = "global";
+    std::string request_timeout_text = "5m";
+    std::chrono::milliseconds request_timeout{300'000};
+
+    double daily_budget_usd = 10.0;
+    std::string budget_policy = "refuse";
+    std::string user;
+    std::string tz = "UTC";
+    double price_per_image = -1;
+    std::string prices_file;
+};
+
+util::Result<batch::RefMode> parse_ref_mode(const std::string& text);
+// Cross-checks options and parses the duration texts. CONFIG_ERROR / INVALID_INPUT.
+util::Status check_run_options(RunOptions& o);
+// Applies --prices and --price-per-image to the table.
+util::Status load_prices(const RunOptions& o, budget::PriceTable& prices);
+// Adds the options shared by run and canary to a subcommand.
+void add_run_options(CLI::App& sub, RunOptions& o);
+
+ExitCode run_run(RunOptions& o, Console& console);
+
+}  // namespace assetgen::cli

@@ -1,0 +1,289 @@
+#include "budget/ledger_budget.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "budget/spend.hpp"
+#include "ledger/entry.hpp"
+#include "util/append_file.hpp"
+#include "util/atomic_file.hpp"
+
+namespace assetgen::budget {
+namespace {
+
+constexpr std::uint64_t k_compact_journal_bytes = 1u << 20;
+
+// The start time of a process (field 22 of /proc/<pid>/stat), 0 if unknown. With the pid it
+// names one process even after the pid is reused.
+std::uint64_t process_start(long pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) {
+        return 0;
+    }
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    // After "pid (comm) " the state is field 3; the start time is field 22.
+    for (int i = 3; i <= 22 && rest >> field; ++i) {
+        if (i == 22) {
+            return std::strtoull(field.c_str(), nullptr, 10);
+        }
+    }
+    return 0;
+}
+
+bool alive(const std::pair<long, std::uint64_t>& p) {
+    if (::kill(static_cast<pid_t>(p.first), 0) != 0 && errno != EPERM) {
+        return false;
+    }
+    const std::uint64_t start = process_start(p.first);
+    return start == 0 || p.second == 0 || start == p.second;
+}
+
+std::string safe_name(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+        out += ok ? c : '_';
+    }
+    return out.empty() ? "_" : out;
+}
+
+// Reads the complete lines appended to path since tail.offset; resets the tail (calling
+// on_reset first) when the file was replaced or shrank.
+util::Status read_tail(const std::string& path, std::uint64_t& inode, std::uint64_t& offset,
+                       const std::function<void()>& on_reset,
+                       const std::function<void(std::string_view)>& on_line) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            if (offset != 0 || inode != 0) {
+                on_reset();
+                inode = 0;
+                offset = 0;
+            }
+            return util::ok_status();
+        }
+        return util::error(util::Code::storage_io, path + ": cannot open: " + std::strerror(errno));
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (static_cast<std::uint64_t>(st.st_ino) != inode || size < offset) {
+        on_reset();
+        inode = static_cast<std::uint64_t>(st.st_ino);
+        offset = 0;
+    }
+    if (size > offset) {
+        std::string buf(size - offset, '\0');
+        ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
+        if (n > 0) {
+            buf.resize(static_cast<size_t>(n));
+            size_t start = 0;
+            for (size_t nl = buf.find('\n'); nl != std::string::npos; nl = buf.find('\n', start)) {
+                on_line(std::string_view(buf).substr(start, nl - start));
+                start = nl + 1;
+            }
+            offset += start;  // a partial last line is read again next time
+        }
+    }
+    ::close(fd);
+    return util::ok_status();
+}
+
+class FlockGuard {
+public:
+    explicit FlockGuard(int fd) : m_fd(fd) {
+        while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    ~FlockGuard() { ::flock(m_fd, LOCK_UN); }
+    FlockGuard(const FlockGuard&) = delete;
+    FlockGuard& operator=(const FlockGuard&) = delete;
+
+private:
+    int m_fd;
+};
+
+}  // namespace
+
+LedgerBudget::LedgerBudget(LedgerBudgetOptions options, util::Clock& clock)
+    : m_options(std::move(options)), m_clock(clock) {}
+
+util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptions options,
+                                                               util::Clock& clock) {
+    std::unique_ptr<LedgerBudget> b(new LedgerBudget(std::move(options), clock));
+    TRY_ASSIGN(b->m_day, day_in_zone(clock.unix_ms(), b->m_options.tz));
+    const std::string dir = b->m_options.ledger_folder + "/.budget";
+    TRY(util::make_dirs(dir));
+    const std::string base = dir + "/" + safe_name(b->m_options.user) + "." + safe_name(b->m_options.mode);
+    b->m_lock_path = base + ".lock";
+    b->m_journal_path = base + ".jsonl";
+    b->m_lock_fd = ::open(b->m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (b->m_lock_fd < 0) {
+        return util::error(util::Code::storage_io, b->m_lock_path + ": cannot open: " + std::strerror(errno));
+    }
+    const long pid = static_cast<long>(::getpid());
+    b->m_self = {pid, process_start(pid)};
+    std::lock_guard lock(b->m_mutex);
+    FlockGuard flock(b->m_lock_fd);
+    TRY(b->refresh_locked());
+    return b;
+}
+
+LedgerBudget::~LedgerBudget() {
+    if (m_lock_fd >= 0) {
+        {
+            std::lock_guard lock(m_mutex);
+            FlockGuard flock(m_lock_fd);
+            (void)write_held_locked(0);
+        }
+        ::close(m_lock_fd);
+    }
+}
+
+util::Status LedgerBudget::read_ledger_file(const std::string& name) {
+    Tail& t = m_ledger_tails[name];
+    return read_tail(
+        m_options.ledger_folder + "/" + name, t.inode, t.offset,
+        [&] {
+            m_spent -= t.contribution;
+            t.contribution = 0;
+        },
+        [&](std::string_view line) {
+            auto e = ledger::parse_line(line);
+            if (!e.ok() || e->user_id != m_options.user) {
+                return;
+            }
+            const bool mode_ok = e->mode == m_options.mode || (e->v == 0 && m_options.mode == "live");
+            if (!mode_ok) {
+                return;
+            }
+            auto d = day_in_zone(e->ts, m_options.tz);
+            if (d.ok() && *d == m_day) {
+                t.contribution += e->cost;
+                m_spent += e->cost;
+            }
+        });
+}
+
+util::Status LedgerBudget::read_journal() {
+    return read_tail(
+        m_journal_path, m_journal_tail.inode, m_journal_tail.offset, [&] { m_held.clear(); },
+        [&](std::string_view line) {
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (j.is_discarded() || !j.is_object()) {
+                return;
+            }
+            auto key = std::make_pair(j.value("pid", 0L), j.value("start", std::uint64_t{0}));
+            m_held[key] = j.value("held", util::Micros{0});
+        });
+}
+
+util::Status LedgerBudget::refresh_locked() {
+    const std::int64_t now = m_clock.unix_ms();
+    const std::int64_t day_ms = 86'400'000;
+    for (std::int64_t t : {now - day_ms, now, now + day_ms}) {
+        TRY(read_ledger_file(util::utc_date(t) + ".jsonl"));
+    }
+    TRY(read_journal());
+    return util::ok_status();
+}
+
+util::Micros LedgerBudget::others_held_locked() const {
+    util::Micros sum = 0;
+    for (const auto& [who, held] : m_held) {
+        if (who != m_self && held > 0 && alive(who)) {
+            sum += held;
+        }
+    }
+    return sum;
+}
+
+void LedgerBudget::note_overshoot_locked() {
+    // Spent only grows within a day, so the largest excess seen is the final one. (Adding
+    // reservations here would count a cost twice between its ledger line and its settle.)
+    m_overshoot = std::max(m_overshoot, m_spent - m_options.limit);
+}
+
+util::Status LedgerBudget::write_held_locked(util::Micros held) {
+    // Rewrite a long journal with only what is still held, so reads stay cheap.
+    if (m_journal_tail.offset > k_compact_journal_bytes) {
+        std::string keep;
+        for (const auto& [who, h] : m_held) {
+            if (who != m_self && h > 0 && alive(who)) {
+                keep += nlohmann::json{{"pid", who.first}, {"start", who.second}, {"held", h}}.dump() + "\n";
+            }
+        }
+        TRY(util::write_file_atomic(m_journal_path, keep));
+    }
+    // Opened for every write: a compaction by another process replaces the file.
+    TRY_ASSIGN(auto f, util::AppendFile::open(m_journal_path));
+    TRY(f.append(nlohmann::json{{"pid", m_self.first}, {"start", m_self.second}, {"held", held}}.dump() + "\n"));
+    m_held[m_self] = held;
+    return util::ok_status();
+}
+
+bool LedgerBudget::reserve(util::Micros amount) {
+    for (;;) {
+        {
+            std::lock_guard lock(m_mutex);
+            FlockGuard flock(m_lock_fd);
+            if (!refresh_locked().ok()) {
+                return false;
+            }
+            const util::Micros others = others_held_locked();
+            if (m_spent + m_mine + others + amount <= m_options.limit) {
+                if (!write_held_locked(m_mine + amount).ok()) {
+                    return false;
+                }
+                m_mine += amount;
+                return true;
+            }
+            if (m_mine + others == 0) {
+                return false;
+            }
+        }
+        // Someone's requests are in flight: their settling may free room.
+        m_clock.sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+void LedgerBudget::settle(util::Micros reserved, util::Micros /*actual: already in the ledger*/) {
+    std::lock_guard lock(m_mutex);
+    FlockGuard flock(m_lock_fd);
+    m_mine -= reserved;
+    (void)write_held_locked(m_mine);
+    (void)refresh_locked();
+    note_overshoot_locked();
+}
+
+util::Micros LedgerBudget::spent() const {
+    std::lock_guard lock(m_mutex);
+    return m_spent;
+}
+
+util::Micros LedgerBudget::reserved() const {
+    std::lock_guard lock(m_mutex);
+    return m_mine + others_held_locked();
+}
+
+util::Micros LedgerBudget::overshoot() const {
+    std::lock_guard lock(m_mutex);
+    return std::max<util::Micros>(0, m_overshoot);
+}
+
+}  // namespace assetgen::budget

@@ -1,0 +1,82 @@
+#pragma once
+// A budget shared by every process that uses one ledger folder for one user and mode.
+//
+// How this works. The truth is on disk, read under one file lock: spent is the sum of today's
+// ledger lines for the user and mode; what is reserved is kept in a journal beside the ledger
+// (<ledger>/.budget/<user>.<mode>.jsonl), where each process appends the total it holds after
+// every change ({"pid":..,"start":..,"held":..}). A reservation is granted only when
+//   ledger spent + the latest `held` of every live process + the new amount <= limit,
+// and a request settles (lowers its process's `held`) only after its ledger line is written,
+// so a cost is always counted at least once. A process that died (SIGKILL, power loss) is
+// recognised by its pid and start time and its holdings are ignored, so nothing is stranded.
+// Both files are read incrementally: only the bytes appended since the last look.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "budget/budget_guard.hpp"
+#include "util/clock.hpp"
+#include "util/status.hpp"
+
+namespace assetgen::budget {
+
+struct LedgerBudgetOptions {
+    std::string ledger_folder;
+    std::string user;
+    std::string mode;
+    std::string tz = "UTC";
+    util::Micros limit = 0;
+};
+
+class LedgerBudget final : public Budget {
+public:
+    // Reads today's spend and the journal. STORAGE_IO when the folder cannot be used.
+    static util::Result<std::unique_ptr<LedgerBudget>> open(LedgerBudgetOptions options, util::Clock& clock);
+    ~LedgerBudget() override;
+
+    bool reserve(util::Micros amount) override;
+    void settle(util::Micros reserved, util::Micros actual) override;
+    util::Micros limit() const override { return m_options.limit; }
+    util::Micros spent() const override;
+    util::Micros reserved() const override;
+    util::Micros overshoot() const override;
+    // The day (in the time zone) this budget counts.
+    const std::string& day() const { return m_day; }
+
+private:
+    LedgerBudget(LedgerBudgetOptions options, util::Clock& clock);
+    util::Status refresh_locked();
+    util::Status read_ledger_file(const std::string& name);
+    util::Status read_journal();
+    util::Status write_held_locked(util::Micros held);
+    util::Micros others_held_locked() const;
+    void note_overshoot_locked();
+
+    // A file read incrementally.
+    struct Tail {
+        std::uint64_t inode = 0;
+        std::uint64_t offset = 0;
+        util::Micros contribution = 0;  // for ledger files: the sum read from this file
+    };
+
+    LedgerBudgetOptions m_options;
+    util::Clock& m_clock;
+    std::string m_day;
+    std::string m_lock_path;
+    std::string m_journal_path;
+    int m_lock_fd = -1;
+    std::pair<long, std::uint64_t> m_self;  // pid, start time
+
+    mutable std::mutex m_mutex;
+    std::map<std::string, Tail> m_ledger_tails;  // by day file name
+    Tail m_journal_tail;
+    std::map<std::pair<long, std::uint64_t>, util::Micros> m_held;  // latest per process
+    util::Micros m_spent = 0;
+    util::Micros m_mine = 0;
+    util::Micros m_overshoot = 0;
+};
+
+}  // namespace assetgen::budget
