@@ -1,1 +1,71 @@
-int main(){return 0;}
+// assetgen: sheet rows in, images, manifests and a cost ledger out. This file holds the
+// subcommand table and the one try/catch; each subcommand lives in its own file.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "support.hpp"
+
+namespace {
+
+struct Subcommand {
+    const char* name;
+    void (*add)(CLI::App&, assetgen::cli::Action&);
+};
+
+constexpr Subcommand k_subcommands[] = {
+    {"seed", assetgen::cli::register_seed},
+    {"run", assetgen::cli::register_run},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace assetgen::cli;
+    Console console;
+    try {
+        CLI::App app{
+            "assetgen turns rows of a Google Sheet (CSV or JSON export) into images with Gemini "
+            "image models, within a daily budget, with a manifest and an append-only cost ledger.\n"
+            "Every option can also be set as ASSETGEN_<OPTION> in the environment or in "
+            "assetgen.toml (--config FILE); a flag beats the environment, which beats the file.",
+            "assetgen"};
+        app.set_version_flag("--version", std::string("assetgen ") + ASSETGEN_VERSION);
+        app.require_subcommand(1, 1);
+        app.add_option("--config", "read options from this TOML file (default: ./assetgen.toml when present)")
+            ->check(CLI::ExistingFile);
+        app.footer(
+            "Examples:\n"
+            "  assetgen seed > batch.csv\n"
+            "  assetgen run batch.csv                      # dry run: synthetic images, no money\n"
+            "  assetgen run batch.csv --mode live --out gs://bucket/assets\n"
+            "Exit codes: 0 ok, 1 some rows failed, 2 usage, 3 budget, 65 invalid input, 66 input not\n"
+            "found, 69 upstream unavailable, 74 storage I/O, 77 auth, 78 configuration, 130/143 interrupted.");
+        Action action;
+        for (const auto& s : k_subcommands) {
+            s.add(app, action);
+        }
+        name_environment(app);
+
+        std::vector<std::string> args(argv, argv + argc);
+        auto rewritten = apply_environment_and_config(app, args);
+        if (!rewritten.ok()) {
+            return static_cast<int>(console.fail(rewritten.status()));
+        }
+        std::vector<std::string> reversed(rewritten->rbegin(), rewritten->rend());
+        reversed.pop_back();  // the program name
+        try {
+            app.parse(reversed);
+        } catch (const CLI::ParseError& e) {
+            int rc = app.exit(e);
+            return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);
+        }
+        return static_cast<int>(action ? action(console) : ExitCode::usage);
+    } catch (const std::exception& e) {
+        console.error(std::string("internal error: ") + e.what() +
+                      " (this is a bug in assetgen; please report it with the command you ran)");
+        return static_cast<int>(ExitCode::internal);
+    }
+}

@@ -1,0 +1,18 @@
+#pragma once
+// The subcommand table: each subcommand registers its options on the app and, when chosen,
+// leaves in `action` the function that runs it.
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "support.hpp"
+
+namespace assetgen::cli {
+
+using Action = std::function<ExitCode(Console&)>;
+
+void register_seed(CLI::App& app, Action& action);
+void register_run(CLI::App& app, Action& action);
+
+}  // namespace assetgen::cli

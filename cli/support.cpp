@@ -1,0 +1,357 @@
+#include "support.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "util/text.hpp"
+
+namespace assetgen::cli {
+
+ExitCode exit_code_for(const util::Status& status) {
+    using util::Code;
+    switch (status.code()) {
+        case Code::ok:
+            return ExitCode::ok;
+        case Code::invalid_input:
+            return ExitCode::invalid_input;
+        case Code::not_found:
+            return ExitCode::input_not_found;
+        case Code::permission_denied:
+        case Code::unauthenticated:
+            return ExitCode::auth;
+        case Code::config:
+            return ExitCode::config;
+        case Code::budget_exceeded:
+            return ExitCode::budget;
+        case Code::storage_io:
+            return ExitCode::storage_io;
+        case Code::upstream_unavailable:
+        case Code::unavailable:
+        case Code::rate_limited:
+        case Code::deadline_exceeded:
+        case Code::bad_response:
+            return ExitCode::upstream_unavailable;
+        case Code::cancelled:
+            return ExitCode::interrupted_int;
+        default:
+            return ExitCode::internal;
+    }
+}
+
+Console::Console() {
+    m_tty = ::isatty(STDERR_FILENO) == 1;
+    const char* no_colour = std::getenv("NO_COLOR");
+    const char* term = std::getenv("TERM");
+    m_colour = m_tty && !(no_colour && *no_colour) && !(term && std::string(term) == "dumb");
+}
+
+std::string Console::paint(const char* colour, const std::string& text) const {
+    if (!m_colour) {
+        return text;
+    }
+    return std::string("\033[") + colour + "m" + text + "\033[0m";
+}
+
+void Console::info(const std::string& text) {
+    if (m_quiet) {
+        return;
+    }
+    std::lock_guard lock(m_mutex);
+    if (m_progress_shown) {
+        std::fputs("\r\033[K", stderr);
+    }
+    std::fprintf(stderr, "assetgen: %s\n", util::redact(text).c_str());
+    m_progress_shown = false;
+}
+
+void Console::warn(const std::string& text) {
+    std::lock_guard lock(m_mutex);
+    if (m_progress_shown) {
+        std::fputs("\r\033[K", stderr);
+        m_progress_shown = false;
+    }
+    std::fprintf(stderr, "assetgen: %s %s\n", paint("33", "warning:").c_str(), util::redact(text).c_str());
+}
+
+void Console::error(const std::string& text) {
+    std::lock_guard lock(m_mutex);
+    if (m_progress_shown) {
+        std::fputs("\r\033[K", stderr);
+        m_progress_shown = false;
+    }
+    std::fprintf(stderr, "assetgen: %s %s\n", paint("31", "error:").c_str(), util::redact(text).c_str());
+}
+
+ExitCode Console::fail(const util::Status& status) {
+    error(status.message());
+    return exit_code_for(status);
+}
+
+void Console::progress(const std::string& line, bool force) {
+    if (m_quiet || !m_tty) {
+        return;
+    }
+    std::lock_guard lock(m_mutex);
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - m_last_draw < std::chrono::milliseconds(100)) {
+        return;
+    }
+    m_last_draw = now;
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+    m_progress_shown = true;
+}
+
+void Console::end_progress() {
+    std::lock_guard lock(m_mutex);
+    if (m_progress_shown) {
+        std::fputs("\n", stderr);
+        m_progress_shown = false;
+    }
+}
+
+namespace {
+
+std::string env_name_for(const std::string& long_name) {
+    std::string out = "ASSETGEN_";
+    for (char c : long_name) {
+        out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+// Options that must never come from the environment or a file.
+bool is_exempt(const std::string& name) {
+    static const std::set<std::string> k_exempt = {"help", "version", "config", "help-all"};
+    return k_exempt.count(name) > 0;
+}
+
+struct ConfigValue {
+    std::vector<std::string> values;
+    std::string where;
+};
+
+// Parses one TOML scalar or array of scalars into strings.
+util::Result<std::vector<std::string>> parse_toml_value(std::string_view v, const std::string& where) {
+    v = util::trim(v);
+    auto scalar = [&](std::string_view s) -> util::Result<std::string> {
+        s = util::trim(s);
+        if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) {
+            std::string out;
+            for (size_t i = 1; i + 1 < s.size(); ++i) {
+                if (s.front() == '"' && s[i] == '\\' && i + 2 < s.size()) {
+                    char n = s[++i];
+                    out += n == 'n' ? '\n' : n == 't' ? '\t' : n;
+                } else {
+                    out += s[i];
+                }
+            }
+            return out;
+        }
+        if (s.empty()) {
+            return util::error(util::Code::config, where + ": missing value");
+        }
+        return std::string(s);
+    };
+    std::vector<std::string> out;
+    if (!v.empty() && v.front() == '[') {
+        if (v.back() != ']') {
+            return util::error(util::Code::config, where + ": unterminated array");
+        }
+        for (auto& piece : util::split_any(v.substr(1, v.size() - 2), ",")) {
+            if (util::trim(piece).empty()) {
+                continue;
+            }
+            TRY_ASSIGN(auto s, scalar(piece));
+            out.push_back(s);
+        }
+        return out;
+    }
+    TRY_ASSIGN(auto s, scalar(v));
+    out.push_back(s);
+    return out;
+}
+
+util::Result<std::map<std::string, std::map<std::string, ConfigValue>>> read_config(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        return util::error(util::Code::config, path + ": cannot read the config file");
+    }
+    std::map<std::string, std::map<std::string, ConfigValue>> sections;
+    std::string section;
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        const std::string where = path + ":" + std::to_string(n);
+        std::string_view l = util::trim(line);
+        if (l.empty() || l.front() == '#') {
+            continue;
+        }
+        if (l.front() == '[') {
+            if (l.back() != ']') {
+                return util::error(util::Code::config, where + ": a section is written [name]");
+            }
+            section = std::string(util::trim(l.substr(1, l.size() - 2)));
+            continue;
+        }
+        auto eq = l.find('=');
+        if (eq == std::string_view::npos) {
+            return util::error(util::Code::config, where + ": expected key = value");
+        }
+        std::string key(util::trim(l.substr(0, eq)));
+        for (auto& c : key) {
+            if (c == '_') {
+                c = '-';
+            }
+        }
+        TRY_ASSIGN(auto values, parse_toml_value(l.substr(eq + 1), where));
+        sections[section][key] = ConfigValue{values, where};
+    }
+    return sections;
+}
+
+bool given_on_command_line(const std::vector<std::string>& args, const CLI::Option* opt) {
+    for (const auto& a : args) {
+        if (a == "--") {
+            break;
+        }
+        for (const auto& ln : opt->get_lnames()) {
+            const std::string flag = "--" + ln;
+            if (a == flag || util::starts_with(a, flag + "=")) {
+                return true;
+            }
+        }
+        for (const auto& sn : opt->get_snames()) {
+            if (a == "-" + sn || (a.size() > 2 && a[0] == '-' && a[1] != '-' && a.substr(1, sn.size()) == sn)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool truthy(const std::string& v) {
+    auto l = util::to_lower(v);
+    return l == "1" || l == "true" || l == "yes" || l == "on";
+}
+
+}  // namespace
+
+void name_environment(CLI::App& app) {
+    for (auto* sub : app.get_subcommands({})) {
+        name_environment(*sub);
+    }
+    for (auto* opt : app.get_options()) {
+        if (opt->get_lnames().empty() || is_exempt(opt->get_lnames().front())) {
+            continue;
+        }
+        opt->envname(env_name_for(opt->get_lnames().front()));
+    }
+}
+
+util::Result<std::vector<std::string>> apply_environment_and_config(CLI::App& app,
+                                                                    const std::vector<std::string>& args) {
+    // args[0] is the program; the subcommand is the first word that names one.
+    CLI::App* sub = nullptr;
+    std::string config_path;
+    bool explicit_config = false;
+    for (size_t i = 1; i < args.size(); ++i) {
+        if (!sub) {
+            for (auto* s : app.get_subcommands({})) {
+                if (s->get_name() == args[i]) {
+                    sub = s;
+                }
+            }
+        }
+        if (args[i] == "--config" && i + 1 < args.size()) {
+            config_path = args[i + 1];
+            explicit_config = true;
+        } else if (util::starts_with(args[i], "--config=")) {
+            config_path = args[i].substr(9);
+            explicit_config = true;
+        }
+    }
+    if (!sub) {
+        return args;
+    }
+    if (!explicit_config) {
+        if (const char* e = std::getenv("ASSETGEN_CONFIG"); e && *e) {
+            config_path = e;
+            explicit_config = true;
+        } else if (std::ifstream("assetgen.toml").good()) {
+            config_path = "assetgen.toml";
+        }
+    }
+    std::map<std::string, std::map<std::string, ConfigValue>> config;
+    if (!config_path.empty()) {
+        TRY_ASSIGN(config, read_config(config_path));
+    }
+    // Every key in the file must be an option of some subcommand (or the file is wrong).
+    std::set<std::string> known;
+    for (auto* s : app.get_subcommands({})) {
+        for (auto* opt : s->get_options()) {
+            for (const auto& ln : opt->get_lnames()) {
+                known.insert(ln);
+            }
+        }
+    }
+    for (const auto& [section, keys] : config) {
+        for (const auto& [key, value] : keys) {
+            if (!known.count(key)) {
+                return util::error(util::Code::config, value.where + ": unknown option \"" + key + "\"");
+            }
+        }
+    }
+
+    std::vector<std::string> extra;
+    for (auto* opt : sub->get_options()) {
+        if (opt->get_lnames().empty() || is_exempt(opt->get_lnames().front()) ||
+            given_on_command_line(args, opt)) {
+            continue;
+        }
+        const std::string name = opt->get_lnames().front();
+        std::vector<std::string> values;
+        if (const char* e = std::getenv(env_name_for(name).c_str()); e && *e) {
+            values.emplace_back(e);
+        } else if (auto s = config.find(sub->get_name()); s != config.end() && s->second.count(name)) {
+            values = s->second.at(name).values;
+        } else if (auto top = config.find(""); top != config.end() && top->second.count(name)) {
+            values = top->second.at(name).values;
+        }
+        for (const auto& v : values) {
+            if (opt->get_type_size() == 0) {  // a flag
+                if (truthy(v)) {
+                    extra.push_back("--" + name);
+                }
+            } else {
+                extra.push_back("--" + name + "=" + v);
+            }
+        }
+    }
+    std::vector<std::string> out;
+    out.reserve(args.size() + extra.size());
+    bool inserted = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+        out.push_back(args[i]);
+        if (!inserted && i > 0 && args[i] == sub->get_name()) {
+            out.insert(out.end(), extra.begin(), extra.end());
+            inserted = true;
+        }
+    }
+    return out;
+}
+
+std::string format_rate(double per_second) {
+    char buf[32];
+    if (per_second >= 1000) {
+        std::snprintf(buf, sizeof buf, "%.1fk/s", per_second / 1000);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.1f/s", per_second);
+    }
+    return buf;
+}
+
+}  // namespace assetgen::cli
