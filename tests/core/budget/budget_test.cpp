@@ -57,7 +57,7 @@ TEST_CASE("budget: a pricing file adds models and --price-per-image overrides th
 }
 
 TEST_CASE("budget: reservations never let spent + reserved pass the limit", "[budget]") {
-    BudgetGuard g(1'000'000, 0);
+    MemoryBudget g(1'000'000, 0);
     std::atomic<int> granted{0};
     std::vector<std::thread> ts;
     for (int i = 0; i < 64; ++i) {
