@@ -1,0 +1,96 @@
+'use strict';
+// assetgen > Spend today: the exact ledger request for today's UTC day object, and a sum per
+// user and mode that is exact to the micro-dollar.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { load, plain, visibleText, FAKE_TOKEN } = require('./harness');
+
+const AUTH = { Authorization: 'Bearer ya29.test-token-must-never-be-shown' };
+
+function entry(fields) {
+  return JSON.stringify(Object.assign({
+    ts: 1795590000000, userId: 'ana@example.com', jobId: 'j1', prompt: 'product on clean bg #1', images: 1, cost: 0.039,
+    v: 1, id: 'j1/S-1/v1', scene_id: 'S-1', variant: 1, model: 'gemini-2.5-flash-image', mode: 'live', status: 'ok',
+    error_code: '', estimated: 0.039, shard: '',
+  }, fields));
+}
+
+const LEDGER = [
+  entry({ id: 'j1/S-1/v1', cost: 0.1 }),
+  entry({ id: 'j1/S-1/v2', cost: 0.2, variant: 2 }),
+  entry({ id: 'j1/S-2/v1', cost: 0.039, scene_id: 'S-2' }),
+  entry({ id: 'j2/S-1/v1', userId: 'bob', mode: 'dry_run', cost: 0.039 }),
+  entry({ id: 'j2/S-2/v1', userId: 'bob', mode: 'dry_run', cost: 0.039 }),
+  // A line of the reference platform: six fields, no mode; it is money, so it counts as live.
+  '{"ts":1795580000000,"userId":"carol","jobId":"old","prompt":"p","images":2,"cost":0.078}',
+  // A refused request: a line, but no cost and no image.
+  entry({ id: 'j1/S-3/v1', cost: 0, images: 0, status: 'BUDGET_EXCEEDED', error_code: 'BUDGET_EXCEEDED' }),
+  'this line is damaged',
+  '',
+  // A writer is appending right now: the last line is not complete yet.
+  '{"ts":1795590999000,"userId":"ana@example.com","cost":0.0',
+].join('\n');
+
+test('spend today: GET today\'s ledger object and show the exact spend per user', () => {
+  const env = load({ settings: { BUCKET: 'demo-bucket', DAILY_BUDGET_USD: '0.3' }, responses: [{ code: 200, body: LEDGER }] });
+  env.gs.spendToday();
+  assert.deepEqual(env.fetches, [{
+    url: 'https://storage.googleapis.com/storage/v1/b/demo-bucket/o/ledger%2F2026-11-25.jsonl?alt=media',
+    params: { method: 'get', headers: AUTH, muteHttpExceptions: true },
+  }]);
+  assert.deepEqual(env.ui.alerts, [{
+    title: 'assetgen: spend today',
+    prompt:
+      'Spend on 2026-11-25 (UTC), from gs://demo-bucket/ledger/2026-11-25.jsonl\n' +
+      'ana@example.com: $0.339000 live of $0.300000 (4 entries, 3 images) - budget reached\n' +
+      'carol: $0.078000 live of $0.300000 (1 entry, 2 images)\n' +
+      'bob: $0.000000 live of $0.300000, $0.078000 dry_run (2 entries, 2 images)\n' +
+      'Total: $0.417000 live, $0.078000 dry_run\n' +
+      '1 line could not be read (assetgen ledger verify tells more).\n' +
+      'The last line is still being written; it is not counted.',
+    buttons: 'OK',
+  }]);
+  assert.ok(!visibleText(env).includes(FAKE_TOKEN));
+});
+
+test('spend today: the sum is in integer micro-dollars, not floating point', () => {
+  const { gs } = load();
+  // 0.1 + 0.2 is 0.30000000000000004 in binary floating point; the ledger sum is exact.
+  assert.notEqual(0.1 + 0.2, 0.3);
+  const lines = [];
+  for (let i = 0; i < 3000; i++) {
+    lines.push(entry({ id: 'j/' + i, cost: [0.1, 0.2, 0.039][i % 3] }));
+  }
+  const summary = plain(gs.sumLedger_(lines.join('\n') + '\n'));
+  assert.equal(summary.users['ana@example.com'].live, 339000000);
+  assert.equal(summary.entries, 3000);
+  assert.equal(summary.torn, false);
+  assert.equal(summary.bad, 0);
+  // Half a micro-dollar rounds up by the decimal digits; multiplying the double would not.
+  assert.equal(Math.round(1.0000025 * 1e6), 1000002);
+  assert.equal(gs.decimalToMicros_(1.0000025), 1000003);
+});
+
+test('spend today: no ledger object yet today means nothing spent', () => {
+  const env = load({
+    settings: { BUCKET: 'demo-bucket', LEDGER_PREFIX: 'costs/ledger' },
+    responses: [{ code: 404, body: { error: { code: 404, message: 'No such object: demo-bucket/costs/ledger/2026-11-25.jsonl' } } }],
+  });
+  env.gs.spendToday();
+  assert.equal(env.fetches[0].url, 'https://storage.googleapis.com/storage/v1/b/demo-bucket/o/costs%2Fledger%2F2026-11-25.jsonl?alt=media');
+  assert.equal(env.ui.alerts[0].prompt,
+    'Spend on 2026-11-25 (UTC), from gs://demo-bucket/costs/ledger/2026-11-25.jsonl\n' +
+    'No spend recorded yet today.\n' +
+    'Total: $0.000000 live, $0.000000 dry_run');
+});
+
+test('spend today: other HTTP errors and a missing bucket are shown, not hidden', () => {
+  let env = load({ settings: { BUCKET: 'demo-bucket' }, responses: [{ code: 403, body: { error: { code: 403, message: 'Access denied.' } } }] });
+  env.gs.spendToday();
+  assert.equal(env.ui.alerts[0].prompt, 'ledger gs://demo-bucket/ledger/2026-11-25.jsonl: HTTP 403: Access denied.');
+  env = load({ responses: [] });
+  env.gs.spendToday();
+  assert.deepEqual(env.fetches, []);
+  assert.equal(env.ui.alerts[0].prompt, 'BUCKET is not set (assetgen > Settings)');
+});

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Static checks of samples/cloud and samples/apps-script/appsscript.json: every YAML parses
+# (PyYAML, Debian package python3-yaml), and each file says what the others and the CLI expect:
+# the batch step's flags exist in cli/, every ${_SUBSTITUTION} used is declared, the Cloud Run
+# job runs `assetgen run` with ASSETGEN_* variables that name real options, the Dockerfile
+# builds what the README says and the root .dockerignore keeps the sources in the context.
+# No Docker, no network. Exit status: 0 all good, 1 a check failed or PyYAML is missing.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+if ! python3 -c 'import yaml' 2>/dev/null; then
+    echo "tests/cloud: PyYAML is missing (Debian: apt-get install python3-yaml; scripts/bootstrap should list it)" >&2
+    exit 1
+fi
+exec python3 - "$root" <<'PY'
+import fnmatch, json, os, re, sys
+import yaml
+
+root = sys.argv[1]
+failures, warnings = [], []
+
+def check(ok, message):
+    if not ok:
+        failures.append(message)
+
+def read(rel):
+    with open(os.path.join(root, rel), encoding="utf-8") as f:
+        return f.read()
+
+# Long option names of the CLI, read from its sources (add_option("--x"...), add_flag("-q,--x"...)).
+cli_text = "".join(read(os.path.join("cli", n)) for n in sorted(os.listdir(os.path.join(root, "cli"))) if n.endswith(".cpp"))
+cli_options = set(re.findall(r'add_(?:option|flag)\("(?:-[A-Za-z],)?--([a-z0-9-]+)', cli_text))
+check("daily-budget-usd" in cli_options, "could not read the run options from cli/*.cpp")
+
+BUILTINS = {"PROJECT_ID", "BUILD_ID", "PROJECT_NUMBER", "LOCATION", "TRIGGER_NAME", "COMMIT_SHA",
+            "REVISION_ID", "SHORT_SHA", "REPO_NAME", "REPO_FULL_NAME", "BRANCH_NAME", "TAG_NAME", "REF_NAME",
+            "TRIGGER_BUILD_CONFIG_PATH", "SERVICE_ACCOUNT_EMAIL", "SERVICE_ACCOUNT"}
+
+def flags_of(args):
+    return [a[2:] for a in args if isinstance(a, str) and a.startswith("--")]
+
+def check_cloudbuild(rel, vertex):
+    text = read(rel)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        failures.append(f"{rel}: does not parse: {e}")
+        return
+    subs = doc.get("substitutions") or {}
+    check(all(k.startswith("_") for k in subs), f"{rel}: user substitutions must start with _")
+    body = re.sub(r"(?m)^substitutions:\n(?:[ ]{2}.*\n)+", "", text)  # uses outside the declarations
+    used = set(re.findall(r"\$\{?(_[A-Z0-9_]+)", text))
+    for name in sorted(used - set(subs)):
+        failures.append(f"{rel}: ${{{name}}} is used but not declared in substitutions")
+    for name in sorted(set(subs) - set(re.findall(r"\$\{?(_[A-Z0-9_]+)", body)) - set(re.findall(r"\$\{(_[A-Z0-9_]+)\}", "".join(str(v) for v in subs.values())))):
+        failures.append(f"{rel}: substitution {name} is declared but never used")
+    for name in sorted(set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text)) - BUILTINS):
+        failures.append(f"{rel}: ${name} is not a Cloud Build built-in substitution")
+    opts = doc.get("options") or {}
+    check(opts.get("dynamicSubstitutions") is True, f"{rel}: options.dynamicSubstitutions must be true (substitutions refer to others)")
+    check(opts.get("logging") == "CLOUD_LOGGING_ONLY", f"{rel}: options.logging must be CLOUD_LOGGING_ONLY for a user-managed service account")
+    steps = {s.get("id"): s for s in doc.get("steps") or []}
+    check(set(steps) >= {"image", "batch"}, f"{rel}: steps 'image' and 'batch' expected, found {sorted(steps)}")
+    image = steps.get("image", {})
+    script = " ".join(image.get("args") or [])
+    check("-f samples/cloud/Dockerfile" in script and os.path.exists(os.path.join(root, "samples/cloud/Dockerfile")),
+          f"{rel}: the image step must build samples/cloud/Dockerfile")
+    check("docker push" in script, f"{rel}: the image step must push the image")
+    batch = steps.get("batch", {})
+    args = batch.get("args") or []
+    check(args[:2] == ["run", "${_BATCH_URI}"], f"{rel}: the batch step must run `assetgen run ${{_BATCH_URI}}`, got {args[:2]}")
+    check(batch.get("name") == "${_IMAGE}:${_TAG}", f"{rel}: the batch step must run the image the first step built")
+    check(batch.get("allowExitCodes") == [1], f"{rel}: exit code 1 (some rows failed) must not fail the build")
+    want = {"mode": "${_MODE}", "out": "${_OUT}", "ledger": "${_LEDGER}", "results": "${_RESULTS}",
+            "daily-budget-usd": "${_DAILY_BUDGET_USD}", "user": "${_USER}"}
+    for flag, value in want.items():
+        i = args.index("--" + flag) if "--" + flag in args else -1
+        check(i >= 0 and i + 1 < len(args) and args[i + 1] == value, f"{rel}: --{flag} {value} expected in the batch step")
+    check("--quiet" in args, f"{rel}: the batch step should pass --quiet (no TTY in Cloud Build)")
+    for flag in flags_of(args):
+        if flag not in cli_options:
+            (warnings if vertex else failures).append(f"{rel}: --{flag} is not (yet) an option in cli/*.cpp")
+    secrets = ((doc.get("availableSecrets") or {}).get("secretManager")) or []
+    if vertex:
+        check(not secrets and not batch.get("secretEnv"), f"{rel}: the Vertex build must not need a secret")
+        check(args[args.index("--api") + 1:args.index("--api") + 2] == ["vertex"] if "--api" in args else False,
+              f"{rel}: the Vertex build must pass --api vertex")
+    else:
+        check([s.get("env") for s in secrets] == ["GEMINI_API_KEY"], f"{rel}: GEMINI_API_KEY must come from Secret Manager")
+        check(all(re.fullmatch(r"projects/\$\{PROJECT_ID\}/secrets/\$\{_[A-Z_]+\}/versions/latest", s.get("versionName", "")) for s in secrets),
+              f"{rel}: secret versionName must be projects/${{PROJECT_ID}}/secrets/${{_...}}/versions/latest")
+        check(batch.get("secretEnv") == ["GEMINI_API_KEY"], f"{rel}: the batch step must receive GEMINI_API_KEY via secretEnv")
+    check("GOOGLE_APPLICATION_CREDENTIALS" not in text, f"{rel}: no key files: the build uses its service account")
+
+def check_run_job(rel):
+    try:
+        doc = yaml.safe_load(read(rel))
+    except yaml.YAMLError as e:
+        failures.append(f"{rel}: does not parse: {e}")
+        return
+    check(doc.get("apiVersion") == "run.googleapis.com/v1" and doc.get("kind") == "Job", f"{rel}: a run.googleapis.com/v1 Job expected")
+    execution = (((doc.get("spec") or {}).get("template") or {}).get("spec")) or {}
+    check(execution.get("taskCount") == 1, f"{rel}: taskCount must be 1 (assetgen schedules inside one task)")
+    task = ((execution.get("template") or {}).get("spec")) or {}
+    check(isinstance(task.get("maxRetries"), int), f"{rel}: maxRetries must be set")
+    check(str(task.get("timeoutSeconds", "")).isdigit(), f"{rel}: timeoutSeconds must be set")
+    check(bool(task.get("serviceAccountName")), f"{rel}: serviceAccountName must be set")
+    containers = task.get("containers") or []
+    check(len(containers) == 1, f"{rel}: one container expected")
+    if not containers:
+        return
+    c = containers[0]
+    check((c.get("args") or [])[:1] == ["run"] and len(c.get("args") or []) == 2, f"{rel}: args must be [run, <batch>]")
+    for env in c.get("env") or []:
+        name = env.get("name", "")
+        if name == "GEMINI_API_KEY":
+            check("value" not in env and "secretKeyRef" in (env.get("valueFrom") or {}), f"{rel}: GEMINI_API_KEY must come from a secret")
+        elif name.startswith("ASSETGEN_"):
+            option = name[len("ASSETGEN_"):].lower().replace("_", "-")
+            check(option in cli_options, f"{rel}: {name} names no option --{option} in cli/*.cpp")
+        else:
+            failures.append(f"{rel}: unexpected environment variable {name}")
+
+def check_dockerfile(rel):
+    text = read(rel)
+    stages = re.split(r"(?m)^FROM\s", text)  # [header, build stage, runtime stage]
+    froms = re.findall(r"(?m)^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text)
+    args = dict(re.findall(r"(?m)^ARG\s+([A-Z_]+)=(\S+)", text))
+    resolved = [re.sub(r"\$\{([A-Z_]+)\}", lambda m: args.get(m.group(1), "?"), f[0]) for f in froms]
+    check(resolved == ["debian:bookworm", "debian:bookworm-slim"], f"{rel}: stages debian:bookworm then debian:bookworm-slim expected, got {resolved}")
+    check("-DASSETGEN_TESTS=OFF" in text and "-DCMAKE_BUILD_TYPE=Release" in text and "-G Ninja" in text, f"{rel}: the Release/Ninja/no-tests configure line is missing")
+    for pkg in ["build-essential", "cmake", "ninja-build", "libcli11-dev", "nlohmann-json3-dev", "libssl-dev",
+                "libcurl4-openssl-dev", "zlib1g-dev", "libhowardhinnant-date-dev", "catch2"]:
+        check(re.search(r"(?<![\w-])" + re.escape(pkg) + r"(?![\w-])", stages[1] if len(stages) > 1 else "") is not None, f"{rel}: build stage lacks {pkg}")
+    runtime = stages[2] if len(stages) > 2 else ""
+    for pkg in ["libcurl4", "libssl3", "zlib1g", "libdate-tz3", "tzdata", "ca-certificates"]:
+        check(re.search(r"(?<![\w-])" + re.escape(pkg) + r"(?![\w-])", runtime) is not None, f"{rel}: runtime stage lacks {pkg}")
+    check("-dev" not in re.sub(r"(?m)^#.*$", "", runtime), f"{rel}: the runtime stage must not install -dev packages")
+    check('ENTRYPOINT ["assetgen"]' in runtime, f"{rel}: ENTRYPOINT [\"assetgen\"] expected")
+    users = re.findall(r"(?m)^USER\s+(\S+)", runtime)
+    check(users and users[-1].split(":")[0] not in ("root", "0"), f"{rel}: the runtime must run as a non-root USER")
+    for src in re.findall(r"(?m)^COPY\s+(?!--from)(\S+)\s", text):
+        check(os.path.exists(os.path.join(root, src)), f"{rel}: COPY {src}: no such path in the repository")
+
+def check_dockerignore():
+    path = os.path.join(root, ".dockerignore")
+    check(os.path.exists(path), ".dockerignore must be at the repository root (the build context)")
+    if not os.path.exists(path):
+        return
+    patterns = [l.strip() for l in read(".dockerignore").splitlines() if l.strip() and not l.startswith("#")]
+    def ignored(rel):
+        out = False
+        for p in patterns:
+            neg = p.startswith("!")
+            p = p[1:] if neg else p
+            p = p.rstrip("/")
+            parts = rel.split("/")
+            if any(fnmatch.fnmatch("/".join(parts[:i]), p) for i in range(1, len(parts) + 1)):
+                out = not neg
+        return out
+    for rel in [".git", "build", "build-gcs", "out", "ledger"]:
+        check(ignored(rel), f".dockerignore should exclude {rel}")
+    for rel in ["CMakeLists.txt", "core/util/status.cpp", "cli/main.cpp", "samples/cloud/Dockerfile"]:
+        check(not ignored(rel), f".dockerignore must not exclude {rel} (the image is built from it)")
+
+check_cloudbuild("samples/cloud/cloudbuild.yaml", vertex=False)
+check_cloudbuild("samples/cloud/cloudbuild-vertex.yaml", vertex=True)
+check_run_job("samples/cloud/cloud-run-job.yaml")
+check_dockerfile("samples/cloud/Dockerfile")
+check_dockerignore()
+try:
+    manifest = json.loads(read("samples/apps-script/appsscript.json"))
+    check(isinstance(manifest.get("oauthScopes"), list), "appsscript.json: oauthScopes missing")
+except json.JSONDecodeError as e:
+    failures.append(f"appsscript.json: not JSON: {e}")
+
+for w in warnings:
+    print("warning: " + w, file=sys.stderr)
+for f in failures:
+    print("FAIL: " + f, file=sys.stderr)
+if failures:
+    sys.exit(1)
+print(f"samples/cloud: all checks passed ({len(warnings)} warnings)")
+PY
