@@ -143,46 +143,26 @@ util::Status validate_batch(const RunOptions& o, const Input& in, const budget::
     TRY_ASSIGN(vo.default_ref_mode, parse_ref_mode(o.ref_mode));
     TRY_ASSIGN(auto source, batch::open_rows(in.path, in.format, in.display_name));
     batch::Validator validator(vo);
-    bool columns_checked = false;
     std::set<std::string> models;
-    for (;;) {
-        auto r = source->next();
-        if (!r.ok()) {
-            validator.add({in.display_name, "", r.status().message()});
-            break;
-        }
-        if (!columns_checked) {
-            validator.check_columns(source->columns(), in.display_name);
-            columns_checked = true;
-        }
-        if (!r->has_value()) {
-            break;
-        }
-        auto row = validator.check(**r);
-        if (!row) {
-            continue;
-        }
+    batch::validate_all(*source, validator, in.display_name, [&](batch::Row&& row) {
         ++plan.rows;
-        const std::string model = row->model.empty() ? o.model : row->model;
+        const std::string model = row.model.empty() ? o.model : row.model;
         models.insert(model);
-        for (int v = 1; v <= row->variants; ++v) {
+        for (int v = 1; v <= row.variants; ++v) {
             ++plan.images;
-            if (done.count(schedule::done_key(row->scene_id, v))) {
+            if (done.count(schedule::done_key(row.scene_id, v))) {
                 continue;
             }
             ++plan.images_to_run;
-            budget::RequestShape shape{model, o.image_size, row->prompt.size(), 0};
+            budget::RequestShape shape{model, o.image_size, row.prompt.size(), 0};
             auto est = prices.estimate(shape);
             if (est.ok()) {
                 plan.estimate += *est;
             }
         }
-    }
+    });
     plan.columns = source->columns();
     plan.global_refs = source->global_refs();
-    if (validator.problems().empty() && validator.rows_seen() == 0) {
-        validator.add({in.display_name, "", "no rows: the file has a header but no data rows"});
-    }
     for (const auto& m : models) {
         TRY(prices.find(m).status());
     }

@@ -3,6 +3,15 @@
 // {"rows": [...], "global_refs": [...]}, or getValues()'s array of arrays with a header row)
 // and JSONL (one row object a line). Rows are produced one at a time so that memory stays flat
 // in the number of rows; JSON is read with a SAX parser for the same reason.
+//
+// Empty input: a file with no bytes (or only a BOM and white space) makes the first next()
+// fail with INVALID_INPUT `<name>: file is empty`. A file with a header but no records (or
+// `[]`, `{"rows": []}`) is not a reader error: next() returns std::nullopt at once and the
+// caller reports "no rows" (validate_all() in validate.hpp does). Blank records (empty lines,
+// `,,,` lines, rows whose cells are all empty) are skipped. A record the reader could read but
+// that is malformed on its own (more non-empty cells than the header, a JSONL line that is not
+// JSON, a JSON row that is not an object) comes back with RawRow::problem set, and reading
+// goes on, so that every such record is reported in one pass.
 
 #include <memory>
 #include <optional>
@@ -23,6 +32,10 @@ public:
     virtual util::Result<std::optional<RawRow>> next() = 0;
     // Normalised column names in order (for JSON shapes: in order of first appearance so far).
     virtual const std::vector<std::string>& columns() const = 0;
+    // Where the header row is ("batch.csv:1", "batch.json: row 1") once next() has been called
+    // once; "" for shapes without a header row (JSON row objects, JSONL), whose columns are only
+    // known row by row, so that a column missing from one row is that row's problem.
+    virtual std::string header_where() const { return {}; }
     // Global reference URLs given inside the file ({"global_refs": [...]}); complete only after
     // next() has returned std::nullopt.
     virtual const std::vector<std::string>& global_refs() const = 0;

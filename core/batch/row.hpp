@@ -16,6 +16,9 @@ struct RawRow {
     std::size_t number = 0;  // 1-based data row number (the header is not counted)
     std::string where;       // "batch.csv:17" (line where the record starts) or "batch.json: row 17"
     std::vector<std::pair<std::string, std::string>> cells;
+    // Set by the reader when the record is malformed on its own (more cells than the header, a
+    // JSONL line that is not JSON); Validator::check reports it as the record's only problem.
+    std::string problem;
 };
 
 enum class RefMode { style_only, style_and_composition };

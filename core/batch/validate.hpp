@@ -2,11 +2,14 @@
 // Turns raw records into Rows and collects every problem in the batch, with place and column,
 // so that a user fixes the sheet in one pass. Nothing runs while any problem remains.
 
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "batch/reader.hpp"
 #include "batch/row.hpp"
 #include "util/status.hpp"
 
@@ -23,6 +26,9 @@ struct Problem {
     std::string where;
     std::string column;  // may be empty for record-level problems
     std::string message;
+    // The parts joined with ": ", empty parts left out; a message that already starts with
+    // `<where>:` (a reader's error added as {display_name, "", status.message()}) is not
+    // prefixed a second time.
     std::string text() const;
 };
 
@@ -35,7 +41,8 @@ std::string sanitise_id(const std::string& scene_id);
 class Validator {
 public:
     explicit Validator(ValidationOptions options);
-    // Checks the header before any row (missing scene_id/prompt columns are problems).
+    // Checks the header before any row (missing scene_id/prompt columns and a column named
+    // twice are problems); later rows are then not blamed one by one for the missing column.
     void check_columns(const std::vector<std::string>& columns, const std::string& where);
     // Validates one record; returns the Row when it has no problem of its own.
     std::optional<Row> check(const RawRow& raw);
@@ -45,11 +52,30 @@ public:
     std::size_t rows_seen() const { return m_rows; }
 
 private:
+    // Checks row.scene_id (set from the record) on its own and against earlier rows; sets
+    // row.safe_id.
+    void check_id(const RawRow& raw, Row& row, bool has_id);
+
+    // The first row whose scene_id sanitised to a name. Equal ids sanitise alike, so one map
+    // finds both repeats and different ids that would share files.
+    struct FirstUse {
+        std::string scene_id;  // "" when it equals the sanitised name (the common case)
+        std::string where;
+    };
+
     ValidationOptions m_options;
     std::vector<Problem> m_problems;
-    std::unordered_map<std::string, std::string> m_ids;       // scene_id → where
-    std::unordered_map<std::string, std::string> m_safe_ids;  // sanitised → scene_id
+    std::unordered_map<std::string, FirstUse> m_ids;  // sanitised scene_id → its first row
     std::size_t m_rows = 0;
+    std::set<std::string> m_missing_columns;  // required columns check_columns found missing
 };
+
+// Streams every record of source through validator, which ends up holding every problem of
+// the batch: the header is checked first when the format has one (source.header_where()), a
+// reader error becomes a problem (reading stops there), and a batch without rows is the
+// problem `<display_name>: no rows`. on_row, when given, receives each Row that has no problem
+// of its own (in order). Returns the number of records read. Memory stays flat in the rows.
+std::size_t validate_all(RowSource& source, Validator& validator, const std::string& display_name,
+                         const std::function<void(Row&&)>& on_row = {});
 
 }  // namespace assetgen::batch
