@@ -7,6 +7,8 @@
 #include "budget/budget_guard.hpp"
 #include "budget/prices.hpp"
 #include "budget/spend.hpp"
+#include "ledger/ledger_folder.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace assetgen;
 using namespace assetgen::budget;
@@ -88,4 +90,44 @@ TEST_CASE("budget: days are cut at midnight in the given time zone, across DST",
     CHECK(day_in_zone(1'741'590'000'000, "America/Los_Angeles").value() == "2025-03-10");
     CHECK(day_in_zone(1'741'590'000'000, "UTC").value() == "2025-03-10");
     CHECK_FALSE(check_zone("Mars/Olympus_Mons").ok());
+}
+
+TEST_CASE("budget: spend today counts 00:00:00.000 local and not 23:59:59.999, across DST",
+          "[budget]") {
+    test::TempDir dir;
+    ledger::LocalLedgerWriter w(dir.path());
+    auto line = [&](std::int64_t ts, util::Micros cost, const std::string& mode) {
+        ledger::Entry e;
+        e.ts = ts;
+        e.user_id = "ana";
+        e.job_id = "j";
+        e.prompt = "p";
+        e.images = 1;
+        e.cost = cost;
+        e.id = "j/" + std::to_string(ts) + mode;
+        e.scene_id = "s";
+        e.variant = 1;
+        e.model = "gemini-2.5-flash-image";
+        e.mode = mode;
+        e.status = "ok";
+        REQUIRE(w.append(e).ok());
+    };
+    // Los Angeles, spring forward on 2025-03-09: midnight is 08:00Z before, 07:00Z after.
+    line(1'741'507'199'999, 4'000'000, "live");  // 2025-03-08 23:59:59.999 PST
+    line(1'741'507'200'000, 500'000, "live");    // 2025-03-09 00:00:00.000 PST
+    line(1'741'589'999'999, 250'000, "live");    // 2025-03-09 23:59:59.999 PDT
+    line(1'741'590'000'000, 125'000, "live");    // 2025-03-10 00:00:00.000 PDT
+    line(1'741'550'000'000, 9'000'000, "dry_run");  // another budget
+    REQUIRE(w.flush().ok());
+
+    SpendQuery q{"ana", "live", "America/Los_Angeles", 1'741'550'000'000};  // 2025-03-09 midday
+    auto s = spent_today(dir.path(), q);
+    REQUIRE(s.ok());
+    CHECK(s->day == "2025-03-09");
+    CHECK(s->spent == 750'000);
+    CHECK(s->entries == 2);
+    q.tz = "UTC";  // 2025-03-09 in UTC holds the first two lines (07:59:59.999Z and 08:00Z)
+    CHECK(spent_today(dir.path(), q)->spent == 4'500'000);
+    q.user = "bob";
+    CHECK(spent_today(dir.path(), q)->spent == 0);
 }
