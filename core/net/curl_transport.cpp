@@ -5,7 +5,10 @@
 // an HTTP/2 connection). Options that libcurl reads from the environment (https_proxy,
 // no_proxy, ...) are never set here, so proxies work as the user configured them. Bodies go
 // into a string through a write callback that refuses to grow past max_response_bytes; curl
-// error codes are mapped onto the project's transient/permanent codes in one table.
+// error codes are mapped onto the project's transient/permanent codes in one table. A request
+// that pins addresses (HttpRequest::resolve, CURLOPT_RESOLVE) gets a fresh handle that is
+// cleaned up afterwards: pinned entries live in the handle's DNS cache and must not leak into
+// later requests, nor may a pooled connection to another address be reused for it.
 
 #include "net/curl_transport.hpp"
 
@@ -170,6 +173,11 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     if (has_line_break(request.method) || request.method.empty()) {
         return util::error(Code::invalid_input, where + ": malformed method");
     }
+    for (const auto& entry : request.resolve) {
+        if (entry.empty() || has_line_break(entry)) {
+            return util::error(Code::invalid_input, where + ": malformed resolve entry");
+        }
+    }
 
     Slist headers;
     bool listed = true;
@@ -183,11 +191,16 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     if (sends_body && !has_header(request.headers, "content-type")) {
         listed = listed && append_header(headers, "Content-Type:");
     }
+    Slist pins;
+    for (const auto& entry : request.resolve) {
+        listed = listed && append_header(pins, entry);
+    }
     if (!listed) {
         return util::error(Code::internal, where + ": out of memory building headers");
     }
 
-    CURL* curl = acquire_handle();
+    const bool pinned = !request.resolve.empty();
+    CURL* curl = pinned ? curl_easy_init() : static_cast<CURL*>(acquire_handle());
     if (curl == nullptr) {
         return util::error(Code::internal, where + ": cannot create a libcurl handle");
     }
@@ -238,11 +251,18 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+    if (pinned) {
+        curl_easy_setopt(curl, CURLOPT_RESOLVE, pins.get());
+    }
 
     CURLcode rc = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    release_handle(curl);
+    if (pinned) {
+        curl_easy_cleanup(curl);
+    } else {
+        release_handle(curl);
+    }
 
     if (rc != CURLE_OK) {
         if (transfer.too_large || rc == CURLE_FILESIZE_EXCEEDED) {

@@ -23,6 +23,11 @@ struct HttpRequest {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds timeout{120'000};       // whole request
     std::size_t max_response_bytes = 64u << 20;       // larger answers fail with BAD_RESPONSE
+    // Pins host names to addresses for this request only, as CURLOPT_RESOLVE entries
+    // "host:port:address[,address...]" (IPv6 addresses in brackets); the transfer connects to
+    // these addresses instead of resolving the name, so a caller that checked the addresses
+    // connects to exactly what it checked. Empty: normal name resolution.
+    std::vector<std::string> resolve;
     // Printable form without secrets or body: "POST https://host/path?key=[REDACTED]".
     std::string describe() const;
 };
