@@ -1,0 +1,172 @@
+// How this works: small bodies go up in one media request, retried only when it carries
+// ifGenerationMatch (Google's rule for objects.insert). Larger ones open a resumable session
+// (preconditions go on the opening POST; opening is always safe to repeat, since it creates no
+// object) and then send chunks of a multiple of 256 KiB. The session URI is the idempotency
+// key for the chunks: after a failed chunk the next attempt first asks the session how many
+// bytes it holds ("Content-Range: bytes */TOTAL" → 308 with "Range: bytes=0-N", or 200/201
+// when the upload already completed) and resumes from there, so a lost answer never writes
+// twice. Each chunk gets the retry loop's full budget of attempts; only a chunk that makes no
+// progress at all uses it up. https://cloud.google.com/storage/docs/performing-resumable-uploads
+
+#include <algorithm>
+
+#include "storage/crc32c.hpp"
+#include "storage/gcs_client.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::storage {
+namespace {
+
+using util::Code;
+using util::Status;
+
+// What one chunk exchange left behind: bytes the session holds, or the finished object.
+struct Progress {
+    std::uint64_t persisted = 0;
+    std::optional<ObjectMetadata> done;
+};
+
+std::size_t normalised_chunk(std::size_t chunk) {
+    return std::max(k_resumable_quantum, chunk / k_resumable_quantum * k_resumable_quantum);
+}
+
+}  // namespace
+
+util::Result<ObjectMetadata> GcsClient::upload(const GcsUrl& target, std::string_view data,
+                                               const std::string& content_type,
+                                               const Preconditions& pre) {
+    TRY(validate_bucket_name(target.bucket));
+    TRY(validate_object_name(target.object));
+    bool idempotent = m_options.retry.idempotency.allows(GcsOp::objects_insert,
+                                                         pre.if_generation_match.has_value());
+    auto stored = data.size() > m_options.resumable_threshold
+                      ? upload_resumable(target, data, content_type, pre)
+                      : upload_media(target, data, content_type, pre, idempotent);
+    if (!stored.ok()) {
+        return stored;
+    }
+    std::string sent = crc32c_base64(data);
+    if (!stored->crc32c.empty() && stored->crc32c != sent) {
+        return Status(Code::storage_io, "upload " + target.to_string() +
+                                            ": the server stored crc32c " + stored->crc32c +
+                                            " but " + sent + " was sent");
+    }
+    return stored;
+}
+
+util::Result<ObjectMetadata> GcsClient::upload_media(const GcsUrl& target, std::string_view data,
+                                                     const std::string& content_type,
+                                                     const Preconditions& pre, bool idempotent) {
+    const std::string where = "upload " + target.to_string();
+    return m_retry.run<ObjectMetadata>(where, idempotent, [&](bool& sent) {
+        return metadata_of(send(media_upload_request(m_options.endpoint, target, std::string(data),
+                                                     content_type, pre),
+                                sent),
+                           where);
+    });
+}
+
+util::Result<std::string> GcsClient::start_session(const GcsUrl& target, std::uint64_t size,
+                                                   const std::string& content_type,
+                                                   const Preconditions& pre) {
+    const std::string where = "upload " + target.to_string() + " (start session)";
+    return m_retry.run<std::string>(where, true, [&](bool& sent) -> util::Result<std::string> {
+        auto response = send(
+            resumable_start_request(m_options.endpoint, target, content_type, size, pre), sent);
+        if (!response.ok()) {
+            return response.status();
+        }
+        if (response->status != 200 && response->status != 201) {
+            return gcs_error(*response, where);
+        }
+        std::string location(util::trim(response->header("location")));
+        if (location.empty()) {
+            return Status(Code::bad_response, where + ": no Location header in the answer");
+        }
+        if (location.front() == '/') {  // relative: on the endpoint's origin
+            location = m_options.endpoint.base + location;
+        }
+        return location;
+    });
+}
+
+util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
+                                                         std::string_view data,
+                                                         const std::string& content_type,
+                                                         const Preconditions& pre) {
+    const std::string where = "upload " + target.to_string();
+    const std::uint64_t total = data.size();
+    const std::size_t chunk = normalised_chunk(m_options.chunk_size);
+    TRY_ASSIGN(const std::string session, start_session(target, total, content_type, pre));
+
+    // One answer of the session: 308 = progress, 200/201 = finished, 404/410 = session gone.
+    auto interpret = [&](const util::Result<net::HttpResponse>& answer) -> util::Result<Progress> {
+        if (!answer.ok()) {
+            return answer.status();
+        }
+        const int code = answer->status;
+        if (code == 200 || code == 201) {
+            TRY_ASSIGN(ObjectMetadata m, metadata_of(answer, where));
+            return Progress{total, std::move(m)};
+        }
+        if (code == 308) {
+            TRY_ASSIGN(std::uint64_t held, parse_persisted_bytes(answer->header("range")));
+            return Progress{held, std::nullopt};
+        }
+        if (code == 404 || code == 410) {
+            Status gone(Code::storage_io, where +
+                                              ": the upload session expired or was cancelled "
+                                              "(HTTP " +
+                                              std::to_string(code) + ")");
+            gone.with_http_status(code);
+            return gone;
+        }
+        return gcs_error(*answer, where);
+    };
+
+    std::uint64_t offset = 0;
+    bool ask_first = false;  // the last chunk failed: ask the session what it kept
+    int stalled = 0;
+    for (;;) {
+        const std::string what = where + " (bytes from " + std::to_string(offset) + ")";
+        auto attempt = [&](bool& sent) -> util::Result<Progress> {
+            if (ask_first) {
+                TRY_ASSIGN(Progress held,
+                           interpret(send(resumable_status_request(session, total), sent)));
+                ask_first = false;
+                if (held.done) {
+                    return held;
+                }
+                offset = std::min(held.persisted, total);
+            }
+            const std::size_t n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - offset));
+            const bool last = offset + n == total;
+            auto answer = interpret(send(
+                resumable_chunk_request(session, std::string(data.substr(offset, n)), offset,
+                                        last ? std::optional<std::uint64_t>(total) : std::nullopt),
+                sent));
+            if (!answer.ok()) {
+                ask_first = true;
+            }
+            return answer;
+        };
+        TRY_ASSIGN(Progress p, m_retry.run<Progress>(what, true, attempt));
+        if (p.done) {
+            return std::move(*p.done);
+        }
+        if (p.persisted > total) {
+            return Status(Code::bad_response, where + ": the session claims " +
+                                                  std::to_string(p.persisted) + " of " +
+                                                  std::to_string(total) + " bytes");
+        }
+        stalled = p.persisted > offset ? 0 : stalled + 1;
+        if (stalled >= m_options.retry.retry.max_attempts) {
+            return Status(Code::unavailable, where + ": the upload session makes no progress at " +
+                                                 std::to_string(offset) + " bytes");
+        }
+        offset = p.persisted;
+    }
+}
+
+}  // namespace assetgen::storage
