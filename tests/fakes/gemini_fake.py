@@ -342,7 +342,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         state, args = self.server.state, self.server.state.args
         entry = {"ts_ms": round(time.time() * 1000, 3), "api": "vertex" if vertex else "gemini",
                  "path": path, "model": model, "prompt": None, "images": 0, "image_sha256": [],
-                 "status": 0, "fault": None, "end_ms": None}
+                 "status": 0, "fault": None, "end_ms": None, "bearer": None, "usage": None}
+        if vertex:  # which access token the request carried (tests match it to the issuer's list)
+            auth = self.headers.get("Authorization", "")
+            entry["bearer"] = auth[7:].strip() if auth.startswith("Bearer ") else None
         with state.lock:
             state.requests += 1
             state.in_flight += 1
@@ -429,6 +432,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         version = {"modelVersion": model, "responseId": hashlib.sha256(os.urandom(8)).hexdigest()[:22]}
         if fault == "block-prompt":
             usage["totalTokenCount"] = usage["promptTokenCount"]
+            state.note(entry, usage=dict(usage))
             self.send(200, {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": usage, **version})
             return 200
         if fault in ("image-safety", "image-prohibited", "no-image"):
@@ -437,12 +441,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             usage["totalTokenCount"] = usage["promptTokenCount"]
             candidate = {"content": {"role": "model"}, "finishReason": reason, "index": 0,
                          "finishMessage": "The model output could not be generated. Support code: 12345678."}
+            state.note(entry, usage=dict(usage))
             self.send(200, {"candidates": [candidate], "usageMetadata": usage, **version})
             return 200
-        self.send_image(prompt, model, config, usage, version, fault)
+        self.send_image(prompt, model, config, usage, version, fault, entry)
         return 200
 
-    def send_image(self, prompt, model, config, usage, version, fault):
+    def send_image(self, prompt, model, config, usage, version, fault, entry=None):
         args = self.server.state.args
         digest = hashlib.sha256((model + "\0" + prompt).encode("utf-8", "replace")).digest()
         width, height = dimensions(config["ratio"])
@@ -468,6 +473,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                     usage.get("thoughtsTokenCount", 0))
         usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": len(prompt) // 4}]
         usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": TOKENS_PER_IMAGE_OUT}]
+        if entry is not None:
+            self.server.state.note(entry, usage=dict(usage))
         body = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP",
                                 "index": 0}], "usageMetadata": usage, **version}
         data = json.dumps(body).encode()
