@@ -6,9 +6,13 @@
 // per job (for the manifest checks), then reads each manifest once. compact is the only
 // writer here; see compact() for how it keeps concurrent appenders safe.
 
+#include <date/tz.h>
+
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
+#include <iterator>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -135,6 +139,39 @@ util::Status for_each_matching(const std::string& folder, const Filter& filter, 
         issues);
 }
 
+util::Result<std::string> local_time(std::int64_t ts_ms, const std::string& tz) {
+    const date::time_zone* zone = nullptr;
+    try {
+        zone = date::locate_zone(tz);
+    } catch (const std::exception&) {
+        return util::error(Code::config, "--tz: \"" + tz +
+                                             "\" is not a time zone (use an IANA name such as UTC "
+                                             "or America/Los_Angeles)");
+    }
+    const date::sys_time<std::chrono::milliseconds> at{std::chrono::milliseconds{ts_ms}};
+    // Whole seconds: a table column wants the minute that matters, not the millisecond.
+    return date::format("%F %T", date::floor<std::chrono::seconds>(zone->to_local(at)));
+}
+
+util::Result<Selection> select_entries(const std::string& folder, const Filter& filter,
+                                       const DayOf& day_of, std::size_t limit) {
+    Selection out;
+    // A ring of the last `limit` matches, so a limited look at a large ledger stays small.
+    std::deque<Entry> kept;
+    TRY(for_each_matching(
+        folder, filter, day_of,
+        [&](const Entry& e) {
+            ++out.matched;
+            kept.push_back(e);
+            if (limit > 0 && kept.size() > limit) {
+                kept.pop_front();
+            }
+        },
+        &out.issues));
+    out.entries.assign(std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
+    return out;
+}
+
 std::optional<GroupBy> group_by_from_name(std::string_view name) {
     for (GroupBy by : {GroupBy::day, GroupBy::user, GroupBy::job, GroupBy::model, GroupBy::mode}) {
         if (group_by_name(by) == name) {
@@ -231,7 +268,16 @@ std::string Finding::to_string() const {
 
 util::Result<std::vector<Finding>> verify(const std::string& folder,
                                           const std::vector<std::string>& manifest_paths) {
-    std::vector<Finding> findings;
+    TRY_ASSIGN(VerifyReport report, verify_report(folder, manifest_paths));
+    return std::move(report.findings);
+}
+
+util::Result<VerifyReport> verify_report(const std::string& folder,
+                                         const std::vector<std::string>& manifest_paths) {
+    VerifyReport report;
+    std::vector<Finding>& findings = report.findings;
+    TRY_ASSIGN(const auto day_files, list_day_files(folder, ReadOptions{}));
+    report.files = day_files.size();
     std::vector<ReadIssue> issues;
     std::unordered_map<std::string, std::string> first_seen;  // id → "<file>:<line>"
     std::unordered_map<std::string, JobTotals> ledger_ok;     // job → ok images and cost
@@ -243,6 +289,7 @@ util::Result<std::vector<Finding>> verify(const std::string& folder,
         [&](const Entry& e, const LinePlace& at) {
             add_issue_findings(issues, findings);
             issues.clear();
+            ++report.entries;
             const std::string here = place(at.file, at.line);
             if (e.v > k_schema_version) {
                 findings.push_back(Finding{FindingKind::unknown_version, here,
@@ -276,6 +323,7 @@ util::Result<std::vector<Finding>> verify(const std::string& folder,
             [&](const ManifestEntry& m, const LinePlace& at) {
                 add_issue_findings(manifest_issues, findings);
                 manifest_issues.clear();
+                ++report.manifest_lines;
                 const std::string here = place(at.file, at.line);
                 auto& job = manifest_jobs[m.job_id];
                 job.images += 1;
@@ -315,7 +363,7 @@ util::Result<std::vector<Finding>> verify(const std::string& folder,
             }
         }
     }
-    return findings;
+    return report;
 }
 
 util::Result<std::vector<std::string>> find_manifests(const std::string& out_folder) {

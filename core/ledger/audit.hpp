@@ -3,6 +3,7 @@
 // up by day, user, job, model or mode (sum), check the ledger and the jobs' manifests against
 // each other (verify), and drop exact duplicate lines from a day file (compact).
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,6 +49,23 @@ ReadOptions read_options_for(const Filter& filter);
 util::Status for_each_matching(const std::string& folder, const Filter& filter, const DayOf& day_of,
                                const std::function<void(const Entry&)>& on_entry,
                                std::vector<ReadIssue>* issues);
+
+// The wall-clock time "YYYY-MM-DD HH:MM:SS" of a timestamp (ms since epoch) in the IANA time
+// zone tz, for display. CONFIG_ERROR naming the zone when it is not in the time-zone database.
+util::Result<std::string> local_time(std::int64_t ts_ms, const std::string& tz);
+
+// What select_entries() returns.
+struct Selection {
+    std::vector<Entry> entries;     // in ledger order (day files in order, lines as appended)
+    std::int64_t matched = 0;       // entries that matched the filter, before the limit
+    std::vector<ReadIssue> issues;  // lines that could not be read
+};
+
+// The folder's entries that match filter, in ledger order; with limit > 0 only the last `limit`
+// of them (the most recent), holding no more than that many in memory. A missing folder gives
+// none. STORAGE_IO when the folder cannot be read.
+util::Result<Selection> select_entries(const std::string& folder, const Filter& filter,
+                                       const DayOf& day_of, std::size_t limit);
 
 // What `ledger sum` groups by.
 enum class GroupBy { day, user, job, model, mode };
@@ -129,6 +147,18 @@ struct Finding {
 // STORAGE_IO when the folder or a manifest cannot be read (a missing manifest is empty).
 util::Result<std::vector<Finding>> verify(const std::string& folder,
                                           const std::vector<std::string>& manifest_paths);
+
+// What verify_report() returns: the findings and how much was checked.
+struct VerifyReport {
+    std::vector<Finding> findings;    // as verify() returns them
+    std::int64_t entries = 0;         // good ledger lines read
+    std::size_t files = 0;            // ledger day files read
+    std::int64_t manifest_lines = 0;  // good manifest lines read
+};
+
+// As verify(), and counts what was checked (for `ledger verify`'s verdict).
+util::Result<VerifyReport> verify_report(const std::string& folder,
+                                         const std::vector<std::string>& manifest_paths);
 
 // The job manifests under an output folder, <out>/<job>/manifest.jsonl, sorted; none when
 // the folder does not exist. STORAGE_IO when it cannot be listed.

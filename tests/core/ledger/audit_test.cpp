@@ -391,3 +391,84 @@ TEST_CASE("ledger: compact refuses a malformed day and reports a missing day fil
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.status().code() == util::Code::not_found);
 }
+
+TEST_CASE("ledger: select_entries keeps the last matches in ledger order, up to a limit",
+          "[ledger]") {
+    test::TempDir dir;
+    std::vector<ledger::Entry> entries;
+    for (int day = 0; day < 3; ++day) {
+        for (const char* scene : {"a", "b"}) {
+            entries.push_back(test::sample_entry("job" + std::to_string(day), scene, 1,
+                                                 test::k_noon_ms + day * 86'400'000LL));
+        }
+    }
+    entries[3].status = "BLOCKED";
+    write_ledger(dir.file("ledger"), entries);
+
+    auto all = ledger::select_entries(dir.file("ledger"), {}, ledger::utc_day, 0);
+    REQUIRE(all.ok());
+    CHECK(all->entries == entries);
+    CHECK(all->matched == 6);
+
+    auto last = ledger::select_entries(dir.file("ledger"), {}, ledger::utc_day, 4);
+    REQUIRE(last.ok());
+    CHECK(last->matched == 6);
+    CHECK(last->entries == std::vector<ledger::Entry>(entries.begin() + 2, entries.end()));
+
+    ledger::Filter ok_only;
+    ok_only.status = "ok";
+    auto two = ledger::select_entries(dir.file("ledger"), ok_only, ledger::utc_day, 2);
+    REQUIRE(two.ok());
+    CHECK(two->matched == 5);
+    CHECK(two->entries == std::vector<ledger::Entry>{entries[4], entries[5]});
+
+    auto none = ledger::select_entries(dir.file("missing"), {}, ledger::utc_day, 3);
+    REQUIRE(none.ok());
+    CHECK(none->entries.empty());
+    CHECK(none->matched == 0);
+}
+
+TEST_CASE("ledger: select_entries reports a torn line and still returns the good ones",
+          "[ledger]") {
+    test::TempDir dir;
+    ConsistentJob job;
+    write_ledger(dir.file("ledger"), job.entries);
+    dir.write(k_day_file, dir.read(k_day_file) + "{\"ts\":17");
+    auto r = ledger::select_entries(dir.file("ledger"), {}, ledger::utc_day, 0);
+    REQUIRE(r.ok());
+    CHECK(r->entries == job.entries);
+    REQUIRE(r->issues.size() == 1);
+    CHECK(r->issues[0].line == 5);
+    CHECK(r->issues[0].message == ledger::k_torn_line_message);
+}
+
+TEST_CASE("ledger: local_time writes the wall clock of the zone, to the second", "[ledger]") {
+    CHECK(ledger::local_time(test::k_noon_ms + 999, "UTC").value() == "2025-11-24 12:00:00");
+    // Los Angeles is on standard time (UTC-8) in November.
+    CHECK(ledger::local_time(test::k_noon_ms, "America/Los_Angeles").value() ==
+          "2025-11-24 04:00:00");
+    CHECK(ledger::local_time(test::k_noon_ms, "Asia/Kolkata").value() == "2025-11-24 17:30:00");
+    auto bad = ledger::local_time(test::k_noon_ms, "Mars/Olympus_Mons");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().code() == util::Code::config);
+    CHECK(bad.status().message().find("Mars/Olympus_Mons") != std::string::npos);
+}
+
+TEST_CASE("ledger: verify_report counts entries, day files and manifest lines", "[ledger]") {
+    test::TempDir dir;
+    ConsistentJob job;
+    job.entries.push_back(test::sample_entry("job2", "z", 1, test::k_noon_ms + 86'400'000));
+    write_ledger(dir.file("ledger"), job.entries);
+    write_manifest(dir.file("out/job1/manifest.jsonl"), job.manifest);
+    auto r = ledger::verify_report(dir.file("ledger"), {dir.file("out/job1/manifest.jsonl")});
+    REQUIRE(r.ok());
+    CHECK(r->findings.empty());
+    CHECK(r->entries == 5);
+    CHECK(r->files == 2);
+    CHECK(r->manifest_lines == 3);
+
+    auto empty = ledger::verify_report(dir.file("missing"), {});
+    REQUIRE(empty.ok());
+    CHECK(empty->entries == 0);
+    CHECK(empty->files == 0);
+}
