@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -23,6 +24,8 @@
 #include "ledger/manifest.hpp"
 #include "auth/env.hpp"
 #include "provider/factory.hpp"
+#include "refs/ref_location.hpp"
+#include "refs/ref_service.hpp"
 #include "report/events.hpp"
 #include "report/results_csv.hpp"
 #include "report/summary.hpp"
@@ -127,8 +130,9 @@ util::Status load_input(const RunOptions& o, Input& in) {
 
 struct Plan {
     std::vector<std::string> columns;  // results file: the input's columns in order
-    std::vector<std::string> global_refs;
+    std::vector<std::string> global_refs;  // --global-ref flags, then the file's global_refs
     std::size_t rows = 0;
+    std::size_t rows_with_refs = 0;
     std::size_t images = 0;            // all variants of all rows
     std::size_t images_to_run = 0;     // minus those already done
     util::Micros estimate = 0;         // of images_to_run
@@ -144,25 +148,49 @@ util::Status validate_batch(const RunOptions& o, const Input& in, const budget::
     TRY_ASSIGN(auto source, batch::open_rows(in.path, in.format, in.display_name));
     batch::Validator validator(vo);
     std::set<std::string> models;
+    // The file's global refs are known only at its end, so the estimate waits for them.
+    struct ToRun {
+        std::string model;
+        std::size_t prompt_bytes;
+        std::size_t row_refs;
+        int images;
+    };
+    std::vector<ToRun> to_run;
     batch::validate_all(*source, validator, in.display_name, [&](batch::Row&& row) {
         ++plan.rows;
+        plan.rows_with_refs += row.refs.empty() ? 0 : 1;
         const std::string model = row.model.empty() ? o.model : row.model;
         models.insert(model);
+        ToRun t{model, row.prompt.size(), row.refs.size(), 0};
         for (int v = 1; v <= row.variants; ++v) {
             ++plan.images;
-            if (done.count(schedule::done_key(row.scene_id, v))) {
-                continue;
+            if (!done.count(schedule::done_key(row.scene_id, v))) {
+                ++t.images;
             }
-            ++plan.images_to_run;
-            budget::RequestShape shape{model, o.image_size, row.prompt.size(), 0};
-            auto est = prices.estimate(shape);
-            if (est.ok()) {
-                plan.estimate += *est;
-            }
+        }
+        plan.images_to_run += static_cast<std::size_t>(t.images);
+        if (t.images > 0) {
+            to_run.push_back(std::move(t));
         }
     });
     plan.columns = source->columns();
-    plan.global_refs = source->global_refs();
+    plan.global_refs = o.global_refs;
+    for (const auto& g : source->global_refs()) {
+        plan.global_refs.push_back(g);
+    }
+    for (const auto& g : plan.global_refs) {
+        if (auto st = refs::check_ref(g); !st.ok()) {
+            return util::error(util::Code::invalid_input, "global refs: " + st.message());
+        }
+    }
+    for (const auto& t : to_run) {
+        const std::size_t ref_images =
+            std::min(static_cast<std::size_t>(o.max_refs), t.row_refs + plan.global_refs.size());
+        auto est = prices.estimate(budget::RequestShape{t.model, o.image_size, t.prompt_bytes, ref_images});
+        if (est.ok()) {
+            plan.estimate += *est * t.images;
+        }
+    }
     for (const auto& m : models) {
         TRY(prices.find(m).status());
     }
@@ -323,6 +351,34 @@ ExitCode exit_code_for_summary(const report::Summary& s) {
 
 std::string row_status_for_results(const schedule::RowResult& r) { return r.status; }
 
+// The folder relative local refs start in: the batch file's, or the current one for stdin.
+std::string refs_base_dir(const RunOptions& o) {
+    std::error_code ec;
+    auto cwd = std::filesystem::current_path(ec);
+    if (o.input == "-") {
+        return cwd.string();
+    }
+    return (cwd / std::filesystem::path(o.input)).parent_path().lexically_normal().string();
+}
+
+// Failed rows on stderr (the first few; the results file and events have them all).
+void report_failed_row(const schedule::RowResult& r, int& shown, Console& console) {
+    constexpr int k_max_shown = 20;
+    if (r.first_error == util::Code::ok || r.status == "interrupted") {
+        return;
+    }
+    if (++shown > k_max_shown) {
+        if (shown == k_max_shown + 1) {
+            console.error("... more rows failed; see --results or --events");
+        }
+        return;
+    }
+    const std::string& where = r.row->row.where;
+    const std::string code(util::code_name(r.first_error));
+    console.error(r.first_message.rfind(where, 0) == 0 ? code + ": " + r.first_message
+                                                       : where + ": " + code + ": " + r.first_message);
+}
+
 }  // namespace
 
 ExitCode run_run(RunOptions& o, Console& console) {
@@ -405,6 +461,11 @@ ExitCode run_run(RunOptions& o, Console& console) {
     console.info("provider: " + stack.description);
     auto& provider = stack.provider;
     storage::LocalStorage storage;
+    std::unique_ptr<refs::RefService> ref_service;
+    if (plan.rows_with_refs > 0 || !plan.global_refs.empty()) {
+        // gs:// refs wait for the GCS storage: without one they fail with CONFIG_ERROR.
+        ref_service = std::make_unique<refs::RefService>(make_refs_options(o, refs_base_dir(o)), nullptr, clock);
+    }
     budget::LedgerBudgetOptions bo{o.ledger, user, mode_name(o.mode), o.tz, pre.limit};
     TRY_ASSIGN_EXIT(console, auto shared_budget, budget::LedgerBudget::open(bo, clock));
     budget::Budget& guard = *shared_budget;
@@ -431,7 +492,9 @@ ExitCode run_run(RunOptions& o, Console& console) {
     settings.retry.max_attempts = o.max_attempts;
     settings.breaker.max_open = o.circuit_max_open;
     settings.jitter_seed = util::fnv1a64(job_id);
-    schedule::RunDeps deps{clock, *provider, storage, ledger_writer, manifest, *events, guard, prices, g_stop};
+    settings.global_refs = plan.global_refs;
+    schedule::RunDeps deps{clock,  *provider, storage, ledger_writer, manifest,
+                           *events, guard,    prices,  g_stop,        ref_service ? &ref_service->fetcher() : nullptr};
     schedule::Runner runner(settings, deps, history->done);
 
     events->emit("started", {{"jobId", job_id},
@@ -443,9 +506,11 @@ ExitCode run_run(RunOptions& o, Console& console) {
                              {"preflight", preflight_json}});
     TRY_ASSIGN_EXIT(console, auto feed, Feed::open(o, in, plan.columns));
     const auto t0 = std::chrono::steady_clock::now();
+    int failed_shown = 0;
     auto summary = runner.run(
         [&feed] { return feed->next(); }, plan.images,
         [&](const schedule::RowResult& r) {
+            report_failed_row(r, failed_shown, console);
             if (!results) {
                 return;
             }
@@ -505,6 +570,10 @@ ExitCode run_run(RunOptions& o, Console& console) {
     console.info("ledger:   " + o.ledger + "/" + pre.day + ".jsonl");
     if (results) {
         console.info("results:  " + o.results);
+    }
+    if (s.refs_failed > 0 && o.ref_failure == "skip") {
+        console.warn("refs: " + std::to_string(s.refs_failed) +
+                     " reference(s) could not be used; their rows ran without them (see the refs events)");
     }
     if (s.status == "budget_exceeded") {
         console.error("budget: the daily limit " + util::format_usd(pre.limit) +

@@ -4,6 +4,7 @@
 
 #include "budget/spend.hpp"
 #include "commands.hpp"
+#include "refs/ref_cache.hpp"
 #include "schedule/job.hpp"
 #include "util/atomic_file.hpp"
 #include "util/text.hpp"
@@ -37,6 +38,14 @@ util::Status check_run_options(RunOptions& o) {
         return util::error(util::Code::config, "--request-timeout must be more than 0");
     }
     TRY(parse_ref_mode(o.ref_mode).status());
+    if (o.ref_failure.empty()) {
+        // A dry run is a load test: placeholder refs (the seed's) must not stop it.
+        o.ref_failure = o.mode == Mode::live ? "fail" : "skip";
+    }
+    TRY_ASSIGN(o.ref_timeout, util::parse_duration(o.ref_timeout_text));
+    if (o.ref_timeout.count() <= 0) {
+        return util::error(util::Code::config, "--ref-timeout must be more than 0");
+    }
     TRY(budget::check_zone(o.tz));
     if (!o.job_id.empty()) {
         TRY(schedule::check_job_id(o.job_id));
@@ -53,6 +62,19 @@ util::Status check_run_options(RunOptions& o) {
                            "--image-size: \"" + o.image_size + "\" is not 512, 1K, 2K or 4K");
     }
     return util::ok_status();
+}
+
+refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base_dir) {
+    refs::RefsOptions r;
+    r.concurrency = static_cast<std::size_t>(o.ref_concurrency);
+    r.timeout = o.ref_timeout;
+    r.retries = o.ref_retries;
+    r.max_refs = static_cast<std::size_t>(o.max_refs);
+    r.allow_private = o.allow_private_refs;
+    r.failure_policy = o.ref_failure == "skip" ? refs::RefFailurePolicy::skip : refs::RefFailurePolicy::fail;
+    r.cache_dir = o.no_ref_cache ? "" : o.ref_cache;
+    r.base_dir = base_dir;
+    return r;
 }
 
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
@@ -104,6 +126,27 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--ref-mode", o.ref_mode, "default ref_mode: style_only or style_and_composition")
         ->capture_default_str();
     sub.add_option("--global-ref", o.global_refs, "a reference image for every row (repeatable)");
+    sub.add_option("--ref-concurrency", o.ref_concurrency, "reference fetches in flight for the whole batch")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    sub.add_option("--ref-timeout", o.ref_timeout_text, "time limit of one reference fetch (each redirect hop)")
+        ->capture_default_str();
+    sub.add_option("--ref-retries", o.ref_retries, "extra attempts after a transient fetch failure")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10));
+    sub.add_option("--max-refs", o.max_refs, "reference images kept per row (row refs first, then global)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 64));
+    sub.add_option("--ref-failure", o.ref_failure,
+                   "fail: a row whose ref cannot be fetched fails with REF_FETCH_FAILED; skip: it runs without that ref "
+                   "(default: fail live, skip in a dry run)")
+        ->check(CLI::IsMember({"fail", "skip"}));
+    sub.add_flag("--allow-private-refs", o.allow_private_refs,
+                 "allow refs on loopback, private and link-local addresses (never the default)");
+    o.ref_cache = refs::default_cache_dir();
+    sub.add_option("--ref-cache", o.ref_cache, "folder of the reference cache shared by runs")
+        ->capture_default_str();
+    sub.add_flag("--no-ref-cache", o.no_ref_cache, "fetch refs without the disk cache");
     sub.add_option("--model", o.model, "default model (a row's model column overrides it)")->capture_default_str();
     sub.add_option("--image-size", o.image_size, "imageConfig.imageSize: 512, 1K, 2K or 4K (models that support it)");
     sub.add_option("--simulate", o.simulate,

@@ -8,6 +8,7 @@
 
 #include "batch/row.hpp"
 #include "budget/prices.hpp"
+#include "refs/ref_fetcher.hpp"
 #include "support.hpp"
 #include "util/status.hpp"
 
@@ -57,6 +58,15 @@ struct RunOptions {
     int max_variants = 3;
     std::string ref_mode = "style_only";
     std::vector<std::string> global_refs;
+    int ref_concurrency = 4;
+    std::string ref_timeout_text = "10s";
+    std::chrono::milliseconds ref_timeout{10'000};
+    int ref_retries = 2;
+    int max_refs = 6;
+    std::string ref_failure;  // "" = fail in live mode, skip in a dry run
+    bool allow_private_refs = false;
+    std::string ref_cache;  // set to refs::default_cache_dir() when the options are added
+    bool no_ref_cache = false;
     std::string model = "gemini-2.5-flash-image";
     std::string image_size;
     std::string simulate;
@@ -79,6 +89,8 @@ struct RunOptions {
 util::Result<batch::RefMode> parse_ref_mode(const std::string& text);
 // Cross-checks options and parses the duration texts. CONFIG_ERROR / INVALID_INPUT.
 util::Status check_run_options(RunOptions& o);
+// The fetcher's options from the --ref-* flags; relative local refs start in base_dir.
+refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base_dir);
 // Applies --prices and --price-per-image to the table.
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices);
 // Adds the options shared by run and canary to a subcommand.

@@ -39,7 +39,15 @@ nlohmann::json to_json(const Summary& s) {
     j["budget"] = {{"limitUsd", util::to_dollars(s.budget_limit)},
                    {"spentBeforeUsd", util::to_dollars(s.budget_spent_before)},
                    {"overshootUsd", util::to_dollars(s.budget_overshoot)}};
-    j["refs"] = {{"fetched", s.refs_fetched}, {"deduplicated", s.refs_deduplicated}};
+    j["refs"] = {{"fetched", s.refs_fetched},
+                 {"cacheHits", s.refs_cache_hits},
+                 {"deduplicated", s.refs_deduplicated},
+                 {"bytesFetched", s.refs_bytes_fetched},
+                 {"droppedByCap", s.refs_dropped_by_cap},
+                 {"failed", s.refs_failed},
+                 {"dedupRate", s.refs_named ? static_cast<double>(s.refs_deduplicated) /
+                                                  static_cast<double>(s.refs_named)
+                                            : 0.0}};
     j["urlRefreshes"] = s.url_refreshes;
     j["circuitOpens"] = s.circuit_opens;
     if (!s.first_error.empty()) {

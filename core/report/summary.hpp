@@ -39,8 +39,13 @@ struct Summary {
     util::Micros budget_limit = 0;
     util::Micros budget_spent_before = 0;
     util::Micros budget_overshoot = 0;
-    std::uint64_t refs_fetched = 0;
-    std::uint64_t refs_deduplicated = 0;
+    std::uint64_t refs_named = 0;           // refs of the rows that ran, before merging
+    std::uint64_t refs_fetched = 0;         // downloaded (distinct refs, once per batch)
+    std::uint64_t refs_cache_hits = 0;      // served from the disk cache (fresh or after a 304)
+    std::uint64_t refs_deduplicated = 0;    // removed from rows: same URL or same bytes
+    std::uint64_t refs_bytes_fetched = 0;   // bytes downloaded
+    std::uint64_t refs_dropped_by_cap = 0;  // beyond --max-refs
+    std::uint64_t refs_failed = 0;          // distinct refs that could not be used
     std::uint64_t url_refreshes = 0;
     std::uint64_t circuit_opens = 0;
     std::string first_error;              // what stopped the run, when something did

@@ -67,8 +67,16 @@ bool Runner::Impl::wait_until(util::SteadyTime t) {
 }
 
 void Runner::Impl::execute(const Item& item) {
-    Attempted a = attempt_loop(item);
     auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
+    const RowRefs& refs = row_refs(*item.row);
+    if (!refs.status.ok()) {
+        record_unsent(item, refs.status, o);
+        images_done.fetch_add(1);
+        finish_variant(item.row);
+        progress();
+        return;
+    }
+    Attempted a = attempt_loop(item, refs.images);
     if (a.status.code() == Code::unauthenticated || a.status.code() == Code::permission_denied) {
         // Credentials are wrong for every row alike: stop instead of failing them one by one.
         std::lock_guard lock(dispatch_mutex);
@@ -173,6 +181,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     s.wall_seconds = std::chrono::duration<double>(m_deps.clock.steady() - t0).count();
     s.budget_overshoot = m_deps.budget.overshoot();
     s.circuit_opens = static_cast<std::uint64_t>(impl.breaker.opens());
+    impl.add_ref_stats();
     s.first_error = impl.auth_error.ok() ? "" : impl.auth_error.message();
     switch (impl.halt.load()) {
         case Halt::budget:

@@ -18,6 +18,7 @@
 #include "budget/prices.hpp"
 #include "ledger/ledger_folder.hpp"
 #include "provider/image_provider.hpp"
+#include "refs/ref_fetcher.hpp"
 #include "report/events.hpp"
 #include "report/summary.hpp"
 #include "schedule/circuit_breaker.hpp"
@@ -60,6 +61,9 @@ struct RunSettings {
     BackoffPolicy backoff;
     BreakerSettings breaker;
     std::uint64_t jitter_seed = 0;
+    // Reference images for every row, after the row's own: --global-ref flags, then the
+    // batch file's "global_refs".
+    std::vector<std::string> global_refs;
 };
 
 // The outside world, passed in (tests pass fakes).
@@ -74,6 +78,8 @@ struct RunDeps {
     const budget::PriceTable& prices;
     // Non-zero (the signal number) once the run must stop dispatching.
     const std::atomic<int>& stop;
+    // Fetches rows' reference images; nullptr: rows run without them.
+    refs::RefFetcher* refs = nullptr;
 };
 
 // How one image (row × variant) ended.

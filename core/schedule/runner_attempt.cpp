@@ -10,7 +10,8 @@ namespace assetgen::schedule {
 
 using namespace detail;
 
-provider::ImageRequest Runner::Impl::make_request(const batch::Row& row, int variant) const {
+provider::ImageRequest Runner::Impl::make_request(const batch::Row& row, int variant,
+                                                  const std::vector<provider::RefImage>& refs) const {
     provider::ImageRequest req;
     req.model = row.model.empty() ? settings.model : row.model;
     req.prompt = row.prompt;
@@ -18,16 +19,18 @@ provider::ImageRequest Runner::Impl::make_request(const batch::Row& row, int var
     req.variant = variant;
     req.aspect_ratio = row.aspect_ratio;
     req.image_size = settings.image_size;
+    req.refs = refs;
     if (!req.refs.empty()) {
         req.prompt += "\n\n" + ref_mode_instruction(row.ref_mode);
     }
     return req;
 }
 
-Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item) {
+Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
+                                                   const std::vector<provider::RefImage>& refs) {
     Attempted out;
     const auto& row = item.row->data.row;
-    provider::ImageRequest req = make_request(row, item.variant);
+    provider::ImageRequest req = make_request(row, item.variant, refs);
     budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size()};
     auto worst = deps.prices.worst_case(shape);
     auto est = deps.prices.estimate(shape);

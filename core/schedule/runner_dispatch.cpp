@@ -155,6 +155,12 @@ void Runner::Impl::drain() {
 }
 
 void Runner::Impl::report_row(const std::shared_ptr<RowState>& row) {
+    {
+        // Every variant has ended: the row's copies of its refs are no longer needed.
+        std::lock_guard refs_lock(row->refs.mutex);
+        row->refs.images.clear();
+        row->refs.images.shrink_to_fit();
+    }
     std::lock_guard lock(reorder_mutex);
     finished.emplace(row->seq, row);
     while (!finished.empty() && finished.begin()->first == next_to_report) {

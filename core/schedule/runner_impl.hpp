@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "report/histogram.hpp"
 #include "schedule/circuit_breaker.hpp"
@@ -35,11 +37,21 @@ inline std::string extension_for(const std::string& mime) {
 
 inline std::string lower_code(Code c) { return util::to_lower(util::code_name(c)); }
 
+// A row's reference images, resolved once by the first of its variants to run; the others
+// wait on `mutex` and share the result.
+struct RowRefs {
+    std::mutex mutex;
+    bool resolved = false;
+    util::Status status;  // REF_FETCH_FAILED: every variant of the row fails with it
+    std::vector<provider::RefImage> images;
+};
+
 struct RowState {
     std::uint64_t seq = 0;
     BatchRow data;
     std::vector<VariantOutcome> outcomes;
     int pending = 0;  // guarded by the dispatcher's row mutex
+    RowRefs refs;
 };
 
 struct Item {
@@ -92,6 +104,7 @@ struct Runner::Impl {
     std::atomic<std::uint64_t> in_flight{0};
     std::atomic<std::uint64_t> images_done{0};
     std::uint64_t images_planned = 0;
+    std::uint64_t refs_named = 0;  // refs of the rows resolved (kept + dropped), under stats_mutex
 
 
     bool stopping() const { return deps.stop.load() != 0 || halt.load() != Halt::none; }
@@ -145,9 +158,17 @@ struct Runner::Impl {
     void drain();
     void report_row(const std::shared_ptr<RowState>& row);
     void emit_row(const RowState& r);
-    provider::ImageRequest make_request(const batch::Row& row, int variant) const;
+    // Resolves the row's refs the first time one of its variants asks (see RowRefs).
+    const detail::RowRefs& row_refs(RowState& row);
+    // A variant that failed before any request was made (its refs could not be fetched):
+    // counted as an error, reported as an "error" event, no ledger line.
+    void record_unsent(const Item& item, const Status& status, VariantOutcome& o);
+    // Copies the fetcher's counters into the summary.
+    void add_ref_stats();
+    provider::ImageRequest make_request(const batch::Row& row, int variant,
+                                        const std::vector<provider::RefImage>& refs) const;
     // The one retry loop for model requests.
-    Attempted attempt_loop(const Item& item);
+    Attempted attempt_loop(const Item& item, const std::vector<provider::RefImage>& refs);
     // Waits for the circuit breaker and the rate limiter. UPSTREAM_UNAVAILABLE or CANCELLED.
     Status pass_gates(bool& probe);
     void note_breaker(bool success, bool probe);
