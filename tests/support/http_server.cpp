@@ -349,8 +349,10 @@ void HttpServer::serve(int fd) {
         } else if (request.method != "HEAD") {
             out += response.body;
         }
-        bool sent = send_all(fd, out);
+        // Out of flight before the answer leaves: once the client has it, it may start another
+        // request, and counting both would report more concurrency than there was.
         m_in_flight.fetch_sub(1);
+        bool sent = send_all(fd, out);
         // A short body under a longer Content-Length only reads as truncated once we hang up.
         if (!sent || (!response.chunked && response.content_length.value_or(response.body.size()) >
                                                response.body.size())) {
