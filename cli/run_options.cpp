@@ -39,7 +39,7 @@ util::Status check_run_options(RunOptions& o) {
     }
     TRY(parse_ref_mode(o.ref_mode).status());
     if (o.ref_failure.empty()) {
-        // A dry run is a load test: placeholder refs (the seed's) must not stop it.
+        // A dry run is a load test: the seed's example URLs, unreachable offline, must not stop it.
         o.ref_failure = o.mode == Mode::live ? "fail" : "skip";
     }
     TRY_ASSIGN(o.ref_timeout, util::parse_duration(o.ref_timeout_text));
