@@ -28,6 +28,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gcs_fake_store import QUANTUM, GcsError, Store, b64_crc, bad_request, precondition_failed  # noqa: E402
 
+import fake_common  # noqa: E402 (beside this file)
+
 OBJECT = re.compile(r"^/(storage|download/storage)/v1/b/([^/]+)/o/([^/]+)$")
 OBJECTS = re.compile(r"^/storage/v1/b/([^/]+)/o$")
 UPLOAD = re.compile(r"^/upload/storage/v1/b/([^/]+)/o$")
@@ -501,19 +503,7 @@ def main(argv=None):
 
     server = Server((args.host, args.port), Handler)
     server.state = State(args)
-    port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
-    sys.stderr.write(f"gcs_fake: listening on http://{args.host}:{port}\n")
-    try:
-        server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    fake_common.serve(server, "gcs_fake", args.host, args.port_file)
 
 
 if __name__ == "__main__":

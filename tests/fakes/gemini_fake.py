@@ -31,6 +31,8 @@ import time
 import zlib
 from urllib.parse import parse_qs, urlsplit
 
+import fake_common  # noqa: E402 (beside this file)
+
 MAX_REQUEST_BYTES = 20 * 1024 * 1024  # inline data limit of the whole request
 INPUT_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
 ASPECT_RATIOS = {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9",
@@ -566,19 +568,7 @@ def main(argv=None):
     sys.setswitchinterval(0.0005)  # many threads wake from sleep at once; hand the GIL over quickly
     server = Server((args.host, args.port), Handler)
     server.state = State(args)
-    port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
-    sys.stderr.write(f"gemini_fake: listening on http://{args.host}:{port}\n")
-    try:
-        server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    fake_common.serve(server, "gemini_fake", args.host, args.port_file)
 
 
 if __name__ == "__main__":

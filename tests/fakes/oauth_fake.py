@@ -28,6 +28,8 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import fake_common  # noqa: E402 (beside this file)
+
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 METADATA_PREFIX = "/computeMetadata/v1/"
 TOKEN_PATH = METADATA_PREFIX + "instance/service-accounts/default/token"
@@ -250,19 +252,7 @@ def main(argv=None):
 
     server = Server((args.host, args.port), Handler)
     server.state = State(args)
-    port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
-    sys.stderr.write(f"oauth_fake: listening on http://{args.host}:{port}\n")
-    try:
-        server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    fake_common.serve(server, "oauth_fake", args.host, args.port_file)
 
 
 if __name__ == "__main__":
