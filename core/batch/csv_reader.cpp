@@ -18,21 +18,11 @@
 namespace assetgen::batch::detail {
 namespace {
 
-class CsvSource final : public RowSource {
+class CsvSource final : public StickySource {
 public:
     CsvSource(std::ifstream in, std::string display_name)
         : m_in(std::move(in)), m_name(std::move(display_name)) {}
 
-    util::Result<std::optional<RawRow>> next() override {
-        if (!m_failure.ok()) {
-            return m_failure;
-        }
-        auto r = read_next();
-        if (!r.ok()) {
-            m_failure = r.status();
-        }
-        return r;
-    }
     const std::vector<std::string>& columns() const override { return m_columns; }
     std::string header_where() const override { return m_header_where; }
     const std::vector<std::string>& global_refs() const override { return m_no_refs; }
@@ -49,7 +39,7 @@ private:
                            m_name + ":" + std::to_string(line) + ": " + what);
     }
 
-    util::Result<std::optional<RawRow>> read_next() {
+    util::Result<std::optional<RawRow>> read_next() override {
         if (!m_started) {
             m_started = true;
             if (auto what = sniff(m_in, Format::csv); !what.empty()) {
@@ -241,7 +231,6 @@ private:
     std::vector<std::string> m_columns;
     std::vector<std::string> m_no_refs;
     std::string m_header_where;
-    util::Status m_failure;
     std::size_t m_line = 1;
     std::size_t m_rows = 0;
     bool m_started = false;

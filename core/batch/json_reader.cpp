@@ -24,21 +24,11 @@ namespace {
 
 using nlohmann::json;
 
-class JsonSource final : public RowSource {
+class JsonSource final : public StickySource {
 public:
     JsonSource(std::ifstream in, std::string display_name)
         : m_in(std::move(in)), m_name(std::move(display_name)) {}
 
-    util::Result<std::optional<RawRow>> next() override {
-        if (!m_failure.ok()) {
-            return m_failure;
-        }
-        auto r = read_next();
-        if (!r.ok()) {
-            m_failure = r.status();
-        }
-        return r;
-    }
     const std::vector<std::string>& columns() const override {
         return m_shape == Shape::arrays ? m_header : m_order.names();
     }
@@ -59,7 +49,7 @@ private:
     }
     util::Status not_text() const { return fail(not_text_message(m_in, Format::json)); }
 
-    util::Result<std::optional<RawRow>> read_next() {
+    util::Result<std::optional<RawRow>> read_next() override {
         if (m_stage == Stage::start) {
             if (auto what = sniff(m_in, Format::json); !what.empty()) {
                 return fail(what);
@@ -453,7 +443,6 @@ private:
     std::vector<std::string> m_header;
     ColumnOrder m_order;
     std::vector<std::string> m_global_refs;
-    util::Status m_failure;
 };
 
 }  // namespace

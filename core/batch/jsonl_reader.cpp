@@ -18,21 +18,11 @@ namespace {
 
 using nlohmann::json;
 
-class JsonlSource final : public RowSource {
+class JsonlSource final : public StickySource {
 public:
     JsonlSource(std::ifstream in, std::string display_name)
         : m_in(std::move(in)), m_name(std::move(display_name)) {}
 
-    util::Result<std::optional<RawRow>> next() override {
-        if (!m_failure.ok()) {
-            return m_failure;
-        }
-        auto r = read_next();
-        if (!r.ok()) {
-            m_failure = r.status();
-        }
-        return r;
-    }
     const std::vector<std::string>& columns() const override { return m_order.names(); }
     const std::vector<std::string>& global_refs() const override { return m_no_refs; }
 
@@ -42,7 +32,7 @@ private:
                            m_name + ":" + std::to_string(line) + ": " + what);
     }
 
-    util::Result<std::optional<RawRow>> read_next() {
+    util::Result<std::optional<RawRow>> read_next() override {
         if (!m_started) {
             m_started = true;
             if (auto what = sniff(m_in, Format::jsonl); !what.empty()) {
@@ -119,7 +109,6 @@ private:
     std::string m_name;
     ColumnOrder m_order;
     std::vector<std::string> m_no_refs;
-    util::Status m_failure;
     std::size_t m_lines = 0;  // lines read so far
     std::size_t m_line = 0;   // the number of the current line
     std::size_t m_lines_with_text = 0;

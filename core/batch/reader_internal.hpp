@@ -12,8 +12,32 @@
 #include <vector>
 
 #include "batch/reader.hpp"
+#include "util/status.hpp"
 
 namespace assetgen::batch::detail {
+
+// A RowSource that stops for good at its first syntax error: every later next() returns that
+// same error, so a caller that keeps asking cannot read past a broken record.
+class StickySource : public RowSource {
+public:
+    util::Result<std::optional<RawRow>> next() final {
+        if (!m_failure.ok()) {
+            return m_failure;
+        }
+        auto r = read_next();
+        if (!r.ok()) {
+            m_failure = r.status();
+        }
+        return r;
+    }
+
+protected:
+    // The next record, or the error after which nothing more can be read.
+    virtual util::Result<std::optional<RawRow>> read_next() = 0;
+
+private:
+    util::Status m_failure;
+};
 
 // The largest record (CSV) or row element (JSON) read into memory; anything longer is almost
 // surely an unclosed quote or string, and refusing it keeps memory flat whatever the input.
