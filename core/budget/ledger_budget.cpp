@@ -62,29 +62,51 @@ std::string safe_name(const std::string& s) {
     return out.empty() ? "_" : out;
 }
 
-// Reads the complete lines appended to path since tail.offset; resets the tail (calling
-// on_reset first) when the file was replaced or shrank.
-util::Status read_tail(const std::string& path, std::uint64_t& inode, std::uint64_t& offset,
+// Reads the complete lines appended to path since offset, from the descriptor fd holds
+// (opened on first use); resets (calling on_reset first) when the path names another file
+// now, or the file shrank, or it is gone.
+util::Status read_tail(const std::string& path, int& fd, std::uint64_t& offset,
                        const std::function<void()>& on_reset,
                        const std::function<void(std::string_view)>& on_line) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    auto forget = [&] {
+        if (fd >= 0 || offset != 0) {
+            on_reset();
+        }
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        fd = -1;
+        offset = 0;
+    };
+    struct stat named {};
+    if (::stat(path.c_str(), &named) != 0) {
         if (errno == ENOENT) {
-            if (offset != 0 || inode != 0) {
-                on_reset();
-                inode = 0;
-                offset = 0;
-            }
+            forget();
             return util::ok_status();
         }
-        return util::error(util::Code::storage_io, path + ": cannot open: " + std::strerror(errno));
+        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
     }
-    struct stat st {};
-    ::fstat(fd, &st);
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    if (static_cast<std::uint64_t>(st.st_ino) != inode || size < offset) {
+    struct stat held {};
+    if (fd >= 0 && (::fstat(fd, &held) != 0 || held.st_dev != named.st_dev ||
+                    held.st_ino != named.st_ino)) {
+        forget();
+    }
+    if (fd < 0) {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT) {
+                return util::ok_status();
+            }
+            return util::error(util::Code::storage_io,
+                               path + ": cannot open: " + std::strerror(errno));
+        }
+    }
+    if (::fstat(fd, &held) != 0) {
+        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
+    }
+    const auto size = static_cast<std::uint64_t>(held.st_size);
+    if (size < offset) {
         on_reset();
-        inode = static_cast<std::uint64_t>(st.st_ino);
         offset = 0;
     }
     if (size > offset) {
@@ -100,7 +122,6 @@ util::Status read_tail(const std::string& path, std::uint64_t& inode, std::uint6
             offset += start;  // a partial last line is read again next time
         }
     }
-    ::close(fd);
     return util::ok_status();
 }
 
@@ -144,6 +165,12 @@ util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptio
     return b;
 }
 
+LedgerBudget::Tail::~Tail() {
+    if (fd >= 0) {
+        ::close(fd);
+    }
+}
+
 LedgerBudget::~LedgerBudget() {
     if (m_lock_fd >= 0) {
         {
@@ -158,7 +185,7 @@ LedgerBudget::~LedgerBudget() {
 util::Status LedgerBudget::read_ledger_file(const std::string& name) {
     Tail& t = m_ledger_tails[name];
     return read_tail(
-        m_options.ledger_folder + "/" + name, t.inode, t.offset,
+        m_options.ledger_folder + "/" + name, t.fd, t.offset,
         [&] {
             m_spent -= t.contribution;
             t.contribution = 0;
@@ -182,7 +209,7 @@ util::Status LedgerBudget::read_ledger_file(const std::string& name) {
 
 util::Status LedgerBudget::read_journal() {
     return read_tail(
-        m_journal_path, m_journal_tail.inode, m_journal_tail.offset, [&] { m_held.clear(); },
+        m_journal_path, m_journal_tail.fd, m_journal_tail.offset, [&] { m_held.clear(); },
         [&](std::string_view line) {
             auto j = nlohmann::json::parse(line, nullptr, false);
             if (j.is_discarded() || !j.is_object()) {

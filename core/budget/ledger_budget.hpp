@@ -55,9 +55,16 @@ private:
     util::Micros others_held_locked() const;
     void note_overshoot_locked();
 
-    // A file read incrementally.
+    // A file read incrementally. The descriptor stays open between reads, so the inode number
+    // cannot be reused while we remember it: "the path names the file we hold" is then a
+    // sound test for "not replaced" (by `ledger compact`), where comparing inode numbers of a
+    // closed file is not.
     struct Tail {
-        std::uint64_t inode = 0;
+        Tail() = default;
+        Tail(const Tail&) = delete;
+        Tail& operator=(const Tail&) = delete;
+        ~Tail();
+        int fd = -1;
         std::uint64_t offset = 0;
         util::Micros contribution = 0;  // for ledger files: the sum read from this file
     };

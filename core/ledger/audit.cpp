@@ -401,8 +401,8 @@ util::Result<CompactResult> compact(const std::string& folder, const std::string
     if (!fs::is_regular_file(path, ec)) {
         return util::error(Code::not_found, path + ": no such day file");
     }
-    constexpr int k_max_attempts = 100;
-    for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
+    ReplacedRetry retry;
+    while (retry.again()) {
         TRY_ASSIGN(auto file, PinnedFile::open(path));
         CompactResult result;
         bool replaced = false;

@@ -1,28 +1,24 @@
 #include "ledger/pinned_file.hpp"
 
-// How this works: AppendFile does not expose its descriptor, so the identity of the open file
-// is learnt from the path: stat, open, stat again. When both stats name the same inode, the
-// open in between got that inode too, because the only thing that replaces a day file is a
-// rename of a freshly created file, and the old inode cannot come back to the path while we
-// hold it open. Under the lock, "the path still names our inode" then means no compaction has
-// replaced the file, and none can until we let go of the lock, since compaction holds the lock
-// of the old file while it renames the new one over it.
+// How this works: the identity of the open file comes from fstat on its descriptor, so it
+// names the file we will write to, whatever the path named a moment before or after. (An
+// earlier version compared stat(path) before and after open(): two compactions in that window
+// could free an inode and hand its number to a newer file, so "before == after" held while the
+// descriptor named a third, already unlinked file, and lines written there were lost.) Under
+// the lock, "the path names our inode" means no compaction has replaced the file — our open
+// descriptor keeps the inode number from being reused — and none can until we let go, since
+// compaction holds the lock of the old file while it renames the new one over it.
 
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace assetgen::ledger {
 namespace {
 
-constexpr int k_max_attempts = 100;
-
-struct Identity {
-    std::uint64_t device = 0;
-    std::uint64_t inode = 0;
-    bool operator==(const Identity&) const = default;
-};
+using Identity = util::AppendFile::Identity;
 
 // The identity of the file path names now; std::nullopt when there is none.
 std::optional<Identity> identity_of(const std::string& path) {
@@ -36,21 +32,13 @@ std::optional<Identity> identity_of(const std::string& path) {
 }  // namespace
 
 util::Result<PinnedFile> PinnedFile::open(const std::string& path) {
-    for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
-        const auto before = identity_of(path);
-        TRY_ASSIGN(auto file, util::AppendFile::open(path));
-        const auto after = identity_of(path);
-        // A file we just created has no "before": the next round pins it.
-        if (before && after && *before == *after) {
-            PinnedFile pinned;
-            pinned.m_file = std::move(file);
-            pinned.m_device = after->device;
-            pinned.m_inode = after->inode;
-            return pinned;
-        }
-    }
-    return util::error(util::Code::storage_io,
-                       path + ": cannot open: the file keeps being replaced");
+    TRY_ASSIGN(auto file, util::AppendFile::open(path));
+    TRY_ASSIGN(const Identity id, file.identity());
+    PinnedFile pinned;
+    pinned.m_file = std::move(file);
+    pinned.m_device = id.device;
+    pinned.m_inode = id.inode;
+    return pinned;
 }
 
 util::Status PinnedFile::with_current_lock(const std::function<util::Status()>& fn,
@@ -66,9 +54,25 @@ util::Status PinnedFile::with_current_lock(const std::function<util::Status()>& 
     });
 }
 
+bool ReplacedRetry::again() {
+    const auto now = std::chrono::steady_clock::now();
+    if (m_attempts++ == 0) {
+        m_deadline = now + k_patience;
+        return true;
+    }
+    if (now >= m_deadline) {
+        return false;
+    }
+    // The file was replaced under us: a compaction holds the new one's lock or is about to.
+    // Give it the processor rather than spinning against it.
+    std::this_thread::yield();
+    return true;
+}
+
 util::Status append_to_current(const std::string& path, std::optional<PinnedFile>& file,
                                std::string_view lines) {
-    for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
+    ReplacedRetry retry;
+    while (retry.again()) {
         if (!file) {
             TRY_ASSIGN(file, PinnedFile::open(path));
         }

@@ -117,6 +117,14 @@ Status AppendFile::sync() {
     return ok_status();
 }
 
+Result<AppendFile::Identity> AppendFile::identity() const {
+    struct stat st {};
+    if (m_fd < 0 || ::fstat(m_fd, &st) != 0) {
+        return error(Code::storage_io, m_path + ": cannot stat the open file: " + errno_text());
+    }
+    return Identity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
 Status AppendFile::with_lock(const std::function<Status()>& fn) {
     if (m_fd < 0) {
         return error(Code::internal, m_path + ": lock on a closed file");

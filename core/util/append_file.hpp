@@ -5,6 +5,7 @@
 // torn by a crash is sealed with a newline before the first append, so the torn fragment
 // stays one bad line that readers report and skip, instead of corrupting the next line.
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,16 @@ public:
     // Takes the exclusive file lock for the duration of fn (used for read-modify-append
     // critical sections such as budget reservations).
     Status with_lock(const std::function<Status()>& fn);
+
+    // Which file is open (device and inode, from fstat on the descriptor, so it names the
+    // file this object writes to even if the path has since been renamed over). STORAGE_IO
+    // on failure.
+    struct Identity {
+        std::uint64_t device = 0;
+        std::uint64_t inode = 0;
+        bool operator==(const Identity&) const = default;
+    };
+    Result<Identity> identity() const;
 
     const std::string& path() const { return m_path; }
     bool is_open() const { return m_fd >= 0; }
