@@ -33,6 +33,7 @@ util::Result<batch::RefMode> parse_ref_mode(const std::string& text) {
 util::Status check_run_options(RunOptions& o) {
     TRY_ASSIGN(o.circuit_max_open, util::parse_duration(o.circuit_max_open_text));
     TRY_ASSIGN(o.grace, util::parse_duration(o.grace_text));
+    TRY_ASSIGN(o.checkpoint_every, util::parse_duration(o.checkpoint_every_text));
     TRY_ASSIGN(o.request_timeout, util::parse_duration(o.request_timeout_text));
     if (o.request_timeout.count() <= 0) {
         return util::error(util::Code::config, "--request-timeout must be more than 0");
@@ -89,7 +90,7 @@ util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
 }
 
 void add_run_options(CLI::App& sub, RunOptions& o) {
-    sub.add_option("input", o.input, "batch file: CSV, JSON or JSONL export of the sheet, or - for stdin")
+    sub.add_option("input", o.input, "batch file: CSV, JSON or JSONL export of the sheet (a path or gs://bucket/object), or - for stdin")
         ->required();
     sub.add_option("--format", o.format, "input format when the extension does not tell: csv, json, jsonl")
         ->check(CLI::IsMember({"csv", "json", "jsonl"}));
@@ -97,12 +98,20 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--mode", o.mode, "dry_run (synthetic images, no money) or live (the model API)")
         ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
         ->default_str("dry_run");
-    sub.add_option("--out", o.out, "folder for images, manifests and summaries")->capture_default_str();
-    sub.add_option("--ledger", o.ledger, "folder of the append-only cost ledger")->capture_default_str();
+    sub.add_option("--out", o.out, "folder (or gs://bucket/prefix) for images, manifests and summaries")
+        ->capture_default_str();
+    sub.add_option("--ledger", o.ledger, "folder (or gs://bucket/prefix) of the append-only cost ledger")
+        ->capture_default_str();
     sub.add_option("--job-id", o.job_id, "job id (default: a hash of the input and the settings, so a re-run resumes)");
     sub.add_option("--results", o.results, "write the rows with status, images, cost and error as CSV");
     sub.add_option("--events", o.events, "append JSON-line events to this file (- for stdout)");
     sub.add_flag("--json", o.json, "print the summary as JSON on stdout");
+    sub.add_option("--spool-dir", o.spool_dir,
+                   "local folder for what waits to reach gs:// (job manifests, ledger lines); default "
+                   "$ASSETGEN_SPOOL_DIR, $XDG_STATE_HOME/assetgen/spool or ~/.local/state/assetgen/spool");
+    sub.add_option("--checkpoint-every", o.checkpoint_every_text,
+                   "how often to write state snapshots (and publish a gs:// job's manifest); 0 = start and end only")
+        ->capture_default_str();
     sub.add_flag("-q,--quiet", o.quiet, "only warnings and errors on stderr");
 
     sub.add_option("--concurrency", o.concurrency, "requests in flight at most")

@@ -44,6 +44,9 @@ struct RunOptions {
     std::string job_id;
     std::string results;
     std::string events;
+    std::string spool_dir;  // "" = schedule::default_spool_dir()
+    std::string checkpoint_every_text = "30s";
+    std::chrono::milliseconds checkpoint_every{30'000};
     bool json = false;
     bool quiet = false;
 

@@ -1,0 +1,141 @@
+#include "schedule/job_files.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/manifest.hpp"
+#include "util/append_file.hpp"
+#include "util/atomic_file.hpp"
+#include "util/hash.hpp"
+
+namespace assetgen::schedule {
+
+namespace {
+
+std::string hex16(std::uint64_t v) {
+    static const char* digits = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i) {
+        out[static_cast<size_t>(i)] = digits[v & 0xf];
+        v >>= 4;
+    }
+    return out;
+}
+
+}  // namespace
+
+JobPlace job_place(const std::string& out, const std::string& job_id, const std::string& spool_dir) {
+    JobPlace p;
+    p.job_id = job_id;
+    p.dir = storage::join(out, job_id);
+    if (storage::is_gcs(out)) {
+        p.local_dir = spool_dir + "/jobs/" + hex16(util::fnv1a64(out)) + "-" + job_id;
+    } else {
+        p.local_dir = p.dir;
+    }
+    return p;
+}
+
+std::string default_spool_dir() {
+    if (const char* d = std::getenv("ASSETGEN_SPOOL_DIR"); d && *d) {
+        return d;
+    }
+    if (const char* d = std::getenv("XDG_STATE_HOME"); d && *d) {
+        return std::string(d) + "/assetgen/spool";
+    }
+    if (const char* h = std::getenv("HOME"); h && *h) {
+        return std::string(h) + "/.local/state/assetgen/spool";
+    }
+    return "/tmp/assetgen-spool-" + std::to_string(::getuid());
+}
+
+util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storage& storage) {
+    if (place.remote()) {
+        auto published = storage.get(place.published_manifest());
+        if (!published.ok() && published.status().code() != util::Code::not_found) {
+            return published.status();
+        }
+        if (published.ok() && !published->empty()) {
+            std::unordered_set<std::string> have;
+            TRY(ledger::read_manifest(
+                place.manifest(),
+                [&](const ledger::ManifestEntry& m) { have.insert(done_key(m.scene_id, m.variant)); },
+                nullptr));
+            std::string missing;
+            std::size_t start = 0;
+            const std::string& text = *published;
+            while (start < text.size()) {
+                std::size_t nl = text.find('\n', start);
+                if (nl == std::string::npos) {
+                    break;  // a torn last line of an interrupted upload cannot happen, but skip it
+                }
+                const std::string_view line(text.data() + start, nl - start);
+                start = nl + 1;
+                auto m = ledger::parse_manifest_line(line);
+                if (m.ok() && have.insert(done_key(m->scene_id, m->variant)).second) {
+                    missing.append(line);
+                    missing.push_back('\n');
+                }
+            }
+            if (!missing.empty()) {
+                TRY_ASSIGN(auto file, util::AppendFile::open(place.manifest()));
+                TRY(file.append(missing));
+                TRY(file.sync());
+            }
+        }
+    }
+    return load_history(place.manifest());
+}
+
+std::string snapshot_name(std::int64_t unix_ms) {
+    const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%S", &tm);
+    char ms[8];
+    std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>(unix_ms % 1000));
+    return std::string("state-") + buf + ms + ".json";
+}
+
+JobCheckpoints::JobCheckpoints(JobPlace place, storage::Storage& storage, util::Clock& clock)
+    : m_place(std::move(place)), m_storage(storage), m_clock(clock) {}
+
+util::Status JobCheckpoints::checkpoint(nlohmann::json state) {
+    std::lock_guard lock(m_mutex);
+    if (m_place.remote()) {
+        // The local manifest only grows, and every line in it is durable: any copy of it is a
+        // correct (if not the latest) published manifest.
+        auto local = util::read_file(m_place.manifest());
+        if (!local.ok() && local.status().code() != util::Code::not_found) {
+            return local.status();
+        }
+        TRY(m_storage.put(m_place.published_manifest(), local.ok() ? *local : std::string(),
+                          "application/x-ndjson"));
+    }
+    const std::int64_t now = m_clock.unix_ms();
+    std::string name = snapshot_name(now);
+    if (name == m_last_name) {  // two checkpoints in one millisecond: keep both
+        name.insert(name.size() - 5, "-" + std::to_string(m_count));
+    }
+    m_last_name = name;
+    state["ts"] = now;
+    state["snapshot"] = storage::join(m_place.dir, name);
+    const std::string text = state.dump(2) + "\n";
+    TRY(m_storage.put(storage::join(m_place.dir, name), text, "application/json"));
+    TRY(m_storage.put(storage::join(m_place.dir, "state.json"), text, "application/json"));
+    ++m_count;
+    return util::ok_status();
+}
+
+std::uint64_t JobCheckpoints::count() const {
+    std::lock_guard lock(m_mutex);
+    return m_count;
+}
+
+}  // namespace assetgen::schedule

@@ -1,0 +1,72 @@
+#pragma once
+// Where a job's files live, and keeping them in step when the job folder is in Cloud Storage.
+//
+// How this works. A job folder (<out>/<job>) holds the images, manifest.jsonl, summary.json and
+// the state snapshots. On a local --out it is one folder. On a gs:// --out, objects cannot be
+// appended to, so the manifest is kept durable in a local folder first (the job's spool folder:
+// fsynced lines, the job lock) and copied whole to gs://…/<job>/manifest.jsonl at every
+// checkpoint, together with state.json and a versioned state-<ts>.json. Opening a job merges the
+// gs:// copy into the local one (a run started on another machine left lines we lack), so the
+// copy uploaded next is always a superset of both and a resume anywhere skips what is done.
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "schedule/job.hpp"
+#include "storage/storage.hpp"
+#include "util/clock.hpp"
+#include "util/status.hpp"
+
+namespace assetgen::schedule {
+
+struct JobPlace {
+    std::string job_id;
+    std::string dir;        // <out>/<job>: local path or gs:// location
+    std::string local_dir;  // local folder with the lock and the durable manifest
+    bool remote() const { return dir != local_dir; }
+    // The manifest that lines are appended to (always local).
+    std::string manifest() const { return local_dir + "/manifest.jsonl"; }
+    // Where the manifest is published (== manifest() for a local job).
+    std::string published_manifest() const { return dir + "/manifest.jsonl"; }
+};
+
+// The place of job_id below out. For a gs:// out the local folder is
+// <spool_dir>/jobs/<16 hex digits of the out location's hash>-<job>.
+JobPlace job_place(const std::string& out, const std::string& job_id, const std::string& spool_dir);
+
+// The default spool folder: $ASSETGEN_SPOOL_DIR, else $XDG_STATE_HOME/assetgen/spool, else
+// ~/.local/state/assetgen/spool, else /tmp/assetgen-spool-<uid>.
+std::string default_spool_dir();
+
+// Opens a job's history: for a remote job, first merges the published manifest's lines that
+// the local one lacks into the local one (durably), then reads the local one.
+util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storage& storage);
+
+// Checkpoints of a job: the published manifest (remote jobs) and the state snapshots
+// state.json and state-<UTC time>.json in the job folder. Thread-safe; a checkpoint that fails
+// is reported and the next one tries again (the local manifest is the durable record).
+class JobCheckpoints {
+public:
+    JobCheckpoints(JobPlace place, storage::Storage& storage, util::Clock& clock);
+    // Publishes the manifest (remote jobs) and writes the snapshot. state gets "ts" and
+    // "snapshot" (the versioned object's location) added.
+    util::Status checkpoint(nlohmann::json state);
+    // How many checkpoints were written.
+    std::uint64_t count() const;
+
+private:
+    JobPlace m_place;
+    storage::Storage& m_storage;
+    util::Clock& m_clock;
+    mutable std::mutex m_mutex;
+    std::uint64_t m_count = 0;
+    std::string m_last_name;
+};
+
+// "state-20261125T101500.123Z.json" for a time in ms since the epoch (sorts by time).
+std::string snapshot_name(std::int64_t unix_ms);
+
+}  // namespace assetgen::schedule

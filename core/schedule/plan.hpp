@@ -1,0 +1,96 @@
+#pragma once
+// Before a run spends anything: the batch's bytes made local and hashed (a file, stdin or a
+// gs:// object), every row validated (all problems, then stop once), the work left and its cost
+// estimated; then, while running, the same rows again one by one (RowReader).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "batch/reader.hpp"
+#include "batch/validate.hpp"
+#include "budget/prices.hpp"
+#include "schedule/runner.hpp"
+#include "storage/storage.hpp"
+#include "util/status.hpp"
+
+namespace assetgen::schedule {
+
+// The batch as a local file. stdin and gs:// objects are copied to a temp file first (removed
+// when this goes away), so both passes read the same bytes and the job id is their hash.
+class BatchInput {
+public:
+    // location: a path, "-" for stdin, or gs://bucket/object (read through storage, which may
+    // be null for the others). format: "" = from the extension (CSV for stdin).
+    static util::Result<std::unique_ptr<BatchInput>> open(const std::string& location,
+                                                          const std::string& format,
+                                                          storage::Storage* storage);
+    ~BatchInput();
+    BatchInput(const BatchInput&) = delete;
+    BatchInput& operator=(const BatchInput&) = delete;
+
+    const std::string& path() const { return m_path; }
+    // What messages call it: the path, "<stdin>" or the gs:// location.
+    const std::string& display_name() const { return m_display; }
+    const std::string& sha256() const { return m_sha256; }
+    batch::Format format() const { return m_format; }
+    // The folder relative local refs start in: the batch file's (the current folder for stdin
+    // and gs:// inputs).
+    std::string refs_base_dir() const;
+
+private:
+    BatchInput() = default;
+    std::string m_location;
+    std::string m_path;
+    std::string m_display;
+    std::string m_sha256;
+    batch::Format m_format = batch::Format::csv;
+    bool m_temp = false;
+};
+
+struct PlanOptions {
+    batch::ValidationOptions validation;
+    std::string model;       // default model; rows may override
+    std::string image_size;
+    int max_refs = 14;
+    std::vector<std::string> global_refs;  // --global-ref flags (the file's are added)
+};
+
+struct Plan {
+    std::vector<std::string> columns;      // results file: the input's columns in order
+    std::vector<std::string> global_refs;  // flags, then the file's "global_refs"
+    std::size_t rows = 0;
+    std::size_t rows_with_refs = 0;
+    std::size_t images = 0;         // all variants of all rows
+    std::size_t images_to_run = 0;  // minus those already done
+    util::Micros estimate = 0;      // of images_to_run
+    std::vector<batch::Problem> problems;  // every problem found; non-empty = refuse
+};
+
+// Pass 1: reads and validates the whole batch and estimates what is left to do. A bad global
+// ref or an unpriced model is an error; row problems are returned in plan.problems.
+util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& options,
+                              const budget::PriceTable& prices, const DoneIndex& done);
+
+// The refusal for a plan with problems: INVALID_INPUT "<file>: N problem(s); nothing was run
+// and nothing was spent".
+util::Status refuse_problems(const BatchInput& input, const Plan& plan);
+
+// Pass 2: the same file again, row by row, each row's cells in the results' column order. A
+// row that no longer validates means the file changed under the run: INVALID_INPUT.
+class RowReader {
+public:
+    static util::Result<std::unique_ptr<RowReader>> open(const BatchInput& input,
+                                                         const batch::ValidationOptions& options,
+                                                         const std::vector<std::string>& columns);
+    util::Result<std::optional<BatchRow>> next();
+
+private:
+    RowReader() = default;
+    std::unique_ptr<batch::RowSource> m_source;
+    std::unique_ptr<batch::Validator> m_validator;
+    std::vector<std::string> m_columns;
+};
+
+}  // namespace assetgen::schedule

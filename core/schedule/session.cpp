@@ -1,0 +1,380 @@
+#include "schedule/session.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "budget/ledger_budget.hpp"
+#include "budget/spend.hpp"
+#include "util/atomic_file.hpp"
+#include "util/hash.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::schedule {
+
+namespace {
+
+void say(const std::function<void(const std::string&)>& f, const std::string& text) {
+    if (f) {
+        f(text);
+    }
+}
+
+constexpr std::size_t k_problems_shown = 50;
+
+}  // namespace
+
+struct JobSession::Open {
+    std::optional<JobLock> lock;
+    std::unique_ptr<ledger::LedgerWriter> ledger;
+    std::unique_ptr<DurableManifest> manifest;
+    std::unique_ptr<report::EventSink> events;
+    provider::ProviderStack provider;
+    std::unique_ptr<refs::RefService> refs;
+    std::unique_ptr<budget::Budget> budget;
+    std::unique_ptr<JobCheckpoints> checkpoints;
+    std::ostringstream results_buffer;
+    std::unique_ptr<report::ResultsCsvWriter> results;
+
+    // Progress for the state snapshots.
+    std::mutex progress_mutex;
+    Progress progress;
+    std::string phase = "running";
+
+    // The checkpoint thread.
+    std::mutex thread_mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::thread thread;
+};
+
+JobSession::~JobSession() { stop_checkpoints(); }
+
+util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions options,
+                                                              util::Clock& clock,
+                                                              const std::atomic<int>& stop,
+                                                              SessionLog log,
+                                                              nlohmann::json* preflight_out) {
+    auto s = std::unique_ptr<JobSession>(new JobSession());
+    s->m_options = std::move(options);
+    s->m_clock = &clock;
+    s->m_stop = &stop;
+    s->m_log = std::move(log);
+    SessionOptions& o = s->m_options;
+    if (o.spool_dir.empty()) {
+        o.spool_dir = default_spool_dir();
+    }
+    if (storage::is_gcs(o.events)) {
+        return util::error(util::Code::config,
+                           "--events: events stream as they happen, to a local file or - (stdout); "
+                           "give a local path (Cloud Run and Cloud Build collect stdout)");
+    }
+    s->m_storage = std::make_unique<storage::AnyStorage>(auth::Env::process(), clock);
+
+    TRY_ASSIGN(s->m_input, BatchInput::open(o.input, o.format, s->m_storage.get()));
+
+    // The job: its id depends on the input bytes and the settings that change the output.
+    JobIdentity identity{s->m_input->sha256(), o.mode,         o.plan.model, o.plan.image_size,
+                         o.plan.validation.max_variants,       o.default_ref_mode,
+                         o.plan.global_refs,                   o.shard};
+    const std::string job_id = o.job_id.empty() ? make_job_id(identity) : o.job_id;
+    s->m_place = job_place(o.out, job_id, o.spool_dir);
+    TRY_ASSIGN(s->m_history, open_job_history(s->m_place, *s->m_storage));
+    for (const auto& issue : s->m_history.issues) {
+        say(s->m_log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
+    }
+
+    TRY_ASSIGN(s->m_plan, plan_batch(*s->m_input, o.plan, o.prices, s->m_history.done));
+    if (!s->m_plan.problems.empty()) {
+        const auto& problems = s->m_plan.problems;
+        const std::size_t shown = std::min(problems.size(), k_problems_shown);
+        for (std::size_t i = 0; i < shown; ++i) {
+            say(s->m_log.error, problems[i].text());
+        }
+        if (problems.size() > shown) {
+            say(s->m_log.error, "... and " + std::to_string(problems.size() - shown) + " more problems");
+        }
+        return refuse_problems(*s->m_input, s->m_plan);
+    }
+    const Plan& plan = s->m_plan;
+    say(s->m_log.info, "job " + job_id + ": " + std::to_string(plan.rows) + " rows, " +
+                           std::to_string(plan.images) + " images (" +
+                           std::to_string(plan.images - plan.images_to_run) + " already done), mode " +
+                           o.mode + ", model " + o.plan.model);
+    auto st = s->check_budget();
+    if (preflight_out != nullptr) {
+        *preflight_out = s->m_preflight;
+    }
+    TRY(st);
+    return s;
+}
+
+util::Status JobSession::check_budget() {
+    const SessionOptions& o = m_options;
+    if (storage::is_gcs(o.ledger)) {
+        return util::error(util::Code::config, "--ledger " + o.ledger +
+                                                   ": a ledger in Cloud Storage is not wired into run yet");
+    }
+    budget::SpendQuery q{o.user, o.mode, o.tz, m_clock->unix_ms()};
+    TRY_ASSIGN(auto spend, budget::spent_today(o.ledger, q));
+    for (const auto& issue : spend.issues) {
+        say(m_log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
+    }
+    m_spent_before = spend.spent;
+    m_limit = o.daily_limit;
+    m_day = spend.day;
+    m_ledger_day = storage::join(o.ledger, util::utc_date(m_clock->unix_ms()) + ".jsonl");
+    const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before);
+    const Plan& plan = m_plan;
+    m_preflight = {{"day", m_day},
+                   {"tz", o.tz},
+                   {"user", o.user},
+                   {"mode", o.mode},
+                   {"images", plan.images_to_run},
+                   {"estimateUsd", util::to_dollars(plan.estimate)},
+                   {"spentTodayUsd", util::to_dollars(m_spent_before)},
+                   {"limitUsd", util::to_dollars(m_limit)},
+                   {"remainingUsd", util::to_dollars(remaining)},
+                   {"policy", o.budget_policy}};
+    say(m_log.info, "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
+                        util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
+                        o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
+                        util::format_usd(m_limit) + ", " + util::format_usd(remaining) + " left");
+    if (m_spent_before + plan.estimate > m_limit) {
+        const util::Micros missing = m_spent_before + plan.estimate - m_limit;
+        if (o.budget_policy == "refuse") {
+            return util::error(util::Code::budget_exceeded,
+                               "budget: this run needs " + util::format_usd(plan.estimate) + " but only " +
+                                   util::format_usd(remaining) + " of the " + util::format_usd(m_limit) +
+                                   " daily limit is left; " + util::format_usd(missing) +
+                                   " missing. Nothing was run. Raise --daily-budget-usd, run fewer "
+                                   "rows, or use --budget-policy partial to run what fits.");
+        }
+        say(m_log.warn, "budget: " + util::format_usd(missing) +
+                            " short; --budget-policy partial runs images in order while they fit");
+    }
+    return util::ok_status();
+}
+
+util::Status JobSession::open() {
+    const SessionOptions& o = m_options;
+    util::Clock& clock = *m_clock;
+    m_open = std::make_unique<Open>();
+    Open& w = *m_open;
+    // Everything that writes. Nothing before this has written a byte.
+    TRY_ASSIGN(auto lock, JobLock::acquire(m_place.local_dir, m_place.job_id));
+    w.lock.emplace(std::move(lock));
+    w.ledger = std::make_unique<ledger::LocalLedgerWriter>(o.ledger);
+    TRY_ASSIGN(const std::size_t reconciled,
+               reconcile_ledger(m_place.manifest(), o.ledger, *w.ledger, clock.unix_ms()));
+    if (reconciled > 0) {
+        say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
+                            " line(s) for images stored before an interruption");
+    }
+    TRY_ASSIGN(auto manifest_writer, ledger::ManifestWriter::open(m_place.manifest()));
+    w.manifest = std::make_unique<DurableManifest>(std::move(manifest_writer));
+    w.events = std::make_unique<report::NullEventSink>();
+    if (!o.events.empty()) {
+        TRY_ASSIGN(w.events, report::FileEventSink::open(o.events, clock));
+    }
+    TRY_ASSIGN(w.provider, provider::make_provider(o.provider, auth::Env::process(), clock));
+    say(m_log.info, "provider: " + w.provider.description);
+    if (m_plan.rows_with_refs > 0 || !m_plan.global_refs.empty()) {
+        refs::RefsOptions ro = o.refs;
+        ro.base_dir = m_input->refs_base_dir();
+        // gs:// refs wait for the GCS storage: without one they fail with CONFIG_ERROR.
+        w.refs = std::make_unique<refs::RefService>(ro, nullptr, clock);
+    }
+    budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};
+    TRY_ASSIGN(w.budget, budget::LedgerBudget::open(bo, clock));
+    if (!o.results.empty()) {
+        w.results = std::make_unique<report::ResultsCsvWriter>(w.results_buffer, m_plan.columns);
+    }
+    w.checkpoints = std::make_unique<JobCheckpoints>(m_place, *m_storage, clock);
+    TRY(checkpoint("running"));
+    start_checkpoints();
+    w.events->emit("started", {{"jobId", m_place.job_id},
+                               {"rows", m_plan.rows},
+                               {"images", m_plan.images},
+                               {"imagesToRun", m_plan.images_to_run},
+                               {"mode", o.mode},
+                               {"model", o.plan.model},
+                               {"preflight", m_preflight}});
+    return util::ok_status();
+}
+
+util::Result<report::Summary> JobSession::execute(
+    const std::function<bool(const batch::Row&)>& filter,
+    const std::function<void(const RowResult&)>& on_row,
+    const std::function<void(const Progress&)>& on_progress) {
+    if (!m_open) {
+        return util::error(util::Code::internal, "JobSession::execute before open");
+    }
+    const SessionOptions& o = m_options;
+    Open& w = *m_open;
+    RunSettings settings = o.run;
+    settings.job_id = m_place.job_id;
+    settings.job_dir = m_place.dir;
+    settings.user = o.user;
+    settings.mode = o.mode;
+    settings.model = o.plan.model;
+    settings.image_size = o.plan.image_size;
+    settings.shard = o.shard;
+    settings.jitter_seed = util::fnv1a64(m_place.job_id);
+    settings.global_refs = m_plan.global_refs;
+    RunDeps deps{*m_clock,     *w.provider.provider, *m_storage, *w.ledger, *w.manifest,
+                 *w.events,    *w.budget,            o.prices,   *m_stop,
+                 w.refs ? &w.refs->fetcher() : nullptr};
+    Runner runner(settings, deps, m_history.done);
+    TRY_ASSIGN(auto reader, RowReader::open(*m_input, o.plan.validation, m_plan.columns));
+    std::uint64_t planned = 0;
+    if (!filter) {
+        planned = m_plan.images;
+    } else {
+        // Count the images of the accepted rows first, for the progress bar.
+        TRY_ASSIGN(auto counter, RowReader::open(*m_input, o.plan.validation, m_plan.columns));
+        for (;;) {
+            TRY_ASSIGN(auto br, counter->next());
+            if (!br) {
+                break;
+            }
+            if (filter(br->row)) {
+                planned += static_cast<std::uint64_t>(br->row.variants);
+            }
+        }
+    }
+    RowFeed feed = [&]() -> util::Result<std::optional<BatchRow>> {
+        for (;;) {
+            TRY_ASSIGN(auto br, reader->next());
+            if (!br || !filter || filter(br->row)) {
+                return br;
+            }
+        }
+    };
+    auto summary = runner.run(
+        feed, planned,
+        [&](const RowResult& r) {
+            if (w.results) {
+                report::ResultRow rr;
+                rr.input = r.row->cells;
+                rr.status = r.status;
+                for (const auto& v : r.variants) {
+                    if (!v.uri.empty()) {
+                        rr.images.push_back(v.uri);
+                    }
+                }
+                rr.cost_usd = util::format_usd(r.cost).substr(1);
+                if (r.first_error != util::Code::ok) {
+                    rr.error_code = std::string(util::code_name(r.first_error));
+                    rr.error = r.first_message;
+                }
+                w.results->write(rr);
+            }
+            if (on_row) {
+                on_row(r);
+            }
+        },
+        [&](const Progress& p) {
+            {
+                std::lock_guard lock(w.progress_mutex);
+                w.progress = p;
+            }
+            if (on_progress) {
+                on_progress(p);
+            }
+        });
+    if (!summary.ok()) {
+        w.events->emit("error", {{"jobId", m_place.job_id}, {"message", summary.status().message()}});
+    }
+    return summary;
+}
+
+util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
+    if (!m_open) {
+        return util::error(util::Code::internal, "JobSession::finish before open");
+    }
+    Open& w = *m_open;
+    stop_checkpoints();
+    auto summary_json = report::to_json(summary);
+    summary_json["preflight"] = m_preflight;
+    TRY(m_storage->put(storage::join(m_place.dir, "summary.json"), summary_json.dump(2) + "\n",
+                       "application/json"));
+    if (w.results) {
+        TRY(m_storage->put(m_options.results, w.results_buffer.str(), "text/csv"));
+    }
+    TRY(checkpoint(summary.status == "interrupted" ? "interrupted" : "finished"));
+    w.events->emit("done", {{"jobId", m_place.job_id},
+                            {"status", summary.status},
+                            {"imagesGenerated", summary.images_generated},
+                            {"errors", summary.errors},
+                            {"actualCostUsd", util::to_dollars(summary.actual_cost)}});
+    w.events->flush();
+    return summary_json;
+}
+
+util::Status JobSession::checkpoint(const std::string& phase) {
+    if (!m_open || !m_open->checkpoints) {
+        return util::ok_status();
+    }
+    Open& w = *m_open;
+    Progress p;
+    {
+        std::lock_guard lock(w.progress_mutex);
+        p = w.progress;
+    }
+    nlohmann::json state = {{"jobId", m_place.job_id},
+                            {"phase", phase},
+                            {"input", m_input->display_name()},
+                            {"out", m_place.dir},
+                            {"manifest", m_place.published_manifest()},
+                            {"ledger", m_options.ledger},
+                            {"mode", m_options.mode},
+                            {"model", m_options.plan.model},
+                            {"user", m_options.user},
+                            {"rows", m_plan.rows},
+                            {"images", m_plan.images},
+                            {"imagesAlreadyDone", m_plan.images - m_plan.images_to_run},
+                            {"imagesDone", p.images_done},
+                            {"imagesPlanned", p.images_planned},
+                            {"inFlight", p.in_flight},
+                            {"spentUsd", util::to_dollars(p.spent)}};
+    return w.checkpoints->checkpoint(std::move(state));
+}
+
+void JobSession::start_checkpoints() {
+    Open& w = *m_open;
+    if (m_options.checkpoint_every.count() <= 0) {
+        return;
+    }
+    w.thread = std::thread([this, &w] {
+        std::unique_lock lock(w.thread_mutex);
+        while (!w.stopping) {
+            // A real timed wait: checkpoints are wall-clock housekeeping, not behaviour a test
+            // waits for (tests see the first and the last, which are synchronous).
+            w.wake.wait_for(lock, m_options.checkpoint_every, [&] { return w.stopping; });
+            if (w.stopping) {
+                break;
+            }
+            lock.unlock();
+            if (auto st = checkpoint("running"); !st.ok()) {
+                say(m_log.warn, "checkpoint: " + st.message() + " (the next one tries again)");
+            }
+            lock.lock();
+        }
+    });
+}
+
+void JobSession::stop_checkpoints() {
+    if (!m_open || !m_open->thread.joinable()) {
+        return;
+    }
+    {
+        std::lock_guard lock(m_open->thread_mutex);
+        m_open->stopping = true;
+    }
+    m_open->wake.notify_all();
+    m_open->thread.join();
+}
+
+}  // namespace assetgen::schedule

@@ -1,0 +1,127 @@
+#pragma once
+// One job from the batch file to its records, for `run` and `canary`:
+//   prepare()  input (file, stdin or gs://) → job id → history → plan → budget pre-flight;
+//              nothing is written yet, so a refusal costs nothing and leaves no trace
+//   open()     the job lock, ledger reconciliation, the manifest, ledger, budget, events,
+//              provider and reference fetcher, the first checkpoint
+//   execute()  runs the rows a filter accepts (all, or a canary stage); may be called again
+//   finish()   summary.json, the results file, the last checkpoint, the "done" event
+// Messages for the operator go to the Log; core never prints.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "budget/budget_guard.hpp"
+#include "budget/prices.hpp"
+#include "ledger/ledger_folder.hpp"
+#include "provider/factory.hpp"
+#include "refs/ref_service.hpp"
+#include "report/events.hpp"
+#include "report/results_csv.hpp"
+#include "schedule/job_files.hpp"
+#include "schedule/plan.hpp"
+#include "schedule/runner.hpp"
+#include "storage/any_storage.hpp"
+
+namespace assetgen::schedule {
+
+struct SessionOptions {
+    std::string input;   // path, "-" or gs://
+    std::string format;  // "" = from the extension
+    std::string out = "out";
+    std::string ledger = "ledger";
+    std::string job_id;  // "" = derived from the input and the settings
+    std::string spool_dir;  // "" = default_spool_dir()
+    std::string results;    // "" = none
+    std::string events;     // "" = none, "-" = stdout
+    std::string user;
+    std::string mode = "dry_run";
+    std::string tz = "UTC";
+    std::string budget_policy = "refuse";
+    util::Micros daily_limit = 0;
+    budget::PriceTable prices = budget::PriceTable::builtin();
+    std::string shard;  // "" or "I/N"
+    PlanOptions plan;
+    std::string default_ref_mode = "style_only";  // for the job id
+    RunSettings run;    // concurrency, rpm, retry, breaker; the rest is filled in
+    provider::ProviderConfig provider;
+    refs::RefsOptions refs;  // base_dir is filled in from the input
+    std::chrono::milliseconds checkpoint_every{30'000};
+};
+
+// Where the operator hears about it. Any may be empty.
+struct SessionLog {
+    std::function<void(const std::string&)> info;
+    std::function<void(const std::string&)> warn;
+    std::function<void(const std::string&)> error;
+};
+
+class JobSession {
+public:
+    // Reads and checks everything; writes nothing. Row problems are sent to log.error (the
+    // first 50) and end in INVALID_INPUT; a budget that cannot cover the plan under the
+    // "refuse" policy ends in BUDGET_EXCEEDED (preflight() is then still filled in).
+    static util::Result<std::unique_ptr<JobSession>> prepare(SessionOptions options,
+                                                              util::Clock& clock,
+                                                              const std::atomic<int>& stop,
+                                                              SessionLog log,
+                                                              nlohmann::json* preflight_out = nullptr);
+    ~JobSession();
+
+    const std::string& job_id() const { return m_place.job_id; }
+    const JobPlace& place() const { return m_place; }
+    const Plan& plan() const { return m_plan; }
+    const nlohmann::json& preflight() const { return m_preflight; }
+    util::Micros budget_limit() const { return m_limit; }
+    const std::string& budget_day() const { return m_day; }
+    const std::string& ledger_day_location() const { return m_ledger_day; }
+    storage::AnyStorage& storage() { return *m_storage; }
+
+    // Opens every writer. Call once, after prepare.
+    util::Status open();
+
+    // Runs the rows filter accepts (every row when filter is empty) that are not done yet.
+    // on_row: as Runner::run (input order, never concurrently); results rows are recorded too.
+    util::Result<report::Summary> execute(const std::function<bool(const batch::Row&)>& filter,
+                                          const std::function<void(const RowResult&)>& on_row,
+                                          const std::function<void(const Progress&)>& on_progress);
+
+    // Writes the records of a finished (or stopped) run: summary.json (the summary plus
+    // "preflight"), the results file, the last checkpoint, the "done" event. Returns the JSON
+    // written as summary.json.
+    util::Result<nlohmann::json> finish(report::Summary summary);
+
+    // Writes a checkpoint now (a background thread also does, every checkpoint_every).
+    util::Status checkpoint(const std::string& phase);
+
+private:
+    JobSession() = default;
+    util::Status check_budget();
+    void start_checkpoints();
+    void stop_checkpoints();
+
+    SessionOptions m_options;
+    util::Clock* m_clock = nullptr;
+    const std::atomic<int>* m_stop = nullptr;
+    SessionLog m_log;
+    std::unique_ptr<storage::AnyStorage> m_storage;
+    std::unique_ptr<BatchInput> m_input;
+    JobPlace m_place;
+    JobHistory m_history;
+    Plan m_plan;
+    nlohmann::json m_preflight;
+    util::Micros m_limit = 0;
+    util::Micros m_spent_before = 0;
+    std::string m_day;
+    std::string m_ledger_day;
+
+    struct Open;  // what open() creates
+    std::unique_ptr<Open> m_open;
+};
+
+}  // namespace assetgen::schedule

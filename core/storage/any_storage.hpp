@@ -1,0 +1,54 @@
+#pragma once
+// One Storage for every location a run names: local paths go to a LocalStorage, gs://
+// locations to a GcsStorage that is built on first use (so a run that never touches Cloud
+// Storage needs no credentials), with its own HTTP transport and the credential chain of
+// DESIGN §8 (emulator, then GOOGLE_APPLICATION_CREDENTIALS, then the metadata server).
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "auth/env.hpp"
+#include "auth/token_source.hpp"
+#include "net/http.hpp"
+#include "storage/gcs_storage.hpp"
+#include "storage/storage.hpp"
+#include "util/clock.hpp"
+
+namespace assetgen::storage {
+
+class AnyStorage final : public Storage {
+public:
+    // clock must outlive this. options: retries, limits, log (the endpoint is
+    // resolved from env).
+    AnyStorage(const auth::Env& env, util::Clock& clock, GcsClientOptions options = {});
+    ~AnyStorage() override;
+
+    util::Status put(const std::string& location, std::string_view data,
+                     const std::string& content_type) override;
+    util::Result<std::string> get(const std::string& location) override;
+    util::Result<bool> exists(const std::string& location) override;
+    util::Result<std::vector<std::string>> list(const std::string& prefix) override;
+
+    // The Cloud Storage side, built on first call. CONFIG_ERROR when no credentials can be
+    // used (the message says which variable to set).
+    util::Result<GcsStorage*> gcs();
+    // The token source of the Cloud Storage side (nullptr before gcs() or for an emulator).
+    auth::TokenSource* tokens();
+    // The transport of the Cloud Storage side (nullptr before gcs()).
+    net::HttpTransport* transport();
+
+private:
+    util::Result<Storage*> route(const std::string& location);
+
+    auth::Env m_env;
+    util::Clock& m_clock;
+    GcsClientOptions m_options;
+    LocalStorage m_local;
+    std::mutex m_mutex;
+    std::unique_ptr<net::HttpTransport> m_transport;
+    std::unique_ptr<auth::TokenSource> m_tokens;
+    std::unique_ptr<GcsStorage> m_gcs;
+};
+
+}  // namespace assetgen::storage
