@@ -134,16 +134,21 @@ GcsEndpoint resolve_gcs_endpoint(const auth::Env& env) {
         value = env.get("CLOUD_STORAGE_EMULATOR_ENDPOINT");
     }
     value = std::string(util::trim(value));
+    bool emulator = true;
     if (value.empty()) {
-        return GcsEndpoint{};
+        value = std::string(util::trim(env.get("ASSETGEN_GCS_ENDPOINT")));
+        emulator = false;
+        if (value.empty()) {
+            return GcsEndpoint{};
+        }
     }
     if (value.find("://") == std::string::npos) {
-        value = "http://" + value;
+        value = (emulator ? "http://" : "https://") + value;
     }
     while (!value.empty() && value.back() == '/') {
         value.pop_back();
     }
-    return GcsEndpoint{value, true};
+    return GcsEndpoint{value, emulator};
 }
 
 net::HttpRequest media_upload_request(const GcsEndpoint& endpoint, const GcsUrl& target,

@@ -32,7 +32,9 @@ struct GcsEndpoint {
 
 // STORAGE_EMULATOR_HOST, else CLOUD_STORAGE_EMULATOR_ENDPOINT (google-cloud-cpp's name), as
 // "host:port" or a URL ("http://" when there is no scheme) → that endpoint without auth, as
-// Google's client libraries do; else https://storage.googleapis.com with auth.
+// Google's client libraries do; else ASSETGEN_GCS_ENDPOINT (another endpoint that still takes
+// credentials: a Private Service Connect name, or a test server; "https://" when there is no
+// scheme); else https://storage.googleapis.com with auth.
 GcsEndpoint resolve_gcs_endpoint(const auth::Env& env);
 
 // Generation preconditions, sent as query parameters; a failed one answers HTTP 412

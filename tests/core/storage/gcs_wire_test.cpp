@@ -39,6 +39,16 @@ TEST_CASE("storage: the endpoint follows the emulator variables", "[storage]") {
     auto both = resolve_gcs_endpoint(auth::Env::from_map(
         {{"STORAGE_EMULATOR_HOST", "a:1"}, {"CLOUD_STORAGE_EMULATOR_ENDPOINT", "http://b:2"}}));
     CHECK(both.base == "http://a:1");
+
+    // Another endpoint that still takes credentials (Private Service Connect, a test server).
+    auto psc = resolve_gcs_endpoint(
+        auth::Env::from_map({{"ASSETGEN_GCS_ENDPOINT", "storage-x.p.googleapis.com/"}}));
+    CHECK(psc.base == "https://storage-x.p.googleapis.com");
+    CHECK_FALSE(psc.emulator);
+    auto emulator_wins = resolve_gcs_endpoint(auth::Env::from_map(
+        {{"ASSETGEN_GCS_ENDPOINT", "http://c:3"}, {"STORAGE_EMULATOR_HOST", "a:1"}}));
+    CHECK(emulator_wins.base == "http://a:1");
+    CHECK(emulator_wins.emulator);
 }
 
 TEST_CASE("storage: a small upload is one uploadType=media POST", "[storage]") {
