@@ -183,8 +183,7 @@ util::Status JobSession::open() {
     if (m_plan.rows_with_refs > 0 || !m_plan.global_refs.empty()) {
         refs::RefsOptions ro = o.refs;
         ro.base_dir = m_input->refs_base_dir();
-        // gs:// refs wait for the GCS storage: without one they fail with CONFIG_ERROR.
-        w.refs = std::make_unique<refs::RefService>(ro, nullptr, clock);
+        w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
     }
     budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};
     TRY_ASSIGN(w.budget, budget::LedgerBudget::open(bo, clock));
