@@ -96,9 +96,14 @@ public:
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-    const Status& status() const {
+    const Status& status() const& {
         static const Status k_ok;
         return ok() ? k_ok : std::get<Status>(m_v);
+    }
+    // On a temporary Result, a copy: `TRY(f().status())` must not keep a reference into a
+    // Result that dies at the end of the full expression.
+    Status status() && {
+        return ok() ? Status() : std::get<Status>(std::move(m_v));
     }
 
 private:
