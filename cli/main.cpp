@@ -19,6 +19,7 @@ constexpr Subcommand k_subcommands[] = {
     {"seed", assetgen::cli::register_seed},
     {"run", assetgen::cli::register_run},
     {"ledger", assetgen::cli::register_ledger},
+    {"refresh", assetgen::cli::register_refresh},
 };
 
 }  // namespace

@@ -11,6 +11,10 @@ How this works: one ThreadingHTTPServer answers
   GET  /computeMetadata/v1/instance/service-accounts/default/token   (needs Metadata-Flavor: Google)
   GET  /computeMetadata/v1/instance/service-accounts/default/email
   GET  /computeMetadata/v1/project/project-id
+  POST /v1/projects/-/serviceAccounts/{email}:signBlob   (IAM Service Account Credentials API)
+                {"payload": base64} with a bearer token this fake issued and that has not expired;
+                the payload is signed RSA-SHA256 with --signing-key (by `openssl dgst -sha256 -sign`)
+                and answered {"keyId", "signedBlob": base64}, as iamcredentials.googleapis.com does.
 Tokens are "<prefix>-<n>" with one counter for both endpoints, so every token is unique and tests
 can tell which request carried which token. GET /_fake/stats and GET /_fake/log report what was
 issued (and when it expires) and what was refused. Python 3 standard library only.
@@ -18,6 +22,7 @@ issued (and when it expires) and what was refused. Python 3 standard library onl
 
 import argparse
 import base64
+import hashlib
 import http.server
 import json
 import os
@@ -26,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import fake_common  # noqa: E402 (beside this file)
 
@@ -35,6 +40,8 @@ METADATA_PREFIX = "/computeMetadata/v1/"
 TOKEN_PATH = METADATA_PREFIX + "instance/service-accounts/default/token"
 EMAIL_PATH = METADATA_PREFIX + "instance/service-accounts/default/email"
 PROJECT_PATH = METADATA_PREFIX + "project/project-id"
+SIGN_BLOB_PREFIX, SIGN_BLOB_SUFFIX = "/v1/projects/-/serviceAccounts/", ":signBlob"
+DEFAULT_EMAIL = "default@fake-project.iam.gserviceaccount.com"
 JWT_LIFETIME = 3600  # Google accepts assertions of at most one hour; clients use exactly that
 
 
@@ -63,6 +70,18 @@ def verify_rs256(public_key, signing_input, signature):
         return r.returncode == 0 and b"Verified OK" in r.stdout
 
 
+def sign_rs256(private_key, data):
+    """The raw RSA-SHA256 (PKCS#1 v1.5) signature of data by the PEM key, made by openssl."""
+    r = subprocess.run(["openssl", "dgst", "-sha256", "-sign", private_key], input=data,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    return r.stdout
+
+
+def rpc_error(status, code, message):
+    """A google.rpc.Status error body, as Google's JSON APIs answer."""
+    return {"error": {"code": status, "message": message, "status": code}}
+
+
 class State:
     def __init__(self, args):
         self.args, self.lock = args, threading.Lock()
@@ -72,7 +91,9 @@ class State:
         self.counter = 0
         self.log = []
         self.stats = {"token_requests": 0, "tokens_issued": 0, "assertions_verified": 0, "refused": 0,
-                      "metadata_requests": 0, "metadata_tokens": 0, "metadata_refused": 0}
+                      "metadata_requests": 0, "metadata_tokens": 0, "metadata_refused": 0,
+                      "sign_requests": 0, "blobs_signed": 0, "sign_refused": 0}
+        self.sign_faults_left = self.args.sign_fail_first
         self.tokens = []  # {"token","source","issued_ms","expires_ms"}
 
     def issue(self, source):
@@ -87,6 +108,19 @@ class State:
             else:
                 self.stats["metadata_tokens"] += 1
             return token
+
+    def token_valid(self, token):
+        """True when this fake issued token and it has not expired."""
+        now = time.time() * 1000
+        with self.lock:
+            return any(t["token"] == token and t["expires_ms"] > now for t in self.tokens)
+
+    def take_sign_fault(self):
+        with self.lock:
+            if self.sign_faults_left > 0:
+                self.sign_faults_left -= 1
+                return True
+            return False
 
     def record(self, entry, **counters):
         with self.lock:
@@ -148,7 +182,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state.record(entry, metadata_requests=1)
             return self.send(200, {"access_token": token, "expires_in": args.token_ttl, "token_type": "Bearer"},
                              headers=headers)
-        text = {EMAIL_PATH: args.client_email or "default@fake-project.iam.gserviceaccount.com",
+        text = {EMAIL_PATH: args.client_email or DEFAULT_EMAIL,
                 PROJECT_PATH: args.project, "/": ""}.get(path)
         entry.update(status=200 if text is not None else 404)
         state.record(entry, metadata_requests=1)
@@ -164,6 +198,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with state.lock:
                 state.reset()
             return self.send(200, {"ok": True})
+        if path.startswith(SIGN_BLOB_PREFIX) and path.endswith(SIGN_BLOB_SUFFIX):
+            return self.sign_blob(unquote(path[len(SIGN_BLOB_PREFIX):-len(SIGN_BLOB_SUFFIX)]), raw)
         if path != state.args.token_path:
             return self.send(404, {"error": "not_found", "error_description": f"no such path {path}"})
         entry = {"ts_ms": round(time.time() * 1000, 3), "endpoint": "token", "path": path}
@@ -179,6 +215,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry.update(status=200, token=token, claims=claims)
         state.record(entry, token_requests=1, assertions_verified=1)
         self.send(200, {"access_token": token, "expires_in": state.args.token_ttl, "token_type": "Bearer"})
+
+    def sign_blob(self, email, raw):
+        """IAM Credentials signBlob: {"payload": base64} -> {"keyId", "signedBlob": base64}."""
+        state, args = self.server.state, self.server.state.args
+        auth = self.headers.get("Authorization", "")
+        bearer = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        entry = {"ts_ms": round(time.time() * 1000, 3), "endpoint": "signBlob", "path": self.path,
+                 "email": email, "bearer": bearer}
+
+        def refuse(status, code, message):
+            entry.update(status=status, reason=message)
+            state.record(entry, sign_requests=1, sign_refused=1)
+            return self.send(status, rpc_error(status, code, message))
+
+        if not args.signing_key:
+            return refuse(404, "NOT_FOUND", "signBlob is off: start the fake with --signing-key")
+        if bearer is None:
+            return refuse(401, "UNAUTHENTICATED", "Request is missing required authentication credential.")
+        if not state.token_valid(bearer):
+            return refuse(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        if email != (args.client_email or DEFAULT_EMAIL):
+            return refuse(403, "PERMISSION_DENIED", "Permission 'iam.serviceAccounts.signBlob' denied on resource "
+                                                   "(or it may not exist).")
+        if state.take_sign_fault():
+            return refuse(503, "UNAVAILABLE", "The service is currently unavailable.")
+        try:
+            body = json.loads(raw)
+            payload = base64.b64decode(body["payload"], validate=True)
+        except (ValueError, KeyError, TypeError):
+            return refuse(400, "INVALID_ARGUMENT", "Invalid value at 'payload' (TYPE_BYTES), Base64 decoding failed.")
+        signature = sign_rs256(args.signing_key, payload)
+        entry.update(status=200, payload_sha256=hashlib.sha256(payload).hexdigest())
+        state.record(entry, sign_requests=1, blobs_signed=1)
+        self.send(200, {"keyId": args.key_id or "fake-key-1", "signedBlob": base64.b64encode(signature).decode()})
 
     def check_grant(self, raw):
         """The JWT's claims when the grant is acceptable; raises Refusal otherwise."""
@@ -247,6 +317,8 @@ def main(argv=None):
     p.add_argument("--scope", default="", help="a scope the assertion must include (default: any)")
     p.add_argument("--project", default="fake-project", help="metadata project/project-id")
     p.add_argument("--max-skew", type=int, default=300, help="how far iat may be from now, seconds")
+    p.add_argument("--signing-key", help="PEM private key that signBlob signs with (default: signBlob is off)")
+    p.add_argument("--sign-fail-first", type=int, default=0, help="answer the first N signBlob requests 503")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Self-test of oauth_fake.py: makes a fresh RSA key with openssl, starts the fake on a free loopback
 port with its public half, and checks that it issues tokens for good assertions and refuses each
-kind of bad one (signature, aud, iss, scope, lifetime, grant type), and that its metadata endpoint
-wants Metadata-Flavor: Google. Exit status 0 when all checks pass. Python 3 standard library and
+kind of bad one (signature, aud, iss, scope, lifetime, grant type), that its metadata endpoint
+wants Metadata-Flavor: Google, and that signBlob signs with the key for an issued token only. Exit status 0 when all checks pass. Python 3 standard library and
 the openssl command (to sign)."""
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -59,7 +60,8 @@ def main():
     port_file = os.path.join(d, "port")
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "oauth_fake.py"), "--port", "0", "--port-file",
                              port_file, "--public-key", pub, "--token-ttl", "120", "--issue-token", "tok",
-                             "--client-email", EMAIL, "--key-id", KID, "--scope", SCOPE],
+                             "--client-email", EMAIL, "--key-id", KID, "--scope", SCOPE,
+                             "--signing-key", key, "--sign-fail-first", "1"],
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 10
@@ -127,6 +129,46 @@ def main():
         call(base + "/_fake/reset", b"{}", {"Content-Type": "application/json"})
         status, body = grant(jwt(key, good))
         check(body.get("access_token") == "tok-1", "reset restarts the token counter")
+
+        # signBlob (IAM Service Account Credentials API), authorised by a token the fake issued.
+        sign_url = base + "/v1/projects/-/serviceAccounts/" + EMAIL + ":signBlob"
+        payload = b"GOOG4-RSA-SHA256\n20190201T090000Z\nscope\nabc"
+        body = json.dumps({"payload": base64.b64encode(payload).decode()}).encode()
+        bearer = {"Content-Type": "application/json", "Authorization": "Bearer tok-1"}
+        status, _, raw = call(sign_url, body, bearer)
+        check(status == 503 and json.loads(raw)["error"]["status"] == "UNAVAILABLE",
+              "the first signBlob answers 503 (--sign-fail-first 1)")
+        status, _, raw = call(sign_url, body, bearer)
+        answer = json.loads(raw) if status == 200 else {}
+        signature = base64.b64decode(answer.get("signedBlob", ""))
+        expected = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=payload,
+                                  stdout=subprocess.PIPE, check=True).stdout
+        check(status == 200 and answer.get("keyId") == KID and signature == expected,
+              "signBlob answers {keyId, signedBlob}: the key's RSA-SHA256 signature of the payload")
+        with tempfile.NamedTemporaryFile() as data, tempfile.NamedTemporaryFile() as sig:
+            data.write(payload), data.flush(), sig.write(signature), sig.flush()
+            ok = subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig.name, data.name],
+                                stdout=subprocess.PIPE).stdout
+        check(b"Verified OK" in ok, "the public key verifies the signedBlob")
+        encoded = base + "/v1/projects/-/serviceAccounts/" + urllib.parse.quote(EMAIL, safe="") + ":signBlob"
+        check(call(encoded, body, bearer)[0] == 200, "a percent-encoded email in the path is the same account")
+        refusals = [
+            ("no bearer token", sign_url, body, {"Content-Type": "application/json"}, 401),
+            ("a token the fake never issued", sign_url, body, dict(bearer, Authorization="Bearer ya29.other"), 401),
+            ("another account", base + "/v1/projects/-/serviceAccounts/x@p.iam.gserviceaccount.com:signBlob",
+             body, bearer, 403),
+            ("a payload that is not base64", sign_url, b'{"payload": "***"}', bearer, 400),
+        ]
+        for what, url, data, headers, want in refusals:
+            status, _, raw = call(url, data, headers)
+            check(status == want and "error" in json.loads(raw), "signBlob refuses %s with %d" % (what, want))
+        stats = json.loads(call(base + "/_fake/stats")[2])
+        check(stats["sign_requests"] == 7 and stats["blobs_signed"] == 2 and stats["sign_refused"] == 5,
+              "stats count signBlob requests, signatures and refusals")
+        log = [e for e in json.loads(call(base + "/_fake/log")[2]) if e["endpoint"] == "signBlob"]
+        check(log[1]["bearer"] == "tok-1" and log[1]["email"] == EMAIL and
+              log[1]["payload_sha256"] == hashlib.sha256(payload).hexdigest(),
+              "the log has each signBlob request with its bearer, account and payload hash")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
