@@ -186,6 +186,24 @@ std::int64_t Histogram::percentile(double p) const {
     return m_max;  // unreachable while the bucket counts add up to m_count
 }
 
+std::vector<std::pair<std::int64_t, std::uint64_t>> Histogram::value_counts(bool bucketed) const {
+    std::vector<std::pair<std::int64_t, std::uint64_t>> out;
+    if (!m_spilled) {
+        std::map<std::int64_t, std::uint64_t> counts;
+        for (std::int64_t v : m_exact) {
+            ++counts[bucketed ? bucket_low(bucket_of(v)) : v];
+        }
+        out.assign(counts.begin(), counts.end());
+        return out;
+    }
+    for (std::size_t b = 0; b < m_buckets.size(); ++b) {
+        if (m_buckets[b] != 0) {
+            out.emplace_back(bucket_low(b), m_buckets[b]);
+        }
+    }
+    return out;
+}
+
 nlohmann::json Histogram::to_json() const {
     nlohmann::json j;
     j["count"] = m_count;

@@ -3,6 +3,7 @@
 // log-linear histogram (HdrHistogram-style) whose relative error is at most 1%.
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -23,6 +24,13 @@ public:
     // The p-th percentile (0..100) by the nearest-rank method; 0 when empty. Exact for up to
     // k_exact_limit samples, within 1% relative error beyond.
     std::int64_t percentile(double p) const;
+    // The samples as (value, count) pairs in increasing value order: the exact values while the
+    // histogram is exact, else each bucket's lower bound. With bucketed set, always the bucket
+    // form, so that an exact and a bucketed histogram can be compared bucket by bucket (canary's
+    // Mann–Whitney test ranks the pairs).
+    std::vector<std::pair<std::int64_t, std::uint64_t>> value_counts(bool bucketed = false) const;
+    // True while every sample is kept as it is (at most k_exact_limit of them).
+    bool exact() const { return !m_spilled; }
 
     // {"count":..,"min":..,"max":..,"sum":..,"buckets":[[lower_ms,count],...]} so that a later
     // run (canary --baseline) can compare distributions; from_json reads it back with the same

@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "report/histogram.hpp"
+#include "util/status.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::report {
@@ -52,5 +53,18 @@ struct Summary {
 };
 
 nlohmann::json to_json(const Summary& s);
+
+// Adds part (e.g. one canary stage's run) to total, as if one run had done both: counts, errors
+// by code, latencies, costs and ref counters add up; the first start and the last finish are
+// kept, and the status, budget limit and first error of the latest part that has them; the
+// budget spent before the run is the first part's (a total with no start and finish yet is empty).
+void merge_into(Summary& total, const Summary& part);
+
+// Reads back what to_json wrote, e.g. an earlier run's summary.json for `canary --baseline`:
+// every stored field; derived ones (errorRate, imagesPerSecond, dedupRate) are not read.
+// Optional fields that are missing stay at their defaults. INVALID_INPUT
+// `<where>: <field>: <problem>` when j is not a version-1 summary or when imagesGenerated,
+// errors or latencyHistogram (what a baseline comparison needs) is missing or malformed.
+util::Result<Summary> summary_from_json(const nlohmann::json& j, const std::string& where);
 
 }  // namespace assetgen::report

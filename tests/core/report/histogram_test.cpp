@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "report/histogram.hpp"
@@ -254,4 +256,70 @@ TEST_CASE("report: histogram JSON round-trips with the same percentiles", "[repo
         CHECK(partial.count() == 4);
         CHECK(partial.percentile(50) == 10);
     }
+}
+
+TEST_CASE("report: histogram percentiles stay within 1% at every percentile, even at bucket edges",
+          "[report]") {
+    // The worst case for a bucket's midpoint is a value at either end of its bucket; put every
+    // sample there, over many orders of magnitude, and sweep p in steps of 0.1.
+    std::vector<std::int64_t> values;
+    for (std::int64_t base = 256; base < (std::int64_t{1} << 40); base *= 3) {
+        const int e = 63 - std::countl_zero(static_cast<std::uint64_t>(base));
+        const std::int64_t width = std::int64_t{1} << (e - 7);
+        const std::int64_t low = base - base % width;
+        values.push_back(low);
+        values.push_back(low + width - 1);
+    }
+    auto noise = lognormal(20'000, std::log(5'000.0), 2.0, 41);
+    values.insert(values.end(), noise.begin(), noise.end());
+    Histogram h = histogram_of(values);
+    REQUIRE_FALSE(h.exact());
+    double worst = 0;
+    for (int tenth = 0; tenth <= 1000; ++tenth) {
+        const double p = tenth / 10.0;
+        const std::int64_t want = exact_percentile(values, p);
+        const std::int64_t got = h.percentile(p);
+        INFO("p" << p << " want " << want << " got " << got);
+        const double err =
+            want == 0 ? static_cast<double>(got != 0)
+                      : std::abs(static_cast<double>(got - want)) / static_cast<double>(want);
+        CHECK(err <= 0.01);
+        worst = std::max(worst, err);
+    }
+    CHECK(worst <= 1.0 / 256.0 + 1e-12);  // half a bucket of 1/128 of its lower bound
+}
+
+TEST_CASE("report: histogram value counts, exact or in buckets", "[report]") {
+    using Pairs = std::vector<std::pair<std::int64_t, std::uint64_t>>;
+    Histogram h = histogram_of({300, 5, 301, 5, 1'000});
+    CHECK(h.exact());
+    CHECK(h.value_counts() == Pairs{{5, 2}, {300, 1}, {301, 1}, {1'000, 1}});
+    // Buckets of width 2 in [256, 512) and 4 in [512, 1024): 300 and 301 share one.
+    CHECK(h.value_counts(true) == Pairs{{5, 2}, {300, 2}, {1'000, 1}});
+
+    auto many = uniform(Histogram::k_exact_limit + 1, 0, 2'000, 43);
+    Histogram spilled = histogram_of(many);
+    CHECK_FALSE(spilled.exact());
+    CHECK(spilled.value_counts() == spilled.value_counts(true));
+    std::uint64_t total = 0;
+    std::int64_t previous = -1;
+    for (const auto& [value, n] : spilled.value_counts()) {
+        CHECK(value > previous);
+        CHECK(n > 0);
+        previous = value;
+        total += n;
+    }
+    CHECK(total == many.size());
+    // An exact histogram in bucket form lines up with a spilled one of the same values.
+    Histogram small = histogram_of({5, 300, 301, 1'000});
+    Histogram big = histogram_of(many);
+    big.merge(small);
+    std::set<std::int64_t> keys;
+    for (const auto& [value, n] : big.value_counts()) {
+        keys.insert(value);
+    }
+    for (const auto& [value, n] : small.value_counts(true)) {
+        CHECK(keys.count(value) == 1);
+    }
+    CHECK(Histogram().value_counts().empty());
 }
