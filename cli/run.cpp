@@ -147,6 +147,9 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.provider.timeout = o.request_timeout;
     so.refs = make_refs_options(o, "");
     so.checkpoint_every = o.checkpoint_every;
+    so.sign_ttl_seconds = o.sign_ttl_seconds;
+    so.metrics_file = o.metrics_file;
+    so.report = o.report;
     return so;
 }
 
@@ -216,6 +219,12 @@ ExitCode run_run(RunOptions& o, Console& console) {
     console.info("ledger:   " + session.ledger_day_location());
     if (!o.results.empty()) {
         console.info("results:  " + o.results);
+    }
+    if (!o.report.empty()) {
+        console.info("report:   " + o.report);
+    }
+    if (!o.metrics_file.empty()) {
+        console.info("metrics:  " + o.metrics_file);
     }
     if (s.refs_failed > 0 && o.ref_failure == "skip") {
         console.warn("refs: " + std::to_string(s.refs_failed) +

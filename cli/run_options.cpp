@@ -6,6 +6,8 @@
 #include "commands.hpp"
 #include "refs/ref_cache.hpp"
 #include "schedule/job.hpp"
+#include "signing/url_refresh.hpp"
+#include "storage/storage.hpp"
 #include "util/atomic_file.hpp"
 #include "util/text.hpp"
 
@@ -34,6 +36,15 @@ util::Status check_run_options(RunOptions& o) {
     TRY_ASSIGN(o.circuit_max_open, util::parse_duration(o.circuit_max_open_text));
     TRY_ASSIGN(o.grace, util::parse_duration(o.grace_text));
     TRY_ASSIGN(o.checkpoint_every, util::parse_duration(o.checkpoint_every_text));
+    if (!o.sign_urls_text.empty()) {
+        TRY_ASSIGN(const auto ttl, util::parse_duration(o.sign_urls_text));
+        TRY_ASSIGN(o.sign_ttl_seconds, signing::check_ttl(ttl.count(), "--sign-urls"));
+        if (!storage::is_gcs(o.out)) {
+            return util::error(util::Code::config,
+                               "--sign-urls: signed URLs are for images in Cloud Storage; give --out "
+                               "gs://bucket/prefix (local images are plain paths)");
+        }
+    }
     TRY_ASSIGN(o.request_timeout, util::parse_duration(o.request_timeout_text));
     if (o.request_timeout.count() <= 0) {
         return util::error(util::Code::config, "--request-timeout must be more than 0");
@@ -106,6 +117,12 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--results", o.results, "write the rows with status, images, cost and error as CSV");
     sub.add_option("--events", o.events, "append JSON-line events to this file (- for stdout)");
     sub.add_flag("--json", o.json, "print the summary as JSON on stdout");
+    sub.add_option("--sign-urls", o.sign_urls_text,
+                   "with a gs:// --out: a V4 signed URL (valid this long, at most 7d) for each image in the "
+                   "manifest, the results and the report");
+    sub.add_option("--metrics-file", o.metrics_file,
+                   "write Prometheus metrics here at the end (atomically, for node_exporter's textfile collector)");
+    sub.add_option("--report", o.report, "write a self-contained HTML contact sheet here (a path or gs://)");
     sub.add_option("--spool-dir", o.spool_dir,
                    "local folder for what waits to reach gs:// (job manifests, ledger lines); default "
                    "$ASSETGEN_SPOOL_DIR, $XDG_STATE_HOME/assetgen/spool or ~/.local/state/assetgen/spool");

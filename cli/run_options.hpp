@@ -45,6 +45,10 @@ struct RunOptions {
     std::string results;
     std::string events;
     std::string spool_dir;  // "" = schedule::default_spool_dir()
+    std::string sign_urls_text;  // "" = no signed URLs
+    std::int64_t sign_ttl_seconds = 0;
+    std::string metrics_file;
+    std::string report;
     std::string checkpoint_every_text = "30s";
     std::chrono::milliseconds checkpoint_every{30'000};
     bool json = false;

@@ -80,6 +80,9 @@ struct RunDeps {
     const std::atomic<int>& stop;
     // Fetches rows' reference images; nullptr: rows run without them.
     refs::RefFetcher* refs = nullptr;
+    // Signs a stored image's gs:// location (--sign-urls): the URL and when it expires (ms
+    // since the epoch). Empty: no signed URLs.
+    std::function<util::Result<std::pair<std::string, std::int64_t>>(const std::string&)> sign_url;
 };
 
 // How one image (row × variant) ended.
@@ -87,7 +90,10 @@ struct VariantOutcome {
     enum class Kind { ok, skipped_done, failed, not_run };
     Kind kind = Kind::not_run;
     std::string uri;
+    std::string signed_url;  // with --sign-urls, for a gs:// image
     util::Micros cost = 0;
+    std::int64_t latency_ms = 0;
+    int attempts = 0;
     util::Code code = util::Code::ok;  // for failed / not_run
     std::string message;
 };

@@ -199,6 +199,17 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     m.shard = settings.shard;
     m.user_id = settings.user;
     m.prompt = row.prompt;
+    if (deps.sign_url && storage::is_gcs(uri)) {
+        // A URL that cannot be signed does not lose the image: the manifest keeps its gs://
+        // location and `assetgen refresh` can sign it later.
+        auto signed_url = deps.sign_url(uri);
+        if (signed_url.ok()) {
+            m.signed_url = signed_url->first;
+            m.signed_url_expires = signed_url->second;
+        } else {
+            deps.events.emit("sign_failed", {{"uri", uri}, {"message", signed_url.status().message()}});
+        }
+    }
     TRY(deps.manifest.append_durable(m));
 
     ledger::Entry e = base_entry(row, item.variant);
@@ -212,7 +223,10 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
 
     o.kind = Kind::ok;
     o.uri = uri;
+    o.signed_url = m.signed_url;
     o.cost = a.cost;
+    o.latency_ms = a.latency_ms;
+    o.attempts = a.attempts;
     return Status();
 }
 

@@ -7,6 +7,11 @@
 
 #include "budget/ledger_budget.hpp"
 #include "budget/spend.hpp"
+#include "auth/iam_signer.hpp"
+#include "net/curl_transport.hpp"
+#include "report/metrics.hpp"
+#include "signing/url_refresh.hpp"
+#include "storage/gcs_url.hpp"
 #include "util/atomic_file.hpp"
 #include "util/hash.hpp"
 #include "util/text.hpp"
@@ -23,6 +28,33 @@ void say(const std::function<void(const std::string&)>& f, const std::string& te
 
 constexpr std::size_t k_problems_shown = 50;
 
+// One contact-sheet card per image of a finished row.
+void add_cards(const RowResult& r, std::vector<report::ReportCard>& cards) {
+    for (std::size_t k = 0; k < r.variants.size(); ++k) {
+        const VariantOutcome& v = r.variants[k];
+        report::ReportCard c;
+        c.scene_id = r.row->row.scene_id;
+        c.variant = static_cast<int>(k) + 1;
+        c.prompt = r.row->row.prompt;
+        c.cost = v.cost;
+        c.image = v.uri;
+        c.signed_url = v.signed_url;
+        switch (v.kind) {
+            case VariantOutcome::Kind::ok: c.status = "ok"; break;
+            case VariantOutcome::Kind::skipped_done: c.status = "skipped"; break;
+            case VariantOutcome::Kind::failed:
+                c.status = v.code == util::Code::blocked ? "blocked" : "failed";
+                break;
+            case VariantOutcome::Kind::not_run: c.status = "not_run"; break;
+        }
+        if (v.kind == VariantOutcome::Kind::failed || v.kind == VariantOutcome::Kind::not_run) {
+            c.error_code = std::string(util::code_name(v.code));
+            c.error = v.message;
+        }
+        cards.push_back(std::move(c));
+    }
+}
+
 }  // namespace
 
 struct JobSession::Open {
@@ -36,6 +68,12 @@ struct JobSession::Open {
     std::unique_ptr<JobCheckpoints> checkpoints;
     std::ostringstream results_buffer;
     std::unique_ptr<report::ResultsCsvWriter> results;
+    std::vector<report::ReportCard> cards;  // --report
+
+    // --sign-urls
+    std::unique_ptr<net::HttpTransport> sign_transport;
+    std::optional<auth::UrlSigner> signer;
+    std::mutex sign_mutex;
 
     // Progress for the state snapshots.
     std::mutex progress_mutex;
@@ -190,6 +228,13 @@ util::Status JobSession::open() {
     if (!o.results.empty()) {
         w.results = std::make_unique<report::ResultsCsvWriter>(w.results_buffer, m_plan.columns);
     }
+    if (o.sign_ttl_seconds > 0) {
+        w.sign_transport = std::make_unique<net::CurlTransport>();
+        TRY_ASSIGN(auto signer, auth::make_url_signer(auth::Env::process(), *w.sign_transport, clock));
+        say(m_log.info, "signed URLs: " + signer.description + ", valid " +
+                            util::format_duration(std::chrono::seconds(o.sign_ttl_seconds)));
+        w.signer.emplace(std::move(signer));
+    }
     w.checkpoints = std::make_unique<JobCheckpoints>(m_place, *m_storage, clock);
     TRY(checkpoint("running"));
     start_checkpoints();
@@ -225,6 +270,26 @@ util::Result<report::Summary> JobSession::execute(
     RunDeps deps{*m_clock,     *w.provider.provider, *m_storage, *w.ledger, *w.manifest,
                  *w.events,    *w.budget,            o.prices,   *m_stop,
                  w.refs ? &w.refs->fetcher() : nullptr};
+    if (w.signer) {
+        const auth::Env env = auth::Env::process();
+        std::string emulator = env.get("STORAGE_EMULATOR_HOST");
+        if (emulator.empty()) {
+            emulator = env.get("CLOUD_STORAGE_EMULATOR_ENDPOINT");
+        }
+        deps.sign_url = [this, &w, emulator](const std::string& uri)
+            -> util::Result<std::pair<std::string, std::int64_t>> {
+            TRY_ASSIGN(const storage::GcsUrl target, storage::parse_gcs_url(uri));
+            signing::SignRequest r;
+            r.bucket = target.bucket;
+            r.object = target.object;
+            r.ttl_seconds = m_options.sign_ttl_seconds;
+            r.at = m_clock->unix_ms() / 1000;
+            r.emulator_host = emulator;
+            std::lock_guard lock(w.sign_mutex);  // one signer; signBlob calls go one at a time
+            TRY_ASSIGN(std::string url, signing::sign_url(r, *w.signer->signer));
+            return std::make_pair(std::move(url), (r.at + r.ttl_seconds) * 1000);
+        };
+    }
     Runner runner(settings, deps, m_history.done);
     TRY_ASSIGN(auto reader, RowReader::open(*m_input, o.plan.validation, m_plan.columns));
     std::uint64_t planned = 0;
@@ -259,7 +324,9 @@ util::Result<report::Summary> JobSession::execute(
                 rr.input = r.row->cells;
                 rr.status = r.status;
                 for (const auto& v : r.variants) {
-                    if (!v.uri.empty()) {
+                    if (!v.signed_url.empty()) {
+                        rr.images.push_back(v.signed_url);
+                    } else if (!v.uri.empty()) {
                         rr.images.push_back(v.uri);
                     }
                 }
@@ -269,6 +336,9 @@ util::Result<report::Summary> JobSession::execute(
                     rr.error = r.first_message;
                 }
                 w.results->write(rr);
+            }
+            if (!o.report.empty()) {
+                add_cards(r, w.cards);
             }
             if (on_row) {
                 on_row(r);
@@ -301,6 +371,29 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
                        "application/json"));
     if (w.results) {
         TRY(m_storage->put(m_options.results, w.results_buffer.str(), "text/csv"));
+    }
+    if (!m_options.metrics_file.empty()) {
+        const auto labels = report::metrics_labels(summary, m_options.shard);
+        if (storage::is_gcs(m_options.metrics_file)) {
+            TRY(m_storage->put(m_options.metrics_file, report::render_metrics(summary, labels),
+                               "text/plain; version=0.0.4"));
+        } else {
+            TRY(report::write_metrics_file(m_options.metrics_file, summary, labels));
+        }
+    }
+    if (!m_options.report.empty()) {
+        report::HtmlReportOptions ho;
+        ho.job_id = m_place.job_id;
+        ho.mode = m_options.mode;
+        ho.model = m_options.plan.model;
+        ho.generated_ms = m_clock->unix_ms();
+        ho.summary = &summary;
+        if (storage::is_gcs(m_options.report)) {
+            TRY(m_storage->put(m_options.report, report::render_html_report(w.cards, ho),
+                               "text/html; charset=utf-8"));
+        } else {
+            TRY(report::write_html_report(m_options.report, w.cards, ho));
+        }
     }
     TRY(checkpoint(summary.status == "interrupted" ? "interrupted" : "finished"));
     w.events->emit("done", {{"jobId", m_place.job_id},

@@ -22,6 +22,7 @@
 #include "provider/factory.hpp"
 #include "refs/ref_service.hpp"
 #include "report/events.hpp"
+#include "report/html_report.hpp"
 #include "report/results_csv.hpp"
 #include "schedule/job_files.hpp"
 #include "schedule/plan.hpp"
@@ -52,6 +53,9 @@ struct SessionOptions {
     provider::ProviderConfig provider;
     refs::RefsOptions refs;  // base_dir is filled in from the input
     std::chrono::milliseconds checkpoint_every{30'000};
+    std::int64_t sign_ttl_seconds = 0;  // --sign-urls: V4 URLs for gs:// images; 0 = none
+    std::string metrics_file;          // --metrics-file: "" = none (local or gs://)
+    std::string report;                // --report: "" = none (local or gs://)
 };
 
 // Where the operator hears about it. Any may be empty.

@@ -46,7 +46,7 @@ if [ -x "$tests_bin" ] && { "$tests_bin" "[metrics-fixture]" --list-test-names-o
   checked=$((checked + 1))
 fi
 
-if ag run --help 2>/dev/null | grep -q -- '--metrics-file'; then
+if ag run --help 2>/dev/null >help.txt && grep -q -- '--metrics-file' help.txt; then
   ag seed >batch.csv 2>/dev/null
   expect_exit 0 timeout 300 "$ASSETGEN" run batch.csv --out out --ledger ledger --quiet --metrics-file textfile/assetgen.prom
   check_metrics textfile/assetgen.prom "run --metrics-file"

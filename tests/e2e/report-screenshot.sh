@@ -11,7 +11,7 @@ chromium_bin=$(command -v chromium || command -v chromium-browser || command -v 
 [ -n "$chromium_bin" ] || { echo "skip: chromium is not installed (apt-get install chromium; scripts/bootstrap does)"; exit 0; }
 
 ag seed >batch.csv 2>/dev/null
-if ag run --help 2>/dev/null | grep -q -- '--report'; then
+if ag run --help 2>/dev/null >help.txt && grep -q -- '--report' help.txt; then
   expect_exit 0 timeout 300 "$ASSETGEN" run batch.csv --out out --ledger ledger --quiet --report report.html
   made_by="run --report"
 else
