@@ -27,6 +27,8 @@ void say(const std::function<void(const std::string&)>& f, const std::string& te
 }
 
 constexpr std::size_t k_problems_shown = 50;
+constexpr std::int64_t k_ref_resign_threshold_s = 300;
+constexpr std::int64_t k_ref_resign_ttl_s = 3600;
 
 // One contact-sheet card per image of a finished row.
 void add_cards(const RowResult& r, std::vector<report::ReportCard>& cards) {
@@ -221,6 +223,34 @@ util::Status JobSession::open() {
     if (m_plan.rows_with_refs > 0 || !m_plan.global_refs.empty()) {
         refs::RefsOptions ro = o.refs;
         ro.base_dir = m_input->refs_base_dir();
+        // A reference that is a V4 signed URL expiring within 5 minutes (or expired) is signed
+        // again, for an hour, before it is fetched. The signer is made only when one is needed.
+        ro.resign = [this, &w](const std::string& url) -> std::optional<std::string> {
+            auto info = signing::parse_signed_url(url);
+            const std::int64_t now = m_clock->unix_ms() / 1000;
+            if (!info.ok() || !signing::expires_within(*info, now, k_ref_resign_threshold_s)) {
+                return std::nullopt;
+            }
+            std::lock_guard lock(w.sign_mutex);
+            if (!w.signer) {
+                if (!w.sign_transport) {
+                    w.sign_transport = std::make_unique<net::CurlTransport>();
+                }
+                auto signer = auth::make_url_signer(auth::Env::process(), *w.sign_transport, *m_clock);
+                if (!signer.ok()) {
+                    say(m_log.warn, "refs: " + info->gs_url() + " expires soon but cannot be signed again: " +
+                                        signer.status().message());
+                    return std::nullopt;
+                }
+                w.signer.emplace(std::move(signer).value());
+            }
+            auto fresh = signing::resign_url(*info, now, k_ref_resign_ttl_s, *w.signer->signer);
+            if (!fresh.ok()) {
+                say(m_log.warn, "refs: " + info->gs_url() + ": re-signing failed: " + fresh.status().message());
+                return std::nullopt;
+            }
+            return std::move(fresh).value();
+        };
         w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
     }
     budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};

@@ -15,6 +15,7 @@ Behaviour and sources: tests/fakes/README.md. Python 3 standard library only.
 
 import argparse
 import base64
+import calendar
 import json
 import os
 import random
@@ -66,6 +67,7 @@ class State:
     def reset(self, seed, keep_objects=False):
         self.rng, self.rules, self.log = random.Random(seed), [], []
         self.requests, self.by_status, self.by_op, self.by_fault = 0, {}, {}, {}
+        self.signed_gets, self.signed_expired = 0, 0
         if not keep_objects:
             self.store.reset()
 
@@ -157,6 +159,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.read_body()
         if url.path.startswith("/_fake/"):
             return self.control(method, url.path, params, body)
+        if method in ("GET", "HEAD") and "X-Goog-Signature" in params:
+            return self.signed_get(method, url.path, params)
         target = self.classify(method, url.path, params)
         if target is None:
             return self.send(404, b"Not Found", "text/html; charset=UTF-8")
@@ -353,6 +357,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return 200, None, {"kind": "storage#bucket", "id": bucket, "name": bucket, "location": "US",
                            "storageClass": "STANDARD", "metageneration": "1"}, "application/json", None
 
+    def signed_get(self, method, path, params):
+        """A path-style V4 signed URL (/bucket/object?X-Goog-...), as the XML API serves it. Checked:
+        X-Goog-Date + X-Goog-Expires against the clock (an expired URL gets Google's 400
+        ExpiredToken); the signature itself is not verified (tests verify it with openssl)."""
+        state = self.server.state
+        parts = path.lstrip("/").split("/", 1)
+        try:
+            signed_at = calendar.timegm(time.strptime(params.get("X-Goog-Date", ""), "%Y%m%dT%H%M%SZ"))
+            expires = int(params.get("X-Goog-Expires", ""))
+        except ValueError:
+            return self.send(400, b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AuthorizationQueryParametersError</Code>"
+                             b"<Message>Invalid X-Goog-Date or X-Goog-Expires.</Message></Error>", "application/xml; charset=UTF-8")
+        with state.lock:
+            state.signed_gets += 1
+        if time.time() > signed_at + expires:
+            with state.lock:
+                state.signed_expired += 1
+            return self.send(400, b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code>"
+                             b"<Message>Invalid argument.</Message></Error>", "application/xml; charset=UTF-8")
+        obj = state.store.buckets.get(unquote(parts[0]), {}).get(unquote(parts[1])) if len(parts) == 2 else None
+        if obj is None:
+            return self.send(404, b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code>"
+                             b"<Message>The specified key does not exist.</Message></Error>", "application/xml; charset=UTF-8")
+        return self.send(200, b"" if method == "HEAD" else obj.data, obj.content_type)
+
     # ---- control API ----
     def control(self, method, path, params, raw):
         state = self.server.state
@@ -361,6 +390,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if path == "/_fake/stats":
                     body = {"requests": state.requests, "by_status": state.by_status, "by_op": state.by_op,
                             "by_fault": state.by_fault,
+                            "signed_gets": state.signed_gets, "signed_expired": state.signed_expired,
                             "objects": sum(len(b) for b in state.store.buckets.values()),
                             "buckets": sorted(state.store.buckets)}
                 elif path == "/_fake/log":
