@@ -14,6 +14,7 @@ using Action = std::function<ExitCode(Console&)>;
 
 void register_seed(CLI::App& app, Action& action);
 void register_run(CLI::App& app, Action& action);
+void register_canary(CLI::App& app, Action& action);
 void register_ledger(CLI::App& app, Action& action);
 void register_refresh(CLI::App& app, Action& action);
 

@@ -18,6 +18,7 @@ struct Subcommand {
 constexpr Subcommand k_subcommands[] = {
     {"seed", assetgen::cli::register_seed},
     {"run", assetgen::cli::register_run},
+    {"canary", assetgen::cli::register_canary},
     {"ledger", assetgen::cli::register_ledger},
     {"refresh", assetgen::cli::register_refresh},
 };

@@ -278,6 +278,12 @@ util::Status JobSession::open() {
     return util::ok_status();
 }
 
+void JobSession::emit(const std::string& event, const nlohmann::json& fields) {
+    if (m_open && m_open->events) {
+        m_open->events->emit(event, fields);
+    }
+}
+
 util::Result<report::Summary> JobSession::execute(
     const std::function<bool(const batch::Row&)>& filter,
     const std::function<void(const RowResult&)>& on_row,

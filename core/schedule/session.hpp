@@ -85,6 +85,8 @@ public:
     const std::string& budget_day() const { return m_day; }
     const std::string& ledger_day_location() const { return m_ledger_day; }
     storage::AnyStorage& storage() { return *m_storage; }
+    // Emits an event to --events (nothing before open() or without --events).
+    void emit(const std::string& event, const nlohmann::json& fields);
 
     // Opens every writer. Call once, after prepare.
     util::Status open();

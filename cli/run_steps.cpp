@@ -1,0 +1,155 @@
+#include "run_steps.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "util/text.hpp"
+
+namespace assetgen::cli {
+namespace {
+
+std::atomic<int> g_stop{0};
+
+extern "C" void on_signal(int signo) {
+    int expected = 0;
+    if (!g_stop.compare_exchange_strong(expected, signo)) {
+        ::_exit(128 + signo);
+    }
+}
+
+}  // namespace
+
+std::atomic<int>& stop_signal() { return g_stop; }
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+// After the first signal, in-flight requests get a grace period; then the process exits.
+void start_grace_watchdog(std::chrono::milliseconds grace) {
+    std::thread([grace] {
+        while (g_stop.load() == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        std::this_thread::sleep_for(grace);
+        ::_exit(128 + g_stop.load());
+    }).detach();
+}
+
+std::string os_user() {
+    if (const char* u = std::getenv("USER"); u && *u) {
+        return u;
+    }
+    if (struct passwd* pw = ::getpwuid(::getuid())) {
+        return pw->pw_name;
+    }
+    return "unknown";
+}
+
+std::string progress_line(const schedule::Progress& p, std::chrono::steady_clock::time_point t0) {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double rate = secs > 0 ? static_cast<double>(p.images_done) / secs : 0;
+    const int width = 24;
+    const double frac = p.images_planned ? static_cast<double>(p.images_done) / static_cast<double>(p.images_planned) : 1;
+    std::string bar(static_cast<size_t>(frac * width), '#');
+    bar.resize(width, '-');
+    std::string eta = "--";
+    if (rate > 0 && p.images_planned >= p.images_done) {
+        eta = util::format_duration(std::chrono::milliseconds(
+            static_cast<std::int64_t>(static_cast<double>(p.images_planned - p.images_done) / rate * 1000)));
+    }
+    return "[" + bar + "] " + std::to_string(p.images_done) + "/" + std::to_string(p.images_planned) +
+           " images · " + format_rate(rate) + " · ETA " + eta + " · " + util::format_usd(p.spent) +
+           " · " + std::to_string(p.in_flight) + " in flight";
+}
+
+// Failed rows on stderr (the first few; the results file and events have them all).
+void report_failed_row(const schedule::RowResult& r, int& shown, Console& console) {
+    constexpr int k_max_shown = 20;
+    if (r.first_error == util::Code::ok || r.status == "interrupted") {
+        return;
+    }
+    if (++shown > k_max_shown) {
+        if (shown == k_max_shown + 1) {
+            console.error("... more rows failed; see --results or --events");
+        }
+        return;
+    }
+    const std::string& where = r.row->row.where;
+    const std::string code(util::code_name(r.first_error));
+    console.error(r.first_message.rfind(where, 0) == 0 ? code + ": " + r.first_message
+                                                       : where + ": " + code + ": " + r.first_message);
+}
+
+schedule::SessionOptions session_options(const RunOptions& o, const std::string& user) {
+    schedule::SessionOptions so;
+    so.input = o.input;
+    so.format = o.format;
+    so.out = o.out;
+    so.ledger = o.ledger;
+    so.job_id = o.job_id;
+    so.spool_dir = o.spool_dir;
+    so.results = o.results;
+    so.events = o.events;
+    so.user = user;
+    so.mode = mode_name(o.mode);
+    so.tz = o.tz;
+    so.budget_policy = o.budget_policy;
+    so.daily_limit = util::to_micros(o.daily_budget_usd);
+    so.plan.validation.max_variants = o.max_variants;
+    so.plan.validation.default_ref_mode = parse_ref_mode(o.ref_mode).value();  // checked before
+    so.plan.model = o.model;
+    so.plan.image_size = o.image_size;
+    so.plan.max_refs = o.max_refs;
+    so.plan.global_refs = o.global_refs;
+    so.default_ref_mode = o.ref_mode;
+    so.run.concurrency = o.concurrency;
+    so.run.rpm = o.rpm;
+    so.run.retry.max_attempts = o.max_attempts;
+    so.run.breaker.max_open = o.circuit_max_open;
+    so.provider.live = o.mode == Mode::live;
+    so.provider.simulate = o.simulate;
+    so.provider.api = o.api;
+    so.provider.api_base = o.api_base;
+    so.provider.project = o.project;
+    so.provider.location = o.location;
+    so.provider.timeout = o.request_timeout;
+    so.refs = make_refs_options(o, "");
+    so.checkpoint_every = o.checkpoint_every;
+    so.sign_ttl_seconds = o.sign_ttl_seconds;
+    so.metrics_file = o.metrics_file;
+    so.report = o.report;
+    return so;
+}
+
+schedule::SessionLog session_log(Console& console) {
+    return {[&console](const std::string& m) { console.info(m); },
+            [&console](const std::string& m) { console.warn(m); },
+            [&console](const std::string& m) { console.error(m); }};
+}
+
+std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
+    if (s.status == "interrupted") {
+        return g_stop.load() == SIGTERM ? ExitCode::interrupted_term : ExitCode::interrupted_int;
+    }
+    if (s.status == "budget_exceeded") {
+        return ExitCode::budget;
+    }
+    if (s.status == "upstream_unavailable") {
+        return ExitCode::upstream_unavailable;
+    }
+    if (s.status == "auth_failed") {
+        return ExitCode::auth;
+    }
+    return std::nullopt;
+}
+
+}  // namespace assetgen::cli
