@@ -1,4 +1,5 @@
-// `assetgen ledger`: show, sum, verify and compact over a local ledger folder. Each
+// `assetgen ledger`: show, sum, verify and compact over a ledger folder (show, sum and verify
+// also over gs://bucket/prefix, read through Cloud Storage). Each
 // sub-subcommand checks its flags, calls one function of core/ledger/audit.hpp, and prints the
 // result: tables or tab-separated lines for people and pipes, JSON with --json, findings on
 // stdout, warnings and verdicts on stderr.
@@ -13,11 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "auth/env.hpp"
 #include "budget/spend.hpp"
 #include "commands.hpp"
 #include "ledger/audit.hpp"
+#include "ledger/gcs_ledger_store.hpp"
 #include "ledger/json_line.hpp"
+#include "storage/storage.hpp"
 #include "table.hpp"
+#include "util/clock.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::cli {
@@ -49,18 +54,37 @@ struct LedgerOptions {
     bool all = false;
 };
 
-util::Status local_only(const std::string& path) {
-    if (util::starts_with(path, "gs://")) {
-        return util::error(Code::config, path +
-                                             ": GCS ledgers come with the GCS work; for now "
-                                             "`assetgen ledger` reads local folders only");
+util::Status local_only(const std::string& path, const char* what) {
+    if (storage::is_gcs(path)) {
+        return util::error(Code::config, path + ": " + what);
     }
     return util::ok_status();
+}
+
+// A ledger folder as it is; a gs:// ledger with a read-only Cloud Storage connection made the
+// way `run` makes one (emulator, GOOGLE_APPLICATION_CREDENTIALS, metadata server).
+struct LedgerAccess {
+    std::unique_ptr<ledger::GcsConnection> gcs;
+    ledger::LedgerLocation location;
+};
+
+util::Result<LedgerAccess> open_ledger(const std::string& folder) {
+    LedgerAccess access{nullptr, ledger::LedgerLocation(folder)};
+    if (storage::is_gcs(folder)) {
+        TRY_ASSIGN(access.gcs,
+                   ledger::connect_gcs(auth::Env::process(), util::system_clock(),
+                                       "https://www.googleapis.com/auth/devstorage.read_only"));
+        access.location.gcs = access.gcs->client.get();
+    }
+    return access;
 }
 
 // verify and compact check what is there, so a mistyped folder must not pass as clean.
 util::Status existing_folder(const std::string& folder) {
     std::error_code ec;
+    if (storage::is_gcs(folder)) {
+        return util::ok_status();  // an empty prefix is an empty ledger
+    }
     if (!std::filesystem::is_directory(folder, ec)) {
         return util::error(Code::not_found, folder + ": no such ledger folder");
     }
@@ -70,7 +94,7 @@ util::Status existing_folder(const std::string& folder) {
 // show and sum treat a missing folder as an empty ledger (nothing recorded yet), but say so.
 void note_missing(Console& console, const std::string& folder) {
     std::error_code ec;
-    if (!std::filesystem::exists(folder, ec)) {
+    if (!storage::is_gcs(folder) && !std::filesystem::exists(folder, ec)) {
         console.info("no ledger folder \"" + folder + "\": nothing recorded there yet");
     }
 }
@@ -154,7 +178,7 @@ std::vector<std::string> show_cells(const ledger::Entry& e, const std::string& t
 }
 
 util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
-    TRY(local_only(o.folder));
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     note_missing(console, o.folder);
@@ -167,7 +191,7 @@ util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
             print(Table(show_columns(o.tz)).render_tsv());
         }
         TRY(ledger::for_each_matching(
-            o.folder, filter, day_of,
+            access.location, filter, day_of,
             [&](const ledger::Entry& e) {
                 print(o.json ? ledger::to_line(e) : Table::tsv_row(show_cells(e, o.tz)));
             },
@@ -177,7 +201,7 @@ util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
     }
 
     TRY_ASSIGN(const ledger::Selection selection,
-               ledger::select_entries(o.folder, filter, day_of, o.limit));
+               ledger::select_entries(access.location, filter, day_of, o.limit));
     if (o.json) {
         for (const auto& e : selection.entries) {
             print(ledger::to_line(e));
@@ -213,13 +237,13 @@ std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t) 
 }
 
 util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
-    TRY(local_only(o.folder));
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     // --by is checked by the parser; this only turns the name into the enum.
     const ledger::GroupBy by = ledger::group_by_from_name(o.by).value_or(ledger::GroupBy::day);
     note_missing(console, o.folder);
-    TRY_ASSIGN(const ledger::SumResult result, ledger::sum(o.folder, filter, by, day_of));
+    TRY_ASSIGN(const ledger::SumResult result, ledger::sum(access.location, filter, by, day_of));
     warn_skipped(console, result.issues);
 
     if (o.json) {
@@ -256,7 +280,7 @@ util::Result<std::vector<std::string>> manifests_to_check(const LedgerOptions& o
                                                           Console& console) {
     if (!o.manifests.empty()) {
         for (const auto& path : o.manifests) {
-            TRY(local_only(path));
+            TRY(local_only(path, "manifests are read from local files only"));
             std::error_code ec;
             if (!std::filesystem::is_regular_file(path, ec)) {
                 return util::error(Code::not_found, path + ": no such manifest");
@@ -265,7 +289,7 @@ util::Result<std::vector<std::string>> manifests_to_check(const LedgerOptions& o
         return o.manifests;
     }
     const std::string out = o.out.empty() ? "out" : o.out;
-    TRY(local_only(out));
+    TRY(local_only(out, "manifests are read from a local output folder only"));
     std::error_code ec;
     if (!std::filesystem::is_directory(out, ec)) {
         if (!o.out.empty()) {
@@ -282,10 +306,11 @@ std::string plural(std::int64_t n, const std::string& one, const std::string& ma
 }
 
 util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
-    TRY(local_only(o.folder));
     TRY(existing_folder(o.folder));
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
     TRY_ASSIGN(const auto manifests, manifests_to_check(o, console));
-    TRY_ASSIGN(const ledger::VerifyReport report, ledger::verify_report(o.folder, manifests));
+    TRY_ASSIGN(const ledger::VerifyReport report,
+               ledger::verify_report(access.location, manifests));
 
     std::map<std::string, int> by_kind;
     for (const auto& f : report.findings) {
@@ -337,7 +362,9 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
 // --- compact --------------------------------------------------------------------------------
 
 util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console) {
-    TRY(local_only(o.folder));
+    TRY(local_only(o.folder,
+                   "compact works on local ledger folders only; a gs:// ledger needs "
+                   "none (its writer never appends a line twice)"));
     TRY(existing_folder(o.folder));
     std::vector<std::string> days;
     if (o.all) {
@@ -439,7 +466,7 @@ void keep_to_command_line(CLI::App* sub, std::vector<CLI::Option*> options) {
 CLI::App* add_common(CLI::App& ledger_app, const char* name, const char* description,
                      LedgerOptions& o) {
     auto* sub = ledger_app.add_subcommand(name, description);
-    sub->add_option("folder", o.folder, "local ledger folder (gs:// comes with the GCS work)")
+    sub->add_option("folder", o.folder, "ledger folder, or gs://bucket/prefix (not for compact)")
         ->envname("ASSETGEN_LEDGER")
         ->capture_default_str();
     sub->add_flag("--json", o.json, "machine output on stdout");
@@ -495,7 +522,8 @@ void register_ledger(CLI::App& app, Action& action) {
         "FOLDER defaults to $ASSETGEN_LEDGER, else ./ledger. Filters (--from --to --user --job\n"
         "--model --mode --status --limit) come from the command line only, never the environment.\n"
         "Exit codes: 0 ok, 1 verify found problems, 2 usage, 66 folder, day file or manifest not\n"
-        "found (verify, compact), 74 storage I/O, 78 configuration (bad --tz, gs:// folder).");
+        "found (verify, compact), 74 storage I/O, 77 auth, 78 configuration (bad --tz, compact on\n"
+        "gs://). A gs:// ledger is read with the credentials `run` uses.");
 
     auto show = std::make_shared<LedgerOptions>();
     auto* show_app = add_common(*ledger_app, "show", "print ledger entries", *show);

@@ -16,6 +16,7 @@
 
 #include "budget/spend.hpp"
 #include "ledger/entry.hpp"
+#include "storage/storage.hpp"
 #include "util/append_file.hpp"
 #include "util/atomic_file.hpp"
 
@@ -62,69 +63,6 @@ std::string safe_name(const std::string& s) {
     return out.empty() ? "_" : out;
 }
 
-// Reads the complete lines appended to path since offset, from the descriptor fd holds
-// (opened on first use); resets (calling on_reset first) when the path names another file
-// now, or the file shrank, or it is gone.
-util::Status read_tail(const std::string& path, int& fd, std::uint64_t& offset,
-                       const std::function<void()>& on_reset,
-                       const std::function<void(std::string_view)>& on_line) {
-    auto forget = [&] {
-        if (fd >= 0 || offset != 0) {
-            on_reset();
-        }
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        fd = -1;
-        offset = 0;
-    };
-    struct stat named {};
-    if (::stat(path.c_str(), &named) != 0) {
-        if (errno == ENOENT) {
-            forget();
-            return util::ok_status();
-        }
-        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
-    }
-    struct stat held {};
-    if (fd >= 0 && (::fstat(fd, &held) != 0 || held.st_dev != named.st_dev ||
-                    held.st_ino != named.st_ino)) {
-        forget();
-    }
-    if (fd < 0) {
-        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno == ENOENT) {
-                return util::ok_status();
-            }
-            return util::error(util::Code::storage_io,
-                               path + ": cannot open: " + std::strerror(errno));
-        }
-    }
-    if (::fstat(fd, &held) != 0) {
-        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
-    }
-    const auto size = static_cast<std::uint64_t>(held.st_size);
-    if (size < offset) {
-        on_reset();
-        offset = 0;
-    }
-    if (size > offset) {
-        std::string buf(size - offset, '\0');
-        ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
-        if (n > 0) {
-            buf.resize(static_cast<size_t>(n));
-            size_t start = 0;
-            for (size_t nl = buf.find('\n'); nl != std::string::npos; nl = buf.find('\n', start)) {
-                on_line(std::string_view(buf).substr(start, nl - start));
-                start = nl + 1;
-            }
-            offset += start;  // a partial last line is read again next time
-        }
-    }
-    return util::ok_status();
-}
-
 class FlockGuard {
 public:
     explicit FlockGuard(int fd) : m_fd(fd) {
@@ -147,8 +85,19 @@ LedgerBudget::LedgerBudget(LedgerBudgetOptions options, util::Clock& clock)
 util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptions options,
                                                                util::Clock& clock) {
     std::unique_ptr<LedgerBudget> b(new LedgerBudget(std::move(options), clock));
-    TRY_ASSIGN(b->m_day, day_in_zone(clock.unix_ms(), b->m_options.tz));
-    const std::string dir = b->m_options.ledger_folder + "/.budget";
+    const LedgerBudgetOptions& o = b->m_options;
+    TRY_ASSIGN(b->m_day, day_in_zone(clock.unix_ms(), o.tz));
+    std::string dir = o.ledger_folder + "/.budget";
+    if (storage::is_gcs(o.ledger_folder)) {
+        if (o.gcs == nullptr || o.spool_dir.empty()) {
+            return util::error(util::Code::config, o.ledger_folder +
+                                                       ": a budget on a gs:// ledger needs its "
+                                                       "store and the writers' spool folder");
+        }
+        dir = o.spool_dir + "/.budget";
+        b->m_gcs_spend = std::make_unique<GcsSpend>(
+            *o.gcs, o.spool_dir, SpendScope{o.user, o.mode, o.tz, b->m_day}, clock, o.gcs_refresh);
+    }
     TRY(util::make_dirs(dir));
     const std::string base = dir + "/" + safe_name(b->m_options.user) + "." + safe_name(b->m_options.mode);
     b->m_lock_path = base + ".lock";
@@ -165,12 +114,6 @@ util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptio
     return b;
 }
 
-LedgerBudget::Tail::~Tail() {
-    if (fd >= 0) {
-        ::close(fd);
-    }
-}
-
 LedgerBudget::~LedgerBudget() {
     if (m_lock_fd >= 0) {
         {
@@ -184,8 +127,8 @@ LedgerBudget::~LedgerBudget() {
 
 util::Status LedgerBudget::read_ledger_file(const std::string& name) {
     Tail& t = m_ledger_tails[name];
-    return read_tail(
-        m_options.ledger_folder + "/" + name, t.fd, t.offset,
+    return t.file.read(
+        m_options.ledger_folder + "/" + name,
         [&] {
             m_spent -= t.contribution;
             t.contribution = 0;
@@ -208,8 +151,8 @@ util::Status LedgerBudget::read_ledger_file(const std::string& name) {
 }
 
 util::Status LedgerBudget::read_journal() {
-    return read_tail(
-        m_journal_path, m_journal_tail.fd, m_journal_tail.offset, [&] { m_held.clear(); },
+    return m_journal_tail.read(
+        m_journal_path, [&] { m_held.clear(); },
         [&](std::string_view line) {
             auto j = nlohmann::json::parse(line, nullptr, false);
             if (j.is_discarded() || !j.is_object()) {
@@ -221,6 +164,11 @@ util::Status LedgerBudget::read_journal() {
 }
 
 util::Status LedgerBudget::refresh_locked() {
+    if (m_gcs_spend) {
+        TRY(m_gcs_spend->refresh());
+        m_spent = m_gcs_spend->spent();
+        return read_journal();
+    }
     const std::int64_t now = m_clock.unix_ms();
     const std::int64_t day_ms = 86'400'000;
     for (std::int64_t t : {now - day_ms, now, now + day_ms}) {
@@ -248,7 +196,7 @@ void LedgerBudget::note_overshoot_locked() {
 
 util::Status LedgerBudget::write_held_locked(util::Micros held) {
     // Rewrite a long journal with only what is still held, so reads stay cheap.
-    if (m_journal_tail.offset > k_compact_journal_bytes) {
+    if (m_journal_tail.offset() > k_compact_journal_bytes) {
         std::string keep;
         for (const auto& [who, h] : m_held) {
             if (who != m_self && h > 0 && alive(who)) {

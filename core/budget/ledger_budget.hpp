@@ -10,30 +10,47 @@
 // so a cost is always counted at least once. A process that died (SIGKILL, power loss) is
 // recognised by its pid and start time and its holdings are ignored, so nothing is stranded.
 // Both files are read incrementally: only the bytes appended since the last look.
+//
+// A gs:// ledger is read through GcsSpend (gcs_spend.hpp): its day objects plus the lines still
+// in this machine's spool files, each entry once by id. The journal and the lock then live
+// under the spool folder (<spool_dir>/.budget/), as local files must; processes on other
+// machines share the spend (with the delay of their pushes) but not each other's reservations.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 
 #include "budget/budget_guard.hpp"
+#include "budget/file_tail.hpp"
+#include "budget/gcs_spend.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::budget {
 
 struct LedgerBudgetOptions {
-    std::string ledger_folder;
+    std::string ledger_folder;  // a folder, or gs://bucket/prefix (then gcs and spool_dir too)
     std::string user;
     std::string mode;
     std::string tz = "UTC";
     util::Micros limit = 0;
+    // gs:// ledgers: the store to read day objects through (must outlive the budget), the
+    // writers' spool folder (GcsLedgerWriterOptions::spool_dir), and how often the day objects
+    // are read again (spool files are read at every reservation).
+    ledger::GcsLedgerStore* gcs = nullptr;
+    std::string spool_dir;
+    std::chrono::milliseconds gcs_refresh{2000};
 };
 
 class LedgerBudget final : public Budget {
 public:
-    // Reads today's spend and the journal. STORAGE_IO when the folder cannot be used.
+    // Reads today's spend and the journal. STORAGE_IO when the folder cannot be used;
+    // CONFIG_ERROR for a gs:// ledger without gcs or spool_dir; the client's codes when the
+    // day objects cannot be read.
     static util::Result<std::unique_ptr<LedgerBudget>> open(LedgerBudgetOptions options, util::Clock& clock);
     ~LedgerBudget() override;
 
@@ -55,18 +72,10 @@ private:
     util::Micros others_held_locked() const;
     void note_overshoot_locked();
 
-    // A file read incrementally. The descriptor stays open between reads, so the inode number
-    // cannot be reused while we remember it: "the path names the file we hold" is then a
-    // sound test for "not replaced" (by `ledger compact`), where comparing inode numbers of a
-    // closed file is not.
+    // A local day file read incrementally, and the sum read from it.
     struct Tail {
-        Tail() = default;
-        Tail(const Tail&) = delete;
-        Tail& operator=(const Tail&) = delete;
-        ~Tail();
-        int fd = -1;
-        std::uint64_t offset = 0;
-        util::Micros contribution = 0;  // for ledger files: the sum read from this file
+        FileTail file;
+        util::Micros contribution = 0;
     };
 
     LedgerBudgetOptions m_options;
@@ -79,7 +88,8 @@ private:
 
     mutable std::mutex m_mutex;
     std::map<std::string, Tail> m_ledger_tails;  // by day file name
-    Tail m_journal_tail;
+    std::unique_ptr<GcsSpend> m_gcs_spend;       // gs:// ledgers instead of m_ledger_tails
+    FileTail m_journal_tail;
     std::map<std::pair<long, std::uint64_t>, util::Micros> m_held;  // latest per process
     util::Micros m_spent = 0;
     util::Micros m_mine = 0;

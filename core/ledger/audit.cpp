@@ -19,6 +19,7 @@
 #include "ledger/manifest.hpp"
 #include "ledger/pinned_file.hpp"
 #include "util/atomic_file.hpp"
+#include "util/text.hpp"
 
 namespace assetgen::ledger {
 namespace {
@@ -126,7 +127,8 @@ ReadOptions read_options_for(const Filter& filter) {
     return options;
 }
 
-util::Status for_each_matching(const std::string& folder, const Filter& filter, const DayOf& day_of,
+util::Status for_each_matching(const LedgerLocation& folder, const Filter& filter,
+                               const DayOf& day_of,
                                const std::function<void(const Entry&)>& on_entry,
                                std::vector<ReadIssue>* issues) {
     return read_ledger(
@@ -153,7 +155,7 @@ util::Result<std::string> local_time(std::int64_t ts_ms, const std::string& tz) 
     return date::format("%F %T", date::floor<std::chrono::seconds>(zone->to_local(at)));
 }
 
-util::Result<Selection> select_entries(const std::string& folder, const Filter& filter,
+util::Result<Selection> select_entries(const LedgerLocation& folder, const Filter& filter,
                                        const DayOf& day_of, std::size_t limit) {
     Selection out;
     // A ring of the last `limit` matches, so a limited look at a large ledger stays small.
@@ -231,7 +233,7 @@ std::vector<Group> Summer::groups() const {
     return out;
 }
 
-util::Result<SumResult> sum(const std::string& folder, const Filter& filter, GroupBy by,
+util::Result<SumResult> sum(const LedgerLocation& folder, const Filter& filter, GroupBy by,
                             const DayOf& day_of) {
     Summer summer(by, day_of);
     SumResult result;
@@ -266,13 +268,13 @@ std::string Finding::to_string() const {
     return where + ": " + message;
 }
 
-util::Result<std::vector<Finding>> verify(const std::string& folder,
+util::Result<std::vector<Finding>> verify(const LedgerLocation& folder,
                                           const std::vector<std::string>& manifest_paths) {
     TRY_ASSIGN(VerifyReport report, verify_report(folder, manifest_paths));
     return std::move(report.findings);
 }
 
-util::Result<VerifyReport> verify_report(const std::string& folder,
+util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                                          const std::vector<std::string>& manifest_paths) {
     VerifyReport report;
     std::vector<Finding>& findings = report.findings;
@@ -393,6 +395,12 @@ util::Result<std::vector<std::string>> find_manifests(const std::string& out_fol
 // appends without that check (another tool using plain O_APPEND) would write into the
 // unlinked old file after the rename, and that line would be lost.
 util::Result<CompactResult> compact(const std::string& folder, const std::string& day) {
+    if (util::starts_with(folder, "gs://")) {
+        return util::error(Code::config,
+                           folder +
+                               ": compact works on local ledger folders only; a gs:// ledger "
+                               "needs none (its writer never appends a line twice)");
+    }
     if (!is_day(day)) {
         return util::error(Code::invalid_input, "compact: \"" + day + "\" is not a day YYYY-MM-DD");
     }

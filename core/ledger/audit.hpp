@@ -1,7 +1,8 @@
 #pragma once
-// What `assetgen ledger` does over a local ledger folder: select entries (Filter), add them
-// up by day, user, job, model or mode (sum), check the ledger and the jobs' manifests against
-// each other (verify), and drop exact duplicate lines from a day file (compact).
+// What `assetgen ledger` does over a ledger folder (or a gs:// ledger: see LedgerLocation):
+// select entries (Filter), add them up by day, user, job, model or mode (sum), check the ledger
+// and the jobs' manifests against each other (verify), and drop exact duplicate lines from a
+// local day file (compact).
 
 #include <cstddef>
 #include <cstdint>
@@ -46,7 +47,8 @@ ReadOptions read_options_for(const Filter& filter);
 
 // Calls on_entry for each entry of the folder that matches filter, in day-file order; bad and
 // torn lines go to issues. STORAGE_IO when the folder cannot be read.
-util::Status for_each_matching(const std::string& folder, const Filter& filter, const DayOf& day_of,
+util::Status for_each_matching(const LedgerLocation& folder, const Filter& filter,
+                               const DayOf& day_of,
                                const std::function<void(const Entry&)>& on_entry,
                                std::vector<ReadIssue>* issues);
 
@@ -64,7 +66,7 @@ struct Selection {
 // The folder's entries that match filter, in ledger order; with limit > 0 only the last `limit`
 // of them (the most recent), holding no more than that many in memory. A missing folder gives
 // none. STORAGE_IO when the folder cannot be read.
-util::Result<Selection> select_entries(const std::string& folder, const Filter& filter,
+util::Result<Selection> select_entries(const LedgerLocation& folder, const Filter& filter,
                                        const DayOf& day_of, std::size_t limit);
 
 // What `ledger sum` groups by.
@@ -115,7 +117,7 @@ struct SumResult {
 
 // Sums the folder's entries that match filter, grouped by `by`. STORAGE_IO when the folder
 // cannot be read.
-util::Result<SumResult> sum(const std::string& folder, const Filter& filter, GroupBy by,
+util::Result<SumResult> sum(const LedgerLocation& folder, const Filter& filter, GroupBy by,
                             const DayOf& day_of = utc_day);
 
 // What kind of problem verify() found.
@@ -145,7 +147,7 @@ struct Finding {
 // status "ok": image count, cost total to the micro-dollar, and that every manifest line's
 // ledger_id is in the ledger. Findings come in read order; an empty list means all is well.
 // STORAGE_IO when the folder or a manifest cannot be read (a missing manifest is empty).
-util::Result<std::vector<Finding>> verify(const std::string& folder,
+util::Result<std::vector<Finding>> verify(const LedgerLocation& folder,
                                           const std::vector<std::string>& manifest_paths);
 
 // What verify_report() returns: the findings and how much was checked.
@@ -157,7 +159,7 @@ struct VerifyReport {
 };
 
 // As verify(), and counts what was checked (for `ledger verify`'s verdict).
-util::Result<VerifyReport> verify_report(const std::string& folder,
+util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                                          const std::vector<std::string>& manifest_paths);
 
 // The job manifests under an output folder, <out>/<job>/manifest.jsonl, sorted; none when
@@ -174,7 +176,8 @@ struct CompactResult {
 // (byte-identical apart from the '\n'), keeping every other line, bad or torn, as it was; the
 // file is left alone when nothing is dropped. Holds the day file's lock throughout, so
 // appenders wait, and LocalLedgerWriters that had the old file open reopen the new one.
-// INVALID_INPUT for a malformed day, NOT_FOUND when there is no such file, STORAGE_IO on I/O.
+// INVALID_INPUT for a malformed day, NOT_FOUND when there is no such file, STORAGE_IO on I/O;
+// CONFIG_ERROR for a gs:// ledger (its writer deduplicates on write, so there is nothing to do).
 util::Result<CompactResult> compact(const std::string& folder, const std::string& day);
 
 }  // namespace assetgen::ledger

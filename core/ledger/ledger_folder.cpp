@@ -3,12 +3,44 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "ledger/gcs_ledger_store.hpp"
+#include "storage/gcs_client.hpp"
+#include "storage/storage.hpp"
 #include "util/atomic_file.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::ledger {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// The bucket and prefix of a gs:// location, and the client to read it with.
+util::Result<storage::GcsUrl> gcs_location(const LedgerLocation& location) {
+    TRY_ASSIGN(storage::GcsUrl url, storage::parse_gcs_prefix(location.path));
+    if (location.gcs == nullptr) {
+        return util::error(util::Code::config,
+                           location.path + ": reading a gs:// ledger needs a Cloud Storage client");
+    }
+    return url;
+}
+
+// Calls on_line for each complete line of data and on_torn for a last line without '\n', as
+// util::read_lines does for a file.
+void split_lines(std::string_view data, const std::function<void(std::string_view)>& on_line,
+                 const std::function<void(std::string_view)>& on_torn) {
+    std::size_t start = 0;
+    for (std::size_t nl = data.find('\n'); nl != std::string_view::npos;
+         nl = data.find('\n', start)) {
+        on_line(data.substr(start, nl - start));
+        start = nl + 1;
+    }
+    if (start < data.size()) {
+        on_torn(data.substr(start));
+    }
+}
+
+}  // namespace
 
 LocalLedgerWriter::LocalLedgerWriter(std::string folder) : m_folder(std::move(folder)) {}
 
@@ -62,8 +94,18 @@ bool is_day_file_name(std::string_view name, std::string* day) {
     return true;
 }
 
-util::Result<std::vector<std::string>> list_day_files(const std::string& folder,
+util::Result<std::vector<std::string>> list_day_files(const LedgerLocation& location,
                                                       const ReadOptions& options) {
+    if (storage::is_gcs(location.path)) {
+        TRY_ASSIGN(const storage::GcsUrl url, gcs_location(location));
+        TRY_ASSIGN(const auto objects, list_day_objects(*location.gcs, url, options));
+        std::vector<std::string> out;
+        for (const auto& o : objects) {
+            out.push_back(o.url.to_string());
+        }
+        return out;
+    }
+    const std::string& folder = location.path;
     std::vector<std::pair<std::string, std::string>> days;  // (day, path)
     std::error_code ec;
     if (!fs::exists(folder, ec)) {
@@ -95,10 +137,11 @@ util::Result<std::vector<std::string>> list_day_files(const std::string& folder,
     return paths;
 }
 
-util::Status read_ledger_at(const std::string& folder, const ReadOptions& options,
+util::Status read_ledger_at(const LedgerLocation& folder, const ReadOptions& options,
                             const std::function<void(const Entry&, const LinePlace&)>& on_entry,
                             std::vector<ReadIssue>* issues) {
     TRY_ASSIGN(auto paths, list_day_files(folder, options));
+    const bool gcs = storage::is_gcs(folder.path);
     for (const auto& path : paths) {
         std::size_t line_no = 0;
         auto report = [&](std::size_t line, std::string message) {
@@ -106,18 +149,27 @@ util::Status read_ledger_at(const std::string& folder, const ReadOptions& option
                 issues->push_back(ReadIssue{path, line, std::move(message)});
             }
         };
-        auto status = util::read_lines(
-            path,
-            [&](std::string_view line) {
-                ++line_no;
-                auto entry = parse_line(line);
-                if (entry.ok()) {
-                    on_entry(*entry, LinePlace{path, line_no});
-                } else {
-                    report(line_no, entry.status().message());
-                }
-            },
-            [&](std::string_view) { report(line_no + 1, k_torn_line_message); });
+        auto on_line = [&](std::string_view line) {
+            ++line_no;
+            auto entry = parse_line(line);
+            if (entry.ok()) {
+                on_entry(*entry, LinePlace{path, line_no});
+            } else {
+                report(line_no, entry.status().message());
+            }
+        };
+        auto on_torn = [&](std::string_view) { report(line_no + 1, k_torn_line_message); };
+        util::Status status;
+        if (gcs) {
+            TRY_ASSIGN(const storage::GcsUrl url, storage::parse_gcs_url(path));
+            auto data = folder.gcs->read(url, k_max_day_object_bytes);
+            status = data.status();
+            if (data.ok()) {
+                split_lines(data->data, on_line, on_torn);
+            }
+        } else {
+            status = util::read_lines(path, on_line, on_torn);
+        }
         // A day file removed between listing and reading (a compaction renames, never
         // removes) is simply gone.
         if (!status.ok() && status.code() != util::Code::not_found) {
@@ -127,7 +179,7 @@ util::Status read_ledger_at(const std::string& folder, const ReadOptions& option
     return util::ok_status();
 }
 
-util::Status read_ledger(const std::string& folder, const ReadOptions& options,
+util::Status read_ledger(const LedgerLocation& folder, const ReadOptions& options,
                          const std::function<void(const Entry&)>& on_entry,
                          std::vector<ReadIssue>* issues) {
     return read_ledger_at(

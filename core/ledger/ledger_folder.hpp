@@ -1,7 +1,9 @@
 #pragma once
 // A ledger in a local folder: one file per UTC day, <folder>/YYYY-MM-DD.jsonl. Appends use
 // util::AppendFile (O_APPEND under flock, fsync at flush points), so several threads and
-// processes can share one folder without losing or interleaving lines.
+// processes can share one folder without losing or interleaving lines. The readers below also
+// read a ledger in Cloud Storage, gs://bucket/prefix/YYYY-MM-DD.jsonl, through a GcsClient
+// (its writer is GcsLedgerWriter, gcs_ledger_writer.hpp).
 
 #include <functional>
 #include <map>
@@ -16,7 +18,21 @@
 #include "ledger/pinned_file.hpp"
 #include "util/append_file.hpp"
 
+namespace assetgen::storage {
+class GcsClient;
+}
+
 namespace assetgen::ledger {
+
+// Where a ledger is read from: a local folder, or "gs://bucket[/prefix]" read through gcs.
+// Converts from a path, so a folder can be passed wherever a location is asked for.
+struct LedgerLocation {
+    LedgerLocation(std::string where, storage::GcsClient* client = nullptr)  // NOLINT: implicit
+        : path(std::move(where)), gcs(client) {}
+    LedgerLocation(const char* where) : path(where) {}  // NOLINT: implicit
+    std::string path;
+    storage::GcsClient* gcs = nullptr;  // needed for a gs:// path; must outlive the reads
+};
 
 class LedgerWriter {
 public:
@@ -65,18 +81,20 @@ struct ReadOptions {
 
 // Reads every day file in the folder (in day order) and calls on_entry for each good line.
 // Bad and torn lines are reported in issues and skipped. A missing folder is an empty ledger.
-util::Status read_ledger(const std::string& folder, const ReadOptions& options,
+// For gs://, the day objects (each read whole, up to 1 GiB); CONFIG_ERROR without a client,
+// the client's codes when listing or reading fails.
+util::Status read_ledger(const LedgerLocation& folder, const ReadOptions& options,
                          const std::function<void(const Entry&)>& on_entry,
                          std::vector<ReadIssue>* issues);
 
-// Where a good line was read: the day file's path and the 1-based line number.
+// Where a good line was read: the day file's path (or gs:// URL) and the 1-based line number.
 struct LinePlace {
     std::string_view file;
     std::size_t line = 0;
 };
 
 // As read_ledger, and tells on_entry where each entry was read (for `ledger verify`).
-util::Status read_ledger_at(const std::string& folder, const ReadOptions& options,
+util::Status read_ledger_at(const LedgerLocation& folder, const ReadOptions& options,
                             const std::function<void(const Entry&, const LinePlace&)>& on_entry,
                             std::vector<ReadIssue>* issues);
 
@@ -84,8 +102,9 @@ util::Status read_ledger_at(const std::string& folder, const ReadOptions& option
 bool is_day_file_name(std::string_view name, std::string* day = nullptr);
 
 // The sorted paths of the folder's day files within options' bounds; a missing folder has
-// none. STORAGE_IO when the folder cannot be listed.
-util::Result<std::vector<std::string>> list_day_files(const std::string& folder,
+// none. STORAGE_IO when the folder cannot be listed. For gs://, the day objects' gs:// URLs
+// (part objects below prefix/.parts/ are not day files).
+util::Result<std::vector<std::string>> list_day_files(const LedgerLocation& folder,
                                                       const ReadOptions& options);
 
 }  // namespace assetgen::ledger

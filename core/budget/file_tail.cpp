@@ -1,0 +1,78 @@
+#include "budget/file_tail.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace assetgen::budget {
+
+FileTail::~FileTail() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+void FileTail::forget(const std::function<void()>& on_reset) {
+    if (m_fd >= 0 || m_offset != 0) {
+        on_reset();
+    }
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+    m_fd = -1;
+    m_offset = 0;
+}
+
+util::Status FileTail::read(const std::string& path, const std::function<void()>& on_reset,
+                            const std::function<void(std::string_view)>& on_line) {
+    struct stat named {};
+    if (::stat(path.c_str(), &named) != 0) {
+        if (errno == ENOENT) {
+            forget(on_reset);
+            return util::ok_status();
+        }
+        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
+    }
+    struct stat held {};
+    if (m_fd >= 0 &&
+        (::fstat(m_fd, &held) != 0 || held.st_dev != named.st_dev || held.st_ino != named.st_ino)) {
+        forget(on_reset);
+    }
+    if (m_fd < 0) {
+        m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (m_fd < 0) {
+            if (errno == ENOENT) {
+                return util::ok_status();
+            }
+            return util::error(util::Code::storage_io,
+                               path + ": cannot open: " + std::strerror(errno));
+        }
+    }
+    if (::fstat(m_fd, &held) != 0) {
+        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
+    }
+    const auto size = static_cast<std::uint64_t>(held.st_size);
+    if (size < m_offset) {
+        on_reset();
+        m_offset = 0;
+    }
+    if (size > m_offset) {
+        std::string buf(size - m_offset, '\0');
+        ssize_t n = ::pread(m_fd, buf.data(), buf.size(), static_cast<off_t>(m_offset));
+        if (n > 0) {
+            buf.resize(static_cast<size_t>(n));
+            size_t start = 0;
+            for (size_t nl = buf.find('\n'); nl != std::string::npos; nl = buf.find('\n', start)) {
+                on_line(std::string_view(buf).substr(start, nl - start));
+                start = nl + 1;
+            }
+            m_offset += start;  // a partial last line is read again next time
+        }
+    }
+    return util::ok_status();
+}
+
+}  // namespace assetgen::budget
