@@ -90,7 +90,7 @@ util::Result<JobHistory> load_history(const std::string& manifest_path) {
 }
 
 util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
-                                           const std::string& ledger_folder,
+                                           const ledger::LedgerLocation& ledger,
                                            ledger::LedgerWriter& writer, std::int64_t now_ms) {
     std::vector<ledger::ManifestEntry> entries;
     std::vector<ledger::ReadIssue> issues;
@@ -107,7 +107,7 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
     ledger::ReadOptions opts;
     opts.from_day = util::utc_date(first);
     opts.to_day = util::utc_date(now_ms + 86'400'000);
-    TRY(ledger::read_ledger(ledger_folder, opts,
+    TRY(ledger::read_ledger(ledger, opts,
                             [&](const ledger::Entry& e) {
                                 if (e.job_id == entries.front().job_id) {
                                     ids.insert(e.id);

@@ -63,7 +63,7 @@ util::Result<JobHistory> load_history(const std::string& manifest_path);
 // Appends the ledger lines that manifest lines promise but the ledger lacks (a crash between
 // the manifest write and the ledger write). Returns how many were appended.
 util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
-                                           const std::string& ledger_folder,
+                                           const ledger::LedgerLocation& ledger,
                                            ledger::LedgerWriter& writer, std::int64_t now_ms);
 
 }  // namespace assetgen::schedule

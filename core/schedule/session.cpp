@@ -7,6 +7,9 @@
 
 #include "budget/ledger_budget.hpp"
 #include "budget/spend.hpp"
+#include "budget/gcs_spend.hpp"
+#include "ledger/gcs_ledger_writer.hpp"
+#include "storage/gcs_wire.hpp"
 #include "auth/iam_signer.hpp"
 #include "net/curl_transport.hpp"
 #include "report/metrics.hpp"
@@ -150,14 +153,29 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     return s;
 }
 
+util::Status JobSession::open_ledger_store() {
+    TRY_ASSIGN(storage::GcsStorage * gcs, m_storage->gcs());
+    (void)gcs;
+    storage::StorageContext context;
+    context.transport = m_storage->transport();
+    context.tokens = m_storage->tokens();
+    context.clock = m_clock;
+    context.gcs.endpoint = storage::resolve_gcs_endpoint(auth::Env::process());
+    TRY_ASSIGN(m_ledger_store, ledger::GcsLedgerStore::open(m_options.ledger, context));
+    m_ledger_spool = m_ledger_store->spool_dir_for(m_options.spool_dir);
+    return util::ok_status();
+}
+
 util::Status JobSession::check_budget() {
     const SessionOptions& o = m_options;
-    if (storage::is_gcs(o.ledger)) {
-        return util::error(util::Code::config, "--ledger " + o.ledger +
-                                                   ": a ledger in Cloud Storage is not wired into run yet");
-    }
     budget::SpendQuery q{o.user, o.mode, o.tz, m_clock->unix_ms()};
-    TRY_ASSIGN(auto spend, budget::spent_today(o.ledger, q));
+    budget::Spend spend;
+    if (storage::is_gcs(o.ledger)) {
+        TRY(open_ledger_store());
+        TRY_ASSIGN(spend, budget::spent_today_gcs(*m_ledger_store, m_ledger_spool, q, *m_clock));
+    } else {
+        TRY_ASSIGN(spend, budget::spent_today(o.ledger, q));
+    }
     for (const auto& issue : spend.issues) {
         say(m_log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
     }
@@ -205,9 +223,26 @@ util::Status JobSession::open() {
     // Everything that writes. Nothing before this has written a byte.
     TRY_ASSIGN(auto lock, JobLock::acquire(m_place.local_dir, m_place.job_id));
     w.lock.emplace(std::move(lock));
-    w.ledger = std::make_unique<ledger::LocalLedgerWriter>(o.ledger);
+    ledger::LedgerLocation ledger_location = o.ledger;
+    if (m_ledger_store) {
+        ledger::GcsLedgerWriterOptions wo;
+        wo.spool_dir = m_ledger_spool;
+        wo.log = m_log.warn;
+        TRY_ASSIGN(auto writer, ledger::GcsLedgerWriter::open(*m_ledger_store, clock, wo));
+        const auto& recovered = writer->recovery();
+        if (recovered.lines_pushed > 0 || recovered.lines_already_there > 0) {
+            say(m_log.info, "ledger: recovered " + std::to_string(recovered.lines_pushed) +
+                                " line(s) that an interrupted run had spooled (" +
+                                std::to_string(recovered.lines_already_there) + " were already in " +
+                                o.ledger + ")");
+        }
+        w.ledger = std::move(writer);
+        ledger_location.gcs = &m_ledger_store->client();
+    } else {
+        w.ledger = std::make_unique<ledger::LocalLedgerWriter>(o.ledger);
+    }
     TRY_ASSIGN(const std::size_t reconciled,
-               reconcile_ledger(m_place.manifest(), o.ledger, *w.ledger, clock.unix_ms()));
+               reconcile_ledger(m_place.manifest(), ledger_location, *w.ledger, clock.unix_ms()));
     if (reconciled > 0) {
         say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
                             " line(s) for images stored before an interruption");
@@ -254,6 +289,8 @@ util::Status JobSession::open() {
         w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
     }
     budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};
+    bo.gcs = m_ledger_store.get();
+    bo.spool_dir = m_ledger_spool;
     TRY_ASSIGN(w.budget, budget::LedgerBudget::open(bo, clock));
     if (!o.results.empty()) {
         w.results = std::make_unique<report::ResultsCsvWriter>(w.results_buffer, m_plan.columns);
@@ -401,6 +438,8 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     }
     Open& w = *m_open;
     stop_checkpoints();
+    // Every ledger line reaches its day file (or gs:// object) before the run says it is done.
+    TRY(w.ledger->flush());
     auto summary_json = report::to_json(summary);
     summary_json["preflight"] = m_preflight;
     TRY(m_storage->put(storage::join(m_place.dir, "summary.json"), summary_json.dump(2) + "\n",

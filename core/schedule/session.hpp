@@ -18,6 +18,7 @@
 
 #include "budget/budget_guard.hpp"
 #include "budget/prices.hpp"
+#include "ledger/gcs_ledger_store.hpp"
 #include "ledger/ledger_folder.hpp"
 #include "provider/factory.hpp"
 #include "refs/ref_service.hpp"
@@ -108,6 +109,7 @@ public:
 private:
     JobSession() = default;
     util::Status check_budget();
+    util::Status open_ledger_store();
     void start_checkpoints();
     void stop_checkpoints();
 
@@ -125,6 +127,9 @@ private:
     util::Micros m_spent_before = 0;
     std::string m_day;
     std::string m_ledger_day;
+    // A gs:// ledger: the store its writer, budget and reconciliation use (outlives m_open).
+    std::unique_ptr<ledger::GcsLedgerStore> m_ledger_store;
+    std::string m_ledger_spool;
 
     struct Open;  // what open() creates
     std::unique_ptr<Open> m_open;

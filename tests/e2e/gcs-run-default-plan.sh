@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The default plan through Cloud Storage (the loopback fake, via STORAGE_EMULATOR_HOST): the
 # batch is read from gs://, the 199 images, the manifest, summary.json, state.json with its
-# versioned snapshots, and the results file are written to gs://; the local spool holds the
+# versioned snapshots, the results file and the ledger (gs://bkt/ledger/YYYY-MM-DD.jsonl) are
+# written to gs://; the local spool holds the
 # durable manifest. The same command again spends nothing, also from a machine without the
 # spool (the manifest published in gs:// says what is done).
 source "$(dirname "$0")/common.inc"
@@ -10,7 +11,7 @@ start_gcs
 
 ag seed >batch.csv 2>/dev/null
 gcs_put bkt in/batch.csv batch.csv
-expect_exit 0 ag run gs://bkt/in/batch.csv --out gs://bkt/out --results gs://bkt/res/results.csv --ledger ledger
+expect_exit 0 ag run gs://bkt/in/batch.csv --out gs://bkt/out --results gs://bkt/res/results.csv --ledger gs://bkt/ledger
 job=$(grep -o 'job-[0-9a-f]*' err.txt | head -1)
 [ -n "$job" ] || fail "no job id in the output"
 assert_contains err.txt "images:   gs://bkt/out/$job/"
@@ -42,16 +43,19 @@ PY
 first=$(python3 -c 'import json; m=json.loads(open("manifest.jsonl").readline()); print(m["uri"][len("gs://bkt/"):], m["sha256"])')
 gcs_get bkt "${first% *}" one.png
 assert_eq "$(sha256sum one.png | cut -d' ' -f1)" "${first#* }" "image bytes in gs://"
-assert_eq "$(json_sum images ledger/*.jsonl)" 199 "ledger images"
+day=$(date -u +%Y-%m-%d)
+gcs_get bkt "ledger/$day.jsonl" day.jsonl
+assert_eq "$(json_sum images day.jsonl)" 199 "ledger images in gs://bkt/ledger/$day.jsonl"
+assert_contains err.txt "ledger:   gs://bkt/ledger/$day.jsonl"
 
 # Again, with an empty spool (another machine): nothing made, nothing spent.
-before=$(cat ledger/*.jsonl | md5sum)
-ASSETGEN_SPOOL_DIR="$T/spool2" expect_exit 0 ag run gs://bkt/in/batch.csv --out gs://bkt/out --ledger ledger --json
+ASSETGEN_SPOOL_DIR="$T/spool2" expect_exit 0 ag run gs://bkt/in/batch.csv --out gs://bkt/out --ledger gs://bkt/ledger --json
 assert_contains err.txt "already finished"
-assert_eq "$(cat ledger/*.jsonl | md5sum)" "$before" "ledger after the second run"
+gcs_get bkt "ledger/$day.jsonl" day2.jsonl
+cmp -s day.jsonl day2.jsonl || fail "the gs:// ledger changed on the second run"
 python3 -c 'import json; s=json.load(open("out.txt")); assert s["imagesGenerated"]==0 and s["imagesSkipped"]==199, s'
 
 # A missing object is a clear error naming it.
-expect_exit 66 ag run gs://bkt/in/nope.csv --out gs://bkt/out --ledger ledger
+expect_exit 66 ag run gs://bkt/in/nope.csv --out gs://bkt/out --ledger gs://bkt/ledger
 assert_contains err.txt "gs://bkt/in/nope.csv: no such object"
 echo "ok: gs:// in, 199 images + manifest + summary + state snapshots + results out, resume from gs:// alone"
