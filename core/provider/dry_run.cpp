@@ -261,6 +261,7 @@ util::Result<ImageResult> DryRunProvider::generate(const ImageRequest& request) 
     int width = std::clamp(m_options.width, 1, k_max_side);
     int height = std::clamp(m_options.height, 1, k_max_side);
     ImageResult result;
+    result.simulated_latency = latency;
     result.data = encode_png_rgb(width, height,
                                  synthetic_pixels(request.prompt, request.variant, width, height));
     if (result.data.empty()) {

@@ -2,7 +2,9 @@
 // The model seam: one request makes one image. Implementations: the dry-run provider
 // (synthetic PNGs, simulated latency and faults), the Gemini API and Vertex AI.
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,11 @@ struct ImageResult {
     std::string mime_type;  // e.g. image/png
     Usage usage;
     std::string model_version;
+    // A simulated model's own latency (the dry run): what the request "took" by design. When
+    // set it is the latency recorded, not the wall time around the call, which a loaded machine
+    // stretches; so a dry run with a fixed --simulate seed gives the same latencies every time
+    // and canary comparisons of two dry runs are reproducible.
+    std::optional<std::chrono::milliseconds> simulated_latency;
 };
 
 class ImageProvider {

@@ -72,6 +72,9 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         in_flight.fetch_sub(1);
         out.started = true;
         out.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock.steady() - t0).count();
+        if (r.ok() && r->simulated_latency) {
+            out.latency_ms = r->simulated_latency->count();
+        }
         if (r.ok()) {
             const auto& u = r->usage;
             auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens,

@@ -1,11 +1,16 @@
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "report/metrics.hpp"
@@ -336,6 +341,39 @@ TEST_CASE("report: the metrics file is replaced whole, readable by others, with 
     dir.write("file", "x");
     auto st = write_metrics_file(dir.file("file/sub/assetgen.prom"), s, metrics_labels(s));
     CHECK(st.code() == util::Code::storage_io);
+}
+
+TEST_CASE("report: readers never see a half metrics file, and a writer killed mid-write leaves a whole one",
+          "[report]") {
+    test::TempDir dir;
+    const std::string path = dir.file("textfile/assetgen.prom");
+    Summary s = sample_summary();
+    for (int i = 0; i < 200; ++i) {  // a larger file, so a torn write would be easy to catch
+        s.errors_by_code["CODE_" + std::to_string(i)] = static_cast<std::uint64_t>(i + 1);
+    }
+    const auto labels = metrics_labels(s);
+    const std::string expected = render_metrics(s, labels);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {  // writes the same file over and over until it is killed
+        for (;;) {
+            (void)write_metrics_file(path, s, labels);
+        }
+    }
+    while (!std::filesystem::exists(path)) {
+        std::this_thread::yield();
+    }
+    int torn = 0;
+    for (int i = 0; i < 300; ++i) {
+        if (dir.read("textfile/assetgen.prom") != expected) {
+            ++torn;
+        }
+    }
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    CHECK(torn == 0);
+    CHECK(dir.read("textfile/assetgen.prom") == expected);
 }
 
 // Not a test: tests/e2e/metrics-promtool.sh runs it (hidden tag) to get a metrics file with every
