@@ -206,7 +206,10 @@ class State:
 
     def reset(self, seed):
         self.rng, self.rules, self.log = random.Random(seed), [], []
-        self.requests = self.in_flight = self.max_in_flight = 0
+        # in_flight is a gauge of live requests: a reset must not zero it, or a request still
+        # hanging when the reset came would drive it below zero when it ends.
+        self.in_flight = getattr(self, "in_flight", 0)
+        self.requests, self.max_in_flight = 0, self.in_flight
         self.by_status, self.by_fault, self.prompt_hits = {}, {}, {}
 
     def note(self, entry, **values):
