@@ -1,88 +1,18 @@
 #pragma once
-// Runs tests/fakes/oauth_fake.py (python3 from PATH) as a child process for integration tests:
-// the OAuth token endpoint, the metadata server and IAM signBlob on one loopback port. The child
-// is stopped (SIGTERM to its own pid) on destruction.
+// tests/fakes/oauth_fake.py as a child process: the OAuth token endpoint, the metadata server
+// and IAM signBlob on one loopback port.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <fstream>
-#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "support/temp_dir.hpp"
-
-extern char** environ;
+#include "support/fake_process.hpp"
 
 namespace assetgen::test::oauth {
 
-class FakeOAuthProcess {
+class FakeOAuthProcess : public FakeProcess {
 public:
-    // Starts the fake with extra flags and waits (up to 10 s) for its port file. Throws
-    // std::runtime_error when python3 or the script cannot be started.
-    explicit FakeOAuthProcess(std::vector<std::string> flags = {}) {
-        const std::string port_file = m_dir.file("port");
-        std::vector<std::string> args = {
-            "python3",     std::string(ASSETGEN_SOURCE_DIR) + "/tests/fakes/oauth_fake.py",
-            "--port",      "0",
-            "--port-file", port_file};
-        args.insert(args.end(), flags.begin(), flags.end());
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        const std::string log = m_dir.file("fake.log");
-        posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        int rc = posix_spawnp(&m_pid, "python3", &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            throw std::runtime_error("cannot start python3 for oauth_fake.py");
-        }
-        // Polling for a child's start-up is the one real wait here.
-        for (int i = 0; i < 500; ++i) {
-            std::ifstream in(port_file);
-            if (in >> m_port) {
-                return;
-            }
-            int status = 0;
-            if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-                m_pid = 0;
-                throw std::runtime_error("oauth_fake.py exited at start-up: " +
-                                         m_dir.read("fake.log"));
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        throw std::runtime_error("oauth_fake.py did not write its port file");
-    }
-    ~FakeOAuthProcess() {
-        if (m_pid > 0) {
-            kill(m_pid, SIGTERM);
-            int status = 0;
-            waitpid(m_pid, &status, 0);
-        }
-    }
-    FakeOAuthProcess(const FakeOAuthProcess&) = delete;
-    FakeOAuthProcess& operator=(const FakeOAuthProcess&) = delete;
-
-    // "127.0.0.1:<port>", the form GCE_METADATA_HOST takes.
-    std::string host() const { return "127.0.0.1:" + std::to_string(m_port); }
-    // "http://127.0.0.1:<port>", e.g. for ASSETGEN_IAM_ENDPOINT.
-    std::string base_url() const { return "http://" + host(); }
-
-private:
-    TempDir m_dir;
-    pid_t m_pid = 0;
-    int m_port = 0;
+    explicit FakeOAuthProcess(std::vector<std::string> flags = {})
+        : FakeProcess("oauth_fake.py", std::move(flags)) {}
 };
 
 }  // namespace assetgen::test::oauth
