@@ -103,6 +103,11 @@ util::Result<std::optional<Shard>> resolve_shard(const std::string& flag, int sh
                                        " is not: give both, or --shard I/N");
             }
             TRY_ASSIGN(shard, make_shard(index, count, std::string(index_name) + "/" + count_name));
+            if (shard->count == 1) {
+                // Cloud Run sets 0/1 for every one-task job: that is an ordinary, unsharded run
+                // (its records stay where they always were).
+                shard.reset();
+            }
             break;
         }
         if (!shard) {

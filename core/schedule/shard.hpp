@@ -36,7 +36,8 @@ util::Result<Shard> parse_shard(const std::string& text, const std::string& wher
 
 // The shard this process runs: --shard I/N, else the environment of a task runner
 // (CLOUD_RUN_TASK_INDEX + CLOUD_RUN_TASK_COUNT, BATCH_TASK_INDEX + BATCH_TASK_COUNT, or
-// JOB_COMPLETION_INDEX with --shards N); nullopt when none is given (an unsharded run).
+// JOB_COMPLETION_INDEX with --shards N); nullopt when none is given (an unsharded run), also
+// for a task count of 1 from the environment (Cloud Run sets 0/1 for one-task jobs).
 // shards: --shards (0 = not given); it must agree with a given count. CONFIG_ERROR on I ≥ N,
 // N < 1, an index without a count or a count without an index.
 util::Result<std::optional<Shard>> resolve_shard(const std::string& flag, int shards,

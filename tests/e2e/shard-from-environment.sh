@@ -33,6 +33,11 @@ assert_eq "$(ls out)" "$job" "one job for every shard"
 expect_exit 0 ag run batch.csv --merge --shards 4
 assert_eq "$(count_lines "out/$job/manifest.jsonl")" 199 "merged manifest"
 
+# A one-task Cloud Run job (0/1, set for every job) is an ordinary run: records in the job folder.
+rm -rf out ledger
+CLOUD_RUN_TASK_INDEX=0 CLOUD_RUN_TASK_COUNT=1 expect_exit 0 ag run batch.csv
+[ -f "out/$job/manifest.jsonl" ] && [ ! -e "out/$job/shards" ] || fail "a one-task job was sharded"
+
 # Refusals, each before anything is written.
 rm -rf out ledger
 CLOUD_RUN_TASK_INDEX=4 CLOUD_RUN_TASK_COUNT=4 expect_exit 78 ag run batch.csv

@@ -56,6 +56,10 @@ TEST_CASE("shard: the flag beats the environment; half-given pairs are refused",
     REQUIRE(indexed.ok());
     CHECK((*indexed)->text() == "2/3");
     CHECK(resolve_shard("", 2, k8s).status().code() == util::Code::config);  // 2 ≥ 2
+    auto one_task = resolve_shard(
+        "", 0, auth::Env::from_map({{"CLOUD_RUN_TASK_INDEX", "0"}, {"CLOUD_RUN_TASK_COUNT", "1"}}));
+    REQUIRE(one_task.ok());
+    CHECK(!one_task->has_value());
     auto none = resolve_shard("", 0, auth::Env::from_map({}));
     REQUIRE(none.ok());
     CHECK(!none->has_value());
