@@ -240,7 +240,7 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
     const auto& place = session.place();
     console.info("images:   " + place.dir + "/");
     console.info("manifest: " + place.published_manifest());
-    console.info("summary:  " + storage::join(place.dir, "summary.json") +
+    console.info("summary:  " + storage::join(place.records, "summary.json") +
                  " (usable as --baseline)");
     console.info("ledger:   " + session.ledger_day_location());
     const ExitCode code = stopped.value_or(ExitCode::canary_inconclusive);

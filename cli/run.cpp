@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
+#include "schedule/merge.hpp"
 #include "schedule/session.hpp"
 #include "util/clock.hpp"
 #include "util/text.hpp"
@@ -18,6 +19,40 @@ ExitCode exit_code_for_summary(const report::Summary& s) {
     return stop_exit_code(s).value_or(s.rows_failed > 0 ? ExitCode::rows_failed : ExitCode::ok);
 }
 
+// `run --merge`: the shards' records combined into the job's.
+ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Console& console) {
+    TRY_ASSIGN_EXIT(console, auto merged,
+                    schedule::merge_shards(std::move(options), o.shards, util::system_clock(), session_log(console)));
+    if (o.json) {
+        std::cout << merged.summary_json.dump(2) << "\n";
+    }
+    console.info("job " + merged.job_id + ": merged " + std::to_string(o.shards) + " shard(s): " +
+                 std::to_string(merged.rows) + " rows, " + std::to_string(merged.images_present) + " of " +
+                 std::to_string(merged.images) + " images");
+    console.info("manifest: " + merged.manifest);
+    console.info("summary:  " + merged.summary);
+    if (!o.results.empty()) {
+        console.info("results:  " + o.results);
+    }
+    for (int i : merged.shards_without_manifest) {
+        console.warn("shard " + std::to_string(i) + "/" + std::to_string(o.shards) + ": no manifest (never ran?)");
+    }
+    if (merged.rows_missing == 0) {
+        return ExitCode::ok;
+    }
+    std::string which;
+    for (std::size_t i = 0; i < merged.missing_by_shard.size(); ++i) {
+        if (merged.missing_by_shard[i] > 0) {
+            which += (which.empty() ? "" : ", ") + std::to_string(i) + "/" + std::to_string(o.shards) + " (" +
+                     std::to_string(merged.missing_by_shard[i]) + ")";
+        }
+    }
+    console.error("merge: " + std::to_string(merged.rows_missing) + " of " + std::to_string(merged.rows) +
+                  " rows are missing images, in shard(s) " + which +
+                  "; run those shards again (the same command resumes them), then merge again");
+    return ExitCode::rows_failed;
+}
+
 }  // namespace
 
 ExitCode run_run(RunOptions& o, Console& console) {
@@ -27,6 +62,9 @@ ExitCode run_run(RunOptions& o, Console& console) {
     const std::string user = !o.user.empty() ? o.user : os_user();
     auto options = session_options(o, user);
     TRY_EXIT(console, load_prices(o, options.prices));
+    if (o.merge) {
+        return run_merge(o, std::move(options), console);
+    }
 
     nlohmann::json preflight;
     auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(), session_log(console), &preflight);
@@ -74,7 +112,7 @@ ExitCode run_run(RunOptions& o, Console& console) {
     }
     console.info("images:   " + place.dir + "/");
     console.info("manifest: " + place.published_manifest());
-    console.info("summary:  " + storage::join(place.dir, "summary.json"));
+    console.info("summary:  " + storage::join(place.records, "summary.json"));
     console.info("ledger:   " + session.ledger_day_location());
     if (!o.results.empty()) {
         console.info("results:  " + o.results);

@@ -5,7 +5,9 @@
 #include "budget/spend.hpp"
 #include "commands.hpp"
 #include "refs/ref_cache.hpp"
+#include "auth/env.hpp"
 #include "schedule/job.hpp"
+#include "schedule/shard.hpp"
 #include "signing/url_refresh.hpp"
 #include "storage/storage.hpp"
 #include "util/atomic_file.hpp"
@@ -73,6 +75,19 @@ util::Status check_run_options(RunOptions& o) {
         return util::error(util::Code::config,
                            "--image-size: \"" + o.image_size + "\" is not 512, 1K, 2K or 4K");
     }
+    // The shard: --shard, else a task runner's environment (CLOUD_RUN_TASK_INDEX, ...).
+    const auth::Env env = auth::Env::process();
+    if (o.merge) {
+        if (!o.shard.empty()) {
+            return util::error(util::Code::config,
+                               "--merge combines every shard of the job: give --shards N, not --shard I/N");
+        }
+        TRY_ASSIGN(o.shards, schedule::resolve_shard_count(o.shards, env));
+    } else {
+        TRY_ASSIGN(const auto shard, schedule::resolve_shard(o.shard, o.shards, env));
+        o.shard = shard ? shard->text() : "";
+        o.shard_attempt = shard ? shard->attempt : 0;
+    }
     return util::ok_status();
 }
 
@@ -130,6 +145,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "how often to write state snapshots (and publish a gs:// job's manifest); 0 = start and end only")
         ->capture_default_str();
     sub.add_flag("-q,--quiet", o.quiet, "only warnings and errors on stderr");
+    sub.add_option("--shard", o.shard,
+                   "run only shard I of N (I/N, 0 <= I < N): the rows whose scene_id hashes to I mod N; default "
+                   "from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX with --shards");
+    sub.add_option("--shards", o.shards,
+                   "number of shards (with JOB_COMPLETION_INDEX, or with --merge)");
 
     sub.add_option("--concurrency", o.concurrency, "requests in flight at most")
         ->capture_default_str()
@@ -203,6 +223,9 @@ void register_run(CLI::App& app, Action& action) {
     auto o = std::make_shared<RunOptions>();
     auto* sub = app.add_subcommand("run", "turn a batch of rows into images, within the budget");
     add_run_options(*sub, *o);
+    sub->add_flag("--merge", o->merge,
+                  "combine the records of a sharded job (same options as the shards, with --shards N): the "
+                  "job's manifest.jsonl, summary.json and --results of every row; exit 1 when rows are missing");
     sub->footer(
         "Examples:\n"
         "  assetgen run samples/batch-100.csv                  # dry run into ./out and ./ledger\n"
@@ -210,6 +233,8 @@ void register_run(CLI::App& app, Action& action) {
         "  assetgen run big.csv --simulate latency=100ms,error_rate=0.02 --concurrency 64\n"
         "  assetgen run batch.csv --results results.csv --events events.jsonl\n"
         "  ASSETGEN_DAILY_BUDGET_USD=5 assetgen run batch.csv --budget-policy partial\n"
+        "  assetgen run batch.csv --shard 0/4 ... assetgen run batch.csv --shard 3/4   # four processes\n"
+        "  assetgen run batch.csv --merge --shards 4 --results results.csv           # then combine\n"
         "Running the same command again resumes the job: images already made are skipped and not paid again.");
     sub->callback([o, &action] { action = [o](Console& c) { return run_run(*o, c); }; });
 }

@@ -53,6 +53,10 @@ struct RunOptions {
     std::chrono::milliseconds checkpoint_every{30'000};
     bool json = false;
     bool quiet = false;
+    std::string shard;      // --shard I/N; after check_run_options: the resolved shard, "" = none
+    int shards = 0;         // --shards N (0 = not given)
+    int shard_attempt = 0;  // CLOUD_RUN_TASK_ATTEMPT
+    bool merge = false;     // --merge: combine the shards' records
 
     int concurrency = 4;
     int rpm = 0;

@@ -127,6 +127,8 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.sign_ttl_seconds = o.sign_ttl_seconds;
     so.metrics_file = o.metrics_file;
     so.report = o.report;
+    so.shard = o.shard;
+    so.shard_attempt = o.shard_attempt;
     return so;
 }
 

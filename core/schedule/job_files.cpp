@@ -29,14 +29,18 @@ std::string hex16(std::uint64_t v) {
 
 }  // namespace
 
-JobPlace job_place(const std::string& out, const std::string& job_id, const std::string& spool_dir) {
+JobPlace job_place(const std::string& out, const std::string& job_id, const std::string& spool_dir,
+                   const std::string& shard) {
     JobPlace p;
     p.job_id = job_id;
     p.dir = storage::join(out, job_id);
+    p.shard = shard;
+    const std::string below = shard.empty() ? std::string() : "/shards/" + shard;
+    p.records = shard.empty() ? p.dir : storage::join(p.dir, "shards/" + shard);
     if (storage::is_gcs(out)) {
-        p.local_dir = spool_dir + "/jobs/" + hex16(util::fnv1a64(out)) + "-" + job_id;
+        p.local_dir = spool_dir + "/jobs/" + hex16(util::fnv1a64(out)) + "-" + job_id + below;
     } else {
-        p.local_dir = p.dir;
+        p.local_dir = p.records;
     }
     return p;
 }
@@ -125,10 +129,10 @@ util::Status JobCheckpoints::checkpoint(nlohmann::json state) {
     }
     m_last_name = name;
     state["ts"] = now;
-    state["snapshot"] = storage::join(m_place.dir, name);
+    state["snapshot"] = storage::join(m_place.records, name);
     const std::string text = state.dump(2) + "\n";
-    TRY(m_storage.put(storage::join(m_place.dir, name), text, "application/json"));
-    TRY(m_storage.put(storage::join(m_place.dir, "state.json"), text, "application/json"));
+    TRY(m_storage.put(storage::join(m_place.records, name), text, "application/json"));
+    TRY(m_storage.put(storage::join(m_place.records, "state.json"), text, "application/json"));
     ++m_count;
     return util::ok_status();
 }

@@ -24,18 +24,22 @@ namespace assetgen::schedule {
 
 struct JobPlace {
     std::string job_id;
-    std::string dir;        // <out>/<job>: local path or gs:// location
+    std::string dir;        // <out>/<job>: local path or gs:// location (the images)
+    std::string shard;      // "" or "I-of-N"
+    std::string records;    // manifest, summary and state: dir, or dir/shards/I-of-N for a shard
     std::string local_dir;  // local folder with the lock and the durable manifest
-    bool remote() const { return dir != local_dir; }
+    bool remote() const { return records != local_dir; }
     // The manifest that lines are appended to (always local).
     std::string manifest() const { return local_dir + "/manifest.jsonl"; }
     // Where the manifest is published (== manifest() for a local job).
-    std::string published_manifest() const { return dir + "/manifest.jsonl"; }
+    std::string published_manifest() const { return records + "/manifest.jsonl"; }
 };
 
-// The place of job_id below out. For a gs:// out the local folder is
-// <spool_dir>/jobs/<16 hex digits of the out location's hash>-<job>.
-JobPlace job_place(const std::string& out, const std::string& job_id, const std::string& spool_dir);
+// The place of job_id below out; shard: "" or "I-of-N" (its records, lock and manifest go
+// below <out>/<job>/shards/I-of-N). For a gs:// out the local folder is
+// <spool_dir>/jobs/<16 hex digits of the out location's hash>-<job>[/shards/I-of-N].
+JobPlace job_place(const std::string& out, const std::string& job_id, const std::string& spool_dir,
+                   const std::string& shard = "");
 
 // The default spool folder: $ASSETGEN_SPOOL_DIR, else $XDG_STATE_HOME/assetgen/spool, else
 // ~/.local/state/assetgen/spool, else /tmp/assetgen-spool-<uid>.

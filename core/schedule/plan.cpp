@@ -124,6 +124,9 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
     };
     std::vector<ToRun> to_run;
     batch::validate_all(*source, validator, input.display_name(), [&](batch::Row&& row) {
+        if (options.accept && !options.accept(row)) {
+            return;
+        }
         ++plan.rows;
         plan.rows_with_refs += row.refs.empty() ? 0 : 1;
         const std::string model = row.model.empty() ? options.model : row.model;

@@ -3,6 +3,7 @@
 // gs:// object), every row validated (all problems, then stop once), the work left and its cost
 // estimated; then, while running, the same rows again one by one (RowReader).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,9 @@ struct PlanOptions {
     std::string image_size;
     int max_refs = 14;
     std::vector<std::string> global_refs;  // --global-ref flags (the file's are added)
+    // When set, only the rows it accepts are counted and estimated (a shard's rows); every row
+    // is still validated.
+    std::function<bool(const batch::Row&)> accept;
 };
 
 struct Plan {

@@ -94,6 +94,20 @@ struct JobSession::Open {
 
 JobSession::~JobSession() { stop_checkpoints(); }
 
+std::string session_job_id(const SessionOptions& o, const BatchInput& input) {
+    if (!o.job_id.empty()) {
+        return o.job_id;
+    }
+    JobIdentity identity{input.sha256(), o.mode,           o.plan.model, o.plan.image_size,
+                         o.plan.validation.max_variants, o.default_ref_mode,
+                         o.plan.global_refs,             ""};
+    return make_job_id(identity);
+}
+
+bool JobSession::in_shard(const batch::Row& row) const {
+    return !m_shard || shard_of(row.scene_id, m_shard->count) == m_shard->index;
+}
+
 util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions options,
                                                               util::Clock& clock,
                                                               const std::atomic<int>& stop,
@@ -118,11 +132,22 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     TRY_ASSIGN(s->m_input, BatchInput::open(o.input, o.format, s->m_storage.get()));
 
     // The job: its id depends on the input bytes and the settings that change the output.
-    JobIdentity identity{s->m_input->sha256(), o.mode,         o.plan.model, o.plan.image_size,
-                         o.plan.validation.max_variants,       o.default_ref_mode,
-                         o.plan.global_refs,                   o.shard};
-    const std::string job_id = o.job_id.empty() ? make_job_id(identity) : o.job_id;
-    s->m_place = job_place(o.out, job_id, o.spool_dir);
+    const std::string job_id = session_job_id(o, *s->m_input);
+    if (!o.shard.empty()) {
+        TRY_ASSIGN(s->m_shard, parse_shard(o.shard, "shard"));
+        const Shard shard = *s->m_shard;
+        o.plan.accept = [shard](const batch::Row& row) { return shard_of(row.scene_id, shard.count) == shard.index; };
+    }
+    s->m_place = job_place(o.out, job_id, o.spool_dir, s->m_shard ? s->m_shard->dir_name() : "");
+    if (s->m_shard) {
+        say(s->m_log.info, "shard " + o.shard + ": the rows whose scene_id hashes to " +
+                               std::to_string(s->m_shard->index) + " mod " + std::to_string(s->m_shard->count) +
+                               "; records in " + s->m_place.records);
+        if (o.shard_attempt > 0) {
+            say(s->m_log.info, "shard " + o.shard + ": retried task (attempt " + std::to_string(o.shard_attempt) +
+                                   "): resuming this shard's manifest; only its missing rows run");
+        }
+    }
     TRY_ASSIGN(s->m_history, open_job_history(s->m_place, *s->m_storage));
     for (const auto& issue : s->m_history.issues) {
         say(s->m_log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
@@ -366,7 +391,15 @@ util::Result<report::Summary> JobSession::execute(
     Runner runner(settings, deps, m_history.done);
     TRY_ASSIGN(auto reader, RowReader::open(*m_input, o.plan.validation, m_plan.columns));
     std::uint64_t planned = 0;
-    if (!filter) {
+    // A shard runs only its rows (the plan already counts only them).
+    std::function<bool(const batch::Row&)> user_filter = filter;
+    std::function<bool(const batch::Row&)> accept = filter;
+    if (m_shard) {
+        accept = [this, user_filter](const batch::Row& row) {
+            return in_shard(row) && (!user_filter || user_filter(row));
+        };
+    }
+    if (!user_filter) {
         planned = m_plan.images;
     } else {
         // Count the images of the accepted rows first, for the progress bar.
@@ -376,7 +409,7 @@ util::Result<report::Summary> JobSession::execute(
             if (!br) {
                 break;
             }
-            if (filter(br->row)) {
+            if (accept(br->row)) {
                 planned += static_cast<std::uint64_t>(br->row.variants);
             }
         }
@@ -384,7 +417,7 @@ util::Result<report::Summary> JobSession::execute(
     RowFeed feed = [&]() -> util::Result<std::optional<BatchRow>> {
         for (;;) {
             TRY_ASSIGN(auto br, reader->next());
-            if (!br || !filter || filter(br->row)) {
+            if (!br || !accept || accept(br->row)) {
                 return br;
             }
         }
@@ -442,7 +475,10 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     TRY(w.ledger->flush());
     auto summary_json = report::to_json(summary);
     summary_json["preflight"] = m_preflight;
-    TRY(m_storage->put(storage::join(m_place.dir, "summary.json"), summary_json.dump(2) + "\n",
+    if (m_shard) {
+        summary_json["shard"] = m_options.shard;  // the plan and preflight above are the shard's
+    }
+    TRY(m_storage->put(storage::join(m_place.records, "summary.json"), summary_json.dump(2) + "\n",
                        "application/json"));
     if (w.results) {
         TRY(m_storage->put(m_options.results, w.results_buffer.str(), "text/csv"));
@@ -495,6 +531,7 @@ util::Status JobSession::checkpoint(const std::string& phase) {
                             {"input", m_input->display_name()},
                             {"out", m_place.dir},
                             {"manifest", m_place.published_manifest()},
+                            {"shard", m_options.shard},
                             {"ledger", m_options.ledger},
                             {"mode", m_options.mode},
                             {"model", m_options.plan.model},

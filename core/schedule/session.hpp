@@ -28,6 +28,7 @@
 #include "schedule/job_files.hpp"
 #include "schedule/plan.hpp"
 #include "schedule/runner.hpp"
+#include "schedule/shard.hpp"
 #include "storage/any_storage.hpp"
 
 namespace assetgen::schedule {
@@ -47,7 +48,8 @@ struct SessionOptions {
     std::string budget_policy = "refuse";
     util::Micros daily_limit = 0;
     budget::PriceTable prices = budget::PriceTable::builtin();
-    std::string shard;  // "" or "I/N"
+    std::string shard;  // "" or "I/N": run only that shard's rows, with its own records
+    int shard_attempt = 0;  // CLOUD_RUN_TASK_ATTEMPT: > 0 is a retried task (said in the log)
     PlanOptions plan;
     std::string default_ref_mode = "style_only";  // for the job id
     RunSettings run;    // concurrency, rpm, retry, breaker; the rest is filled in
@@ -65,6 +67,10 @@ struct SessionLog {
     std::function<void(const std::string&)> warn;
     std::function<void(const std::string&)> error;
 };
+
+// The job id the options give for this input: options.job_id when set, else the hash of the
+// identity (the shard is not part of it: all shards are one job).
+std::string session_job_id(const SessionOptions& options, const BatchInput& input);
 
 class JobSession {
 public:
@@ -113,7 +119,11 @@ private:
     void start_checkpoints();
     void stop_checkpoints();
 
+    // True for the rows of this session's shard (every row when it is not a shard).
+    bool in_shard(const batch::Row& row) const;
+
     SessionOptions m_options;
+    std::optional<Shard> m_shard;
     util::Clock* m_clock = nullptr;
     const std::atomic<int>* m_stop = nullptr;
     SessionLog m_log;

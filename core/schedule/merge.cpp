@@ -1,0 +1,194 @@
+// How this works: the batch is read once to validate it and once more, row by row, to emit the
+// combined records in input order. Each shard's manifest is read whole (a missing one is an
+// empty shard, reported); a (scene, variant) seen twice keeps its first line, so the combined
+// manifest has each image once even if shard counts changed between runs.
+#include "schedule/merge.hpp"
+
+#include <sstream>
+#include <unordered_map>
+
+#include "ledger/manifest.hpp"
+#include "report/results_csv.hpp"
+#include "report/summary.hpp"
+#include "schedule/shard.hpp"
+#include "storage/storage.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::schedule {
+
+namespace {
+
+void say(const std::function<void(const std::string&)>& f, const std::string& text) {
+    if (f) {
+        f(text);
+    }
+}
+
+// The text at location, "" with found=false when there is none.
+util::Result<std::string> get_optional(storage::Storage& storage, const std::string& location,
+                                       bool& found) {
+    auto text = storage.get(location);
+    if (!text.ok()) {
+        if (text.status().code() == util::Code::not_found) {
+            found = false;
+            return std::string();
+        }
+        return text.status();
+    }
+    found = true;
+    return std::move(text).value();
+}
+
+}  // namespace
+
+util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::Clock& clock,
+                                       const SessionLog& log) {
+    if (shard_count < 1) {
+        return util::error(util::Code::config, "--merge: the number of shards must be 1 or more");
+    }
+    if (o.spool_dir.empty()) {
+        o.spool_dir = default_spool_dir();
+    }
+    storage::AnyStorage storage(auth::Env::process(), clock);
+    TRY_ASSIGN(auto input, BatchInput::open(o.input, o.format, &storage));
+    MergeReport merged;
+    merged.job_id = session_job_id(o, *input);
+    const JobPlace place = job_place(o.out, merged.job_id, o.spool_dir);
+    TRY_ASSIGN(const Plan plan, plan_batch(*input, o.plan, o.prices, DoneIndex{}));
+    if (!plan.problems.empty()) {
+        for (std::size_t i = 0; i < plan.problems.size() && i < 50; ++i) {
+            say(log.error, plan.problems[i].text());
+        }
+        return refuse_problems(*input, plan);
+    }
+
+    // Every shard's manifest lines, the first line of each image kept.
+    std::unordered_map<std::string, ledger::ManifestEntry> images;
+    report::Summary total;
+    merged.missing_by_shard.assign(static_cast<std::size_t>(shard_count), 0);
+    for (int i = 0; i < shard_count; ++i) {
+        Shard shard;
+        shard.index = i;
+        shard.count = shard_count;
+        const std::string records = storage::join(place.dir, "shards/" + shard.dir_name());
+        const std::string manifest_at = storage::join(records, "manifest.jsonl");
+        bool found = false;
+        TRY_ASSIGN(const std::string text, get_optional(storage, manifest_at, found));
+        if (!found) {
+            merged.shards_without_manifest.push_back(i);
+        }
+        std::size_t start = 0;
+        std::size_t line_no = 0;
+        while (start < text.size()) {
+            std::size_t nl = text.find('\n', start);
+            ++line_no;
+            if (nl == std::string::npos) {
+                say(log.warn,
+                    manifest_at + ":" + std::to_string(line_no) + ": torn last line skipped");
+                break;
+            }
+            const std::string_view line(text.data() + start, nl - start);
+            start = nl + 1;
+            auto m = ledger::parse_manifest_line(line);
+            if (!m.ok()) {
+                say(log.warn,
+                    manifest_at + ":" + std::to_string(line_no) + ": " + m.status().message());
+                continue;
+            }
+            const std::string key = done_key(m->scene_id, m->variant);
+            images.try_emplace(key, std::move(m).value());
+        }
+        TRY_ASSIGN(const std::string summary_text,
+                   get_optional(storage, storage::join(records, "summary.json"), found));
+        if (!found) {
+            merged.shards_without_summary.push_back(i);
+            continue;
+        }
+        nlohmann::json j = nlohmann::json::parse(summary_text, nullptr, false);
+        auto part = report::summary_from_json(j, storage::join(records, "summary.json"));
+        if (!part.ok()) {
+            say(log.warn, part.status().message() + " (left out of the combined summary)");
+            continue;
+        }
+        report::merge_into(total, *part);
+    }
+
+    if (merged.shards_without_manifest.size() == static_cast<std::size_t>(shard_count)) {
+        // Nothing to combine: a wrong --shards or other options (another job id). Writing an
+        // empty manifest over the job's would only hide the mistake.
+        return util::error(
+            util::Code::not_found,
+            "--merge: no shard of " + place.dir + " has a manifest (looked for shards/<I>-of-" +
+                std::to_string(shard_count) +
+                "/manifest.jsonl); check --shards and that the options are the shards' own");
+    }
+
+    // The batch again, in input order: the combined manifest and the results.
+    std::string manifest_text;
+    std::ostringstream results_buffer;
+    std::unique_ptr<report::ResultsCsvWriter> results;
+    if (!o.results.empty()) {
+        results = std::make_unique<report::ResultsCsvWriter>(results_buffer, plan.columns);
+    }
+    TRY_ASSIGN(auto reader, RowReader::open(*input, o.plan.validation, plan.columns));
+    for (;;) {
+        TRY_ASSIGN(auto br, reader->next());
+        if (!br) {
+            break;
+        }
+        ++merged.rows;
+        report::ResultRow rr;
+        rr.input = br->cells;
+        util::Micros cost = 0;
+        int present = 0;
+        for (int v = 1; v <= br->row.variants; ++v) {
+            ++merged.images;
+            auto it = images.find(done_key(br->row.scene_id, v));
+            if (it == images.end()) {
+                continue;
+            }
+            ++present;
+            manifest_text += ledger::to_line(it->second);
+            rr.images.push_back(it->second.signed_url.empty() ? it->second.uri
+                                                              : it->second.signed_url);
+            cost += it->second.cost;
+        }
+        merged.images_present += static_cast<std::size_t>(present);
+        if (present < br->row.variants) {
+            ++merged.rows_missing;
+            ++merged.missing_by_shard[static_cast<std::size_t>(
+                shard_of(br->row.scene_id, shard_count))];
+            rr.status = "missing";
+            rr.error = std::to_string(br->row.variants - present) + " of " +
+                       std::to_string(br->row.variants) +
+                       " image(s) in no shard's manifest (shard " +
+                       std::to_string(shard_of(br->row.scene_id, shard_count)) + "/" +
+                       std::to_string(shard_count) + ")";
+        } else {
+            rr.status = "ok";
+        }
+        rr.cost_usd = util::format_usd(cost).substr(1);
+        if (results) {
+            results->write(rr);
+        }
+    }
+
+    merged.manifest = place.published_manifest();
+    merged.summary = storage::join(place.dir, "summary.json");
+    TRY(storage.put(merged.manifest, manifest_text, "application/x-ndjson"));
+    merged.summary_json = report::to_json(total);
+    merged.summary_json["merged"] = {{"shards", shard_count},
+                                     {"rows", merged.rows},
+                                     {"images", merged.images},
+                                     {"imagesPresent", merged.images_present},
+                                     {"rowsMissing", merged.rows_missing},
+                                     {"shardsWithoutManifest", merged.shards_without_manifest},
+                                     {"shardsWithoutSummary", merged.shards_without_summary}};
+    TRY(storage.put(merged.summary, merged.summary_json.dump(2) + "\n", "application/json"));
+    if (results) {
+        TRY(storage.put(o.results, results_buffer.str(), "text/csv"));
+    }
+    return merged;
+}
+
+}  // namespace assetgen::schedule
