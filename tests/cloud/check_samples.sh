@@ -3,7 +3,10 @@
 # (PyYAML, Debian package python3-yaml), and each file says what the others and the CLI expect:
 # the batch step's flags exist in cli/, every ${_SUBSTITUTION} used is declared, the Cloud Run
 # job runs `assetgen run` with ASSETGEN_* variables that name real options, the Dockerfile
-# builds what the README says and the root .dockerignore keeps the sources in the context.
+# builds what the README says and the root .dockerignore keeps the sources in the context. The
+# sharded Cloud Run job: taskCount > 1, parallelism, no per-task output files, an --rpm, and a
+# commented merge with --shards = taskCount. With ASSETGEN=path/to/assetgen the jobs' commands
+# also run (dry_run, local folders) as Cloud Run would run them, each task and the merge.
 # No Docker, no network. Exit status: 0 all good, 1 a check failed or PyYAML is missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -91,25 +94,50 @@ def check_cloudbuild(rel, vertex):
         check(batch.get("secretEnv") == ["GEMINI_API_KEY"], f"{rel}: the batch step must receive GEMINI_API_KEY via secretEnv")
     check("GOOGLE_APPLICATION_CREDENTIALS" not in text, f"{rel}: no key files: the build uses its service account")
 
-def check_run_job(rel):
+# A Cloud Run job's `--args` lists in its comments (the commands the README tells people to run):
+# [(list, the --update-env-vars list that follows it in the same command or None)].
+def commented_executions(text):
+    comments = "\n".join(l for l in text.splitlines() if l.lstrip().startswith("#"))
+    out = []
+    for m in re.finditer(r"--args[= ]([^\s`]+)", comments):
+        rest = comments[m.end():]
+        cmd_end = re.search(r"\n#\s*(?:\n|$)|\n#\s*\(", rest)  # a blank comment line or a "(" ends the command
+        cmd = rest[:cmd_end.start()] if cmd_end else rest
+        env = re.search(r"--update-env-vars[= ]([^\s`]+)", cmd)
+        out.append((m.group(1).split(","), env.group(1).split(",") if env else None))
+    return out
+
+def check_run_job(rel, sharded):
+    text = read(rel)
     try:
-        doc = yaml.safe_load(read(rel))
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as e:
         failures.append(f"{rel}: does not parse: {e}")
-        return
+        return None
     check(doc.get("apiVersion") == "run.googleapis.com/v1" and doc.get("kind") == "Job", f"{rel}: a run.googleapis.com/v1 Job expected")
     execution = (((doc.get("spec") or {}).get("template") or {}).get("spec")) or {}
-    check(execution.get("taskCount") == 1, f"{rel}: taskCount must be 1 (assetgen schedules inside one task)")
+    tasks, parallelism = execution.get("taskCount"), execution.get("parallelism")
+    if sharded:
+        check(isinstance(tasks, int) and tasks > 1, f"{rel}: taskCount must be more than 1 (a sharded job), got {tasks!r}")
+        check(isinstance(parallelism, int) and isinstance(tasks, int) and 1 <= parallelism <= tasks,
+              f"{rel}: parallelism must be set, 1..taskCount, got {parallelism!r}")
+    else:
+        check(tasks == 1, f"{rel}: taskCount must be 1 (assetgen schedules inside one task)")
     task = ((execution.get("template") or {}).get("spec")) or {}
     check(isinstance(task.get("maxRetries"), int), f"{rel}: maxRetries must be set")
+    if sharded:
+        check(isinstance(task.get("maxRetries"), int) and task.get("maxRetries") >= 1,
+              f"{rel}: maxRetries must be 1 or more (a retried task resumes its shard)")
     check(str(task.get("timeoutSeconds", "")).isdigit(), f"{rel}: timeoutSeconds must be set")
     check(bool(task.get("serviceAccountName")), f"{rel}: serviceAccountName must be set")
     containers = task.get("containers") or []
     check(len(containers) == 1, f"{rel}: one container expected")
     if not containers:
-        return
+        return None
     c = containers[0]
-    check((c.get("args") or [])[:1] == ["run"] and len(c.get("args") or []) == 2, f"{rel}: args must be [run, <batch>]")
+    args = c.get("args") or []
+    check(args[:1] == ["run"] and len(args) == 2, f"{rel}: args must be [run, <batch>]")
+    env_vars = {}
     for env in c.get("env") or []:
         name = env.get("name", "")
         if name == "GEMINI_API_KEY":
@@ -117,8 +145,98 @@ def check_run_job(rel):
         elif name.startswith("ASSETGEN_"):
             option = name[len("ASSETGEN_"):].lower().replace("_", "-")
             check(option in cli_options, f"{rel}: {name} names no option --{option} in cli/*.cpp")
+            env_vars[name] = str(env.get("value", ""))
         else:
             failures.append(f"{rel}: unexpected environment variable {name}")
+    if sharded:
+        # Every task runs the same command: per-task files would overwrite each other, and the
+        # shard comes from CLOUD_RUN_TASK_INDEX/COUNT.
+        for name in ["ASSETGEN_RESULTS", "ASSETGEN_REPORT", "ASSETGEN_METRICS_FILE", "ASSETGEN_SHARD", "ASSETGEN_SHARDS"]:
+            check(name not in env_vars, f"{rel}: {name} must not be set on a sharded job (every task would use the same value)")
+        check(env_vars.get("ASSETGEN_RPM", "0").isdigit() and int(env_vars.get("ASSETGEN_RPM", "0")) > 0,
+              f"{rel}: ASSETGEN_RPM must be set (the model's per-minute quota divided by taskCount)")
+    executions = commented_executions(text)
+    for listed, update_env in executions:
+        for flag in flags_of(listed):
+            check(flag in cli_options, f"{rel}: the commented command's --{flag} is not an option in cli/*.cpp")
+        for kv in update_env or []:
+            name = kv.split("=", 1)[0]
+            if name.startswith("ASSETGEN_"):
+                option = name[len("ASSETGEN_"):].lower().replace("_", "-")
+                check(option in cli_options, f"{rel}: the commented command's {name} names no option --{option}")
+    # Options only mentioned (they may be landing in cli/ right now): a warning, not a failure.
+    for flag in sorted(set(re.findall(r"--(budget-lease-[a-z-]+)", text))):
+        if flag not in cli_options:
+            warnings.append(f"{rel}: --{flag} is mentioned but not (yet) an option in cli/*.cpp")
+    merges = [(l, e) for l, e in executions if "--merge" in l]
+    if sharded:
+        check(len(merges) == 1, f"{rel}: the comments must show the merge command (--args=run,...,--merge,--shards,N)")
+        if merges:
+            l = merges[0][0]
+            i = l.index("--shards") if "--shards" in l else -1
+            check(i >= 0 and i + 1 < len(l) and l[i + 1] == str(tasks),
+                  f"{rel}: the merge must pass --shards {tasks} (taskCount)")
+            check(l[:2] == ["run", args[1] if len(args) > 1 else None], f"{rel}: the merge must name the same batch as the tasks")
+    return {"tasks": tasks if isinstance(tasks, int) else 1, "args": args, "env": env_vars,
+            "merge": merges[0] if merges else None}
+
+# With ASSETGEN=path/to/assetgen: run the jobs' commands as Cloud Run would, in dry_run against a
+# small local batch, gs://BUCKET/ mapped to a temporary folder: the one-task job once; the sharded
+# job as each of its tasks (CLOUD_RUN_TASK_INDEX/COUNT/ATTEMPT), one task again as a retry, then
+# the commented merge in the one-task job's environment, which must find every shard (same job id).
+def exercise_run_jobs(single, sharded):
+    binary = os.environ.get("ASSETGEN", "")
+    if not binary:
+        print("samples/cloud: ASSETGEN not set, the jobs' commands were not run", file=sys.stderr)
+        return
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        failures.append(f"ASSETGEN={binary}: not an executable file")
+        return
+    if not single or not sharded:
+        return
+    import subprocess, tempfile
+    with tempfile.TemporaryDirectory(prefix="assetgen-cloud-") as tmp:
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("ASSETGEN_", "CLOUD_RUN_", "BATCH_TASK_", "JOB_COMPLETION_", "GEMINI_", "GOOGLE_"))}
+        base.update({"HOME": tmp, "XDG_STATE_HOME": os.path.join(tmp, "state"), "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
+                     "GEMINI_API_KEY": "unused-in-dry-run"})
+        batch = os.path.join(tmp, "batch.csv")
+        r = subprocess.run([binary, "seed", "--rows", "24", "--refs-every", "0", "--quiet", "-o", batch],
+                           cwd=tmp, env=base, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            failures.append(f"assetgen seed failed ({r.returncode}): {r.stderr.strip()[-400:]}")
+            return
+
+        def local(value, root):
+            if value.startswith("gs://BUCKET/batches/"):
+                return batch
+            return value.replace("gs://BUCKET/", root + "/") if value.startswith("gs://BUCKET/") else value
+
+        def run(what, job, root, args, task, extra_env=()):
+            env = dict(base)
+            env.update({k: local(v, root) for k, v in job["env"].items()})
+            env.update({k: local(v, root) for k, v in extra_env})
+            env["ASSETGEN_MODE"] = "dry_run"  # never the model API from a test
+            env.update({"CLOUD_RUN_TASK_INDEX": str(task[0]), "CLOUD_RUN_TASK_COUNT": str(task[1]),
+                        "CLOUD_RUN_TASK_ATTEMPT": str(task[2])})
+            cmd = [binary] + [local(a, root) for a in args]
+            r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
+            if r.returncode != 0:
+                failures.append(f"{what}: `{' '.join(cmd[1:])}` exited {r.returncode}: {r.stderr.strip()[-600:]}")
+            return r.returncode == 0
+
+        run("cloud-run-job.yaml", single, os.path.join(tmp, "single"), single["args"], (0, 1, 0))
+        root = os.path.join(tmp, "sharded")
+        n = sharded["tasks"]
+        ok = all([run(f"cloud-run-job-sharded.yaml task {i}/{n}", sharded, root, sharded["args"], (i, n, 0)) for i in range(n)])
+        ok = run(f"cloud-run-job-sharded.yaml task {n - 1}/{n} retried", sharded, root, sharded["args"], (n - 1, n, 1)) and ok
+        if ok and sharded["merge"]:
+            merge_args, merge_env = sharded["merge"]
+            extra = [tuple(kv.split("=", 1)) for kv in merge_env or [] if "=" in kv]
+            if run("the merge in cloud-run-job-sharded.yaml's comments (in assetgen-batch)", single, root, merge_args, (0, 1, 0), extra):
+                results = [local(v, root) for k, v in extra if k == "ASSETGEN_RESULTS"]
+                for path in results:
+                    check(os.path.isfile(path), f"the merge wrote no results file {path}")
 
 def check_dockerfile(rel):
     text = read(rel)
@@ -164,7 +282,9 @@ def check_dockerignore():
 
 check_cloudbuild("samples/cloud/cloudbuild.yaml", vertex=False)
 check_cloudbuild("samples/cloud/cloudbuild-vertex.yaml", vertex=True)
-check_run_job("samples/cloud/cloud-run-job.yaml")
+single_job = check_run_job("samples/cloud/cloud-run-job.yaml", sharded=False)
+sharded_job = check_run_job("samples/cloud/cloud-run-job-sharded.yaml", sharded=True)
+exercise_run_jobs(single_job, sharded_job)
 check_dockerfile("samples/cloud/Dockerfile")
 check_dockerignore()
 try:
