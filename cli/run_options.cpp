@@ -61,6 +61,13 @@ util::Status check_run_options(RunOptions& o) {
         return util::error(util::Code::config, "--ref-timeout must be more than 0");
     }
     TRY(budget::check_zone(o.tz));
+    TRY_ASSIGN(o.budget_lease_ttl, util::parse_duration(o.budget_lease_ttl_text));
+    if (o.budget_lease_ttl < std::chrono::seconds(1)) {
+        return util::error(util::Code::config, "--budget-lease-ttl must be at least 1s (default 5m)");
+    }
+    if (o.budget_lease_images < 0) {
+        return util::error(util::Code::config, "--budget-lease-images must be 1 or more (0 = --concurrency)");
+    }
     if (!o.job_id.empty()) {
         TRY(schedule::check_job_id(o.job_id));
     }
@@ -213,6 +220,13 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "refuse: run nothing if the estimate does not fit; partial: run images in order while they fit")
         ->capture_default_str()
         ->check(CLI::IsMember({"refuse", "partial"}));
+    sub.add_option("--budget-lease-ttl", o.budget_lease_ttl_text,
+                   "gs:// ledger: a budget lease not renewed for this long (plus a quarter for clock "
+                   "skew) is taken back from its holder")
+        ->capture_default_str();
+    sub.add_option("--budget-lease-images", o.budget_lease_images,
+                   "gs:// ledger: a lease is a slice of the budget for this many requests' worst case "
+                   "(default: --concurrency)");
     sub.add_option("--user", o.user, "whose budget this is (default: the OS user)");
     sub.add_option("--tz", o.tz, "time zone whose midnight starts a budget day (IANA name)")->capture_default_str();
     sub.add_option("--price-per-image", o.price_per_image, "override the output price of one image, in dollars");

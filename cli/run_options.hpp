@@ -51,6 +51,9 @@ struct RunOptions {
     std::string report;
     std::string checkpoint_every_text = "30s";
     std::chrono::milliseconds checkpoint_every{30'000};
+    std::string budget_lease_ttl_text = "5m";  // gs:// ledgers: budget leases
+    std::chrono::milliseconds budget_lease_ttl{300'000};
+    int budget_lease_images = 0;  // 0 = --concurrency
     bool json = false;
     bool quiet = false;
     std::string shard;      // --shard I/N; after check_run_options: the resolved shard, "" = none

@@ -124,6 +124,8 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.provider.timeout = o.request_timeout;
     so.refs = make_refs_options(o, "");
     so.checkpoint_every = o.checkpoint_every;
+    so.budget_lease_ttl = o.budget_lease_ttl;
+    so.budget_lease_images = o.budget_lease_images;
     so.sign_ttl_seconds = o.sign_ttl_seconds;
     so.metrics_file = o.metrics_file;
     so.report = o.report;

@@ -6,7 +6,9 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <string>
 
+#include "util/status.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::budget {
@@ -32,6 +34,11 @@ public:
     // The most spent + reserved was ever seen above the limit (0 unless a request cost more
     // than its reservation).
     virtual util::Micros overshoot() const = 0;
+    // The lease requests are reserved under, written into their ledger lines ("" for budgets
+    // without leases).
+    virtual std::string lease_id() const { return {}; }
+    // Ends this process's share once the run is over and its ledger lines are written.
+    virtual util::Status close() { return util::ok_status(); }
 };
 
 class MemoryBudget final : public Budget {

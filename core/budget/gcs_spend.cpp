@@ -38,6 +38,9 @@ void GcsSpend::count(std::string_view line) {
     }
     if (m_seen.insert(e->id.empty() ? "line:" + std::string(line) : e->id).second) {
         m_spent += e->cost;
+        if (!e->lease.empty()) {
+            m_by_lease[e->lease] += e->cost;
+        }
     }
 }
 

@@ -43,6 +43,8 @@ public:
     util::Micros spent() const { return m_spent; }
     // Entries counted.
     std::size_t entries() const { return m_seen.size(); }
+    // The part of spent() reserved under each budget lease (the entries' "lease" field).
+    const std::map<std::string, util::Micros>& spent_by_lease() const { return m_by_lease; }
 
 private:
     // How far a day object has been read.
@@ -65,6 +67,7 @@ private:
     std::map<std::string, FileTail> m_spools;     // by writer id
     std::unordered_set<std::string> m_seen;       // ids (or whole lines without one) counted
     util::Micros m_spent = 0;
+    std::map<std::string, util::Micros> m_by_lease;
 };
 
 // Today's spend from a gs:// ledger and the spools of this machine, read once (the pre-flight

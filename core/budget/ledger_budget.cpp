@@ -87,17 +87,12 @@ util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptio
     std::unique_ptr<LedgerBudget> b(new LedgerBudget(std::move(options), clock));
     const LedgerBudgetOptions& o = b->m_options;
     TRY_ASSIGN(b->m_day, day_in_zone(clock.unix_ms(), o.tz));
-    std::string dir = o.ledger_folder + "/.budget";
     if (storage::is_gcs(o.ledger_folder)) {
-        if (o.gcs == nullptr || o.spool_dir.empty()) {
-            return util::error(util::Code::config, o.ledger_folder +
-                                                       ": a budget on a gs:// ledger needs its "
-                                                       "store and the writers' spool folder");
-        }
-        dir = o.spool_dir + "/.budget";
-        b->m_gcs_spend = std::make_unique<GcsSpend>(
-            *o.gcs, o.spool_dir, SpendScope{o.user, o.mode, o.tz, b->m_day}, clock, o.gcs_refresh);
+        return util::error(util::Code::config, o.ledger_folder +
+                                                   ": a gs:// ledger's budget is shared through "
+                                                   "leases (GcsLeaseBudget), not a local journal");
     }
+    const std::string dir = o.ledger_folder + "/.budget";
     TRY(util::make_dirs(dir));
     const std::string base = dir + "/" + safe_name(b->m_options.user) + "." + safe_name(b->m_options.mode);
     b->m_lock_path = base + ".lock";
@@ -164,11 +159,6 @@ util::Status LedgerBudget::read_journal() {
 }
 
 util::Status LedgerBudget::refresh_locked() {
-    if (m_gcs_spend) {
-        TRY(m_gcs_spend->refresh());
-        m_spent = m_gcs_spend->spent();
-        return read_journal();
-    }
     const std::int64_t now = m_clock.unix_ms();
     const std::int64_t day_ms = 86'400'000;
     for (std::int64_t t : {now - day_ms, now, now + day_ms}) {

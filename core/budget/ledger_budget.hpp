@@ -11,10 +11,8 @@
 // recognised by its pid and start time and its holdings are ignored, so nothing is stranded.
 // Both files are read incrementally: only the bytes appended since the last look.
 //
-// A gs:// ledger is read through GcsSpend (gcs_spend.hpp): its day objects plus the lines still
-// in this machine's spool files, each entry once by id. The journal and the lock then live
-// under the spool folder (<spool_dir>/.budget/), as local files must; processes on other
-// machines share the spend (with the delay of their pushes) but not each other's reservations.
+// A gs:// ledger has its own budget, shared across machines through leases
+// (gcs_lease_budget.hpp).
 
 #include <chrono>
 #include <cstdint>
@@ -26,31 +24,23 @@
 
 #include "budget/budget_guard.hpp"
 #include "budget/file_tail.hpp"
-#include "budget/gcs_spend.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::budget {
 
 struct LedgerBudgetOptions {
-    std::string ledger_folder;  // a folder, or gs://bucket/prefix (then gcs and spool_dir too)
+    std::string ledger_folder;  // a local folder
     std::string user;
     std::string mode;
     std::string tz = "UTC";
     util::Micros limit = 0;
-    // gs:// ledgers: the store to read day objects through (must outlive the budget), the
-    // writers' spool folder (GcsLedgerWriterOptions::spool_dir), and how often the day objects
-    // are read again (spool files are read at every reservation).
-    ledger::GcsLedgerStore* gcs = nullptr;
-    std::string spool_dir;
-    std::chrono::milliseconds gcs_refresh{2000};
 };
 
 class LedgerBudget final : public Budget {
 public:
     // Reads today's spend and the journal. STORAGE_IO when the folder cannot be used;
-    // CONFIG_ERROR for a gs:// ledger without gcs or spool_dir; the client's codes when the
-    // day objects cannot be read.
+    // CONFIG_ERROR for a gs:// ledger.
     static util::Result<std::unique_ptr<LedgerBudget>> open(LedgerBudgetOptions options, util::Clock& clock);
     ~LedgerBudget() override;
 
@@ -88,7 +78,6 @@ private:
 
     mutable std::mutex m_mutex;
     std::map<std::string, Tail> m_ledger_tails;  // by day file name
-    std::unique_ptr<GcsSpend> m_gcs_spend;       // gs:// ledgers instead of m_ledger_tails
     FileTail m_journal_tail;
     std::map<std::pair<long, std::uint64_t>, util::Micros> m_held;  // latest per process
     util::Micros m_spent = 0;

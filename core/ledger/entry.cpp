@@ -28,6 +28,9 @@ std::string to_line(const Entry& entry) {
         .add_string("error_code", entry.error_code)
         .add_money("estimated", entry.estimated)
         .add_string("shard", entry.shard);
+    if (!entry.lease.empty()) {
+        w.add_string("lease", entry.lease);
+    }
     return w.finish();
 }
 
@@ -62,6 +65,9 @@ util::Status read_our_fields(const JsonLineFields& f, bool required, Entry& entr
     }
     if (want("shard")) {
         TRY_ASSIGN(entry.shard, f.get_string("shard"));
+    }
+    if (f.has("lease")) {  // optional in every version
+        TRY_ASSIGN(entry.lease, f.get_string("lease"));
     }
     return util::ok_status();
 }

@@ -32,6 +32,9 @@ struct Entry {
     std::string error_code;      // "" when ok
     util::Micros estimated = 0;  // written as dollars
     std::string shard;           // "" or "I/N"
+    // The budget lease the request was reserved under (gs:// ledgers, budget/lease_doc.hpp);
+    // "" otherwise, and then not written.
+    std::string lease;
 
     bool operator==(const Entry&) const = default;
 };

@@ -173,6 +173,7 @@ ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const
     e.model = row.model.empty() ? settings.model : row.model;
     e.mode = settings.mode;
     e.shard = settings.shard;
+    e.lease = deps.budget.lease_id();
     return e;
 }
 

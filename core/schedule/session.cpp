@@ -5,9 +5,6 @@
 #include <sstream>
 #include <thread>
 
-#include "budget/ledger_budget.hpp"
-#include "budget/spend.hpp"
-#include "budget/gcs_spend.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
 #include "storage/gcs_wire.hpp"
 #include "auth/iam_signer.hpp"
@@ -191,55 +188,6 @@ util::Status JobSession::open_ledger_store() {
     return util::ok_status();
 }
 
-util::Status JobSession::check_budget() {
-    const SessionOptions& o = m_options;
-    budget::SpendQuery q{o.user, o.mode, o.tz, m_clock->unix_ms()};
-    budget::Spend spend;
-    if (storage::is_gcs(o.ledger)) {
-        TRY(open_ledger_store());
-        TRY_ASSIGN(spend, budget::spent_today_gcs(*m_ledger_store, m_ledger_spool, q, *m_clock));
-    } else {
-        TRY_ASSIGN(spend, budget::spent_today(o.ledger, q));
-    }
-    for (const auto& issue : spend.issues) {
-        say(m_log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
-    }
-    m_spent_before = spend.spent;
-    m_limit = o.daily_limit;
-    m_day = spend.day;
-    m_ledger_day = storage::join(o.ledger, util::utc_date(m_clock->unix_ms()) + ".jsonl");
-    const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before);
-    const Plan& plan = m_plan;
-    m_preflight = {{"day", m_day},
-                   {"tz", o.tz},
-                   {"user", o.user},
-                   {"mode", o.mode},
-                   {"images", plan.images_to_run},
-                   {"estimateUsd", util::to_dollars(plan.estimate)},
-                   {"spentTodayUsd", util::to_dollars(m_spent_before)},
-                   {"limitUsd", util::to_dollars(m_limit)},
-                   {"remainingUsd", util::to_dollars(remaining)},
-                   {"policy", o.budget_policy}};
-    say(m_log.info, "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
-                        util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
-                        o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
-                        util::format_usd(m_limit) + ", " + util::format_usd(remaining) + " left");
-    if (m_spent_before + plan.estimate > m_limit) {
-        const util::Micros missing = m_spent_before + plan.estimate - m_limit;
-        if (o.budget_policy == "refuse") {
-            return util::error(util::Code::budget_exceeded,
-                               "budget: this run needs " + util::format_usd(plan.estimate) + " but only " +
-                                   util::format_usd(remaining) + " of the " + util::format_usd(m_limit) +
-                                   " daily limit is left; " + util::format_usd(missing) +
-                                   " missing. Nothing was run. Raise --daily-budget-usd, run fewer "
-                                   "rows, or use --budget-policy partial to run what fits.");
-        }
-        say(m_log.warn, "budget: " + util::format_usd(missing) +
-                            " short; --budget-policy partial runs images in order while they fit");
-    }
-    return util::ok_status();
-}
-
 util::Status JobSession::open() {
     const SessionOptions& o = m_options;
     util::Clock& clock = *m_clock;
@@ -313,10 +261,7 @@ util::Status JobSession::open() {
         };
         w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
     }
-    budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};
-    bo.gcs = m_ledger_store.get();
-    bo.spool_dir = m_ledger_spool;
-    TRY_ASSIGN(w.budget, budget::LedgerBudget::open(bo, clock));
+    TRY_ASSIGN(w.budget, open_budget(*w.ledger));
     if (!o.results.empty()) {
         w.results = std::make_unique<report::ResultsCsvWriter>(w.results_buffer, m_plan.columns);
     }
@@ -473,6 +418,10 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     stop_checkpoints();
     // Every ledger line reaches its day file (or gs:// object) before the run says it is done.
     TRY(w.ledger->flush());
+    // Then this process's share of the budget goes back (a gs:// ledger's lease).
+    if (auto released = w.budget->close(); !released.ok()) {
+        say(m_log.warn, "budget: " + released.message());
+    }
     auto summary_json = report::to_json(summary);
     summary_json["preflight"] = m_preflight;
     if (m_shard) {

@@ -59,6 +59,10 @@ struct SessionOptions {
     std::int64_t sign_ttl_seconds = 0;  // --sign-urls: V4 URLs for gs:// images; 0 = none
     std::string metrics_file;          // --metrics-file: "" = none (local or gs://)
     std::string report;                // --report: "" = none (local or gs://)
+    // gs:// ledgers: the budget's leases (budget/gcs_lease_budget.hpp). lease_images 0 = the
+    // concurrency.
+    std::chrono::milliseconds budget_lease_ttl{300'000};
+    int budget_lease_images = 0;
 };
 
 // Where the operator hears about it. Any may be empty.
@@ -114,7 +118,8 @@ public:
 
 private:
     JobSession() = default;
-    util::Status check_budget();
+    util::Status check_budget();  // session_budget.cpp
+    util::Result<std::unique_ptr<budget::Budget>> open_budget(ledger::LedgerWriter& ledger);
     util::Status open_ledger_store();
     void start_checkpoints();
     void stop_checkpoints();

@@ -1,10 +1,12 @@
-// LedgerBudget on a gs:// ledger: spend is the day objects plus this machine's spool lines,
-// each entry once; day objects are read incrementally and again from the start when replaced.
+// Spend from a gs:// ledger (what its budget leases count): the day objects plus this machine's
+// spool lines, each entry once; day objects are read incrementally and again from the start
+// when replaced; the part of it under each budget lease.
 
 #include <catch2/catch.hpp>
 
 #include "budget/gcs_spend.hpp"
 #include "budget/ledger_budget.hpp"
+#include "budget/spend.hpp"
 #include "core/ledger/gcs_ledger_test_support.hpp"
 
 using namespace assetgen;
@@ -39,36 +41,26 @@ TEST_CASE("budget: spend from a gs:// ledger counts day objects and spool-only l
     REQUIRE(elsewhere->append(other_user).ok());
     REQUIRE(elsewhere->flush().ok());
 
-    budget::LedgerBudgetOptions options;
-    options.ledger_folder = f.location();
-    options.user = "ops";
-    options.mode = "dry_run";
-    options.limit = 10'000'000;
-    options.gcs = f.store.get();
-    options.spool_dir = f.dir.file("spool");
-    options.gcs_refresh = std::chrono::seconds(2);
-    auto opened = budget::LedgerBudget::open(options, f.clock);
-    REQUIRE(opened.ok());
-    auto& budget = **opened;
-    CHECK(budget.spent() == 4 * 39'000);
+    auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
+    REQUIRE(day.ok());
+    budget::GcsSpend spend(*f.store, f.dir.file("spool"), budget::SpendScope{"ops", "dry_run", "UTC", *day},
+                           f.clock, std::chrono::seconds(2));
+    REQUIRE(spend.refresh().ok());
+    CHECK(spend.spent() == 4 * 39'000);
 
     // c reaches GCS: still counted once. f, from another machine, shows once the day objects
     // are read again (every gcs_refresh).
     REQUIRE(here->flush().ok());
     REQUIRE(elsewhere->append(sample_entry("job2", "f")).ok());
     REQUIRE(elsewhere->flush().ok());
-    REQUIRE(budget.reserve(39'000));
-    budget.settle(39'000, 0);
-    CHECK(budget.spent() == 4 * 39'000);
+    REQUIRE(spend.refresh().ok());
+    CHECK(spend.spent() == 4 * 39'000);
     f.clock.advance(std::chrono::seconds(2));
-    REQUIRE(budget.reserve(39'000));
-    budget.settle(39'000, 0);
-    CHECK(budget.spent() == 5 * 39'000);
-    CHECK(f.dir.read("spool/.budget/ops.dry_run.jsonl").find("\"held\"") != std::string::npos);
+    REQUIRE(spend.refresh().ok());
+    CHECK(spend.spent() == 5 * 39'000);
     f.clock.advance(std::chrono::seconds(2));
-    REQUIRE(budget.reserve(39'000));  // nothing new anywhere
-    budget.settle(39'000, 0);
-    CHECK(budget.spent() == 5 * 39'000);
+    REQUIRE(spend.refresh().ok());  // nothing new anywhere
+    CHECK(spend.spent() == 5 * 39'000);
 
     int ranged = 0;
     int unchanged = 0;
@@ -89,9 +81,8 @@ TEST_CASE("budget: spend from a gs:// ledger counts day objects and spool-only l
                         "application/x-ndjson")
                 .ok());
     f.clock.advance(std::chrono::seconds(2));
-    REQUIRE(budget.reserve(39'000));
-    budget.settle(39'000, 0);
-    CHECK(budget.spent() == 6 * 39'000);
+    REQUIRE(spend.refresh().ok());
+    CHECK(spend.spent() == 6 * 39'000);
 
     budget::SpendQuery query{"ops", "dry_run", "UTC", f.clock.unix_ms()};
     auto once = budget::spent_today_gcs(*f.store, f.dir.file("spool"), query, f.clock);
@@ -101,7 +92,30 @@ TEST_CASE("budget: spend from a gs:// ledger counts day objects and spool-only l
     CHECK(once->entries == 4);
 }
 
-TEST_CASE("budget: a gs:// ledger needs its store and the spool folder", "[budget]") {
+TEST_CASE("budget: spend under each lease comes from the lines' lease field", "[budget][integration]") {
+    GcsLedgerFixture f;
+    auto here = writer(f, "spool");
+    auto a = sample_entry("job1", "a");
+    a.lease = "lease-1";
+    auto b = sample_entry("job1", "b");
+    b.lease = "lease-1";
+    auto c = sample_entry("job2", "c");
+    c.lease = "lease-2";
+    for (const auto& e : {a, b, c, sample_entry("job3", "d")}) {
+        REQUIRE(here->append(e).ok());
+    }
+    REQUIRE(here->flush().ok());
+    REQUIRE(here->append(b).ok());  // the same line again: counted once
+    auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
+    REQUIRE(day.ok());
+    budget::GcsSpend spend(*f.store, f.dir.file("spool"), budget::SpendScope{"ops", "dry_run", "UTC", *day},
+                           f.clock, std::chrono::seconds(0));
+    REQUIRE(spend.refresh(true).ok());
+    CHECK(spend.spent() == 4 * 39'000);
+    CHECK(spend.spent_by_lease() == std::map<std::string, util::Micros>{{"lease-1", 78'000}, {"lease-2", 39'000}});
+}
+
+TEST_CASE("budget: a gs:// ledger's budget is not a local journal", "[budget]") {
     test::FakeClock clock(test::k_noon_ms);
     budget::LedgerBudgetOptions options;
     options.ledger_folder = "gs://bucket/ledger";

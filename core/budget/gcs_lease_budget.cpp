@@ -1,0 +1,311 @@
+#include "budget/gcs_lease_budget.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "budget/spend.hpp"
+#include "storage/gcs_wire.hpp"
+
+namespace assetgen::budget {
+namespace {
+
+// A user name as one object-name segment: [A-Za-z0-9._@-] kept, anything else %XX, so two
+// users never share a document.
+std::string user_segment(const std::string& user) {
+    std::string out;
+    for (unsigned char c : user) {
+        const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '-' || c == '_' || c == '.' || c == '@';
+        if (keep) {
+            out += static_cast<char>(c);
+        } else {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", c);
+            out += hex;
+        }
+    }
+    return out.empty() || out == "." || out == ".." ? "%2E" + out : out;
+}
+
+std::string random_id() {
+    std::random_device rd;
+    const std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+}  // namespace
+
+GcsLeaseBudget::GcsLeaseBudget(LeaseBudgetOptions options, util::Clock& clock)
+    : m_options(std::move(options)), m_clock(clock), m_id(random_id()), m_poll(m_options.poll_min) {}
+
+util::Result<std::unique_ptr<GcsLeaseBudget>> GcsLeaseBudget::open(LeaseBudgetOptions options,
+                                                                   util::Clock& clock) {
+    if (options.store == nullptr || options.spool_dir.empty()) {
+        return util::error(util::Code::config, "a budget on a gs:// ledger needs its store and spool folder");
+    }
+    if (options.ttl < std::chrono::seconds(1) || options.lease_images < 1) {
+        return util::error(util::Code::config,
+                           "budget leases: --budget-lease-ttl must be at least 1s and "
+                           "--budget-lease-images at least 1");
+    }
+    std::unique_ptr<GcsLeaseBudget> b(new GcsLeaseBudget(std::move(options), clock));
+    const LeaseBudgetOptions& o = b->m_options;
+    TRY_ASSIGN(b->m_day, day_in_zone(clock.unix_ms(), o.tz));
+    TRY_ASSIGN(b->m_doc_url, storage::parse_gcs_url(o.store->describe() + "/budget/" + b->m_day + "/" +
+                                                    user_segment(o.user) + ".json"));
+    b->m_grace_ms = o.ttl.count() / 4;
+    b->m_spend = std::make_unique<GcsSpend>(*o.store, o.spool_dir, SpendScope{o.user, o.mode, o.tz, b->m_day},
+                                            clock, std::chrono::milliseconds(0));
+    {
+        // Fail early on a bucket that cannot be read or a document that is not one.
+        TRY(b->m_spend->refresh(true));
+        auto r = o.store->client().read(b->m_doc_url);
+        if (r.ok()) {
+            auto doc = parse_lease_doc(r->data);
+            if (!doc.ok()) {
+                return util::error(util::Code::invalid_input,
+                                   b->m_doc_url.to_string() + ": " + doc.status().message() +
+                                       "; delete it to start the day's leases afresh");
+            }
+        } else if (r.status().code() != util::Code::not_found) {
+            return util::error(r.status().code(), b->m_doc_url.to_string() + ": " + r.status().message());
+        }
+        b->m_seen_spent = b->m_spend->spent();
+    }
+    if (b->m_options.renew_thread) {
+        b->m_thread = std::thread([p = b.get()] { p->renew_loop(); });
+    }
+    return b;
+}
+
+GcsLeaseBudget::~GcsLeaseBudget() {
+    (void)close();
+}
+
+void GcsLeaseBudget::say(const std::string& line) const {
+    if (m_options.log) {
+        m_options.log(line);
+    }
+}
+
+util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros need) {
+    std::lock_guard doc_lock(m_doc_mutex);
+    storage::GcsClient& client = m_options.store->client();
+    std::minstd_rand jitter(static_cast<unsigned>(std::hash<std::string>{}(m_id)));
+    for (int attempt = 0;; ++attempt) {
+        if (change == Change::renew || change == Change::shrink || change == Change::release) {
+            std::lock_guard lock(m_mutex);
+            if (!m_has_lease) {
+                return LeaseDecision{};
+            }
+        }
+        // The document first, then the ledger: a lease removed from the document had its lines
+        // pushed before, so this view of the ledger has them.
+        LeaseDoc doc{m_options.user, m_day, m_options.tz, 0, {}};
+        std::int64_t generation = 0;
+        auto read = client.read(m_doc_url);
+        if (read.ok()) {
+            auto parsed = parse_lease_doc(read->data);
+            if (!parsed.ok()) {
+                return util::error(util::Code::invalid_input, m_doc_url.to_string() + ": " + parsed.status().message());
+            }
+            doc = std::move(parsed).value();
+            generation = read->generation;
+        } else if (read.status().code() != util::Code::not_found) {
+            return util::error(read.status().code(), m_doc_url.to_string() + ": " + read.status().message());
+        }
+        TRY(m_spend->refresh(true));
+
+        const std::int64_t now = m_clock.unix_ms();
+        LeaseAsk ask;
+        ask.id = m_id;
+        ask.ttl_ms = m_options.ttl.count();
+        ask.holder = m_options.holder;
+        {
+            std::lock_guard lock(m_mutex);
+            ask.in_use = change == Change::renew ? m_amount : m_used + m_reserved;
+        }
+        if (change == Change::grow) {
+            ask.need = need;
+            ask.want = std::max(need, need * m_options.lease_images);
+        }
+        ask.release = change == Change::release;
+        const LeaseView view{m_options.limit, m_spend->spent(), m_spend->spent_by_lease(), now, m_grace_ms};
+        LeaseDecision d = decide(doc.modes[m_options.mode], view, ask);
+        doc.updated_ms = now;
+
+        storage::Preconditions pre;
+        pre.if_generation_match = generation;
+        auto written = client.upload(m_doc_url, to_json(doc), "application/json", pre);
+        if (!written.ok()) {
+            if (!storage::is_precondition_failed(written.status())) {
+                return util::error(written.status().code(), m_doc_url.to_string() + ": " + written.status().message());
+            }
+            // Someone else changed it first: read it again after a short, jittered pause.
+            {
+                std::lock_guard lock(m_mutex);
+                ++m_stats.conflicts;
+            }
+            const int cap_ms = std::min(200, 5 << std::min(attempt, 6));
+            m_clock.sleep_for(std::chrono::milliseconds(1 + static_cast<int>(jitter() % cap_ms)));
+            continue;
+        }
+        for (const auto& [id, lease] : d.reclaimed) {
+            say("budget: dropped the expired lease " + id + " of " + lease.holder + " (" +
+                util::format_usd(lease.amount) + ", not renewed for " +
+                util::format_duration(std::chrono::milliseconds(now - lease.expires_ms + m_options.ttl.count())) +
+                "); what it spent stays counted");
+        }
+        std::lock_guard lock(m_mutex);
+        ++m_stats.writes;
+        m_stats.reclaimed += d.reclaimed.size();
+        m_amount = d.amount;
+        m_has_lease = !ask.release;
+        m_expires_ms = now + m_options.ttl.count();
+        m_seen_spent = view.spent;
+        m_others = d.others;
+        m_overshoot = std::max(m_overshoot, view.spent - m_options.limit);
+        return d;
+    }
+}
+
+bool GcsLeaseBudget::reserve(util::Micros amount) {
+    std::unique_lock lock(m_mutex);
+    bool counted_wait = false;
+    for (;;) {
+        if (m_closed || (m_exhausted && amount >= *m_exhausted)) {
+            return false;
+        }
+        const bool fresh = m_has_lease && m_clock.unix_ms() + m_options.ttl.count() / 2 < m_expires_ms;
+        if (fresh && m_used + m_reserved + amount <= m_amount) {
+            m_reserved += amount;
+            return true;
+        }
+        if (m_adjusting) {  // another thread is asking the document; its answer serves this one
+            m_changed.wait(lock);
+            continue;
+        }
+        m_adjusting = true;
+        lock.unlock();
+        auto d = update(Change::grow, amount);
+        lock.lock();
+        if (!d.ok() || d->granted) {
+            m_adjusting = false;
+            m_changed.notify_all();
+            if (!d.ok()) {
+                say("budget: cannot use the lease document, so no request is started: " + d.status().message());
+                return false;
+            }
+            continue;
+        }
+        if (m_reserved == 0 && d->others == 0) {
+            // Nothing in flight here and nothing held elsewhere: it will not fit today.
+            m_exhausted = m_exhausted ? std::min(*m_exhausted, amount) : amount;
+            m_adjusting = false;
+            m_changed.notify_all();
+            return false;
+        }
+        // Requests in flight (here or in others' leases) may leave room when they end. Push this
+        // process's lines so others see its lease as spent rather than held, then look again.
+        if (!counted_wait) {
+            ++m_stats.waits;
+            counted_wait = true;
+        }
+        const std::chrono::milliseconds pause = m_poll;
+        m_poll = std::min(m_options.poll_max, m_poll * 2);
+        lock.unlock();
+        if (m_options.flush_ledger) {
+            (void)m_options.flush_ledger();
+        }
+        m_clock.sleep_for(pause);
+        lock.lock();
+        m_adjusting = false;
+        m_changed.notify_all();
+    }
+}
+
+void GcsLeaseBudget::settle(util::Micros reserved, util::Micros actual) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_reserved -= reserved;
+        m_used += actual;
+        m_poll = m_options.poll_min;
+    }
+    m_changed.notify_all();
+}
+
+util::Status GcsLeaseBudget::renew() {
+    return update(Change::renew, 0).status();
+}
+
+void GcsLeaseBudget::renew_loop() {
+    const auto every = m_options.ttl / 4;
+    std::unique_lock lock(m_thread_mutex);
+    while (!m_wake.wait_for(lock, every, [&] { return m_stopping; })) {
+        lock.unlock();
+        auto st = renew();
+        if (!st.ok()) {
+            say("budget: renewing the lease failed (retried in " + util::format_duration(every) +
+                "): " + st.message());
+        }
+        lock.lock();
+    }
+}
+
+util::Status GcsLeaseBudget::close() {
+    {
+        std::lock_guard lock(m_thread_mutex);
+        if (m_stopping && !m_thread.joinable()) {
+            return util::ok_status();
+        }
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_closed = true;
+    }
+    m_changed.notify_all();
+    // The lease goes only once every line spent under it is in the day objects; otherwise it
+    // gives back what it does not use and the rest stays counted until it expires.
+    util::Status pushed = m_options.flush_ledger ? m_options.flush_ledger() : util::ok_status();
+    auto done = update(pushed.ok() ? Change::release : Change::shrink, 0);
+    const Stats st = stats();
+    if (st.writes > 0) {
+        say("budget: " + m_doc_url.to_string() + ": " + std::to_string(st.writes) + " lease update(s), " +
+            std::to_string(st.conflicts) + " redone after 412, " + std::to_string(st.reclaimed) +
+            " expired lease(s) dropped, " + std::to_string(st.waits) + " wait(s) for others' leases");
+    }
+    if (!pushed.ok()) {
+        return pushed;
+    }
+    return done.status();
+}
+
+util::Micros GcsLeaseBudget::spent() const {
+    std::lock_guard lock(m_mutex);
+    return m_seen_spent;
+}
+
+util::Micros GcsLeaseBudget::reserved() const {
+    std::lock_guard lock(m_mutex);
+    return m_reserved + m_others;
+}
+
+util::Micros GcsLeaseBudget::overshoot() const {
+    std::lock_guard lock(m_mutex);
+    return std::max<util::Micros>(0, m_overshoot);
+}
+
+GcsLeaseBudget::Stats GcsLeaseBudget::stats() const {
+    std::lock_guard lock(m_mutex);
+    return m_stats;
+}
+
+}  // namespace assetgen::budget

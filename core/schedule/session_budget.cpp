@@ -1,0 +1,111 @@
+#include "schedule/session.hpp"
+
+// The budget side of a session: the pre-flight check against today's spend, and the in-run
+// budget (a ledger folder's shared journal, or a gs:// ledger's leases).
+
+#include <unistd.h>
+
+#include "budget/gcs_lease_budget.hpp"
+#include "budget/gcs_spend.hpp"
+#include "budget/ledger_budget.hpp"
+#include "budget/spend.hpp"
+#include "ledger/gcs_ledger_store.hpp"
+#include "storage/gcs_wire.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::schedule {
+namespace {
+
+void say(const std::function<void(const std::string&)>& sink, const std::string& line) {
+    if (sink) {
+        sink(line);
+    }
+}
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) {
+        return "?";
+    }
+    return buf;
+}
+
+}  // namespace
+
+util::Status JobSession::check_budget() {
+    const SessionOptions& o = m_options;
+    budget::SpendQuery q{o.user, o.mode, o.tz, m_clock->unix_ms()};
+    budget::Spend spend;
+    if (storage::is_gcs(o.ledger)) {
+        TRY(open_ledger_store());
+        TRY_ASSIGN(spend, budget::spent_today_gcs(*m_ledger_store, m_ledger_spool, q, *m_clock));
+    } else {
+        TRY_ASSIGN(spend, budget::spent_today(o.ledger, q));
+    }
+    for (const auto& issue : spend.issues) {
+        say(m_log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
+    }
+    m_spent_before = spend.spent;
+    m_limit = o.daily_limit;
+    m_day = spend.day;
+    m_ledger_day = storage::join(o.ledger, util::utc_date(m_clock->unix_ms()) + ".jsonl");
+    const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before);
+    const Plan& plan = m_plan;
+    m_preflight = {{"day", m_day},
+                   {"tz", o.tz},
+                   {"user", o.user},
+                   {"mode", o.mode},
+                   {"images", plan.images_to_run},
+                   {"estimateUsd", util::to_dollars(plan.estimate)},
+                   {"spentTodayUsd", util::to_dollars(m_spent_before)},
+                   {"limitUsd", util::to_dollars(m_limit)},
+                   {"remainingUsd", util::to_dollars(remaining)},
+                   {"policy", o.budget_policy}};
+    say(m_log.info, "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
+                        util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
+                        o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
+                        util::format_usd(m_limit) + ", " + util::format_usd(remaining) + " left");
+    if (m_spent_before + plan.estimate > m_limit) {
+        const util::Micros missing = m_spent_before + plan.estimate - m_limit;
+        if (o.budget_policy == "refuse") {
+            return util::error(util::Code::budget_exceeded,
+                               "budget: this run needs " + util::format_usd(plan.estimate) + " but only " +
+                                   util::format_usd(remaining) + " of the " + util::format_usd(m_limit) +
+                                   " daily limit is left; " + util::format_usd(missing) +
+                                   " missing. Nothing was run. Raise --daily-budget-usd, run fewer "
+                                   "rows, or use --budget-policy partial to run what fits.");
+        }
+        say(m_log.warn, "budget: " + util::format_usd(missing) +
+                            " short; --budget-policy partial runs images in order while they fit");
+    }
+    return util::ok_status();
+}
+
+util::Result<std::unique_ptr<budget::Budget>> JobSession::open_budget(ledger::LedgerWriter& ledger) {
+    const SessionOptions& o = m_options;
+    if (!m_ledger_store) {
+        budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};
+        TRY_ASSIGN(auto b, budget::LedgerBudget::open(bo, *m_clock));
+        return std::unique_ptr<budget::Budget>(std::move(b));
+    }
+    budget::LeaseBudgetOptions lo;
+    lo.user = o.user;
+    lo.mode = o.mode;
+    lo.tz = o.tz;
+    lo.limit = m_limit;
+    lo.store = m_ledger_store.get();
+    lo.spool_dir = m_ledger_spool;
+    lo.ttl = o.budget_lease_ttl;
+    lo.lease_images = o.budget_lease_images > 0 ? o.budget_lease_images : std::max(1, o.run.concurrency);
+    lo.holder = "job " + m_place.job_id + (o.shard.empty() ? "" : ", shard " + o.shard) + ", pid " +
+                std::to_string(::getpid()) + " on " + host_name();
+    lo.flush_ledger = [&ledger] { return ledger.flush(); };
+    lo.log = m_log.info;
+    TRY_ASSIGN(auto b, budget::GcsLeaseBudget::open(lo, *m_clock));
+    say(m_log.info, "budget: shared through leases in " + b->document().to_string() + " (slices of " +
+                        std::to_string(lo.lease_images) + " requests' worst case, renewed every " +
+                        util::format_duration(lo.ttl / 4) + ")");
+    return std::unique_ptr<budget::Budget>(std::move(b));
+}
+
+}  // namespace assetgen::schedule

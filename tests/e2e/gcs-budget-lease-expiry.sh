@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# A shard killed with SIGKILL while it holds a budget lease strands nothing beyond the lease's
+# expiry: shard 0/4 takes a lease ($0.62: 16 requests' worst case) on a $1.00 dry-run budget
+# and is killed with its requests in flight; the 4 shards then run (shard 0 as Cloud Run's
+# retried task, attempt 1). Until the dead lease expires (--budget-lease-ttl 4s, + 1s grace
+# for clock skew) only what lies beside it can be spent (9 images); after that it is dropped
+# and the rest is spent too: 25 images in all, never more than $1.00.
+source "$(dirname "$0")/common.inc"
+source "$ASSETGEN_SOURCE_DIR/tests/e2e/gcs-common.inc"
+unset CLOUD_RUN_TASK_INDEX CLOUD_RUN_TASK_COUNT CLOUD_RUN_TASK_ATTEMPT BATCH_TASK_INDEX BATCH_TASK_COUNT JOB_COMPLETION_INDEX
+start_gcs
+
+ag seed >batch.csv 2>/dev/null
+day=$(date -u +%Y-%m-%d)
+export ASSETGEN_USER=expiry-test
+doc="ledger/budget/$day/expiry-test.json"
+common=(--concurrency 16 --daily-budget-usd 1 --budget-policy partial --out out --ledger gs://bkt/ledger
+        --budget-lease-ttl 4s)
+
+"$ASSETGEN" run batch.csv --shard 0/4 "${common[@]}" --simulate latency=30s >/dev/null 2>victim.txt &
+victim=$!
+# Wait (on the document, not on time) until the victim holds its lease.
+for _ in $(seq 1 400); do
+  if gcs_get bkt "$doc" doc.json 2>/dev/null &&
+     python3 -c 'import json,sys; sys.exit(0 if json.load(open("doc.json"))["modes"]["dry_run"]["leases"] else 1)' 2>/dev/null; then
+    break
+  fi
+  sleep 0.05
+done
+kill -KILL $victim
+wait $victim 2>/dev/null || true
+gcs_get bkt "$doc" doc.json
+expires=$(python3 -c 'import json; (l,) = json.load(open("doc.json"))["modes"]["dry_run"]["leases"].values(); assert l["amount_micros"] >= 600000, l; print(l["expires_ms"])') ||
+  fail "the victim held no lease of 16 requests when it was killed"
+
+pids=()
+for i in 0 1 2 3; do
+  if [ "$i" = 0 ]; then
+    CLOUD_RUN_TASK_INDEX=0 CLOUD_RUN_TASK_COUNT=4 CLOUD_RUN_TASK_ATTEMPT=1 \
+      "$ASSETGEN" run batch.csv "${common[@]}" --simulate latency=20ms >/dev/null 2>"err$i.txt" &
+  else
+    "$ASSETGEN" run batch.csv --shard "$i/4" "${common[@]}" --simulate latency=20ms >/dev/null 2>"err$i.txt" &
+  fi
+  pids+=($!)
+done
+for i in 0 1 2 3; do
+  rc=0
+  wait "${pids[$i]}" || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 3 ] || { cat "err$i.txt" >&2; fail "shard $i/4 exited $rc"; }
+done
+assert_contains err0.txt "retried task (attempt 1)"
+cat err*.txt >all.txt
+assert_contains all.txt "dropped the expired lease"
+gcs_get bkt "ledger/$day.jsonl" day.jsonl
+gcs_get bkt "$doc" doc.json
+python3 - "$expires" <<'PY' || fail "budget after the SIGKILL"
+import json, sys
+from decimal import Decimal
+expires = int(sys.argv[1])
+lines = [json.loads(l, parse_float=Decimal) for l in open('day.jsonl') if l.strip()]
+paid = [l for l in lines if l['images'] > 0]
+assert len({l['id'] for l in lines}) == len(lines), 'a ledger line twice'
+total = sum(l['images'] for l in paid)
+assert total == 25, f'{total} images (the dead lease stranded budget, or was overspent)'
+assert sum(l['cost'] for l in lines) <= Decimal('1.00')
+# Before the dead lease could be dropped (expiry + a quarter of the 4s ttl) only what lay beside it.
+early = sum(l['images'] for l in paid if l['ts'] < expires + 1000)
+assert early <= 9, f'{early} images while the dead lease was still live'
+assert json.load(open('doc.json'))['modes']['dry_run']['leases'] == {}, 'a lease was left behind'
+print(f'{total} images; {early} before the dead lease expired')
+PY
+echo "ok: a SIGKILL'd shard's lease strands budget only until it expires; 25 images, \$1.00 not exceeded"
