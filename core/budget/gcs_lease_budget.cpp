@@ -196,7 +196,10 @@ bool GcsLeaseBudget::reserve(util::Micros amount) {
             m_adjusting = false;
             m_changed.notify_all();
             if (!d.ok()) {
-                say("budget: cannot use the lease document, so no request is started: " + d.status().message());
+                // The client has retried what was transient: start nothing more in this run.
+                m_closed = true;
+                say("budget: cannot use the lease document, so no further request is started: " +
+                    d.status().message());
                 return false;
             }
             continue;

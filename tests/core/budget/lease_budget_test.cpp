@@ -202,3 +202,24 @@ TEST_CASE("lease budget: two machines under 412s spend exactly what fits", "[bud
     CHECK(ids.size() == 25);
     CHECK(document(f, *a.budget)["modes"]["dry_run"]["leases"].empty());
 }
+
+TEST_CASE("lease budget: a document that is not one is refused, naming it and the fix", "[budget][integration]") {
+    GcsLedgerFixture f;
+    REQUIRE(f.store->client()
+                .upload({test::k_ledger_bucket, "ledger/budget/2025-11-24/ops.json"}, "{\"v\":1}", "application/json")
+                .ok());
+    budget::LeaseBudgetOptions o;
+    o.user = "ops";
+    o.mode = "dry_run";
+    o.limit = 1'000'000;
+    o.store = f.store.get();
+    o.spool_dir = f.dir.file("spool");
+    o.renew_thread = false;
+    auto b = budget::GcsLeaseBudget::open(o, f.clock);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.status().code() == util::Code::invalid_input);
+    CHECK(b.status().message().find("gs://assetgen-ledger-it/ledger/budget/2025-11-24/ops.json") != std::string::npos);
+    CHECK(b.status().message().find("delete it") != std::string::npos);
+    o.store = nullptr;
+    CHECK(budget::GcsLeaseBudget::open(o, f.clock).status().code() == util::Code::config);
+}
