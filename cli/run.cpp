@@ -34,6 +34,9 @@ ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Consol
     if (!o.results.empty()) {
         console.info("results:  " + o.results);
     }
+    if (!o.report.empty()) {
+        console.info("report:   " + o.report);
+    }
     for (int i : merged.shards_without_manifest) {
         console.warn("shard " + std::to_string(i) + "/" + std::to_string(o.shards) + ": no manifest (never ran?)");
     }

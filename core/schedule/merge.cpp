@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "ledger/manifest.hpp"
+#include "report/html_report.hpp"
 #include "report/results_csv.hpp"
 #include "report/summary.hpp"
 #include "schedule/shard.hpp"
@@ -130,6 +131,7 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     if (!o.results.empty()) {
         results = std::make_unique<report::ResultsCsvWriter>(results_buffer, plan.columns);
     }
+    std::vector<report::ReportCard> cards;  // --report: a card per image of the batch
     TRY_ASSIGN(auto reader, RowReader::open(*input, o.plan.validation, plan.columns));
     for (;;) {
         TRY_ASSIGN(auto br, reader->next());
@@ -144,8 +146,26 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
         for (int v = 1; v <= br->row.variants; ++v) {
             ++merged.images;
             auto it = images.find(done_key(br->row.scene_id, v));
+            report::ReportCard card;
+            card.scene_id = br->row.scene_id;
+            card.variant = v;
+            card.prompt = br->row.prompt;
             if (it == images.end()) {
+                if (!o.report.empty()) {
+                    const int home = shard_of(br->row.scene_id, shard_count);
+                    card.status = "missing";
+                    card.error = "in no shard's manifest (shard " + std::to_string(home) + "/" +
+                                 std::to_string(shard_count) + "): run that shard again, then merge";
+                    cards.push_back(std::move(card));
+                }
                 continue;
+            }
+            if (!o.report.empty()) {
+                card.status = "ok";
+                card.cost = it->second.cost;
+                card.image = it->second.uri;
+                card.signed_url = it->second.signed_url;
+                cards.push_back(std::move(card));
             }
             ++present;
             manifest_text += ledger::to_line(it->second);
@@ -187,6 +207,20 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     TRY(storage.put(merged.summary, merged.summary_json.dump(2) + "\n", "application/json"));
     if (results) {
         TRY(storage.put(o.results, results_buffer.str(), "text/csv"));
+    }
+    if (!o.report.empty()) {
+        report::HtmlReportOptions ho;
+        ho.title = "assetgen · " + merged.job_id + " (" + std::to_string(shard_count) + " shards merged)";
+        ho.job_id = merged.job_id;
+        ho.mode = o.mode;
+        ho.model = o.plan.model;
+        ho.generated_ms = clock.unix_ms();
+        ho.summary = &total;
+        if (storage::is_gcs(o.report)) {
+            TRY(storage.put(o.report, report::render_html_report(cards, ho), "text/html; charset=utf-8"));
+        } else {
+            TRY(report::write_html_report(o.report, cards, ho));
+        }
     }
     return merged;
 }

@@ -2,8 +2,10 @@
 // `run --merge`: the records of a sharded job combined into the job's own. Reads every shard's
 // manifest (<out>/<job>/shards/<I>-of-<N>/manifest.jsonl, local or gs://) and summary, and
 // writes <out>/<job>/manifest.jsonl (each image of the batch once, in input order),
-// <out>/<job>/summary.json (the shards' summaries added up) and, with a results location, a
-// results CSV of every row (ok when all its variants are in a manifest, else "missing").
+// <out>/<job>/summary.json (the shards' summaries added up), with a results location a results
+// CSV of every row (ok when all its variants are in a manifest, else "missing"), and with a
+// report location (--report) the contact sheet of every image, missing ones named with their
+// shard.
 
 #include <cstddef>
 #include <string>

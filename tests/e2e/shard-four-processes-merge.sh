@@ -51,8 +51,8 @@ for l in led:
 print('rows per shard:', sizes)
 PY
 
-# Merge: the job's manifest, summary and results.
-expect_exit 0 ag run batch.csv --merge --shards 4 --results results.csv
+# Merge: the job's manifest, summary, results and contact sheet.
+expect_exit 0 ag run batch.csv --merge --shards 4 --results results.csv --report report.html
 assert_contains err.txt "merged 4 shard(s): 100 rows, 199 of 199 images"
 assert_eq "$(count_lines "out/$job/manifest.jsonl")" 199 "merged manifest lines"
 python3 - "$job" <<'PY' || fail "merge"
@@ -65,6 +65,9 @@ assert s['imagesGenerated'] == 199 and s['rows'] == 100 and s['merged']['rowsMis
 res = list(csv.DictReader(open('results.csv')))
 assert len(res) == 100 and all(r['status'] == 'ok' for r in res), res[:2]
 assert sum(len(r['images'].split()) for r in res) == 199
+html = open('report.html').read()
+assert html.count('class="card status-ok"') == 199, html.count('class="card status-ok"')
+assert '4 shards merged' in html
 PY
 # The merged job is finished: the unsharded command with the same options resumes it, runs nothing.
 expect_exit 0 ag run batch.csv --simulate latency=5ms,seed=1

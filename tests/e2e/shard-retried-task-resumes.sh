@@ -26,9 +26,17 @@ done_before=$(count_lines "out/$job/shards/2-of-4/manifest.jsonl")
 [ "$done_before" -gt 0 ] && [ "$done_before" -lt "$images" ] || fail "kill landed at $done_before of $images"
 
 # The merge sees shard 2 incomplete (and the other shards never ran).
-expect_exit 1 ag run big.csv --merge --shards 4
+expect_exit 1 ag run big.csv --merge --shards 4 --report partial.html
 assert_contains err.txt "rows are missing images"
 assert_contains err.txt "2/4"
+python3 - "$done_before" <<'PY' || fail "the contact sheet of an incomplete merge"
+import sys
+html = open('partial.html').read()
+ok = html.count('class="card status-ok"')
+assert ok == int(sys.argv[1]), (ok, sys.argv[1])
+assert html.count('class="card status-missing"') > 0
+assert "in no shard&#39;s manifest (shard 2/4)" in html or "in no shard's manifest (shard 2/4)" in html
+PY
 
 CLOUD_RUN_TASK_INDEX=2 CLOUD_RUN_TASK_COUNT=4 CLOUD_RUN_TASK_ATTEMPT=1 expect_exit 0 "${cmd[@]}"
 assert_contains err.txt "retried task (attempt 1)"
