@@ -12,8 +12,10 @@ util::Micros tokens_cost(std::int64_t tokens, util::Micros per_mtok) {
     if (tokens <= 0 || per_mtok <= 0) {
         return 0;
     }
-    __int128 num = static_cast<__int128>(tokens) * per_mtok;
-    return static_cast<util::Micros>((num + 999'999) / 1'000'000);
+    // ceil(tokens × per_mtok / 10^6) without overflow: split tokens into millions and the rest.
+    const std::int64_t millions = tokens / 1'000'000;
+    const std::int64_t rest = tokens % 1'000'000;
+    return millions * per_mtok + (rest * per_mtok + 999'999) / 1'000'000;
 }
 
 std::int64_t prompt_tokens_estimate(const RequestShape& shape, const ModelPrice& p) {
