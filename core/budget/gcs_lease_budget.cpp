@@ -28,6 +28,30 @@ std::string user_segment(const std::string& user) {
     return out.empty() || out == "." || out == ".." ? "%2E" + out : out;
 }
 
+// <ledger>/budget/<day>/<user>.json
+util::Result<storage::GcsUrl> document_url(const ledger::GcsLedgerStore& store, const std::string& day,
+                                           const std::string& user) {
+    return storage::parse_gcs_url(store.describe() + "/budget/" + day + "/" + user_segment(user) + ".json");
+}
+
+// The document at url (empty for user and day when there is none) and its generation (0 then).
+util::Result<std::pair<LeaseDoc, std::int64_t>> read_document(storage::GcsClient& client,
+                                                               const storage::GcsUrl& url, LeaseDoc empty) {
+    auto read = client.read(url);
+    if (!read.ok()) {
+        if (read.status().code() == util::Code::not_found) {
+            return std::make_pair(std::move(empty), std::int64_t{0});
+        }
+        return util::error(read.status().code(), url.to_string() + ": " + read.status().message());
+    }
+    auto parsed = parse_lease_doc(read->data);
+    if (!parsed.ok()) {
+        return util::error(util::Code::invalid_input, url.to_string() + ": " + parsed.status().message() +
+                                                          "; delete it to start the day's leases afresh");
+    }
+    return std::make_pair(std::move(parsed).value(), read->generation);
+}
+
 std::string random_id() {
     std::random_device rd;
     const std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
@@ -54,27 +78,14 @@ util::Result<std::unique_ptr<GcsLeaseBudget>> GcsLeaseBudget::open(LeaseBudgetOp
     std::unique_ptr<GcsLeaseBudget> b(new GcsLeaseBudget(std::move(options), clock));
     const LeaseBudgetOptions& o = b->m_options;
     TRY_ASSIGN(b->m_day, day_in_zone(clock.unix_ms(), o.tz));
-    TRY_ASSIGN(b->m_doc_url, storage::parse_gcs_url(o.store->describe() + "/budget/" + b->m_day + "/" +
-                                                    user_segment(o.user) + ".json"));
+    TRY_ASSIGN(b->m_doc_url, document_url(*o.store, b->m_day, o.user));
     b->m_grace_ms = o.ttl.count() / 4;
     b->m_spend = std::make_unique<GcsSpend>(*o.store, o.spool_dir, SpendScope{o.user, o.mode, o.tz, b->m_day},
                                             clock, std::chrono::milliseconds(0));
-    {
-        // Fail early on a bucket that cannot be read or a document that is not one.
-        TRY(b->m_spend->refresh(true));
-        auto r = o.store->client().read(b->m_doc_url);
-        if (r.ok()) {
-            auto doc = parse_lease_doc(r->data);
-            if (!doc.ok()) {
-                return util::error(util::Code::invalid_input,
-                                   b->m_doc_url.to_string() + ": " + doc.status().message() +
-                                       "; delete it to start the day's leases afresh");
-            }
-        } else if (r.status().code() != util::Code::not_found) {
-            return util::error(r.status().code(), b->m_doc_url.to_string() + ": " + r.status().message());
-        }
-        b->m_seen_spent = b->m_spend->spent();
-    }
+    // Fail early on a bucket that cannot be read or a document that is not one.
+    TRY(b->m_spend->refresh(true));
+    TRY(read_document(o.store->client(), b->m_doc_url, LeaseDoc{}).status());
+    b->m_seen_spent = b->m_spend->spent();
     if (b->m_options.renew_thread) {
         b->m_thread = std::thread([p = b.get()] { p->renew_loop(); });
     }
@@ -104,19 +115,8 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
         }
         // The document first, then the ledger: a lease removed from the document had its lines
         // pushed before, so this view of the ledger has them.
-        LeaseDoc doc{m_options.user, m_day, m_options.tz, 0, {}};
-        std::int64_t generation = 0;
-        auto read = client.read(m_doc_url);
-        if (read.ok()) {
-            auto parsed = parse_lease_doc(read->data);
-            if (!parsed.ok()) {
-                return util::error(util::Code::invalid_input, m_doc_url.to_string() + ": " + parsed.status().message());
-            }
-            doc = std::move(parsed).value();
-            generation = read->generation;
-        } else if (read.status().code() != util::Code::not_found) {
-            return util::error(read.status().code(), m_doc_url.to_string() + ": " + read.status().message());
-        }
+        TRY_ASSIGN(auto current, read_document(client, m_doc_url, LeaseDoc{m_options.user, m_day, m_options.tz, 0, {}}));
+        auto& [doc, generation] = current;
         TRY(m_spend->refresh(true));
 
         const std::int64_t now = m_clock.unix_ms();
@@ -309,6 +309,21 @@ util::Micros GcsLeaseBudget::overshoot() const {
 GcsLeaseBudget::Stats GcsLeaseBudget::stats() const {
     std::lock_guard lock(m_mutex);
     return m_stats;
+}
+
+util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store, const std::string& spool_dir,
+                                              const SpendScope& scope, util::Clock& clock,
+                                              std::chrono::milliseconds ttl) {
+    TRY_ASSIGN(const storage::GcsUrl url, document_url(store, scope.day, scope.user));
+    TRY_ASSIGN(auto current, read_document(store.client(), url, LeaseDoc{}));
+    auto mode = current.first.modes.find(scope.mode);
+    if (mode == current.first.modes.end() || mode->second.leases.empty()) {
+        return util::Micros{0};
+    }
+    GcsSpend spend(store, spool_dir, scope, clock, std::chrono::milliseconds(0));
+    TRY(spend.refresh(true));  // after the document, as update() reads them
+    const LeaseView view{0, spend.spent(), spend.spent_by_lease(), clock.unix_ms(), ttl.count() / 4};
+    return held_by_leases(mode->second, view);
 }
 
 }  // namespace assetgen::budget

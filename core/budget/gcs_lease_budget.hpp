@@ -129,4 +129,10 @@ private:
     std::thread m_thread;
 };
 
+// For the pre-flight check: what the live leases in today's document hold beyond their visible
+// spend (0 when there is no document). The same errors as GcsLeaseBudget::open.
+util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store, const std::string& spool_dir,
+                                              const SpendScope& scope, util::Clock& clock,
+                                              std::chrono::milliseconds ttl);
+
 }  // namespace assetgen::budget

@@ -102,6 +102,16 @@ util::Result<LeaseDoc> parse_lease_doc(std::string_view text) {
     return doc;
 }
 
+util::Micros held_by_leases(const ModeLeases& mode, const LeaseView& view, const std::string& except_id) {
+    util::Micros held = 0;
+    for (const auto& [id, lease] : mode.leases) {
+        if (id != except_id && view.now_ms <= lease.expires_ms + view.grace_ms) {
+            held += outstanding(id, lease, view);
+        }
+    }
+    return held;
+}
+
 LeaseDecision decide(ModeLeases& mode, const LeaseView& view, const LeaseAsk& ask) {
     LeaseDecision d;
     mode.limit = view.limit;
@@ -109,13 +119,11 @@ LeaseDecision decide(ModeLeases& mode, const LeaseView& view, const LeaseAsk& as
         if (it->first != ask.id && view.now_ms > it->second.expires_ms + view.grace_ms) {
             d.reclaimed.emplace_back(it->first, it->second);
             it = mode.leases.erase(it);
-            continue;
+        } else {
+            ++it;
         }
-        if (it->first != ask.id) {
-            d.others += outstanding(it->first, it->second, view);
-        }
-        ++it;
     }
+    d.others = held_by_leases(mode, view, ask.id);
     auto seen = view.by_lease.find(ask.id);
     const util::Micros mine_seen = seen == view.by_lease.end() ? 0 : seen->second;
     // spent + others + (amount - mine_seen) <= limit, and amount >= in_use.

@@ -85,6 +85,10 @@ struct LeaseDecision {
     std::vector<std::pair<std::string, Lease>> reclaimed;  // expired leases dropped
 };
 
+// What the live leases other than except_id hold beyond their visible spend (their outstanding
+// parts), as decide counts it.
+util::Micros held_by_leases(const ModeLeases& mode, const LeaseView& view, const std::string& except_id = {});
+
 // Applies ask to the mode's leases in doc (dropping expired leases of others, setting this one's
 // amount and expiry, or removing it on release) and says what was decided. Never grants more
 // than limit - spent - others - (this lease's outstanding beyond in_use).

@@ -36,9 +36,13 @@ util::Status JobSession::check_budget() {
     const SessionOptions& o = m_options;
     budget::SpendQuery q{o.user, o.mode, o.tz, m_clock->unix_ms()};
     budget::Spend spend;
+    util::Micros held = 0;  // by other processes' budget leases (gs:// ledgers)
     if (storage::is_gcs(o.ledger)) {
         TRY(open_ledger_store());
         TRY_ASSIGN(spend, budget::spent_today_gcs(*m_ledger_store, m_ledger_spool, q, *m_clock));
+        TRY_ASSIGN(held, budget::held_by_leases_now(*m_ledger_store, m_ledger_spool,
+                                                    budget::SpendScope{o.user, o.mode, o.tz, spend.day},
+                                                    *m_clock, o.budget_lease_ttl));
     } else {
         TRY_ASSIGN(spend, budget::spent_today(o.ledger, q));
     }
@@ -49,7 +53,7 @@ util::Status JobSession::check_budget() {
     m_limit = o.daily_limit;
     m_day = spend.day;
     m_ledger_day = storage::join(o.ledger, util::utc_date(m_clock->unix_ms()) + ".jsonl");
-    const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before);
+    const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before - held);
     const Plan& plan = m_plan;
     m_preflight = {{"day", m_day},
                    {"tz", o.tz},
@@ -58,15 +62,18 @@ util::Status JobSession::check_budget() {
                    {"images", plan.images_to_run},
                    {"estimateUsd", util::to_dollars(plan.estimate)},
                    {"spentTodayUsd", util::to_dollars(m_spent_before)},
+                   {"heldByLeasesUsd", util::to_dollars(held)},
                    {"limitUsd", util::to_dollars(m_limit)},
                    {"remainingUsd", util::to_dollars(remaining)},
                    {"policy", o.budget_policy}};
     say(m_log.info, "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
                         util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
                         o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
-                        util::format_usd(m_limit) + ", " + util::format_usd(remaining) + " left");
-    if (m_spent_before + plan.estimate > m_limit) {
-        const util::Micros missing = m_spent_before + plan.estimate - m_limit;
+                        util::format_usd(m_limit) +
+                        (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
+                        ", " + util::format_usd(remaining) + " left");
+    if (m_spent_before + held + plan.estimate > m_limit) {
+        const util::Micros missing = m_spent_before + held + plan.estimate - m_limit;
         if (o.budget_policy == "refuse") {
             return util::error(util::Code::budget_exceeded,
                                "budget: this run needs " + util::format_usd(plan.estimate) + " but only " +

@@ -4,7 +4,8 @@
 # and is killed with its requests in flight; the 4 shards then run (shard 0 as Cloud Run's
 # retried task, attempt 1). Until the dead lease expires (--budget-lease-ttl 4s, + 1s grace
 # for clock skew) only what lies beside it can be spent (9 images); after that it is dropped
-# and the rest is spent too: 25 images in all, never more than $1.00.
+# and the rest is spent too: 25 images in all, never more than $1.00. Meanwhile the pre-flight
+# check of another run counts the dead lease as held.
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/gcs-common.inc"
 unset CLOUD_RUN_TASK_INDEX CLOUD_RUN_TASK_COUNT CLOUD_RUN_TASK_ATTEMPT BATCH_TASK_INDEX BATCH_TASK_COUNT JOB_COMPLETION_INDEX
@@ -32,6 +33,14 @@ wait $victim 2>/dev/null || true
 gcs_get bkt "$doc" doc.json
 expires=$(python3 -c 'import json; (l,) = json.load(open("doc.json"))["modes"]["dry_run"]["leases"].values(); assert l["amount_micros"] >= 600000, l; print(l["expires_ms"])') ||
   fail "the victim held no lease of 16 requests when it was killed"
+
+# The pre-flight check counts the dead lease as held: 10 images ($0.39) do not fit in the $0.38
+# beside it, so --budget-policy refuse runs nothing (exit 3) and says why.
+one_variant_batch ten.csv 10
+expect_exit 3 ag run ten.csv --daily-budget-usd 1 --out out-ten --ledger gs://bkt/ledger --json
+assert_contains err.txt "held by other processes' leases"
+python3 -c 'import json; p = json.load(open("out.txt"))["preflight"]; assert p["heldByLeasesUsd"] >= 0.6, p' ||
+  fail "preflight: heldByLeasesUsd"
 
 pids=()
 for i in 0 1 2 3; do

@@ -57,6 +57,8 @@ TEST_CASE("lease doc: when the need does not fit, the lease keeps only what is i
     budget::ModeLeases mode;
     mode.leases["other"] = budget::Lease{900'000, 12'000, 1'000, "other"};
     mode.leases["me"] = budget::Lease{100'000, 12'000, 1'000, "test"};
+    CHECK(budget::held_by_leases(mode, view(70'000, {{"me", 70'000}})) == 900'000 + 30'000);
+    CHECK(budget::held_by_leases(mode, view(70'000, {{"me", 70'000}}), "me") == 900'000);
     auto d = budget::decide(mode, view(70'000, {{"me", 70'000}}), ask(78'000, 39'000, 624'000));
     CHECK_FALSE(d.granted);
     CHECK(d.room == 22'000);  // less than the need
@@ -162,6 +164,12 @@ TEST_CASE("lease budget: a dead holder's lease strands budget only until it expi
     none_yet.if_generation_match = 0;
     REQUIRE(f.store->client().upload(m.budget->document(), budget::to_json(dead), "application/json", none_yet).ok());
 
+    // The pre-flight check sees it as held.
+    const budget::SpendScope scope{"ops", "dry_run", "UTC", "2025-11-24"};
+    auto held = budget::held_by_leases_now(*f.store, f.dir.file("spool-b"), scope, f.clock, std::chrono::seconds(4));
+    REQUIRE(held.ok());
+    CHECK(*held == 624'000);
+
     int granted = 0;
     for (; granted < 9; ++granted) {
         REQUIRE(m.request("s" + std::to_string(granted)));
@@ -175,6 +183,9 @@ TEST_CASE("lease budget: a dead holder's lease strands budget only until it expi
     }
     CHECK(granted == 25);  // $1.00 / $0.039
     CHECK(m.budget->overshoot() == 0);
+    held = budget::held_by_leases_now(*f.store, f.dir.file("spool-b"), scope, f.clock, std::chrono::seconds(4));
+    REQUIRE(held.ok());
+    CHECK(*held == 0);  // its own lease is all spent, and visible: nothing held
     REQUIRE(m.budget->close().ok());
     CHECK(document(f, *m.budget)["modes"]["dry_run"]["leases"].empty());
     CHECK(test::id_counts(f.day_text("2025-11-24")).size() == 25);
