@@ -130,20 +130,12 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
     auto options = session_options(o, user);  // no stage or salt in it: `run` resumes the job
     TRY_EXIT(console, load_prices(o, options.prices));
 
-    nlohmann::json preflight;
-    auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(),
-                                                  session_log(console), &preflight);
-    if (!prepared.ok()) {
-        if (prepared.status().code() == util::Code::budget_exceeded && o.json) {
-            std::cout << nlohmann::json{{"status", "budget_refused"},
-                                        {"preflight", preflight},
-                                        {"error", prepared.status().message()}}
-                             .dump(2)
-                      << "\n";
-        }
-        return console.fail(prepared.status());
+    ExitCode refused = ExitCode::ok;
+    auto prepared = prepare_session(std::move(options), clock, o.json, console, refused);
+    if (!prepared) {
+        return refused;
     }
-    auto& session = **prepared;
+    auto& session = *prepared;
     TRY_EXIT(console, load_baseline(co.baseline, session.storage(), settings));
     TRY_EXIT(console, session.open());
     const EarlierImages earlier = read_earlier_images(session.place().manifest());

@@ -69,19 +69,12 @@ ExitCode run_run(RunOptions& o, Console& console) {
         return run_merge(o, std::move(options), console);
     }
 
-    nlohmann::json preflight;
-    auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(), session_log(console), &preflight);
-    if (!prepared.ok()) {
-        if (prepared.status().code() == util::Code::budget_exceeded && o.json) {
-            std::cout << nlohmann::json{{"status", "budget_refused"},
-                                        {"preflight", preflight},
-                                        {"error", prepared.status().message()}}
-                             .dump(2)
-                      << "\n";
-        }
-        return console.fail(prepared.status());
+    ExitCode refused = ExitCode::ok;
+    auto prepared = prepare_session(std::move(options), clock, o.json, console, refused);
+    if (!prepared) {
+        return refused;
     }
-    auto& session = **prepared;
+    auto& session = *prepared;
     TRY_EXIT(console, session.open());
 
     install_signal_handlers();

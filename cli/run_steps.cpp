@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <iostream>
 #include <cstdlib>
 #include <thread>
 
@@ -138,6 +139,25 @@ schedule::SessionLog session_log(Console& console) {
     return {[&console](const std::string& m) { console.info(m); },
             [&console](const std::string& m) { console.warn(m); },
             [&console](const std::string& m) { console.error(m); }};
+}
+
+std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options, util::Clock& clock,
+                                                      bool json, Console& console, ExitCode& failed) {
+    nlohmann::json preflight;
+    auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(),
+                                                  session_log(console), &preflight);
+    if (prepared.ok()) {
+        return std::move(prepared).value();
+    }
+    if (prepared.status().code() == util::Code::budget_exceeded && json) {
+        std::cout << nlohmann::json{{"status", "budget_refused"},
+                                    {"preflight", preflight},
+                                    {"error", prepared.status().message()}}
+                         .dump(2)
+                  << "\n";
+    }
+    failed = console.fail(prepared.status());
+    return nullptr;
 }
 
 std::optional<ExitCode> stop_exit_code(const report::Summary& s) {

@@ -8,30 +8,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "canary/format.hpp"
 #include "canary/stats.hpp"
 
 namespace assetgen::canary {
 namespace {
 
-std::string fixed(double v, int decimals) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return buf;
-}
-
-std::string percent(double rate) {
-    return fixed(rate * 100.0, 2) + "%";
-}
-
-// p-values as people read them: 3 significant digits, "<1e-6" far in the tail.
-std::string p_text(double p) {
-    if (p < 1e-6) {
-        return "<1e-6";
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", p);
-    return buf;
-}
+using format::fixed;
+using format::p_text;
+using format::percent;
 
 std::string samples_wanted(std::uint64_t have, std::uint64_t want) {
     return std::to_string(have) + " sample(s), " + std::to_string(want) + " needed";

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "canary/format.hpp"
 #include "report/table.hpp"
 
 namespace assetgen::canary {
@@ -17,15 +18,8 @@ using report::Align;
 using report::Column;
 using report::Table;
 
-std::string fixed(double v, int decimals) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return buf;
-}
-
-std::string percent(double rate) {
-    return fixed(rate * 100.0, 2) + "%";
-}
+using format::fixed;
+using format::percent;
 
 std::string ms(double v) {
     return std::to_string(std::llround(v)) + " ms";
@@ -36,12 +30,7 @@ std::string usd(double dollars) {
 }
 
 std::string p_value(double p) {
-    if (p < 1e-6) {
-        return "p <1e-6";
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "p %.3g", p);
-    return buf;
+    return "p " + format::p_text(p);
 }
 
 bool is_baseline_gate(const GateResult& g) {
