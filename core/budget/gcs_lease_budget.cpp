@@ -179,14 +179,16 @@ bool GcsLeaseBudget::reserve(util::Micros amount) {
         if (m_closed || (m_exhausted && amount >= *m_exhausted)) {
             return false;
         }
+        // While another thread changes the lease, nothing is reserved: the new amount keeps only
+        // what was in use when that thread read it, so a reservation in between could outgrow it.
+        if (m_adjusting) {
+            m_changed.wait(lock);
+            continue;
+        }
         const bool fresh = m_has_lease && m_clock.unix_ms() + m_options.ttl.count() / 2 < m_expires_ms;
         if (fresh && m_used + m_reserved + amount <= m_amount) {
             m_reserved += amount;
             return true;
-        }
-        if (m_adjusting) {  // another thread is asking the document; its answer serves this one
-            m_changed.wait(lock);
-            continue;
         }
         m_adjusting = true;
         lock.unlock();
