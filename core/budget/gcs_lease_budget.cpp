@@ -133,8 +133,19 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
             ask.want = std::max(need, need * m_options.lease_images);
         }
         ask.release = change == Change::release;
+        ModeLeases& mode = doc.modes[m_options.mode];
+        bool lost = false;
+        {
+            std::lock_guard lock(m_mutex);
+            lost = m_has_lease && mode.leases.count(m_id) == 0;
+        }
+        if (lost) {
+            say("budget: warning: this process's lease expired unrenewed and was dropped by another "
+                "process; requests it had in flight may take the day's spend past the limit "
+                "(raise --budget-lease-ttl if this machine stalls)");
+        }
         const LeaseView view{m_options.limit, m_spend->spent(), m_spend->spent_by_lease(), now, m_grace_ms};
-        LeaseDecision d = decide(doc.modes[m_options.mode], view, ask);
+        LeaseDecision d = decide(mode, view, ask);
         doc.updated_ms = now;
 
         storage::Preconditions pre;

@@ -106,7 +106,11 @@ TEST_CASE("lease doc: release removes the lease; the document reads back as writ
 namespace {
 
 struct Machine {
-    Machine(GcsLedgerFixture& f, const std::string& name) : fixture(f) {
+    // ttl: how long a lease lives unrenewed. The fake clock is shared and a waiting machine's
+    // polls advance it, so a test of contention (not of expiry) gives leases a long life, as the
+    // renewal thread does in real time.
+    Machine(GcsLedgerFixture& f, const std::string& name, std::chrono::milliseconds ttl = std::chrono::seconds(4))
+        : fixture(f) {
         auto options = f.writer_options(name);
         auto opened = ledger::GcsLedgerWriter::open(*f.store, f.clock, options);
         REQUIRE(opened.ok());
@@ -117,7 +121,7 @@ struct Machine {
         o.limit = 1'000'000;
         o.store = f.store.get();
         o.spool_dir = options.spool_dir;
-        o.ttl = std::chrono::seconds(4);
+        o.ttl = ttl;
         o.lease_images = 16;
         o.holder = name;
         o.flush_ledger = [this] { return writer->flush(); };
@@ -193,8 +197,8 @@ TEST_CASE("lease budget: a dead holder's lease strands budget only until it expi
 
 TEST_CASE("lease budget: two machines under 412s spend exactly what fits", "[budget][integration]") {
     GcsLedgerFixture f;
-    Machine a(f, "spool-a");
-    Machine b(f, "spool-b");
+    Machine a(f, "spool-a", std::chrono::hours(1));
+    Machine b(f, "spool-b", std::chrono::hours(1));
     REQUIRE(f.set_faults({{{"fault", "412"}, {"rate", 0.3}, {"ops", {"upload"}}, {"object_prefix", "ledger/budget/"}}}));
     std::atomic<int> granted{0};
     auto work = [&](Machine& m, const std::string& who) {
