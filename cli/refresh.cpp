@@ -21,6 +21,7 @@
 #include "storage/gcs_wire.hpp"
 #include "util/clock.hpp"
 #include "util/text.hpp"
+#include "util/text_file.hpp"
 
 namespace assetgen::cli {
 namespace {
@@ -197,6 +198,9 @@ private:
 // still that version, so lines a run appends meanwhile are never lost. On Cloud Storage that is
 // the generation (ifGenerationMatch, a 412 when another writer came first); on a local file the
 // bytes are read again just before the atomic rename (a small window remains; README says so).
+// The largest manifest, results file or page refresh reads (it holds the text whole).
+constexpr std::uint64_t k_max_document_bytes = 256ull << 20;
+
 class Document {
 public:
     Document(storage::Storage& store, std::string location)
@@ -222,8 +226,12 @@ public:
             } else {
                 text = object.status();
             }
-        } else {
+        } else if (storage::is_gcs(m_location)) {
             text = m_store.get(m_location);
+        } else {
+            // The whole document is held to rewrite it: a limit, and a NUL byte (no manifest,
+            // results file or page has one) stops /dev/zero and endless pipes at once.
+            text = util::read_text_file(m_location, k_max_document_bytes);
         }
         if (!text.ok() && text.status().code() == Code::not_found) {
             return util::error(Code::not_found, m_location + ": no such file or object");

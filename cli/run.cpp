@@ -119,6 +119,11 @@ ExitCode run_run(RunOptions& o, Console& console) {
     if (!o.metrics_file.empty()) {
         console.info("metrics:  " + o.metrics_file);
     }
+    if (s.refs_planned > 0) {
+        console.info("refs:     " + std::to_string(s.refs_planned) +
+                     " distinct reference(s) planned by address, not fetched (a dry run; "
+                     "--fetch-refs fetches them)");
+    }
     if (s.refs_failed > 0 && o.ref_failure == "skip") {
         console.warn("refs: " + std::to_string(s.refs_failed) +
                      " reference(s) could not be used; their rows ran without them (see the refs events)");

@@ -105,6 +105,7 @@ refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base
     r.retries = o.ref_retries;
     r.max_refs = static_cast<std::size_t>(o.max_refs);
     r.allow_private = o.allow_private_refs;
+    r.plan_only = o.mode != Mode::live && !o.fetch_refs;
     r.failure_policy = o.ref_failure == "skip" ? refs::RefFailurePolicy::skip : refs::RefFailurePolicy::fail;
     r.cache_dir = o.no_ref_cache ? "" : o.ref_cache;
     r.base_dir = base_dir;
@@ -125,6 +126,13 @@ util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
 void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("input", o.input, "batch file: CSV, JSON or JSONL export of the sheet (a path or gs://bucket/object), or - for stdin")
         ->required();
+    sub.add_option(
+           "--max-input-bytes", o.max_input_bytes,
+           "the largest batch read, e.g. 1GiB, 200MB (more stops the run with exit 65; stdin and "
+           "pipes too)")
+        ->default_str("1GiB")
+        ->transform(CLI::AsSizeValue(true))
+        ->check(CLI::PositiveNumber);
     sub.add_option("--format", o.format, "input format when the extension does not tell: csv, json, jsonl")
         ->check(CLI::IsMember({"csv", "json", "jsonl"}));
     std::map<std::string, Mode> modes{{"dry_run", Mode::dry_run}, {"dry-run", Mode::dry_run}, {"live", Mode::live}};
@@ -194,6 +202,9 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "fail: a row whose ref cannot be fetched fails with REF_FETCH_FAILED; skip: it runs without that ref "
                    "(default: fail live, skip in a dry run)")
         ->check(CLI::IsMember({"fail", "skip"}));
+    sub.add_flag(
+        "--fetch-refs", o.fetch_refs,
+        "dry run: fetch the reference images too (default: planned by address, no network)");
     sub.add_flag("--allow-private-refs", o.allow_private_refs,
                  "allow refs on loopback, private and link-local addresses (never the default)");
     o.ref_cache = refs::default_cache_dir();

@@ -9,6 +9,7 @@
 #include "batch/row.hpp"
 #include "budget/prices.hpp"
 #include "refs/ref_fetcher.hpp"
+#include "schedule/plan.hpp"
 #include "support.hpp"
 #include "util/status.hpp"
 
@@ -79,6 +80,8 @@ struct RunOptions {
     int max_refs = 6;
     std::string ref_failure;  // "" = fail in live mode, skip in a dry run
     bool allow_private_refs = false;
+    std::uint64_t max_input_bytes = schedule::k_default_max_input_bytes;  // --max-input-bytes
+    bool fetch_refs = false;  // a dry run fetches refs only when asked (no network otherwise)
     std::string ref_cache;  // set to refs::default_cache_dir() when the options are added
     bool no_ref_cache = false;
     std::string model = "gemini-2.5-flash-image";

@@ -94,6 +94,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     schedule::SessionOptions so;
     so.input = o.input;
     so.format = o.format;
+    so.max_input_bytes = o.max_input_bytes;
     so.out = o.out;
     so.ledger = o.ledger;
     so.job_id = o.job_id;

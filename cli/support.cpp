@@ -6,8 +6,10 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "util/text.hpp"
+#include "util/text_file.hpp"
 
 namespace assetgen::cli {
 
@@ -177,13 +179,25 @@ util::Result<std::vector<std::string>> parse_toml_value(std::string_view v, cons
 }
 
 util::Result<std::map<std::string, std::map<std::string, ConfigValue>>> read_config(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        return util::error(util::Code::config, path + ": cannot read the config file");
+    // A config file is a few lines of options: 1 MiB is far beyond any, and stops /dev/zero.
+    constexpr std::uint64_t k_max_config_bytes = 1 << 20;
+    auto text = util::read_text_file(path, k_max_config_bytes);
+    if (!text.ok()) {
+        std::string why = text.status().message();
+        if (text.status().code() == util::Code::invalid_input &&
+            why.find("more than") != std::string::npos) {
+            why = path +
+                  ": more than 1 MiB; a config file is a few lines of options (is this the right "
+                  "file?)";
+        } else if (text.status().code() != util::Code::invalid_input) {
+            why = path + ": cannot read the config file: " + why;
+        }
+        return util::error(util::Code::config, why);
     }
     std::map<std::string, std::map<std::string, ConfigValue>> sections;
     std::string section;
     std::string line;
+    std::istringstream in(*text);
     for (int n = 1; std::getline(in, line); ++n) {
         const std::string where = path + ":" + std::to_string(n);
         std::string_view l = util::trim(line);

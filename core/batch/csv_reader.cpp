@@ -20,7 +20,7 @@ namespace {
 
 class CsvSource final : public StickySource {
 public:
-    CsvSource(std::ifstream in, std::string display_name)
+    CsvSource(InputFd in, std::string display_name)
         : m_in(std::move(in)), m_name(std::move(display_name)) {}
 
     const std::vector<std::string>& columns() const override { return m_columns; }
@@ -156,11 +156,9 @@ private:
             started = true;
             if (++bytes > k_max_record_bytes) {
                 if (state == State::quoted) {
-                    return fail(quote_line,
-                                "unterminated quoted field (the quote opened on this "
-                                "line runs on for over 1 MiB)");
+                    return over_limit_in_quotes(rec, quote_line);
                 }
-                return fail(rec.line, "the record is over 1 MiB");
+                return fail(rec.line, "the record is over 1 MiB, the limit of one row");
             }
             const char ch = static_cast<char>(c);
             const bool line_end = ch == '\n' || ch == '\r';
@@ -218,6 +216,41 @@ private:
         }
     }
 
+    // A quoted cell ran past the record limit: reads on (keeping nothing) to tell a cell that is
+    // merely too long from a quote that is never closed, and says which it is.
+    util::Status over_limit_in_quotes(const Record& rec, std::size_t quote_line) {
+        const std::size_t cell = rec.cells.size() + 1;
+        for (;;) {
+            const int c = m_in.get();
+            if (c == ByteReader::k_bad) {
+                return fail(m_line, not_text_message(m_in, Format::csv));
+            }
+            if (c == ByteReader::k_eof) {
+                if (m_in.io_failed()) {
+                    return util::error(util::Code::storage_io, m_name + ": read failed");
+                }
+                return fail(
+                    quote_line,
+                    "unterminated quoted field (the quote opened on this line is never closed)");
+            }
+            if (c == '\n' || (c == '\r' && m_in.peek() != '\n')) {
+                ++m_line;
+            }
+            if (c == '"') {
+                if (m_in.peek() == '"') {
+                    m_in.get();
+                    continue;
+                }
+                return fail(rec.line,
+                            "cell " + std::to_string(cell) +
+                                " is over 1 MiB, the limit of one row (its quote opened on line " +
+                                std::to_string(quote_line) +
+                                " and is closed properly); shorten the cell, e.g. keep long text "
+                                "in a file and put its path in the sheet");
+            }
+        }
+    }
+
     // Counts a line break, taking the '\n' of a CRLF with it.
     void end_line(char ch) {
         if (ch == '\r' && m_in.peek() == '\n') {
@@ -238,7 +271,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RowSource> make_csv_source(std::ifstream in, const std::string& display_name) {
+std::unique_ptr<RowSource> make_csv_source(InputFd in, const std::string& display_name) {
     return std::make_unique<CsvSource>(std::move(in), display_name);
 }
 

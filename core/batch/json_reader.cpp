@@ -26,7 +26,7 @@ using nlohmann::json;
 
 class JsonSource final : public StickySource {
 public:
-    JsonSource(std::ifstream in, std::string display_name)
+    JsonSource(InputFd in, std::string display_name)
         : m_in(std::move(in)), m_name(std::move(display_name)) {}
 
     const std::vector<std::string>& columns() const override {
@@ -447,7 +447,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RowSource> make_json_source(std::ifstream in, const std::string& display_name) {
+std::unique_ptr<RowSource> make_json_source(InputFd in, const std::string& display_name) {
     return std::make_unique<JsonSource>(std::move(in), display_name);
 }
 

@@ -20,7 +20,7 @@ using nlohmann::json;
 
 class JsonlSource final : public StickySource {
 public:
-    JsonlSource(std::ifstream in, std::string display_name)
+    JsonlSource(InputFd in, std::string display_name)
         : m_in(std::move(in)), m_name(std::move(display_name)) {}
 
     const std::vector<std::string>& columns() const override { return m_order.names(); }
@@ -118,7 +118,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RowSource> make_jsonl_source(std::ifstream in, const std::string& display_name) {
+std::unique_ptr<RowSource> make_jsonl_source(InputFd in, const std::string& display_name) {
     return std::make_unique<JsonlSource>(std::move(in), display_name);
 }
 

@@ -5,6 +5,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "batch/reader_internal.hpp"
 #include "util/text.hpp"
 
@@ -12,16 +16,37 @@ namespace assetgen::batch {
 
 namespace detail {
 
-ByteReader::ByteReader(std::ifstream in) : m_in(std::move(in)), m_buf(1 << 16) {}
+ByteReader::ByteReader(InputFd in) : m_in(in), m_buf(1 << 16) {}
+
+ByteReader::~ByteReader() {
+    if (m_in.owned && m_in.fd >= 0) {
+        ::close(m_in.fd);
+    }
+}
 
 bool ByteReader::refill() {
-    if (!m_in) {
+    if (m_failed || m_in.fd < 0) {
         return false;
     }
-    m_in.read(m_buf.data(), static_cast<std::streamsize>(m_buf.size()));
-    m_len = static_cast<std::size_t>(m_in.gcount());
-    m_pos = 0;
-    return m_len > 0;
+    for (;;) {
+        ssize_t n = m_seekable
+                        ? ::pread(m_in.fd, m_buf.data(), m_buf.size(), static_cast<off_t>(m_offset))
+                        : ::read(m_in.fd, m_buf.data(), m_buf.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && m_seekable && errno == ESPIPE) {  // a pipe given by path: read it once
+            m_seekable = false;
+            continue;
+        }
+        if (n < 0) {
+            m_failed = true;
+            n = 0;
+        }
+        m_len = static_cast<std::size_t>(n);
+        m_pos = 0;
+        return m_len > 0;
+    }
 }
 
 std::string_view ByteReader::head() {
@@ -187,30 +212,46 @@ std::string normalise_column(const std::string& name) {
     return out;
 }
 
-util::Result<std::unique_ptr<RowSource>> open_rows(const std::string& path, Format format,
-                                                   const std::string& display_name) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (!std::filesystem::exists(status)) {
+util::Status open_error(int e, const std::string& display_name) {
+    if (e == ENOENT || e == ENOTDIR) {
         return util::error(util::Code::not_found, display_name + ": no such file");
     }
-    if (std::filesystem::is_directory(status)) {
+    if (e == EACCES || e == EPERM) {
+        return util::error(
+            util::Code::permission_denied,
+            display_name + ": permission denied (the file is not readable by this user)");
+    }
+    return util::error(util::Code::storage_io, display_name + ": cannot open: " + std::strerror(e));
+}
+
+util::Result<std::unique_ptr<RowSource>> open_rows(const std::string& path, Format format,
+                                                   const std::string& display_name) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return open_error(errno, display_name);
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
         return util::error(util::Code::invalid_input,
                            display_name + ": is a folder, not a CSV, JSON or JSONL file");
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int e = errno;
-        return util::error(e == EACCES ? util::Code::permission_denied : util::Code::storage_io,
-                           display_name + ": cannot open: " + std::strerror(e));
-    }
+    return open_rows(fd, format, display_name, true);
+}
+
+util::Result<std::unique_ptr<RowSource>> open_rows(int fd, Format format,
+                                                   const std::string& display_name, bool owned) {
+    const detail::InputFd in{fd, owned};
     switch (format) {
         case Format::csv:
-            return detail::make_csv_source(std::move(in), display_name);
+            return detail::make_csv_source(in, display_name);
         case Format::json:
-            return detail::make_json_source(std::move(in), display_name);
+            return detail::make_json_source(in, display_name);
         case Format::jsonl:
-            return detail::make_jsonl_source(std::move(in), display_name);
+            return detail::make_jsonl_source(in, display_name);
+    }
+    if (owned) {
+        ::close(fd);
     }
     return util::error(util::Code::internal, "unknown batch format");
 }

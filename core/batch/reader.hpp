@@ -46,10 +46,19 @@ public:
 util::Result<Format> format_from_path(const std::string& path);
 util::Result<Format> parse_format(const std::string& name);  // "csv" | "json" | "jsonl"
 
-// Opens a local file for streaming. display_name is what messages call the file (e.g. the
-// original "-" input is spooled to a temp file but shown as "<stdin>"). NOT_FOUND if missing.
+// Opens a local file for streaming. display_name is what messages call the file. NOT_FOUND
+// if missing, PERMISSION_DENIED ("permission denied") if unreadable, INVALID_INPUT for a folder.
 util::Result<std::unique_ptr<RowSource>> open_rows(const std::string& path, Format format,
                                                    const std::string& display_name);
+
+// Streams an open descriptor from its first byte (pread, so several sources may share one
+// seekable descriptor, one after the other or at once); closes it at the end when owned.
+util::Result<std::unique_ptr<RowSource>> open_rows(int fd, Format format,
+                                                   const std::string& display_name, bool owned);
+
+// The error for a failed open() of a batch file: NOT_FOUND "no such file", PERMISSION_DENIED
+// "permission denied", else STORAGE_IO with the system's reason.
+util::Status open_error(int error_number, const std::string& display_name);
 
 // Header normalisation: trimmed, lower-case, inner spaces to '_' ("Scene ID" → "scene_id").
 std::string normalise_column(const std::string& name);

@@ -4,7 +4,6 @@
 // factories open_rows() dispatches to.
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,15 +42,25 @@ private:
 // surely an unclosed quote or string, and refusing it keeps memory flat whatever the input.
 inline constexpr std::size_t k_max_record_bytes = 1 << 20;
 
-// Reads a file in 64 KiB chunks. get() returns the next byte (0..255), k_eof at the end, or
-// k_bad when the byte is a NUL or breaks UTF-8 (then bad_byte() tells which), so that every
-// reader refuses binary data at the place where it starts.
+// A file descriptor to read a batch from, from its first byte; closed by the reader when owned.
+struct InputFd {
+    int fd = -1;
+    bool owned = false;
+};
+
+// Reads a file in 64 KiB chunks, with pread from its own offset when the descriptor can seek (so
+// that the plan's pass and the run's pass share one descriptor), else with read. get() returns the
+// next byte (0..255), k_eof at the end, or k_bad when the byte is a NUL or breaks UTF-8 (then
+// bad_byte() tells which), so that every reader refuses binary data at the place where it starts.
 class ByteReader {
 public:
     static constexpr int k_eof = -1;
     static constexpr int k_bad = -2;
 
-    explicit ByteReader(std::ifstream in);
+    explicit ByteReader(InputFd in);
+    ~ByteReader();
+    ByteReader(const ByteReader&) = delete;
+    ByteReader& operator=(const ByteReader&) = delete;
 
     int get() {
         if (m_pos == m_len && !refill()) {
@@ -81,7 +90,7 @@ public:
     // The byte get() refused last, or -1 when the file ended inside a multi-byte sequence.
     int bad_byte() const { return m_bad_byte; }
     // True when reading failed for a reason other than the end of the file.
-    bool io_failed() const { return m_in.bad(); }
+    bool io_failed() const { return m_failed; }
     // The first bytes of the file, for sniffing; valid before the first get().
     std::string_view head();
     void skip(std::size_t n);
@@ -90,7 +99,9 @@ private:
     bool refill();
     bool check_utf8(unsigned char c);
 
-    std::ifstream m_in;
+    InputFd m_in;
+    bool m_seekable = true;  // pread works (a regular file); else read from the current offset
+    bool m_failed = false;
     std::vector<char> m_buf;
     std::size_t m_pos = 0;
     std::size_t m_len = 0;
@@ -115,8 +126,8 @@ bool all_empty(const std::vector<std::pair<std::string, std::string>>& cells);
 // Name for header cell index i (0-based) that is empty after normalising: "column_<i+1>".
 std::string unnamed_column(std::size_t i);
 
-std::unique_ptr<RowSource> make_csv_source(std::ifstream in, const std::string& display_name);
-std::unique_ptr<RowSource> make_json_source(std::ifstream in, const std::string& display_name);
-std::unique_ptr<RowSource> make_jsonl_source(std::ifstream in, const std::string& display_name);
+std::unique_ptr<RowSource> make_csv_source(InputFd in, const std::string& display_name);
+std::unique_ptr<RowSource> make_json_source(InputFd in, const std::string& display_name);
+std::unique_ptr<RowSource> make_jsonl_source(InputFd in, const std::string& display_name);
 
 }  // namespace assetgen::batch::detail

@@ -360,18 +360,17 @@ void Validator::check_id(const RawRow& raw, Row& row, bool has_id) {
         return;
     }
     row.safe_id = sanitise_id(id);
-    auto [seen, inserted] = m_ids.try_emplace(row.safe_id);
-    if (inserted) {
-        seen->second.scene_id = id == row.safe_id ? std::string() : id;
-        seen->second.where = raw.where;
+    if (!m_options.check_duplicate_ids) {
         return;
     }
-    const std::string& first_id =
-        seen->second.scene_id.empty() ? seen->first : seen->second.scene_id;
-    if (first_id == id) {
-        problem(q + " repeats row at " + seen->second.where);
+    auto seen = m_ids.insert(row.safe_id, id, raw.where);
+    if (!seen) {
+        return;
+    }
+    if (seen->scene_id == id) {
+        problem(q + " repeats row at " + seen->where);
     } else {
-        problem(q + " and " + quoted(first_id) + " at " + seen->second.where +
+        problem(q + " and " + quoted(seen->scene_id) + " at " + seen->where +
                 " both become the file name \"" + row.safe_id + "\"; rename one");
     }
 }

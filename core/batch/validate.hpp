@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "batch/id_index.hpp"
 #include "batch/reader.hpp"
 #include "batch/row.hpp"
 #include "util/status.hpp"
@@ -18,6 +19,8 @@ namespace assetgen::batch {
 struct ValidationOptions {
     int max_variants = 3;
     RefMode default_ref_mode = RefMode::style_only;
+    // Off for a second pass over rows already checked (the run's), which then keeps no ids.
+    bool check_duplicate_ids = true;
 };
 
 // One problem: `<where>: <column>: <what> "<value>"`, e.g.
@@ -37,7 +40,7 @@ struct Problem {
 std::string sanitise_id(const std::string& scene_id);
 
 // Stateful: checks each row on its own and across rows (duplicate scene_id, two ids that
-// sanitise alike). Memory grows with the number of distinct ids only.
+// sanitise alike). Memory grows with the number of distinct ids only, ~30 bytes each.
 class Validator {
 public:
     explicit Validator(ValidationOptions options);
@@ -56,16 +59,11 @@ private:
     // row.safe_id.
     void check_id(const RawRow& raw, Row& row, bool has_id);
 
-    // The first row whose scene_id sanitised to a name. Equal ids sanitise alike, so one map
-    // finds both repeats and different ids that would share files.
-    struct FirstUse {
-        std::string scene_id;  // "" when it equals the sanitised name (the common case)
-        std::string where;
-    };
-
     ValidationOptions m_options;
     std::vector<Problem> m_problems;
-    std::unordered_map<std::string, FirstUse> m_ids;  // sanitised scene_id → its first row
+    // Sanitised scene_id → its first row. Equal ids sanitise alike, so one index finds both
+    // repeats and different ids that would share files.
+    IdIndex m_ids;
     std::size_t m_rows = 0;
     std::set<std::string> m_missing_columns;  // required columns check_columns found missing
 };

@@ -27,7 +27,7 @@ using std::chrono::milliseconds;
 
 constexpr int k_max_side = 4096;
 // Output tokens of one image up to 1024x1024 on gemini-2.5-flash-image ("consume 1290
-// tokens", /work/shared/research/gemini.md §4, from ai.google.dev/gemini-api/docs/pricing).
+// tokens", https://ai.google.dev/gemini-api/docs/pricing).
 constexpr std::int64_t k_output_tokens_per_image = 1290;
 // Input tokens of one reference image: ~258 as measured on the Flash image models
 // (gemini.md §4; Gemini 3 Pro bills 560). The dry run mimics the default Flash model.

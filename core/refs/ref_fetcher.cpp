@@ -9,7 +9,8 @@
 // backoff waited on the Clock while the worker keeps its slot, so no more than `concurrency`
 // fetches are ever in flight. resolve_row merges a row's refs in waves: it fetches only as
 // many refs as could still fit under the cap, and asks for more only when duplicates of
-// content or skipped failures free a slot, so refs beyond the cap are never fetched.
+// content or skipped failures free a slot, so refs beyond the cap are never fetched. With
+// plan_only (a dry run without --fetch-refs) nothing is fetched: refs are merged by address.
 
 #include "refs/ref_fetcher.hpp"
 
@@ -343,6 +344,51 @@ util::Result<ResolvedRefs> RefFetcher::resolve_row(const std::vector<std::string
             }
             candidates.push_back(Candidate{display, std::move(location)});
         }
+    }
+
+    // 2'. A plan without fetches: the first max_refs valid refs are kept by address alone.
+    if (m_options.plan_only) {
+        std::vector<std::string> invalid;
+        std::size_t i = 0;
+        for (; i < candidates.size() && out.refs.size() < m_options.max_refs; ++i) {
+            const Candidate& c = candidates[i];
+            if (!c.location.ok()) {
+                std::string message =
+                    prefix + in_quotes(c.display) + " " + c.location.status().message();
+                if (m_options.failure_policy == RefFailurePolicy::fail) {
+                    invalid.push_back(std::move(message));
+                } else {
+                    out.dropped.push_back(
+                        DroppedRef{c.display, DropReason::failed, message + " (skipped)"});
+                    count(&RefStats::skipped);
+                }
+                continue;
+            }
+            bool first = false;
+            {
+                std::lock_guard lock(m_mutex);
+                first = m_planned.insert(c.location->key).second;
+            }
+            if (first) {
+                count(&RefStats::planned);
+            }
+            FetchedRef planned;
+            planned.url = c.display;
+            out.refs.push_back(std::move(planned));
+        }
+        if (!invalid.empty()) {
+            std::string message;
+            for (const auto& f : invalid) {
+                message += (message.empty() ? "" : "; ") + f;
+            }
+            return util::error(Code::ref_fetch_failed, message);
+        }
+        for (; i < candidates.size(); ++i) {
+            drop(candidates[i].display, DropReason::over_cap,
+                 "over the cap of " + std::to_string(m_options.max_refs) + " references per row",
+                 &RefStats::dropped_by_cap);
+        }
+        return out;
     }
 
     // 2. Fetch in waves, each only as large as the room left under the cap.

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -53,6 +54,10 @@ struct RefsOptions {
     std::string cache_dir;  // "" = no disk cache; see default_cache_dir()
     std::uint64_t cache_max_bytes = 1ull << 30;
     std::string base_dir;  // relative local paths start here (batch's folder)
+    // A dry run without --fetch-refs: refs are merged, de-duplicated by address and capped, but
+    // nothing is fetched or read (no network, no DNS, no file); each planned ref comes back
+    // with its URL and no bytes. A ref that is not a valid address still fails (or is skipped).
+    bool plan_only = false;
     int max_redirects = 5;
     // Called before each HTTP attempt with the URL to fetch; a value replaces it (e.g. a
     // re-signed V4 URL when the old one expires soon). Must be thread-safe.
@@ -105,6 +110,7 @@ struct RefStats {
     std::uint64_t dropped_by_cap = 0;     // beyond max_refs
     std::uint64_t dropped_by_size = 0;    // over max_total_bytes
     std::uint64_t skipped = 0;            // failed refs dropped under RefFailurePolicy::skip
+    std::uint64_t planned = 0;            // plan_only: distinct refs that would be fetched
 };
 
 // Thread-safe: rows may be resolved from several threads at once. The fetched images stay in
@@ -165,6 +171,7 @@ private:
     std::condition_variable m_wake;
     std::deque<Task> m_queue;
     std::map<std::string, std::shared_future<Outcome>> m_flights;  // by RefLocation::key
+    std::set<std::string> m_planned;  // plan_only: RefLocation::key of every planned ref
     bool m_stopping = false;
     std::vector<std::thread> m_workers;
 

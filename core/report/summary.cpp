@@ -159,6 +159,7 @@ nlohmann::json to_json(const Summary& s) {
                  {"bytesFetched", s.refs_bytes_fetched},
                  {"droppedByCap", s.refs_dropped_by_cap},
                  {"failed", s.refs_failed},
+                 {"planned", s.refs_planned},
                  {"dedupRate", s.refs_named ? static_cast<double>(s.refs_deduplicated) /
                                                   static_cast<double>(s.refs_named)
                                             : 0.0}};
@@ -218,6 +219,7 @@ void merge_into(Summary& total, const Summary& part) {
     total.refs_bytes_fetched += part.refs_bytes_fetched;
     total.refs_dropped_by_cap += part.refs_dropped_by_cap;
     total.refs_failed += part.refs_failed;
+    total.refs_planned += part.refs_planned;
     total.url_refreshes += part.url_refreshes;
     total.circuit_opens += part.circuit_opens;
     take_text(total.first_error, part.first_error);
@@ -293,6 +295,7 @@ util::Result<Summary> summary_from_json(const nlohmann::json& j, const std::stri
         rr.count("bytesFetched", s.refs_bytes_fetched);
         rr.count("droppedByCap", s.refs_dropped_by_cap);
         rr.count("failed", s.refs_failed);
+        rr.count("planned", s.refs_planned);
         r.adopt(rr);
     }
     r.count("urlRefreshes", s.url_refreshes);

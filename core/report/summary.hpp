@@ -47,6 +47,7 @@ struct Summary {
     std::uint64_t refs_bytes_fetched = 0;   // bytes downloaded
     std::uint64_t refs_dropped_by_cap = 0;  // beyond --max-refs
     std::uint64_t refs_failed = 0;          // distinct refs that could not be used
+    std::uint64_t refs_planned = 0;  // dry run without --fetch-refs: distinct refs not fetched
     std::uint64_t url_refreshes = 0;
     std::uint64_t circuit_opens = 0;
     std::string first_error;              // what stopped the run, when something did

@@ -51,7 +51,7 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
         o.spool_dir = default_spool_dir();
     }
     storage::AnyStorage storage(auth::Env::process(), clock);
-    TRY_ASSIGN(auto input, BatchInput::open(o.input, o.format, &storage));
+    TRY_ASSIGN(auto input, BatchInput::open(o.input, o.format, &storage, o.max_input_bytes));
     MergeReport merged;
     merged.job_id = session_job_id(o, *input);
     const JobPlace place = job_place(o.out, merged.job_id, o.spool_dir);

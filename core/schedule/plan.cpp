@@ -1,13 +1,17 @@
 #include "schedule/plan.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "refs/ref_location.hpp"
 #include "util/atomic_file.hpp"
@@ -17,86 +21,232 @@ namespace assetgen::schedule {
 
 namespace {
 
-// A new empty temp file for a copy of the batch.
-util::Result<std::string> make_temp_file() {
-    const char* dir = std::getenv("TMPDIR");
-    std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/assetgen-batch-XXXXXX";
-    int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) {
-        return util::error(util::Code::storage_io, "cannot create a temp file for the batch in " +
-                                                       tmpl.substr(0, tmpl.rfind('/')));
-    }
-    ::close(fd);
-    return tmpl;
+using util::Code;
+
+std::string errno_text(int e) {
+    return std::strerror(e);
 }
 
-util::Result<std::string> hash_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        return util::error(util::Code::storage_io, path + ": cannot read");
+std::string temp_dir() {
+    const char* dir = std::getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+// An anonymous temp file for a copy of the batch: O_TMPFILE (never has a name), else mkostemp
+// unlinked at once, so it cannot outlive the process whatever ends it.
+util::Result<int> anonymous_temp_file() {
+    const std::string dir = temp_dir();
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        return fd;
     }
+#endif
+    std::string tmpl = dir + "/assetgen-batch-XXXXXX";
+    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (fd < 0) {
+        return util::error(Code::storage_io, "cannot create a temp file for the batch in " + dir +
+                                                 ": " + errno_text(errno));
+    }
+    ::unlink(tmpl.c_str());
+    return fd;
+}
+
+util::Status write_all(int fd, const char* data, std::size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, data, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return util::error(Code::storage_io, "cannot write the batch's temp copy in " +
+                                                     temp_dir() + ": " + errno_text(errno));
+        }
+        data += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return util::ok_status();
+}
+
+util::Status over_limit(const std::string& display, std::uint64_t limit) {
+    return util::error(Code::invalid_input, display + ": more than " + format_limit(limit) +
+                                                ", the input limit; nothing was run (raise it with "
+                                                "--max-input-bytes, or split the batch)");
+}
+
+struct Spooled {
+    int fd = -1;
+    std::uint64_t size = 0;
+    std::string sha256;
+};
+
+// Copies everything `from` gives into an anonymous temp file, hashing as it goes; stops with
+// INVALID_INPUT after max_bytes.
+util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t max_bytes) {
+    TRY_ASSIGN(const int to, anonymous_temp_file());
+    Spooled out{to, 0, {}};
+    auto fail = [&](util::Status st) {
+        ::close(to);
+        return st;
+    };
     util::Sha256Stream h;
-    char buf[1 << 16];
-    while (f.read(buf, sizeof buf) || f.gcount() > 0) {
-        h.update(std::string_view(buf, static_cast<size_t>(f.gcount())));
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+        const ssize_t n = ::read(from, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const int e = errno;
+            return fail(util::error(e == EACCES ? Code::permission_denied : Code::storage_io,
+                                    display + ": read failed: " + errno_text(e)));
+        }
+        if (n == 0) {
+            break;
+        }
+        if (out.size + static_cast<std::uint64_t>(n) > max_bytes) {
+            return fail(over_limit(display, max_bytes));
+        }
+        out.size += static_cast<std::uint64_t>(n);
+        h.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        if (auto st = write_all(to, buf.data(), static_cast<std::size_t>(n)); !st.ok()) {
+            return fail(st);
+        }
     }
-    return h.hex();
+    out.sha256 = h.hex();
+    return out;
+}
+
+// Hashes a regular file through its descriptor (pread: the readers' offsets are their own).
+util::Result<std::string> hash_fd(int fd, const std::string& display) {
+    util::Sha256Stream h;
+    std::vector<char> buf(1 << 16);
+    off_t at = 0;
+    for (;;) {
+        const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return util::error(Code::storage_io, display + ": read failed: " + errno_text(errno));
+        }
+        if (n == 0) {
+            return h.hex();
+        }
+        h.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        at += n;
+    }
 }
 
 }  // namespace
 
+std::string format_limit(std::uint64_t bytes) {
+    const std::pair<std::uint64_t, const char*> units[] = {
+        {1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
+    for (const auto& [unit, name] : units) {
+        if (bytes >= unit && bytes % unit == 0) {
+            return std::to_string(bytes / unit) + " " + name;
+        }
+    }
+    return std::to_string(bytes) + " bytes";
+}
+
 util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& location,
                                                            const std::string& format,
-                                                           storage::Storage* storage) {
+                                                           storage::Storage* storage,
+                                                           std::uint64_t max_bytes) {
     auto in = std::unique_ptr<BatchInput>(new BatchInput());
     in->m_location = location;
+    bool regular = false;
     if (location == "-") {
-        TRY_ASSIGN(in->m_path, make_temp_file());
-        in->m_temp = true;
-        std::ofstream out(in->m_path, std::ios::binary);
-        out << std::cin.rdbuf();
-        out.close();
-        if (!out) {
-            return util::error(util::Code::storage_io, "cannot copy stdin to " + in->m_path);
-        }
         in->m_display = "<stdin>";
+        TRY_ASSIGN(const Spooled s, spool(STDIN_FILENO, in->m_display, max_bytes));
+        in->m_fd = s.fd;
+        in->m_size = s.size;
+        in->m_sha256 = s.sha256;
+        if (s.size == 0) {
+            return util::error(
+                Code::invalid_input,
+                "<stdin>: no input (stdin was empty); pipe a CSV, JSON or JSONL export into it, "
+                "e.g. assetgen seed | assetgen run -");
+        }
     } else if (storage::is_gcs(location)) {
+        in->m_display = location;
         if (storage == nullptr) {
-            return util::error(util::Code::config, location + ": no Cloud Storage client for a gs:// batch");
+            return util::error(Code::config,
+                               location + ": no Cloud Storage client for a gs:// batch");
         }
         auto data = storage->get(location);
         if (!data.ok()) {
-            if (data.status().code() == util::Code::not_found) {
-                return util::error(util::Code::not_found,
-                                   location + ": no such object (give the gs:// location of a CSV, "
-                                              "JSON or JSONL export)");
+            if (data.status().code() == Code::not_found) {
+                return util::error(Code::not_found,
+                                   location +
+                                       ": no such object (give the gs:// location of a CSV, "
+                                       "JSON or JSONL export)");
             }
             return data.status();
         }
-        TRY_ASSIGN(in->m_path, make_temp_file());
-        in->m_temp = true;
-        TRY(util::write_file_atomic(in->m_path, *data));
-        in->m_display = location;
+        if (data->size() > max_bytes) {
+            return over_limit(location, max_bytes);
+        }
+        TRY_ASSIGN(in->m_fd, anonymous_temp_file());
+        TRY(write_all(in->m_fd, data->data(), data->size()));
+        in->m_size = data->size();
+        in->m_sha256 = util::sha256_hex(*data);
     } else {
-        in->m_path = location;
         in->m_display = location;
-        if (::access(location.c_str(), R_OK) != 0) {
-            return util::error(util::Code::not_found,
-                               location + ": no such file (give a CSV, JSON or JSONL export, or - for stdin)");
+        const int fd = ::open(location.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            const int e = errno;
+            if (e == ENOENT || e == ENOTDIR) {
+                return util::error(
+                    Code::not_found,
+                    location + ": no such file (give a CSV, JSON or JSONL export, or - for stdin)");
+            }
+            return batch::open_error(e, location);
+        }
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) {
+            const int e = errno;
+            ::close(fd);
+            return util::error(Code::storage_io, location + ": cannot stat: " + errno_text(e));
+        }
+        if (S_ISDIR(st.st_mode)) {
+            ::close(fd);
+            return util::error(Code::invalid_input,
+                               location + ": is a folder, not a CSV, JSON or JSONL file");
+        }
+        regular = S_ISREG(st.st_mode);
+        if (regular) {
+            if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+                ::close(fd);
+                return over_limit(location, max_bytes);
+            }
+            in->m_fd = fd;
+            in->m_size = static_cast<std::uint64_t>(st.st_size);
+            TRY_ASSIGN(in->m_sha256, hash_fd(fd, location));
+        } else {  // a FIFO, <(...), a device: read once, into the temp copy
+            auto s = spool(fd, location, max_bytes);
+            ::close(fd);
+            TRY(s.status());
+            in->m_fd = s->fd;
+            in->m_size = s->size;
+            in->m_sha256 = s->sha256;
         }
     }
     if (!format.empty()) {
         TRY_ASSIGN(in->m_format, batch::parse_format(format));
-    } else if (location != "-") {
+    } else if (location != "-" && (regular || storage::is_gcs(location) ||
+                                   !std::filesystem::path(location).extension().empty())) {
         TRY_ASSIGN(in->m_format, batch::format_from_path(location));
     }
-    TRY_ASSIGN(in->m_sha256, hash_file(in->m_path));
     return in;
 }
 
 BatchInput::~BatchInput() {
-    if (m_temp) {
-        ::unlink(m_path.c_str());
+    if (m_fd >= 0) {
+        ::close(m_fd);
     }
 }
 
@@ -112,35 +262,32 @@ std::string BatchInput::refs_base_dir() const {
 util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& options,
                               const budget::PriceTable& prices, const DoneIndex& done) {
     Plan plan;
-    TRY_ASSIGN(auto source, batch::open_rows(input.path(), input.format(), input.display_name()));
+    TRY_ASSIGN(auto source,
+               batch::open_rows(input.fd(), input.format(), input.display_name(), false));
     batch::Validator validator(options.validation);
     std::set<std::string> models;
-    // The file's global refs are known only at its end, so the estimate waits for them.
-    struct ToRun {
-        std::string model;
-        std::size_t prompt_bytes;
-        std::size_t row_refs;
-        int images;
-    };
-    std::vector<ToRun> to_run;
+    // The file's global refs are known only at its end, so the estimate waits for them. Rows of
+    // the same shape cost the same, so images are counted by shape: memory stays flat in rows.
+    using Shape = std::tuple<std::string, std::size_t, std::size_t>;  // model, prompt bytes, refs
+    std::map<Shape, std::uint64_t> to_run;
     batch::validate_all(*source, validator, input.display_name(), [&](batch::Row&& row) {
         if (options.accept && !options.accept(row)) {
             return;
         }
         ++plan.rows;
         plan.rows_with_refs += row.refs.empty() ? 0 : 1;
-        const std::string model = row.model.empty() ? options.model : row.model;
+        const std::string& model = row.model.empty() ? options.model : row.model;
         models.insert(model);
-        ToRun t{model, row.prompt.size(), row.refs.size(), 0};
+        std::uint64_t images = 0;
         for (int v = 1; v <= row.variants; ++v) {
             ++plan.images;
-            if (!done.count(done_key(row.scene_id, v))) {
-                ++t.images;
+            if (done.empty() || !done.count(done_key(row.scene_id, v))) {
+                ++images;
             }
         }
-        plan.images_to_run += static_cast<std::size_t>(t.images);
-        if (t.images > 0) {
-            to_run.push_back(std::move(t));
+        plan.images_to_run += static_cast<std::size_t>(images);
+        if (images > 0) {
+            to_run[Shape{model, row.prompt.size(), row.refs.size()}] += images;
         }
     });
     plan.columns = source->columns();
@@ -153,13 +300,14 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
             return util::error(util::Code::invalid_input, "global refs: " + st.message());
         }
     }
-    for (const auto& t : to_run) {
+    for (const auto& [shape, images] : to_run) {
+        const auto& [model, prompt_bytes, row_refs] = shape;
         const std::size_t ref_images = std::min(static_cast<std::size_t>(options.max_refs),
-                                                t.row_refs + plan.global_refs.size());
+                                                row_refs + plan.global_refs.size());
         auto est = prices.estimate(
-            budget::RequestShape{t.model, options.image_size, t.prompt_bytes, ref_images});
+            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images});
         if (est.ok()) {
-            plan.estimate += *est * t.images;
+            plan.estimate += *est * static_cast<util::Micros>(images);
         }
     }
     for (const auto& m : models) {
@@ -182,8 +330,11 @@ util::Result<std::unique_ptr<RowReader>> RowReader::open(const BatchInput& input
                                                          const batch::ValidationOptions& options,
                                                          const std::vector<std::string>& columns) {
     auto r = std::unique_ptr<RowReader>(new RowReader());
-    r->m_validator = std::make_unique<batch::Validator>(options);
-    TRY_ASSIGN(r->m_source, batch::open_rows(input.path(), input.format(), input.display_name()));
+    batch::ValidationOptions second_pass = options;
+    second_pass.check_duplicate_ids = false;  // pass 1 checked the same descriptor's bytes
+    r->m_validator = std::make_unique<batch::Validator>(second_pass);
+    TRY_ASSIGN(r->m_source,
+               batch::open_rows(input.fd(), input.format(), input.display_name(), false));
     r->m_columns = columns;
     return r;
 }

@@ -1,8 +1,10 @@
 #pragma once
-// Before a run spends anything: the batch's bytes made local and hashed (a file, stdin or a
-// gs:// object), every row validated (all problems, then stop once), the work left and its cost
-// estimated; then, while running, the same rows again one by one (RowReader).
+// Before a run spends anything: the batch opened once and hashed as it is read in (a file,
+// stdin, a pipe or a gs:// object, never more than the input limit), every row validated (all
+// problems, then stop once), the work left and its cost estimated; then, while running, the
+// same rows again one by one (RowReader), from the same descriptor.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,20 +20,31 @@
 
 namespace assetgen::schedule {
 
-// The batch as a local file. stdin and gs:// objects are copied to a temp file first (removed
-// when this goes away), so both passes read the same bytes and the job id is their hash.
+// The default of --max-input-bytes: the largest batch read (1 GiB).
+inline constexpr std::uint64_t k_default_max_input_bytes = 1ull << 30;
+
+// The batch as one open, seekable descriptor, opened once. A regular file is used as it is
+// (refused unopened past the limit) and hashed through that descriptor; anything else (stdin, a
+// FIFO, `<(...)`, a character device such as /dev/zero) and gs:// objects are copied into an
+// anonymous temp file, hashed while copied and stopped at the limit. The temp file is unlinked
+// as soon as it is created, so it disappears on every exit path, signals and SIGKILL included.
 class BatchInput {
 public:
     // location: a path, "-" for stdin, or gs://bucket/object (read through storage, which may
-    // be null for the others). format: "" = from the extension (CSV for stdin).
-    static util::Result<std::unique_ptr<BatchInput>> open(const std::string& location,
-                                                          const std::string& format,
-                                                          storage::Storage* storage);
+    // be null for the others). format: "" = from the extension (CSV for stdin, pipes and
+    // devices without one). Errors: NOT_FOUND "no such file", PERMISSION_DENIED "permission
+    // denied", INVALID_INPUT for a folder, empty stdin, or more than max_bytes bytes
+    // ("<input>: more than <limit> ... --max-input-bytes"), STORAGE_IO for the temp file.
+    static util::Result<std::unique_ptr<BatchInput>> open(
+        const std::string& location, const std::string& format, storage::Storage* storage,
+        std::uint64_t max_bytes = k_default_max_input_bytes);
     ~BatchInput();
     BatchInput(const BatchInput&) = delete;
     BatchInput& operator=(const BatchInput&) = delete;
 
-    const std::string& path() const { return m_path; }
+    // The descriptor the readers share (pread from their own offsets); owned by this.
+    int fd() const { return m_fd; }
+    std::uint64_t size() const { return m_size; }
     // What messages call it: the path, "<stdin>" or the gs:// location.
     const std::string& display_name() const { return m_display; }
     const std::string& sha256() const { return m_sha256; }
@@ -43,12 +56,15 @@ public:
 private:
     BatchInput() = default;
     std::string m_location;
-    std::string m_path;
     std::string m_display;
     std::string m_sha256;
     batch::Format m_format = batch::Format::csv;
-    bool m_temp = false;
+    int m_fd = -1;
+    std::uint64_t m_size = 0;
 };
+
+// "1 GiB", "64 MiB", "512 KiB" or "N bytes", for messages about limits.
+std::string format_limit(std::uint64_t bytes);
 
 struct PlanOptions {
     batch::ValidationOptions validation;

@@ -81,6 +81,7 @@ void Runner::Impl::add_ref_stats() {
     summary.refs_bytes_fetched = st.bytes_fetched;
     summary.refs_dropped_by_cap = st.dropped_by_cap;
     summary.refs_failed = st.failed;
+    summary.refs_planned = st.planned;
 }
 
 }  // namespace assetgen::schedule

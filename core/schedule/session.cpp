@@ -126,7 +126,8 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     }
     s->m_storage = std::make_unique<storage::AnyStorage>(auth::Env::process(), clock);
 
-    TRY_ASSIGN(s->m_input, BatchInput::open(o.input, o.format, s->m_storage.get()));
+    TRY_ASSIGN(s->m_input,
+               BatchInput::open(o.input, o.format, s->m_storage.get(), o.max_input_bytes));
 
     // The job: its id depends on the input bytes and the settings that change the output.
     const std::string job_id = session_job_id(o, *s->m_input);

@@ -36,6 +36,7 @@ namespace assetgen::schedule {
 struct SessionOptions {
     std::string input;   // path, "-" or gs://
     std::string format;  // "" = from the extension
+    std::uint64_t max_input_bytes = k_default_max_input_bytes;  // --max-input-bytes
     std::string out = "out";
     std::string ledger = "ledger";
     std::string job_id;  // "" = derived from the input and the settings

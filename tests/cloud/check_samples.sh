@@ -11,7 +11,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 if ! python3 -c 'import yaml' 2>/dev/null; then
-    echo "tests/cloud: PyYAML is missing (Debian: apt-get install python3-yaml; scripts/bootstrap should list it)" >&2
+    echo "tests/cloud: PyYAML is missing (Debian: apt-get install python3-yaml; scripts/bootstrap --test installs it)" >&2
     exit 1
 fi
 exec python3 - "$root" <<'PY'

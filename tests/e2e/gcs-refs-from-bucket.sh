@@ -19,13 +19,13 @@ with open('batch.csv', 'w', newline='') as f:
     for i in range(20):
         w.writerow(['ROW-%02d' % i, 'product #%d' % i, 1, 'gs://bkt/refs/r%d.png' % (i % 2)])
 PY
-expect_exit 0 ag run batch.csv --out gs://bkt/out --ledger ledger --ref-failure fail --no-ref-cache --json
+expect_exit 0 ag run batch.csv --fetch-refs --out gs://bkt/out --ledger ledger --ref-failure fail --no-ref-cache --json
 python3 -c 'import json; s=json.load(open("out.txt")); r=s["refs"]
 assert s["imagesGenerated"]==20 and s["errors"]==0, s
 assert r["fetched"]==2 and r["failed"]==0, r' || fail "summary refs: $(cat out.txt)"
 
 printf 'scene_id,prompt,variants,refs\nGONE,product,1,gs://bkt/refs/missing.png\n' >gone.csv
-expect_exit 1 ag run gone.csv --out gs://bkt/out --ledger ledger --ref-failure fail --no-ref-cache
+expect_exit 1 ag run gone.csv --fetch-refs --out gs://bkt/out --ledger ledger --ref-failure fail --no-ref-cache
 assert_contains err.txt "REF_FETCH_FAILED"
 assert_contains err.txt "gs://bkt/refs/missing.png"
 echo "ok: gs:// refs read once each through the GCS client; a missing object fails its row by name"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `assetgen refresh --sign gs://b/o --ttl T --at TIME` is reproducible and right. Proves:
 #   1. with Google's conformance key (GOOGLE_APPLICATION_CREDENTIALS), signing twice gives the same
-#      URL, and it is byte for byte the "Simple GET" vector of ../shared/vectors/gcs; a fresh
+#      URL, and it is byte for byte the "Simple GET" vector of tests/data/gcs; a fresh
 #      openssl key's URLs verify against its public key (canonical request rebuilt independently),
 #      also for PUT with a signed Content-Type header;
 #   2. with no key file but a metadata server (GCE_METADATA_HOST) and IAM signBlob
@@ -13,7 +13,7 @@
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/refresh-common.inc"
 
-vectors=$ASSETGEN_SOURCE_DIR/../shared/vectors/gcs
+vectors=$ASSETGEN_SOURCE_DIR/tests/data/gcs
 [ -f "$vectors/v4_signatures.json" ] || fail "conformance vectors not found at $vectors"
 python3 - "$vectors" <<'PY'
 import json, sys

@@ -20,7 +20,7 @@ with open('batch.csv', 'w', newline='') as f:
 PY
 
 # 1. One fetch per distinct URL.
-expect_exit 0 ag run batch.csv --daily-budget-usd 100 --allow-private-refs --ref-cache cache --json --events events.jsonl
+expect_exit 0 ag run batch.csv --fetch-refs --daily-budget-usd 100 --allow-private-refs --ref-cache cache --json --events events.jsonl
 assert_eq "$(img_requests)" 10 "requests to the image server"
 for i in $(seq 0 9); do assert_eq "$(img_requests "/r$i.png")" 1 "fetches of /r$i.png"; done
 python3 -c 'import json; s=json.load(open("out.txt")); r=s["refs"]
@@ -28,7 +28,7 @@ assert s["imagesGenerated"]==199 and s["errors"]==0, s
 assert r["fetched"]==10 and r["cacheHits"]==0 and r["bytesFetched"]>0, r' || fail "summary refs (first run)"
 
 # 2. Another job, the same cache: nothing fetched.
-expect_exit 0 ag run batch.csv --daily-budget-usd 100 --allow-private-refs --ref-cache cache --job-id other --json
+expect_exit 0 ag run batch.csv --fetch-refs --daily-budget-usd 100 --allow-private-refs --ref-cache cache --job-id other --json
 assert_eq "$(img_requests)" 10 "requests to the image server after the second job"
 python3 -c 'import json; s=json.load(open("out.txt")); r=s["refs"]
 assert s["imagesGenerated"]==199 and s["errors"]==0, s

@@ -40,7 +40,7 @@ with open('batch.csv', 'w', newline='') as f:
     w.writerow(['SOON', 'product a', 1, sys.argv[1]])
     w.writerow(['GONE', 'product b', 1, sys.argv[2]])
 PY
-expect_exit 0 ag run batch.csv --out out --ledger ledger --ref-failure fail --allow-private-refs --no-ref-cache --json
+expect_exit 0 ag run batch.csv --fetch-refs --out out --ledger ledger --ref-failure fail --allow-private-refs --no-ref-cache --json
 python3 -c 'import json; s=json.load(open("out.txt")); r=s["refs"]
 assert s["imagesGenerated"]==2 and s["errors"]==0, s
 assert r["fetched"]==2 and r["failed"]==0, r' || fail "summary: $(cat out.txt)"

@@ -23,7 +23,7 @@ public:
 };
 
 std::string vector_key_path() {
-    return std::string(ASSETGEN_SHARED_DIR) + "/vectors/gcs/test_service_account.not-a-test.json";
+    return std::string(ASSETGEN_GCS_VECTORS_DIR) + "/test_service_account.not-a-test.json";
 }
 
 }  // namespace

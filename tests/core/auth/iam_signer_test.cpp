@@ -26,7 +26,7 @@ using util::Code;
 
 namespace {
 
-const std::string k_vectors = std::string(ASSETGEN_SHARED_DIR) + "/vectors/gcs/";
+const std::string k_vectors = std::string(ASSETGEN_GCS_VECTORS_DIR) + "/";
 const std::string k_key_file = k_vectors + "test_service_account.not-a-test.json";
 const std::string k_email = "test-iam-credentials@dummy-project-id.iam.gserviceaccount.com";
 constexpr const char* k_token = "ya29.secret-token-value";

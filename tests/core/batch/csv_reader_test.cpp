@@ -123,14 +123,29 @@ TEST_CASE("batch: an unterminated quote is reported where it opened and stops re
     CHECK(again.status().message() == second.status().message());
 }
 
-TEST_CASE("batch: a quote left open in a large file is refused without reading it all", "[batch]") {
+TEST_CASE("batch: a quote left open in a large file is reported where it opened", "[batch]") {
     test::TempDir dir;
     std::string text = "scene_id,prompt\nA-1,\"";
     text.append(1'200'000, 'x');
+    text += "\nA-2,q\n";
     auto r = read_all(dir.write("b.csv", text), Format::csv, "b.csv");
     CHECK(r.error ==
-          "b.csv:2: unterminated quoted field (the quote opened on this line runs on for over 1 "
-          "MiB)");
+          "b.csv:2: unterminated quoted field (the quote opened on this line is never closed)");
+}
+
+TEST_CASE("batch: a properly quoted cell over 1 MiB is refused as too long, not as unterminated",
+          "[batch]") {
+    test::TempDir dir;
+    std::string text = "scene_id,prompt\nA-1,\"";
+    for (int i = 0; i < 300'000; ++i) {
+        text += "ab\"\"\ncd";  // escaped quotes and newlines inside the cell
+    }
+    text += "\"\nA-2,q\n";
+    auto r = read_all(dir.write("b.csv", text), Format::csv, "b.csv");
+    CHECK(r.error.find(
+              "b.csv:2: cell 2 is over 1 MiB, the limit of one row (its quote opened on line 2 "
+              "and is closed properly)") == 0);
+    CHECK(r.error.find("unterminated") == std::string::npos);
 }
 
 TEST_CASE("batch: records that straddle the reader's 64 KiB chunks read whole", "[batch]") {

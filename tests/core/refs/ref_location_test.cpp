@@ -92,9 +92,9 @@ TEST_CASE("refs: refs are http(s) URLs, gs:// objects or local paths, nothing el
     REQUIRE(abs.ok());
     CHECK(abs->fetch == "/srv/refs/b.png");
 
-    auto up = parse_ref("../shared/c.png", "/data/batches");
+    auto up = parse_ref("../common/c.png", "/data/batches");
     REQUIRE(up.ok());
-    CHECK(up->fetch == "/data/shared/c.png");
+    CHECK(up->fetch == "/data/common/c.png");
 
     auto in_bucket = parse_ref("refs/d.png", "gs://bucket/batches");
     REQUIRE(in_bucket.ok());

@@ -19,8 +19,8 @@ using nlohmann::json;
 namespace {
 
 json vector_key() {
-    std::ifstream in(std::string(ASSETGEN_SHARED_DIR) +
-                     "/vectors/gcs/test_service_account.not-a-test.json");
+    std::ifstream in(std::string(ASSETGEN_GCS_VECTORS_DIR) +
+                     "/test_service_account.not-a-test.json");
     std::stringstream ss;
     ss << in.rdbuf();
     return json::parse(ss.str());

@@ -19,7 +19,7 @@ using util::Code;
 
 namespace {
 
-const std::string k_vectors = std::string(ASSETGEN_SHARED_DIR) + "/vectors/gcs/";
+const std::string k_vectors = std::string(ASSETGEN_GCS_VECTORS_DIR) + "/";
 
 json load_json(const std::string& path) {
     std::ifstream in(path);

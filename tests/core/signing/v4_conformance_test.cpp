@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::string k_vectors = std::string(ASSETGEN_SHARED_DIR) + "/vectors/gcs/";
+const std::string k_vectors = std::string(ASSETGEN_GCS_VECTORS_DIR) + "/";
 
 json load_json(const std::string& path) {
     std::ifstream in(path);
@@ -97,7 +97,7 @@ TEST_CASE("signing: every V4 conformance vector gives the expected URL", "[signi
         auto parts = v4_prepare(options_of(c), signer->client_email());
         REQUIRE(parts.ok());
         // Upstream's canonical request for this one case was made with the path-style path;
-        // its string-to-sign and URL use the right one (see vectors/gcs/README.md).
+        // its string-to-sign and URL use the right one (see tests/data/gcs/README.md).
         if (description != "Universe domain with virtual hosted style") {
             CHECK(parts->canonical_request == c.at("expectedCanonicalRequest").get<std::string>());
         }

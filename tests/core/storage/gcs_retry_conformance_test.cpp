@@ -1,4 +1,4 @@
-// Google's retry conformance scenarios (shared/vectors/gcs/retry_tests.json, from
+// Google's retry conformance scenarios (tests/data/gcs/retry_tests.json, a copy from
 // googleapis/conformance-tests) run against GcsClient over a scripted transport.
 //
 // How the file's names map onto this client:
@@ -41,7 +41,7 @@ using util::Code;
 namespace {
 
 json load_retry_tests() {
-    std::ifstream in(std::string(ASSETGEN_SHARED_DIR) + "/vectors/gcs/retry_tests.json");
+    std::ifstream in(std::string(ASSETGEN_GCS_VECTORS_DIR) + "/retry_tests.json");
     REQUIRE(in.good());
     std::stringstream ss;
     ss << in.rdbuf();

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Memory stays flat in the number of rows: 1,000,000 rows (52 MB of CSV, made by seed) stay under
+# 100 MB peak RSS (/usr/bin/time -f %M) both when the budget refuses the run (exit 3, nothing
+# spent) and in a partial run (--budget-policy partial: what fits runs, the rest end as
+# BUDGET_EXCEEDED). ROWS overrides the count for a quicker local check.
+source "$(dirname "$0")/common.inc"
+[ -x /usr/bin/time ] || fail "/usr/bin/time is missing (scripts/bootstrap --test installs it)"
+rows=${ROWS:-1000000}
+limit_kb=100000
+
+ag seed --rows "$rows" -o big.csv 2>/dev/null
+peak() { /usr/bin/time -f '%M' -o "$1.rss" "$ASSETGEN" "${@:2}" >"$1.out" 2>"$1.err"; }
+
+set +e; peak refused run big.csv --daily-budget-usd 1 --quiet; got=$?; set -e
+assert_eq "$got" 3 "exit of the refused run"
+assert_contains refused.err "Nothing was run"
+rss=$(tail -1 refused.rss)
+echo "refused, $rows rows: peak RSS $rss KB" >&2
+[ "$rss" -lt "$limit_kb" ] || fail "refused run: peak RSS $rss KB is over $limit_kb KB"
+
+set +e; peak partial run big.csv --daily-budget-usd 0.5 --budget-policy partial --quiet --json; got=$?; set -e
+assert_eq "$got" 3 "exit of the partial run"
+rss=$(tail -1 partial.rss)
+echo "partial, $rows rows: peak RSS $rss KB" >&2
+python3 - "$rows" <<'PY' || fail "partial run summary"
+import json, sys
+s = json.load(open("partial.out"))
+assert s["rows"] == int(sys.argv[1]), s["rows"]
+assert 0 < s["imagesGenerated"] < 100, s["imagesGenerated"]
+assert s["status"] == "budget_exceeded" and s["rowsFailed"] == s["rows"] - s["rowsOk"], s["status"]
+assert s["budget"]["overshootUsd"] == 0, s["budget"]
+PY
+[ "$rss" -lt "$limit_kb" ] || fail "partial run: peak RSS $rss KB is over $limit_kb KB"
+echo "ok: $rows rows under $limit_kb KB peak RSS, refused and partial"
