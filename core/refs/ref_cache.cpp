@@ -16,6 +16,7 @@
 
 #include "util/atomic_file.hpp"
 #include "util/hash.hpp"
+#include "util/user_dirs.hpp"
 
 namespace assetgen::refs {
 namespace {
@@ -29,15 +30,8 @@ std::string index_path(const std::string& dir) {
 }  // namespace
 
 std::string default_cache_dir() {
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    if (xdg != nullptr && *xdg == '/') {
-        return std::string(xdg) + "/assetgen/refs";
-    }
-    const char* home = std::getenv("HOME");
-    if (home != nullptr && *home != '\0') {
-        return std::string(home) + "/.cache/assetgen/refs";
-    }
-    return "";
+    return util::preferred_user_dir(util::UserDirKind::cache, "assetgen/refs",
+                                    util::UserDirEnv::process(util::UserDirKind::cache));
 }
 
 RefCache::RefCache(std::string dir, std::uint64_t max_bytes, util::Clock& clock)

@@ -16,7 +16,9 @@
 
 namespace assetgen::refs {
 
-// $XDG_CACHE_HOME/assetgen/refs, else $HOME/.cache/assetgen/refs, else "" (no cache).
+// $XDG_CACHE_HOME/assetgen/refs, else $HOME/.cache/assetgen/refs, else the per-user temp folder's
+// (util::preferred_user_dir; nothing is created: the run resolves a writable one, see
+// schedule/default_folders.hpp).
 std::string default_cache_dir();
 
 // One URL's cached answer with its bytes.

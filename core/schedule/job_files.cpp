@@ -1,7 +1,5 @@
 #include "schedule/job_files.hpp"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <ctime>
 #include <unordered_set>
@@ -12,6 +10,7 @@
 #include "util/append_file.hpp"
 #include "util/atomic_file.hpp"
 #include "util/hash.hpp"
+#include "util/user_dirs.hpp"
 
 namespace assetgen::schedule {
 
@@ -45,17 +44,12 @@ JobPlace job_place(const std::string& out, const std::string& job_id, const std:
     return p;
 }
 
-std::string default_spool_dir() {
+util::Result<util::UserDir> default_spool_dir() {
     if (const char* d = std::getenv("ASSETGEN_SPOOL_DIR"); d && *d) {
-        return d;
+        return util::UserDir{d, ""};
     }
-    if (const char* d = std::getenv("XDG_STATE_HOME"); d && *d) {
-        return std::string(d) + "/assetgen/spool";
-    }
-    if (const char* h = std::getenv("HOME"); h && *h) {
-        return std::string(h) + "/.local/state/assetgen/spool";
-    }
-    return "/tmp/assetgen-spool-" + std::to_string(::getuid());
+    return util::resolve_user_dir(util::UserDirKind::state, "assetgen/spool",
+                                  util::UserDirEnv::process(util::UserDirKind::state));
 }
 
 util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storage& storage) {

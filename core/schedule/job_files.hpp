@@ -19,6 +19,7 @@
 #include "storage/storage.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
+#include "util/user_dirs.hpp"
 
 namespace assetgen::schedule {
 
@@ -41,9 +42,10 @@ struct JobPlace {
 JobPlace job_place(const std::string& out, const std::string& job_id, const std::string& spool_dir,
                    const std::string& shard = "");
 
-// The default spool folder: $ASSETGEN_SPOOL_DIR, else $XDG_STATE_HOME/assetgen/spool, else
-// ~/.local/state/assetgen/spool, else /tmp/assetgen-spool-<uid>.
-std::string default_spool_dir();
+// The default spool folder: $ASSETGEN_SPOOL_DIR as given, else $XDG_STATE_HOME/assetgen/spool or
+// ~/.local/state/assetgen/spool when writable, else <$TMPDIR or /tmp>/assetgen-<uid>/state/
+// assetgen/spool (created; the notice says so). Errors as util::resolve_user_dir.
+util::Result<util::UserDir> default_spool_dir();
 
 // Opens a job's history: for a remote job, first merges the published manifest's lines that
 // the local one lacks into the local one (durably), then reads the local one.

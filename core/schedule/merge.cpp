@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "ledger/manifest.hpp"
+#include "schedule/default_folders.hpp"
 #include "report/html_report.hpp"
 #include "report/results_csv.hpp"
 #include "report/summary.hpp"
@@ -47,9 +48,7 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     if (shard_count < 1) {
         return util::error(util::Code::config, "--merge: the number of shards must be 1 or more");
     }
-    if (o.spool_dir.empty()) {
-        o.spool_dir = default_spool_dir();
-    }
+    TRY(resolve_default_folders(o, log));
     storage::AnyStorage storage(auth::Env::process(), clock);
     TRY_ASSIGN(auto input, BatchInput::open(o.input, o.format, &storage, o.max_input_bytes));
     MergeReport merged;

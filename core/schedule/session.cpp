@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "ledger/gcs_ledger_writer.hpp"
+#include "schedule/default_folders.hpp"
 #include "storage/gcs_wire.hpp"
 #include "auth/iam_signer.hpp"
 #include "net/curl_transport.hpp"
@@ -116,9 +117,7 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     s->m_stop = &stop;
     s->m_log = std::move(log);
     SessionOptions& o = s->m_options;
-    if (o.spool_dir.empty()) {
-        o.spool_dir = default_spool_dir();
-    }
+    TRY(resolve_default_folders(o, s->m_log));
     if (storage::is_gcs(o.events)) {
         return util::error(util::Code::config,
                            "--events: events stream as they happen, to a local file or - (stdout); "
