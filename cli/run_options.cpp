@@ -114,6 +114,7 @@ refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base
     r.failure_policy = o.ref_failure == "skip" ? refs::RefFailurePolicy::skip : refs::RefFailurePolicy::fail;
     r.cache_dir = o.no_ref_cache ? "" : o.ref_cache;
     r.base_dir = base_dir;
+    r.allowed_local_dirs = o.allow_local_refs;
     return r;
 }
 
@@ -206,6 +207,9 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--ref-cache", o.ref_cache, "folder of the reference cache shared by runs")
         ->capture_default_str();
     sub.add_flag("--no-ref-cache", o.no_ref_cache, "fetch refs without the disk cache");
+    sub.add_option("--allow-local-refs", o.allow_local_refs,
+                   "a folder local refs may be read from besides the batch file's own (repeatable); "
+                   "other local refs are refused before anything runs");
     sub.add_flag("--follow-symlinks", o.follow_symlinks,
                  "write through symbolic links below --out, --ledger and the spool folder (refused by default)");
     sub.add_option("--model", o.model, "default model (a row's model column overrides it)")->capture_default_str();

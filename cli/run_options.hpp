@@ -79,6 +79,7 @@ struct RunOptions {
     int max_refs = 6;
     std::string ref_failure;  // "" = fail in live mode, skip in a dry run
     bool allow_private_refs = false;
+    std::vector<std::string> allow_local_refs;  // folders local refs may be in, besides the batch's
     bool follow_symlinks = false;  // write through symbolic links below --out, --ledger, the spool
     std::string ref_cache;  // set to refs::default_cache_dir() when the options are added
     bool no_ref_cache = false;
