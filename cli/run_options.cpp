@@ -7,10 +7,12 @@
 #include "refs/ref_cache.hpp"
 #include "auth/env.hpp"
 #include "schedule/job.hpp"
+#include "schedule/job_files.hpp"
 #include "schedule/shard.hpp"
 #include "signing/url_refresh.hpp"
 #include "storage/storage.hpp"
 #include "util/atomic_file.hpp"
+#include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::cli {
@@ -95,6 +97,10 @@ util::Status check_run_options(RunOptions& o) {
         o.shard = shard ? shard->text() : "";
         o.shard_attempt = shard ? shard->attempt : 0;
     }
+    // From here on, files are written only below these folders, through no symbolic link.
+    util::confine_writes({o.out, o.ledger, o.spool_dir.empty() ? schedule::default_spool_dir() : o.spool_dir,
+                          o.no_ref_cache ? std::string() : o.ref_cache},
+                         o.follow_symlinks);
     return util::ok_status();
 }
 
@@ -109,6 +115,7 @@ refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base
     r.failure_policy = o.ref_failure == "skip" ? refs::RefFailurePolicy::skip : refs::RefFailurePolicy::fail;
     r.cache_dir = o.no_ref_cache ? "" : o.ref_cache;
     r.base_dir = base_dir;
+    r.allowed_local_dirs = o.allow_local_refs;
     return r;
 }
 
@@ -212,6 +219,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--ref-cache", o.ref_cache, "folder of the reference cache shared by runs")
         ->capture_default_str();
     sub.add_flag("--no-ref-cache", o.no_ref_cache, "fetch refs without the disk cache");
+    sub.add_option("--allow-local-refs", o.allow_local_refs,
+                   "a folder local refs may be read from besides the batch file's own (repeatable); "
+                   "other local refs are refused before anything runs");
+    sub.add_flag("--follow-symlinks", o.follow_symlinks,
+                 "write through symbolic links below --out, --ledger and the spool folder (refused by default)");
     sub.add_option("--model", o.model, "default model (a row's model column overrides it)")->capture_default_str();
     sub.add_option("--image-size", o.image_size, "imageConfig.imageSize: 512, 1K, 2K or 4K (models that support it)");
     sub.add_option("--simulate", o.simulate,

@@ -82,6 +82,8 @@ struct RunOptions {
     bool allow_private_refs = false;
     std::uint64_t max_input_bytes = schedule::k_default_max_input_bytes;  // --max-input-bytes
     bool fetch_refs = false;  // a dry run fetches refs only when asked (no network otherwise)
+    std::vector<std::string> allow_local_refs;  // folders local refs may be in, besides the batch's
+    bool follow_symlinks = false;  // write through symbolic links below --out, --ledger, the spool
     std::string ref_cache;  // set to refs::default_cache_dir() when the options are added
     bool no_ref_cache = false;
     std::string model = "gemini-2.5-flash-image";

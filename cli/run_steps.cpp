@@ -108,6 +108,9 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.daily_limit = util::to_micros(o.daily_budget_usd);
     so.plan.validation.max_variants = o.max_variants;
     so.plan.validation.default_ref_mode = parse_ref_mode(o.ref_mode).value();  // checked before
+    so.plan.validation.confine_local_refs = true;
+    so.plan.validation.ref_base_dir = batch::ref_base_dir(o.input);
+    so.plan.validation.local_ref_dirs = o.allow_local_refs;
     so.plan.model = o.model;
     so.plan.image_size = o.image_size;
     so.plan.max_refs = o.max_refs;

@@ -63,10 +63,9 @@ std::optional<long long> parse_whole(std::string_view s) {
     return negative ? -n : n;
 }
 
-// "" when ref is an accepted reference (https://, http://, gs:// or a local path), else the
-// message for it.
-std::string check_ref(const std::string& ref) {
-    const std::string q = quoted(ref);
+}  // namespace
+
+std::string ref_scheme(const std::string& ref) {
     const auto colon = ref.find(':');
     std::string scheme;
     if (colon != std::string::npos && colon >= 2 &&
@@ -75,11 +74,21 @@ std::string check_ref(const std::string& ref) {
         for (char c : scheme) {
             if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '+' && c != '-' &&
                 c != '.') {
-                scheme.clear();  // a ':' later in a local path, e.g. refs/a:b.png
-                break;
+                return {};  // a ':' later in a local path, e.g. refs/a:b.png
             }
         }
     }
+    return scheme;
+}
+
+namespace {
+
+// "" when ref is an accepted reference (https://, http://, gs:// or a local path), else the
+// message for it.
+std::string check_ref(const std::string& ref) {
+    const std::string q = quoted(ref);
+    const auto colon = ref.find(':');
+    const std::string scheme = ref_scheme(ref);
     if (scheme.empty()) {
         return {};  // a local path (a one-letter "scheme" is a Windows drive, C:\...)
     }
@@ -267,6 +276,8 @@ std::optional<Row> Validator::check(const RawRow& raw) {
             for (auto& ref : util::split_any(v, " \t\r\n,;")) {
                 if (auto msg = check_ref(ref); !msg.empty()) {
                     problem("refs", msg);
+                } else if (auto out = local_ref_problem(ref, m_options); !out.empty()) {
+                    problem("refs", out);
                 } else {
                     row.refs.push_back(std::move(ref));
                 }

@@ -21,7 +21,25 @@ struct ValidationOptions {
     RefMode default_ref_mode = RefMode::style_only;
     // Off for a second pass over rows already checked (the run's), which then keeps no ids.
     bool check_duplicate_ids = true;
+    // Local refs: when confine_local_refs, a local ref (relative ones start in ref_base_dir)
+    // must lie, after following every symbolic link, in ref_base_dir (the batch file's folder)
+    // or one of local_ref_dirs (--allow-local-refs); others are problems of their row.
+    bool confine_local_refs = false;
+    std::string ref_base_dir;
+    std::vector<std::string> local_ref_dirs;
 };
+
+// The scheme of a ref as written ("https", "gs", ...), "" for a local path.
+std::string ref_scheme(const std::string& ref);
+
+// The folder a batch's relative local refs start in: the batch file's, or the working folder
+// for stdin ("-") and gs:// batches.
+std::string ref_base_dir(const std::string& input_location);
+
+// "" when ref is not a local path or lies where options allow local refs, else the message
+// (batch/local_refs.cpp)
+// ("\"../x.png\" is outside the batch's folder ...; move it there, or --allow-local-refs").
+std::string local_ref_problem(const std::string& ref, const ValidationOptions& options);
 
 // One problem: `<where>: <column>: <what> "<value>"`, e.g.
 // `batch.csv:17: variants: "4" is above the maximum 3`.

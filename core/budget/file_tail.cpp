@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/safe_dir.hpp"
+
 namespace assetgen::budget {
 
 FileTail::~FileTail() {
@@ -42,14 +44,11 @@ util::Status FileTail::read(const std::string& path, const std::function<void()>
         forget(on_reset);
     }
     if (m_fd < 0) {
-        m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (m_fd < 0) {
-            if (errno == ENOENT) {
-                return util::ok_status();
-            }
-            return util::error(util::Code::storage_io,
-                               path + ": cannot open: " + std::strerror(errno));
+        auto file = util::open_file(path, O_RDONLY);
+        if (!file.ok()) {
+            return file.status().code() == util::Code::not_found ? util::ok_status() : file.status();
         }
+        m_fd = file->release();
     }
     if (::fstat(m_fd, &held) != 0) {
         return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));

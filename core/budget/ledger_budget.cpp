@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +20,7 @@
 #include "storage/storage.hpp"
 #include "util/append_file.hpp"
 #include "util/atomic_file.hpp"
+#include "util/safe_dir.hpp"
 
 namespace assetgen::budget {
 namespace {
@@ -93,14 +95,15 @@ util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptio
                                                    "leases (GcsLeaseBudget), not a local journal");
     }
     const std::string dir = o.ledger_folder + "/.budget";
-    TRY(util::make_dirs(dir));
+    // Temp files a killed writer left in the ledger folder (a compaction) or the journals'.
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    util::remove_orphan_temps(o.ledger_folder, now, false);
+    util::remove_orphan_temps(dir, now, false);
     const std::string base = dir + "/" + safe_name(b->m_options.user) + "." + safe_name(b->m_options.mode);
     b->m_lock_path = base + ".lock";
     b->m_journal_path = base + ".jsonl";
-    b->m_lock_fd = ::open(b->m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (b->m_lock_fd < 0) {
-        return util::error(util::Code::storage_io, b->m_lock_path + ": cannot open: " + std::strerror(errno));
-    }
+    TRY_ASSIGN(util::UniqueFd lock_file, util::open_file(b->m_lock_path, O_RDWR | O_CREAT));
+    b->m_lock_fd = lock_file.release();
     const long pid = static_cast<long>(::getpid());
     b->m_self = {pid, process_start(pid)};
     std::lock_guard lock(b->m_mutex);

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 
 #include "util/atomic_file.hpp"
+#include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::ledger {
@@ -128,6 +130,8 @@ util::Result<std::unique_ptr<GcsLedgerWriter>> GcsLedgerWriter::open(
                            store.describe() + ": a gs:// ledger needs a spool folder");
     }
     TRY(util::make_dirs(options.spool_dir));
+    // State files a killed writer was replacing ("<writer>.state.tmp.<pid>.<n>").
+    util::remove_orphan_temps(options.spool_dir, static_cast<std::int64_t>(std::time(nullptr)), false);
     std::unique_ptr<GcsLedgerWriter> w(new GcsLedgerWriter(store, clock, std::move(options)));
     const std::string& dir = w->m_options.spool_dir;
     w->m_id = new_writer_id(clock.unix_ms());

@@ -16,6 +16,7 @@
 
 #include "ledger/entry.hpp"
 #include "util/atomic_file.hpp"
+#include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::ledger {
@@ -115,13 +116,14 @@ util::Status write_spool_state(const std::string& path, const SpoolState& state)
 util::Result<std::vector<SpoolLine>> read_spool_lines(const std::string& path, std::uint64_t offset,
                                                       std::size_t* skipped) {
     std::vector<SpoolLine> out;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
+    auto file = util::open_file(path, O_RDONLY);
+    if (!file.ok()) {
+        if (file.status().code() == Code::not_found) {
             return out;
         }
-        return util::error(Code::storage_io, path + ": cannot open: " + std::strerror(errno));
+        return file.status();
     }
+    const int fd = file->release();
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         ::close(fd);
@@ -185,10 +187,8 @@ util::Result<std::vector<std::string>> list_spools(const std::string& dir) {
 }
 
 util::Result<std::optional<SpoolLock>> SpoolLock::acquire(const std::string& path, bool wait) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return util::error(Code::storage_io, path + ": cannot open: " + std::strerror(errno));
-    }
+    TRY_ASSIGN(util::UniqueFd file, util::open_file(path, O_RDWR | O_CREAT));
+    const int fd = file.release();
     int rc = 0;
     while ((rc = ::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {
     }

@@ -5,7 +5,7 @@
 // the same future instead of fetching again. A worker serves an http(s) ref from the disk
 // cache when it is fresh, revalidates it when stale (If-None-Match / If-Modified-Since → 304),
 // and otherwise downloads it through guarded_get (address checks, pinning, redirects); gs://
-// refs and local files are read through Storage. Transient failures are retried with the
+// refs are read through Storage, local files directly (only inside the allowed folders). Transient failures are retried with the
 // backoff waited on the Clock while the worker keeps its slot, so no more than `concurrency`
 // fetches are ever in flight. resolve_row merges a row's refs in waves: it fetches only as
 // many refs as could still fit under the cap, and asks for more only when duplicates of
@@ -14,7 +14,13 @@
 
 #include "refs/ref_fetcher.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 
@@ -22,6 +28,7 @@
 #include "refs/http_cache.hpp"
 #include "refs/image_type.hpp"
 #include "util/hash.hpp"
+#include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::refs {
@@ -202,6 +209,57 @@ RefFetcher::Outcome RefFetcher::accept(const RefLocation& location, std::string 
     return Outcome{util::ok_status(), std::move(ref)};
 }
 
+util::Result<std::string> RefFetcher::read_local(const RefLocation& location) const {
+    // Opened first, then judged by what was opened: the folder check looks at the path the
+    // descriptor names (every link resolved), so a link swapped in after validation cannot
+    // send the read elsewhere. Only regular files within the size limit are read: a path like
+    // /dev/zero or a FIFO must not be read at all (it would never end), hence O_NONBLOCK.
+    util::UniqueFd fd(::open(location.fetch.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (fd.get() < 0) {
+        return util::error(errno == ENOENT ? Code::not_found : Code::storage_io,
+                           errno == ENOENT ? "does not exist"
+                                           : std::string("could not be read: ") + std::strerror(errno));
+    }
+    const std::string real = util::fd_path(fd.get());
+    const std::string base = m_options.base_dir.empty() ? std::filesystem::current_path().string()
+                                                        : m_options.base_dir;
+    bool allowed = !real.empty() && util::is_within(real, base);
+    for (const auto& dir : m_options.allowed_local_dirs) {
+        allowed = allowed || (!real.empty() && util::is_within(real, dir));
+    }
+    if (!allowed) {
+        return util::error(Code::invalid_input,
+                           "is outside the batch's folder (it is " + in_quotes(real) +
+                               "); move it into " + in_quotes(base) +
+                               ", or allow its folder with --allow-local-refs DIR");
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return util::error(Code::invalid_input, "is not a regular file");
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > m_options.max_bytes_per_ref) {
+        return util::error(Code::invalid_input, "is larger than the " +
+                                                    format_bytes(m_options.max_bytes_per_ref) +
+                                                    " limit for one reference");
+    }
+    std::string data;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return util::error(Code::storage_io, std::string("could not be read: ") + std::strerror(errno));
+        }
+        if (n == 0 || data.size() + static_cast<std::size_t>(n) > m_options.max_bytes_per_ref) {
+            break;
+        }
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    return data;
+}
+
 RefFetcher::Outcome RefFetcher::fetch_stored(const RefLocation& location) {
     const bool gcs = location.kind == RefKind::gcs;
     if (gcs && m_storage == nullptr) {
@@ -209,27 +267,15 @@ RefFetcher::Outcome RefFetcher::fetch_stored(const RefLocation& location) {
                        nullptr};
     }
     if (!gcs) {
-        // Only regular files, within the size limit: a path like /dev/zero or a FIFO must not
-        // be read at all (it would never end).
-        std::error_code ec;
-        auto status = std::filesystem::status(location.fetch, ec);
-        if (!std::filesystem::exists(status)) {
-            return Outcome{util::error(Code::not_found, "does not exist"), nullptr};
+        auto data = read_local(location);
+        if (!data.ok()) {
+            return Outcome{data.status(), nullptr};
         }
-        if (!std::filesystem::is_regular_file(status)) {
-            return Outcome{util::error(Code::invalid_input, "is not a regular file"), nullptr};
-        }
-        if (std::filesystem::file_size(location.fetch, ec) > m_options.max_bytes_per_ref && !ec) {
-            return Outcome{
-                util::error(Code::invalid_input, "is larger than the " +
-                                                     format_bytes(m_options.max_bytes_per_ref) +
-                                                     " limit for one reference"),
-                nullptr};
-        }
+        count(&RefStats::local_reads);
+        return accept(location, std::move(*data), "");
     }
-    storage::Storage& storage = m_storage != nullptr ? *m_storage : m_local;
-    auto read = [&] { return storage.get(location.fetch); };
-    util::Result<std::string> data = gcs ? with_retries(read) : read();
+    storage::Storage& storage = *m_storage;
+    util::Result<std::string> data = with_retries([&] { return storage.get(location.fetch); });
     if (!data.ok()) {
         if (data.status().code() == Code::not_found) {
             return Outcome{util::error(Code::not_found, "does not exist"), nullptr};

@@ -53,11 +53,14 @@ struct RefsOptions {
     RefFailurePolicy failure_policy = RefFailurePolicy::fail;
     std::string cache_dir;  // "" = no disk cache; see default_cache_dir()
     std::uint64_t cache_max_bytes = 1ull << 30;
-    std::string base_dir;  // relative local paths start here (batch's folder)
     // A dry run without --fetch-refs: refs are merged, de-duplicated by address and capped, but
     // nothing is fetched or read (no network, no DNS, no file); each planned ref comes back
     // with its URL and no bytes. A ref that is not a valid address still fails (or is skipped).
     bool plan_only = false;
+    std::string base_dir;  // relative local paths start here (batch's folder; "" = working folder)
+    // Local files are read only from base_dir and these folders (--allow-local-refs), checked
+    // on the file actually opened (symbolic links resolved); others fail as outside.
+    std::vector<std::string> allowed_local_dirs;
     int max_redirects = 5;
     // Called before each HTTP attempt with the URL to fetch; a value replaces it (e.g. a
     // re-signed V4 URL when the old one expires soon). Must be thread-safe.
@@ -118,8 +121,8 @@ struct RefStats {
 class RefFetcher {
 public:
     // transport, resolver, clock and storage must outlive the fetcher. storage reads gs://
-    // refs and local files (a folder-or-GCS storage); nullptr: local files are read directly
-    // and gs:// refs fail with CONFIG_ERROR. Starts options.concurrency worker threads.
+    // refs (nullptr: they fail with CONFIG_ERROR); local files are read directly, from the
+    // allowed folders only. Starts options.concurrency worker threads.
     RefFetcher(RefsOptions options, net::HttpTransport& transport, storage::Storage* storage,
                util::Clock& clock, Resolver& resolver);
     // Stops the workers; fetches still queued fail with CANCELLED.
@@ -154,6 +157,9 @@ private:
     Outcome fetch(const RefLocation& location);
     Outcome fetch_http(const RefLocation& location);
     Outcome fetch_stored(const RefLocation& location);
+    // A local file's bytes, when it lies in base_dir or allowed_local_dirs and is a regular
+    // file within the size limit; the error's message follows the quoted ref.
+    util::Result<std::string> read_local(const RefLocation& location) const;
     Outcome accept(const RefLocation& location, std::string data, std::string_view content_type);
     template <typename F>
     auto with_retries(F&& attempt) -> decltype(attempt());
@@ -162,7 +168,6 @@ private:
     RefsOptions m_options;
     net::HttpTransport& m_transport;
     storage::Storage* m_storage;
-    storage::LocalStorage m_local;
     util::Clock& m_clock;
     Resolver& m_resolver;
     RefCache m_cache;

@@ -6,11 +6,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <unordered_set>
 
 #include "util/atomic_file.hpp"
 
 #include "util/hash.hpp"
+#include "util/safe_dir.hpp"
 
 namespace assetgen::schedule {
 
@@ -50,18 +52,17 @@ util::Status check_job_id(const std::string& id) {
 }
 
 util::Result<JobLock> JobLock::acquire(const std::string& job_dir, const std::string& job_id) {
-    TRY(util::make_dirs(job_dir));
     const std::string path = job_dir + "/.lock";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return util::error(util::Code::storage_io, path + ": cannot open: " + std::strerror(errno));
-    }
+    TRY_ASSIGN(util::UniqueFd file, util::open_file(path, O_RDWR | O_CREAT));
+    const int fd = file.release();
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd);
         return util::error(util::Code::config,
                            "job " + job_id + " is being run by another process right now; wait for it "
                            "to finish (or stop it), or give this run another --job-id");
     }
+    // The job is ours now: temp files a killed run left (images, state) go.
+    util::remove_orphan_temps(job_dir, static_cast<std::int64_t>(std::time(nullptr)), true);
     return JobLock(fd);
 }
 

@@ -250,14 +250,7 @@ BatchInput::~BatchInput() {
     }
 }
 
-std::string BatchInput::refs_base_dir() const {
-    std::error_code ec;
-    auto cwd = std::filesystem::current_path(ec);
-    if (m_location == "-" || storage::is_gcs(m_location)) {
-        return cwd.string();
-    }
-    return (cwd / std::filesystem::path(m_location)).parent_path().lexically_normal().string();
-}
+std::string BatchInput::refs_base_dir() const { return batch::ref_base_dir(m_location); }
 
 util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& options,
                               const budget::PriceTable& prices, const DoneIndex& done) {
@@ -298,6 +291,9 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
     for (const auto& g : plan.global_refs) {
         if (auto st = refs::check_ref(g); !st.ok()) {
             return util::error(util::Code::invalid_input, "global refs: " + st.message());
+        }
+        if (auto out = batch::local_ref_problem(g, options.validation); !out.empty()) {
+            return util::error(util::Code::invalid_input, "global refs: " + out);
         }
     }
     for (const auto& [shape, images] : to_run) {

@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "util/atomic_file.hpp"
+#include "util/safe_dir.hpp"
 
 namespace assetgen::util {
 namespace {
@@ -70,16 +70,10 @@ AppendFile& AppendFile::operator=(AppendFile&& other) noexcept {
 }
 
 Result<AppendFile> AppendFile::open(const std::string& path) {
-    auto dir = std::filesystem::path(path).parent_path().string();
-    if (!dir.empty()) {
-        TRY(make_dirs(dir));
-    }
+    TRY_ASSIGN(UniqueFd fd, open_file(path, O_RDWR | O_CREAT | O_APPEND));
     AppendFile f;
     f.m_path = path;
-    f.m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (f.m_fd < 0) {
-        return error(Code::storage_io, path + ": cannot open for append: " + errno_text());
-    }
+    f.m_fd = fd.release();
     return f;
 }
 
@@ -135,26 +129,35 @@ Status AppendFile::with_lock(const std::function<Status()>& fn) {
 
 Status read_lines(const std::string& path, const std::function<void(std::string_view)>& on_line,
                   const std::function<void(std::string_view)>& on_torn) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        if (!std::filesystem::exists(path)) {
-            return error(Code::not_found, path + ": no such file");
-        }
-        return error(Code::storage_io, path + ": cannot open: " + errno_text());
-    }
-    std::string line;
-    while (std::getline(in, line)) {
-        if (in.eof()) {
-            // getline hit EOF before a '\n': the last line is torn.
-            if (on_torn && !line.empty()) {
-                on_torn(line);
+    TRY_ASSIGN(UniqueFd file, open_file(path, O_RDONLY));
+    std::string pending;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(file.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
             }
+            return error(Code::storage_io, path + ": read failed: " + errno_text());
+        }
+        if (n == 0) {
             break;
         }
-        on_line(line);
+        std::string_view chunk(buf, static_cast<size_t>(n));
+        for (std::size_t nl = chunk.find('\n'); nl != std::string_view::npos; nl = chunk.find('\n')) {
+            if (pending.empty()) {
+                on_line(chunk.substr(0, nl));
+            } else {
+                pending.append(chunk.substr(0, nl));
+                on_line(pending);
+                pending.clear();
+            }
+            chunk.remove_prefix(nl + 1);
+        }
+        pending.append(chunk);
     }
-    if (in.bad()) {
-        return error(Code::storage_io, path + ": read failed");
+    if (!pending.empty() && on_torn) {
+        on_torn(pending);  // no '\n' after the last line: a torn write
     }
     return ok_status();
 }

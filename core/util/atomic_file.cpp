@@ -9,15 +9,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include "util/safe_dir.hpp"
+
 namespace assetgen::util {
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
-
-std::string parent_of(const std::string& path) {
-    auto p = std::filesystem::path(path).parent_path().string();
-    return p.empty() ? "." : p;
-}
 
 Status write_all(int fd, std::string_view data, const std::string& path) {
     while (!data.empty()) {
@@ -36,22 +33,12 @@ Status write_all(int fd, std::string_view data, const std::string& path) {
 }  // namespace
 
 Status make_dirs(const std::string& path) {
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) {
-        return error(Code::storage_io, path + ": cannot create folder: " + ec.message());
-    }
-    return ok_status();
+    return open_dir(path, true).status();
 }
 
 Status fsync_dir(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return error(Code::storage_io, path + ": cannot open folder: " + errno_text());
-    }
-    int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) {
+    TRY_ASSIGN(UniqueFd fd, open_dir(path, false));
+    if (::fsync(fd.get()) != 0) {
         return error(Code::storage_io, path + ": fsync failed: " + errno_text());
     }
     return ok_status();
@@ -59,11 +46,14 @@ Status fsync_dir(const std::string& path) {
 
 Status write_file_atomic(const std::string& path, std::string_view data) {
     static std::atomic<unsigned> counter{0};
-    const std::string dir = parent_of(path);
-    TRY(make_dirs(dir));
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+    // The temp file sits beside the target, in the same folder descriptor, so the rename
+    // cannot be sent elsewhere by a link swapped in meanwhile. Its name is what
+    // remove_orphan_temps looks for: "<name>.tmp.<pid>.<n>".
+    TRY_ASSIGN(FileSlot slot, open_parent(path, true));
+    const std::string tmp = slot.name + ".tmp." + std::to_string(::getpid()) + "." +
                             std::to_string(counter.fetch_add(1));
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::openat(slot.dir.get(), tmp.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         return error(Code::storage_io, path + ": cannot create: " + errno_text());
     }
@@ -72,24 +62,32 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
         st = error(Code::storage_io, path + ": fsync failed: " + errno_text());
     }
     ::close(fd);
-    if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (st.ok() && slot.confined) {
+        // Renaming over a link would replace the link, not write through it; still, a link
+        // here was put by someone else, and is refused as everywhere below a root.
+        struct stat target {};
+        if (::fstatat(slot.dir.get(), slot.name.c_str(), &target, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(target.st_mode)) {
+            st = error(Code::storage_io, symlink_message(path, slot.root));
+        }
+    }
+    if (st.ok() &&
+        ::renameat(slot.dir.get(), tmp.c_str(), slot.dir.get(), slot.name.c_str()) != 0) {
         st = error(Code::storage_io, path + ": rename failed: " + errno_text());
     }
     if (!st.ok()) {
-        ::unlink(tmp.c_str());
+        ::unlinkat(slot.dir.get(), tmp.c_str(), 0);
         return st;
     }
-    return fsync_dir(dir);
+    if (::fsync(slot.dir.get()) != 0) {
+        return error(Code::storage_io, path + ": fsync of its folder failed: " + errno_text());
+    }
+    return ok_status();
 }
 
 Result<std::string> read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            return error(Code::not_found, path + ": no such file");
-        }
-        return error(Code::storage_io, path + ": cannot open: " + errno_text());
-    }
+    TRY_ASSIGN(UniqueFd file, open_file(path, O_RDONLY));
+    const int fd = file.get();
     std::string out;
     char buf[1 << 16];
     for (;;) {
@@ -98,7 +96,6 @@ Result<std::string> read_file(const std::string& path) {
             if (errno == EINTR) {
                 continue;
             }
-            ::close(fd);
             return error(Code::storage_io, path + ": read failed: " + errno_text());
         }
         if (n == 0) {
@@ -106,7 +103,6 @@ Result<std::string> read_file(const std::string& path) {
         }
         out.append(buf, static_cast<size_t>(n));
     }
-    ::close(fd);
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -344,7 +345,7 @@ TEST_CASE("refs: gs:// refs and local files are read through Storage", "[refs]")
     CHECK(web.transport.requests().empty());
 }
 
-TEST_CASE("refs: local paths are relative to the batch's folder, absolute ones are allowed",
+TEST_CASE("refs: local paths are relative to the batch's folder; others only from allowed folders",
           "[refs]") {
     Web web;
     auto dns = resolver();
@@ -355,6 +356,22 @@ TEST_CASE("refs: local paths are relative to the batch's folder, absolute ones a
     dir.write("batches/notes.txt", "not an image\n");
     refs::RefsOptions options;
     options.base_dir = dir.file("batches");
+    {
+        // Outside the batch's folder, directly or through a link: refused, nothing read.
+        std::filesystem::create_symlink(elsewhere, dir.file("batches/refs/link.jpg"));
+        RefFetcher confined(options, web.transport, nullptr, clock, dns);
+        for (const std::string& ref :
+             {elsewhere, std::string("../elsewhere/b.jpg"), std::string("refs/link.jpg")}) {
+            auto out = confined.resolve_row({ref}, {}, "b.csv:9");
+            INFO(ref);
+            CHECK(out.status().message().rfind(
+                      "b.csv:9: refs: \"" + ref + "\" is outside the batch's folder (it is \"",
+                      0) == 0);
+            CHECK(out.status().message().find("--allow-local-refs DIR") != std::string::npos);
+        }
+        CHECK(confined.stats().local_reads == 0);
+    }
+    options.allowed_local_dirs = {dir.file("elsewhere"), "/dev"};
     RefFetcher fetcher(options, web.transport, nullptr, clock, dns);
     auto r = fetcher.resolve_row({"refs/a.png", elsewhere, "./refs/../refs/a.png"}, {}, "b.csv:2");
     REQUIRE(r.ok());
