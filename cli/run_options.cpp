@@ -145,10 +145,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--metrics-file", o.metrics_file,
                    "write Prometheus metrics here at the end (atomically, for node_exporter's textfile collector)");
     sub.add_option("--report", o.report, "write a self-contained HTML contact sheet here (a path or gs://)");
-    sub.add_option("--spool-dir", o.spool_dir,
-                   "local folder for what waits to reach gs:// (job manifests, ledger lines); default "
-                   "$ASSETGEN_SPOOL_DIR, $XDG_STATE_HOME/assetgen/spool or ~/.local/state/assetgen/spool when "
-                   "writable, else $TMPDIR/assetgen-<uid>/state/assetgen/spool");
+    sub.add_option(
+        "--spool-dir", o.spool_dir,
+        "local folder for what waits to reach gs:// (job manifests, ledger lines); default "
+        "$ASSETGEN_SPOOL_DIR, $XDG_STATE_HOME/assetgen/spool or ~/.local/state/assetgen/spool when "
+        "writable, else $TMPDIR/assetgen-<uid>/state/assetgen/spool");
     sub.add_option("--checkpoint-every", o.checkpoint_every_text,
                    "how often to write state snapshots (and publish a gs:// job's manifest); 0 = start and end only")
         ->capture_default_str();

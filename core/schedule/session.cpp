@@ -423,7 +423,8 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         say(m_log.warn, "budget: " + released.message());
     }
     // The day's small totals for readers such as the sheet's Spend today (ledger/day_totals.hpp).
-    const ledger::LedgerLocation totals_of(m_options.ledger, m_ledger_store ? &m_ledger_store->client() : nullptr);
+    const ledger::LedgerLocation totals_of(m_options.ledger,
+                                           m_ledger_store ? &m_ledger_store->client() : nullptr);
     if (auto t = ledger::update_run_day_totals(totals_of, summary.started_ms, *m_clock); !t.ok()) {
         say(m_log.warn, "ledger totals: " + t.message());
     }
