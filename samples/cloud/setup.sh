@@ -104,8 +104,12 @@ exists gcloud iam service-accounts describe "$runner" --project="$project" ||
 if [ "$vertex" = 0 ]; then
   exists gcloud secrets describe "$secret" --project="$project" ||
     run gcloud secrets create "$secret" --project="$project" --replication-policy=automatic
+  # A new version only when the key differs from the newest one (so a second run adds none).
   if [ -n "$key_file" ]; then
-    run gcloud secrets versions add "$secret" --project="$project" --data-file="$key_file"
+    if [ "$dry_run" = 1 ] || ! gcloud secrets versions access latest --secret="$secret" --project="$project" 2>/dev/null |
+         cmp -s - "$key_file"; then
+      run gcloud secrets versions add "$secret" --project="$project" --data-file="$key_file"
+    fi
   fi
 fi
 

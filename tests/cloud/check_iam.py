@@ -3,7 +3,8 @@
 samples/cloud/README.md say the same: every `grant WHO ROLE ON "WHY"` line of the script is a
 row `| who | `role` | on | why |` of the table and the other way round, and `setup.sh --dry-run`
 prints one gcloud add-iam-policy-binding command for each grant that applies (API key or
---vertex), plus every create and enable. Exit 0 when they agree, 1 with the differences."""
+--vertex), plus every create and enable; run against a recording gcloud, a second run creates
+nothing. Exit 0 when they agree, 1 with the differences."""
 import os
 import re
 import subprocess
@@ -73,6 +74,39 @@ for extra, vertex in [([], False), (["--vertex"], True)]:
         failures.append(f"setup.sh --dry-run {extra}: the secret must be created exactly without --vertex")
     if out[-1:] != ["setup: dry run, nothing was changed"]:
         failures.append(f"setup.sh --dry-run {extra}: last line {out[-1:]}")
+
+# Idempotent: against a recording gcloud that says everything exists (and holds the same key),
+# a run creates nothing and adds no secret version; when nothing exists, it creates each thing once.
+import tempfile
+with tempfile.TemporaryDirectory(prefix="assetgen-setup-") as tmp:
+    key = os.path.join(tmp, "key.txt")
+    open(key, "w").write("AIza-test-key")
+    calls = os.path.join(tmp, "calls.txt")
+    fake = os.path.join(tmp, "gcloud")
+    with open(fake, "w") as f:
+        f.write(f"""#!/bin/sh
+echo "gcloud $*" >>"{calls}"
+case "$*" in
+  *" describe "*) [ -n "$EXISTS" ] || exit 1 ;;
+  "secrets versions access"*) [ -n "$EXISTS" ] && printf AIza-test-key || exit 1 ;;
+  "secrets versions list"*) echo projects/p-1/secrets/gemini-api-key/versions/3 ;;
+esac
+exit 0
+""")
+    os.chmod(fake, 0o755)
+    for exists in ["", "1"]:
+        open(calls, "w").close()
+        r = subprocess.run(["bash", SCRIPT, "--project", "p-1", "--api-key-file", key], capture_output=True, text=True,
+                           env={"PATH": tmp + ":/usr/bin:/bin", "EXISTS": exists})
+        made = [l for l in open(calls).read().splitlines() if " create " in l or "versions add" in l]
+        if r.returncode != 0:
+            failures.append(f"setup.sh with a fake gcloud (exists={bool(exists)}) exited {r.returncode}: {r.stderr.strip()}")
+        elif exists and made:
+            failures.append(f"setup.sh run again created or added: {made}")
+        elif not exists and len(made) != 6:
+            failures.append(f"setup.sh on an empty project: 6 creates expected (bucket, repository, 2 accounts, secret, version), got {made}")
+        if "pin the API key version 3" not in r.stdout:
+            failures.append(f"setup.sh did not print the version to pin: {r.stdout.strip()[-200:]}")
 
 for f in failures:
     print("FAIL: " + f, file=sys.stderr)
