@@ -98,8 +98,15 @@ util::Status check_run_options(RunOptions& o) {
         o.shard_attempt = shard ? shard->attempt : 0;
     }
     // From here on, files are written only below these folders, through no symbolic link.
-    util::confine_writes({o.out, o.ledger, o.spool_dir.empty() ? schedule::default_spool_dir() : o.spool_dir,
-                          o.no_ref_cache ? std::string() : o.ref_cache},
+    // The default spool folder is resolved again (with its notice) when the session prepares;
+    // one that cannot be had is reported there.
+    std::string spool = o.spool_dir;
+    if (spool.empty()) {
+        if (auto d = schedule::default_spool_dir(); d.ok()) {
+            spool = d->path;
+        }
+    }
+    util::confine_writes({o.out, o.ledger, spool, o.no_ref_cache ? std::string() : o.ref_cache},
                          o.follow_symlinks);
     return util::ok_status();
 }
@@ -160,10 +167,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--metrics-file", o.metrics_file,
                    "write Prometheus metrics here at the end (atomically, for node_exporter's textfile collector)");
     sub.add_option("--report", o.report, "write a self-contained HTML contact sheet here (a path or gs://)");
-    sub.add_option("--spool-dir", o.spool_dir,
-                   "local folder for what waits to reach gs:// (job manifests, ledger lines); default "
-                   "$ASSETGEN_SPOOL_DIR, $XDG_STATE_HOME/assetgen/spool or ~/.local/state/assetgen/spool when "
-                   "writable, else $TMPDIR/assetgen-<uid>/state/assetgen/spool");
+    sub.add_option(
+        "--spool-dir", o.spool_dir,
+        "local folder for what waits to reach gs:// (job manifests, ledger lines); default "
+        "$ASSETGEN_SPOOL_DIR, $XDG_STATE_HOME/assetgen/spool or ~/.local/state/assetgen/spool when "
+        "writable, else $TMPDIR/assetgen-<uid>/state/assetgen/spool");
     sub.add_option("--checkpoint-every", o.checkpoint_every_text,
                    "how often to write state snapshots (and publish a gs:// job's manifest); 0 = start and end only")
         ->capture_default_str();

@@ -8,10 +8,10 @@
 #include <unordered_map>
 
 #include "ledger/manifest.hpp"
-#include "schedule/default_folders.hpp"
 #include "report/html_report.hpp"
 #include "report/results_csv.hpp"
 #include "report/summary.hpp"
+#include "schedule/default_folders.hpp"
 #include "schedule/shard.hpp"
 #include "storage/storage.hpp"
 #include "util/text.hpp"

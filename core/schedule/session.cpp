@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
 #include "schedule/default_folders.hpp"
 #include "storage/gcs_wire.hpp"
@@ -421,6 +422,12 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     // Then this process's share of the budget goes back (a gs:// ledger's lease).
     if (auto released = w.budget->close(); !released.ok()) {
         say(m_log.warn, "budget: " + released.message());
+    }
+    // The day's small totals for readers such as the sheet's Spend today (ledger/day_totals.hpp).
+    const ledger::LedgerLocation totals_of(m_options.ledger,
+                                           m_ledger_store ? &m_ledger_store->client() : nullptr);
+    if (auto t = ledger::update_run_day_totals(totals_of, summary.started_ms, *m_clock); !t.ok()) {
+        say(m_log.warn, "ledger totals: " + t.message());
     }
     auto summary_json = report::to_json(summary);
     summary_json["preflight"] = m_preflight;

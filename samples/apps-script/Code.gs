@@ -9,7 +9,8 @@
  *   Check status    the state of that build
  *   Import results  the results CSV of that build -> sheet "Results" (status, cost, links,
  *                   =IMAGE thumbnails for signed URLs, a cost total)
- *   Spend today     today's ledger object gs://BUCKET/ledger/YYYY-MM-DD.jsonl, summed per user
+ *   Spend today     today's totals gs://BUCKET/ledger/totals/YYYY-MM-DD.json, which every
+ *                   `assetgen run` keeps current (a few KB however many images the day had)
  *   Settings        bucket, project, trigger ... (Script Properties; defaults below)
  *
  * Every Google call goes through UrlFetchApp with the user's OAuth token
@@ -37,6 +38,8 @@ var SETTINGS_DEFAULTS_ = {
   SERVICE_ACCOUNT: '',              // inline: the build's service account email (empty: default)
   API: 'gemini',                    // inline: gemini (API key secret) or vertex (service account)
   API_KEY_SECRET: 'gemini-api-key', // inline, gemini: Secret Manager secret with the API key
+  API_KEY_VERSION: '1',             // inline, gemini: its pinned version (not latest)
+  SIGN_URLS: '7d',                  // --sign-urls: signed URLs for the thumbnails, or off
   VERTEX_LOCATION: 'global',        // inline, vertex: model location
   MODE: 'dry_run',                  // dry_run (synthetic images, no money) or live
   DAILY_BUDGET_USD: '10',           // per user and day (assetgen --daily-budget-usd)
@@ -58,6 +61,8 @@ var SETTING_PATTERNS_ = {
   SERVICE_ACCOUNT: /^[a-z][a-z0-9-]{4,29}@[a-z0-9.-]+\.iam\.gserviceaccount\.com$/,
   API: /^(gemini|vertex)$/,
   API_KEY_SECRET: /^[A-Za-z0-9_-]{1,255}$/,
+  API_KEY_VERSION: /^[1-9][0-9]{0,9}$/,
+  SIGN_URLS: /^(off|[1-9][0-9]{0,5}[smhd])$/,
   VERTEX_LOCATION: /^(global|[a-z]+-[a-z]+[0-9]+)$/,
   MODE: /^(dry_run|live)$/,
   DAILY_BUDGET_USD: /^[0-9]+(\.[0-9]{1,6})?$/,
@@ -380,6 +385,11 @@ function batchNames_(settings, sheetName, now) {
   };
 }
 
+/** The day's totals object that `assetgen run` keeps: <prefix>/totals/YYYY-MM-DD.json. */
+function ledgerTotalsObject_(ledgerPrefix, day) {
+  return ledgerPrefix + '/totals/' + day + '.json';
+}
+
 /** The ledger's object for a UTC day: <prefix>/YYYY-MM-DD.jsonl (DESIGN.md §7). */
 function ledgerDayObject_(ledgerPrefix, day) {
   return ledgerPrefix + '/' + day + '.jsonl';
@@ -436,7 +446,8 @@ function triggerSubstitutions_(settings, names, user) {
     _RESULTS: names.resultsUri,
     _DAILY_BUDGET_USD: settings.DAILY_BUDGET_USD,
     _USER: user,
-    _BUILD_IMAGE: settings.BUILD_IMAGE
+    _BUILD_IMAGE: settings.BUILD_IMAGE,
+    _SIGN_URLS: settings.SIGN_URLS === 'off' ? '' : settings.SIGN_URLS
   };
 }
 
@@ -470,6 +481,9 @@ function runArgs_(settings, names, user) {
   if (settings.API === 'vertex') {
     args.push('--api', 'vertex', '--project', settings.PROJECT, '--location', settings.VERTEX_LOCATION);
   }
+  if (settings.SIGN_URLS !== 'off') {
+    args.push('--sign-urls', settings.SIGN_URLS);
+  }
   args.push('--quiet');
   return args;
 }
@@ -486,7 +500,8 @@ function inlineBuild_(settings, names, user) {
     step.secretEnv = ['GEMINI_API_KEY'];
     build.availableSecrets = {
       secretManager: [{
-        versionName: 'projects/' + settings.PROJECT + '/secrets/' + settings.API_KEY_SECRET + '/versions/latest',
+        versionName: 'projects/' + settings.PROJECT + '/secrets/' + settings.API_KEY_SECRET + '/versions/' +
+          settings.API_KEY_VERSION,
         env: 'GEMINI_API_KEY'
       }]
     };
@@ -739,6 +754,38 @@ function sumLedger_(text) {
   return summary;
 }
 
+/**
+ * The day's totals object (README.md, Formats: {"v", "day", "users": {user: {mode:
+ * {"cost_micros", "images", "requests", "updated"}}}}) as sumLedger_'s summary, so both read
+ * alike. A document that is not such an object throws, naming it.
+ */
+function summaryFromTotals_(text, objectUri) {
+  var doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(objectUri + ': not JSON (assetgen run rewrites it at the end of every run)');
+  }
+  if (!doc || typeof doc !== 'object' || doc.v !== 1 || !doc.users || typeof doc.users !== 'object') {
+    throw new Error(objectUri + ': not a day totals object of version 1');
+  }
+  var summary = { users: {}, entries: 0, bad: 0, torn: false };
+  Object.keys(doc.users).forEach(function (user) {
+    var modes = doc.users[user] || {};
+    var acc = { live: 0, dry_run: 0, entries: 0, images: 0 };
+    Object.keys(modes).forEach(function (mode) {
+      var cell = modes[mode] || {};
+      var micros = typeof cell.cost_micros === 'number' && isFinite(cell.cost_micros) ? Math.round(cell.cost_micros) : 0;
+      acc[mode === 'dry_run' ? 'dry_run' : 'live'] += micros;
+      acc.entries += typeof cell.requests === 'number' ? cell.requests : 0;
+      acc.images += typeof cell.images === 'number' ? cell.images : 0;
+    });
+    summary.users[user === '' ? '(unknown)' : user] = acc;
+    summary.entries += acc.entries;
+  });
+  return summary;
+}
+
 /** The Spend today message: one line per user (most live spend first), then the totals. */
 function formatSpend_(summary, day, objectUri, budgetMicros) {
   var lines = ['Spend on ' + day + ' (UTC), from ' + objectUri];
@@ -929,25 +976,26 @@ function importResults() {
   });
 }
 
-/** Menu: today's spend per user, from the ledger's day object. */
+/** Menu: today's spend per user, from the day's totals object (never the whole ledger). */
 function spendToday() {
   withUi_('Spend today', function (ui) {
     var settings = loadSettings_();
     requireSettings_(settings, ['BUCKET']);
     var day = Utilities.formatDate(new Date(), 'UTC', 'yyyy-MM-dd');
-    var object = ledgerDayObject_(settings.LEDGER_PREFIX, day);
+    var object = ledgerTotalsObject_(settings.LEDGER_PREFIX, day);
     var uri = 'gs://' + settings.BUCKET + '/' + object;
-    var text;
+    var summary;
     try {
-      text = fetchText_(downloadRequest_(settings.BUCKET, object, ScriptApp.getOAuthToken()), 'ledger ' + uri);
+      summary = summaryFromTotals_(fetchText_(downloadRequest_(settings.BUCKET, object, ScriptApp.getOAuthToken()),
+        'ledger totals ' + uri), uri);
     } catch (e) {
       if (e.httpCode !== 404) {
         throw e;
       }
-      text = ''; // no ledger line yet today
+      summary = { users: {}, entries: 0, bad: 0, torn: false }; // no run has finished today yet
     }
     var budget = decimalToMicros_(settings.DAILY_BUDGET_USD);
-    ui.alert('assetgen: spend today', formatSpend_(sumLedger_(text), day, uri, budget), ui.ButtonSet.OK);
+    ui.alert('assetgen: spend today', formatSpend_(summary, day, uri, budget), ui.ButtonSet.OK);
   });
 }
 

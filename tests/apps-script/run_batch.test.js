@@ -58,7 +58,8 @@ test('run batch (global trigger): uploads the sheet as CSV, runs the trigger, re
         '"_RESULTS":"gs://demo-bucket/results/Spring_Launch_2-20261125-070809.csv",' +
         '"_DAILY_BUDGET_USD":"10",' +
         '"_USER":"ana@example.com",' +
-        '"_BUILD_IMAGE":"false"}}',
+        '"_BUILD_IMAGE":"false",' +
+        '"_SIGN_URLS":"7d"}}',
       headers: AUTH,
       muteHttpExceptions: true,
     },
@@ -111,7 +112,8 @@ test('run batch (regional trigger, live): asks first, then wraps the source as {
         '"_RESULTS":"gs://demo-bucket/results/Spring_Launch_2-20261125-070809.csv",' +
         '"_DAILY_BUDGET_USD":"2.5",' +
         '"_USER":"team-a",' +
-        '"_BUILD_IMAGE":"true"},' +
+        '"_BUILD_IMAGE":"true",' +
+        '"_SIGN_URLS":"7d"},' +
         '"branchName":"main"}}',
       headers: AUTH,
       muteHttpExceptions: true,
@@ -149,10 +151,10 @@ test('run batch (inline build, live, Gemini API): builds.create with the API key
         '"args":["run","gs://demo-bucket/batches/Spring_Launch_2-20261125-070809.csv","--mode","live",' +
         '"--out","gs://demo-bucket/assets","--ledger","gs://demo-bucket/ledger",' +
         '"--results","gs://demo-bucket/results/Spring_Launch_2-20261125-070809.csv",' +
-        '"--daily-budget-usd","10","--user","ana@example.com","--quiet"],' +
+        '"--daily-budget-usd","10","--user","ana@example.com","--sign-urls","7d","--quiet"],' +
         '"allowExitCodes":[1],"secretEnv":["GEMINI_API_KEY"]}],' +
         '"timeout":"3600s","options":{"logging":"CLOUD_LOGGING_ONLY"},"tags":["assetgen"],' +
-        '"availableSecrets":{"secretManager":[{"versionName":"projects/demo-project/secrets/gemini-api-key/versions/latest","env":"GEMINI_API_KEY"}]},' +
+        '"availableSecrets":{"secretManager":[{"versionName":"projects/demo-project/secrets/gemini-api-key/versions/1","env":"GEMINI_API_KEY"}]},' +
         '"serviceAccount":"projects/demo-project/serviceAccounts/assetgen-builder@demo-project.iam.gserviceaccount.com"}',
       headers: AUTH,
       muteHttpExceptions: true,
@@ -178,7 +180,7 @@ test('run batch (inline build, Vertex AI, global): no secret, --api vertex with 
         '"--out","gs://demo-bucket/assets","--ledger","gs://demo-bucket/ledger",' +
         '"--results","gs://demo-bucket/results/Spring_Launch_2-20261125-070809.csv",' +
         '"--daily-budget-usd","10","--user","ana@example.com",' +
-        '"--api","vertex","--project","demo-project","--location","global","--quiet"],' +
+        '"--api","vertex","--project","demo-project","--location","global","--sign-urls","7d","--quiet"],' +
         '"allowExitCodes":[1]}],' +
         '"timeout":"3600s","options":{"logging":"CLOUD_LOGGING_ONLY"},"tags":["assetgen"]}',
       headers: AUTH,

@@ -1,6 +1,6 @@
 'use strict';
-// assetgen > Spend today: the exact ledger request for today's UTC day object, and a sum per
-// user and mode that is exact to the micro-dollar.
+// assetgen > Spend today: the exact request for today's UTC totals object (a few KB, which
+// `assetgen run` keeps current, never the day's whole ledger), and sums exact to the micro-dollar.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -32,26 +32,48 @@ const LEDGER = [
   '{"ts":1795590999000,"userId":"ana@example.com","cost":0.0',
 ].join('\n');
 
-test('spend today: GET today\'s ledger object and show the exact spend per user', () => {
-  const env = load({ settings: { BUCKET: 'demo-bucket', DAILY_BUDGET_USD: '0.3' }, responses: [{ code: 200, body: LEDGER }] });
+// What `assetgen run` keeps at <ledger>/totals/YYYY-MM-DD.json (README.md, Formats).
+const TOTALS = JSON.stringify({
+  v: 1, day: '2026-11-25', updated: '2026-11-25T07:00:00.000Z', entries: 7,
+  users: {
+    'ana@example.com': { live: { cost_micros: 339000, images: 3, requests: 4, updated: '2026-11-25T06:59:00.000Z' } },
+    bob: { dry_run: { cost_micros: 78000, images: 2, requests: 2, updated: '2026-11-25T05:00:00.000Z' } },
+    carol: { live: { cost_micros: 78000, images: 2, requests: 1, updated: '2026-11-25T04:00:00.000Z' } },
+  },
+}) + '\n';
+
+test('spend today: GET today\'s totals object (not the ledger) and show the exact spend per user', () => {
+  const env = load({ settings: { BUCKET: 'demo-bucket', DAILY_BUDGET_USD: '0.3' }, responses: [{ code: 200, body: TOTALS }] });
   env.gs.spendToday();
   assert.deepEqual(env.fetches, [{
-    url: 'https://storage.googleapis.com/storage/v1/b/demo-bucket/o/ledger%2F2026-11-25.jsonl?alt=media',
+    url: 'https://storage.googleapis.com/storage/v1/b/demo-bucket/o/ledger%2Ftotals%2F2026-11-25.json?alt=media',
     params: { method: 'get', headers: AUTH, muteHttpExceptions: true },
   }]);
   assert.deepEqual(env.ui.alerts, [{
     title: 'assetgen: spend today',
     prompt:
-      'Spend on 2026-11-25 (UTC), from gs://demo-bucket/ledger/2026-11-25.jsonl\n' +
+      'Spend on 2026-11-25 (UTC), from gs://demo-bucket/ledger/totals/2026-11-25.json\n' +
       'ana@example.com: $0.339000 live of $0.300000 (4 entries, 3 images) - budget reached\n' +
       'carol: $0.078000 live of $0.300000 (1 entry, 2 images)\n' +
       'bob: $0.000000 live of $0.300000, $0.078000 dry_run (2 entries, 2 images)\n' +
-      'Total: $0.417000 live, $0.078000 dry_run\n' +
-      '1 line could not be read (assetgen ledger verify tells more).\n' +
-      'The last line is still being written; it is not counted.',
+      'Total: $0.417000 live, $0.078000 dry_run',
     buttons: 'OK',
   }]);
   assert.ok(!visibleText(env).includes(FAKE_TOKEN));
+});
+
+test('spend today: the totals and the ledger they come from read alike', () => {
+  const { gs } = load();
+  const fromLedger = plain(gs.sumLedger_(LEDGER));
+  const fromTotals = plain(gs.summaryFromTotals_(TOTALS, 'gs://b/ledger/totals/2026-11-25.json'));
+  assert.deepEqual(fromTotals.users, fromLedger.users);
+  assert.equal(fromTotals.entries, fromLedger.entries);
+});
+
+test('spend today: a damaged totals object is an error naming it', () => {
+  const env = load({ settings: { BUCKET: 'demo-bucket' }, responses: [{ code: 200, body: '{"v":2}' }] });
+  env.gs.spendToday();
+  assert.equal(env.ui.alerts[0].prompt, 'gs://demo-bucket/ledger/totals/2026-11-25.json: not a day totals object of version 1');
 });
 
 test('spend today: the sum is in integer micro-dollars, not floating point', () => {
@@ -72,15 +94,15 @@ test('spend today: the sum is in integer micro-dollars, not floating point', () 
   assert.equal(gs.decimalToMicros_(1.0000025), 1000003);
 });
 
-test('spend today: no ledger object yet today means nothing spent', () => {
+test('spend today: no totals object yet today means nothing spent', () => {
   const env = load({
     settings: { BUCKET: 'demo-bucket', LEDGER_PREFIX: 'costs/ledger' },
-    responses: [{ code: 404, body: { error: { code: 404, message: 'No such object: demo-bucket/costs/ledger/2026-11-25.jsonl' } } }],
+    responses: [{ code: 404, body: { error: { code: 404, message: 'No such object: demo-bucket/costs/ledger/totals/2026-11-25.json' } } }],
   });
   env.gs.spendToday();
-  assert.equal(env.fetches[0].url, 'https://storage.googleapis.com/storage/v1/b/demo-bucket/o/costs%2Fledger%2F2026-11-25.jsonl?alt=media');
+  assert.equal(env.fetches[0].url, 'https://storage.googleapis.com/storage/v1/b/demo-bucket/o/costs%2Fledger%2Ftotals%2F2026-11-25.json?alt=media');
   assert.equal(env.ui.alerts[0].prompt,
-    'Spend on 2026-11-25 (UTC), from gs://demo-bucket/costs/ledger/2026-11-25.jsonl\n' +
+    'Spend on 2026-11-25 (UTC), from gs://demo-bucket/costs/ledger/totals/2026-11-25.json\n' +
     'No spend recorded yet today.\n' +
     'Total: $0.000000 live, $0.000000 dry_run');
 });
@@ -88,7 +110,7 @@ test('spend today: no ledger object yet today means nothing spent', () => {
 test('spend today: other HTTP errors and a missing bucket are shown, not hidden', () => {
   let env = load({ settings: { BUCKET: 'demo-bucket' }, responses: [{ code: 403, body: { error: { code: 403, message: 'Access denied.' } } }] });
   env.gs.spendToday();
-  assert.equal(env.ui.alerts[0].prompt, 'ledger gs://demo-bucket/ledger/2026-11-25.jsonl: HTTP 403: Access denied.');
+  assert.equal(env.ui.alerts[0].prompt, 'ledger totals gs://demo-bucket/ledger/totals/2026-11-25.json: HTTP 403: Access denied.');
   env = load({ responses: [] });
   env.gs.spendToday();
   assert.deepEqual(env.fetches, []);

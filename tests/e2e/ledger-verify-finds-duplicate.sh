@@ -25,7 +25,7 @@ kinds='bad_line|torn_line|unknown_version|duplicate_id|missing_ledger_entry|imag
 grep -vE "^.+: ($kinds): " out.txt && fail "a stdout line that is not a finding"
 
 expect_exit 1 ag ledger verify --json
-python3 - "$f" "$n" "$(ls ledger | wc -l)" <<'PY' || fail "verify --json"
+python3 - "$f" "$n" "$(ls ledger/*.jsonl | wc -l)" <<'PY' || fail "verify --json"
 import json, sys
 f, n, files = sys.argv[1], sys.argv[2], int(sys.argv[3])
 r = json.load(open('out.txt'))
