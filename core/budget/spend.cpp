@@ -1,4 +1,5 @@
 #include "budget/spend.hpp"
+#include "util/money.hpp"
 
 #include <date/tz.h>
 
@@ -52,7 +53,7 @@ util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQue
             }
             auto d = day_in_zone(e.ts, query.tz);
             if (d.ok() && *d == s.day) {
-                s.spent += e.cost;
+                s.spent = util::add_capped(s.spent, e.cost);
                 ++s.entries;
             }
         },
