@@ -1,7 +1,8 @@
 #include "budget/budget_guard.hpp"
-#include "util/money.hpp"
 
 #include <algorithm>
+
+#include "util/money.hpp"
 
 namespace assetgen::budget {
 

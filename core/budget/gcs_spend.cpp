@@ -1,11 +1,11 @@
 #include "budget/gcs_spend.hpp"
-#include "util/money.hpp"
 
 #include <algorithm>
 #include <set>
 
 #include "ledger/entry.hpp"
 #include "ledger/ledger_spool.hpp"
+#include "util/money.hpp"
 
 namespace assetgen::budget {
 namespace {

@@ -1,5 +1,4 @@
 #include "budget/ledger_budget.hpp"
-#include "util/money.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,6 +19,7 @@
 #include "storage/storage.hpp"
 #include "util/append_file.hpp"
 #include "util/atomic_file.hpp"
+#include "util/money.hpp"
 
 namespace assetgen::budget {
 namespace {

@@ -1,9 +1,10 @@
 #include "budget/spend.hpp"
-#include "util/money.hpp"
 
 #include <date/tz.h>
 
 #include <chrono>
+
+#include "util/money.hpp"
 
 namespace assetgen::budget {
 namespace {
