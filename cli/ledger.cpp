@@ -17,11 +17,14 @@
 #include "auth/env.hpp"
 #include "budget/spend.hpp"
 #include "commands.hpp"
+#include "budget/amounts.hpp"
+#include "budget/prices.hpp"
 #include "ledger/audit.hpp"
 #include "ledger/gcs_ledger_store.hpp"
 #include "ledger/json_line.hpp"
 #include "storage/storage.hpp"
 #include "table.hpp"
+#include "util/atomic_file.hpp"
 #include "util/clock.hpp"
 #include "util/text.hpp"
 
@@ -49,6 +52,9 @@ struct LedgerOptions {
     // verify
     std::string out;  // "" = ./out when it exists
     std::vector<std::string> manifests;
+    std::string prices_file;           // judge costs by tokens with these prices
+    std::string price_per_image_text;  // as `run --price-per-image`
+    bool i_mean_it = false;
     // compact
     std::string day;
     bool all = false;
@@ -309,8 +315,26 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
     TRY(existing_folder(o.folder));
     TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
     TRY_ASSIGN(const auto manifests, manifests_to_check(o, console));
+    // Costs are judged by tokens with the prices the runs used: the built-in table unless the
+    // same --prices / --price-per-image are given.
+    auto prices = std::make_shared<budget::PriceTable>(budget::PriceTable::builtin());
+    if (!o.prices_file.empty()) {
+        TRY_ASSIGN(auto text, util::read_file(o.prices_file));
+        TRY(prices->load_json(text, o.prices_file, o.i_mean_it));
+    }
+    if (!o.price_per_image_text.empty()) {
+        TRY_ASSIGN(const util::Micros price, budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
+                                                                 o.i_mean_it, "--price-per-image"));
+        prices->set_price_per_image(price);
+    }
+    ledger::VerifyOptions options;
+    options.expected_cost = [prices](const ledger::Entry& e) -> std::optional<util::Micros> {
+        auto c = prices->actual(e.model, "", e.prompt_tokens, e.output_tokens, e.thoughts_tokens,
+                                e.output_image_tokens);
+        return c.ok() ? std::optional<util::Micros>(*c) : std::nullopt;
+    };
     TRY_ASSIGN(const ledger::VerifyReport report,
-               ledger::verify_report(access.location, manifests));
+               ledger::verify_report(access.location, manifests, options));
 
     std::map<std::string, int> by_kind;
     for (const auto& f : report.findings) {
@@ -573,11 +597,17 @@ void register_ledger(CLI::App& app, Action& action) {
     auto* manifest_opt =
         verify_app->add_option("--manifest", verify->manifests, "check this manifest (repeatable)");
     out_opt->excludes(manifest_opt);
+    verify_app->add_option("--prices", verify->prices_file,
+                           "pricing JSON file the runs used, to check each cost against its tokens")
+        ->check(CLI::ExistingFile);
+    verify_app->add_option("--price-per-image", verify->price_per_image_text,
+                           "the --price-per-image the runs used, to check each cost against its tokens");
+    verify_app->add_flag("--i-mean-it", verify->i_mean_it, "accept prices above the sane ceilings (as run)");
     keep_to_command_line(verify_app, {manifest_opt});
     verify_app->footer(
         "Prints each problem as <where>: <kind>: <message> on stdout and a verdict on stderr.\n"
         "Kinds: bad_line, torn_line, unknown_version, duplicate_id, missing_ledger_entry,\n"
-        "image_mismatch, cost_mismatch.\n"
+        "image_mismatch, cost_mismatch, bad_cost, cost_vs_tokens, unrecorded_image, shard_overlap.\n"
         "Examples:\n"
         "  assetgen ledger verify                               # ./ledger against ./out\n"
         "  assetgen ledger verify /var/lib/assetgen/ledger --out /srv/assets\n"

@@ -128,7 +128,16 @@ ExitCode run_run(RunOptions& o, Console& console) {
         console.warn("refs: " + std::to_string(s.refs_failed) +
                      " reference(s) could not be used; their rows ran without them (see the refs events)");
     }
-    if (s.status == "budget_exceeded") {
+    if (s.status == "budget_exceeded" && s.overrun_requests > 0) {
+        const util::Micros spent = s.budget_spent_before + s.actual_cost;
+        const util::Micros over = spent - session.budget_limit();
+        console.error("budget: the server billed " + util::format_usd(s.reservation_overrun) +
+                      " more than was reserved (" + std::to_string(s.overrun_requests) +
+                      " request(s) past maxOutputTokens); their true cost is in the ledger and no "
+                      "further request was sent. Spent today " + util::format_usd(spent) + " of " +
+                      util::format_usd(session.budget_limit()) +
+                      (over > 0 ? ", overshoot " + util::format_usd(over) : std::string()));
+    } else if (s.status == "budget_exceeded") {
         console.error("budget: the daily limit " + util::format_usd(session.budget_limit()) +
                       " was reached; the rest of the rows end as BUDGET_EXCEEDED");
     } else if (s.status == "upstream_unavailable") {

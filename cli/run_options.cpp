@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "budget/amounts.hpp"
 #include "budget/spend.hpp"
 #include "commands.hpp"
 #include "refs/ref_cache.hpp"
@@ -76,8 +77,11 @@ util::Status check_run_options(RunOptions& o) {
     if (o.mode == Mode::live && !o.simulate.empty()) {
         return util::error(util::Code::config, "--simulate only applies to --mode dry_run");
     }
-    if (o.daily_budget_usd < 0) {
-        return util::error(util::Code::config, "--daily-budget-usd must be 0 or more");
+    TRY_ASSIGN(o.daily_budget,
+               budget::parse_amount(o.daily_budget_text, budget::k_daily_limit, o.i_mean_it, "--daily-budget-usd"));
+    if (!o.price_per_image_text.empty()) {
+        TRY_ASSIGN(o.price_per_image, budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
+                                                           o.i_mean_it, "--price-per-image"));
     }
     if (!o.image_size.empty() && o.image_size != "1K" && o.image_size != "2K" && o.image_size != "4K" &&
         o.image_size != "512") {
@@ -129,10 +133,10 @@ refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
     if (!o.prices_file.empty()) {
         TRY_ASSIGN(auto text, util::read_file(o.prices_file));
-        TRY(prices.load_json(text, o.prices_file));
+        TRY(prices.load_json(text, o.prices_file, o.i_mean_it));
     }
-    if (o.price_per_image >= 0) {
-        prices.set_price_per_image(util::to_micros(o.price_per_image));
+    if (o.price_per_image) {
+        prices.set_price_per_image(*o.price_per_image);
     }
     return util::ok_status();
 }
@@ -246,7 +250,8 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--request-timeout", o.request_timeout_text, "live: time limit of one request")
         ->capture_default_str();
 
-    sub.add_option("--daily-budget-usd", o.daily_budget_usd, "daily spend limit per user and mode, in dollars")
+    sub.add_option("--daily-budget-usd", o.daily_budget_text,
+                   "daily spend limit per user and mode, in dollars (at most 1000000 without --i-mean-it)")
         ->capture_default_str();
     sub.add_option("--budget-policy", o.budget_policy,
                    "refuse: run nothing if the estimate does not fit; partial: run images in order while they fit")
@@ -261,7 +266,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "(default: --concurrency)");
     sub.add_option("--user", o.user, "whose budget this is (default: the OS user)");
     sub.add_option("--tz", o.tz, "time zone whose midnight starts a budget day (IANA name)")->capture_default_str();
-    sub.add_option("--price-per-image", o.price_per_image, "override the output price of one image, in dollars");
+    sub.add_option("--price-per-image", o.price_per_image_text,
+                   "override the output price of one image, in dollars (at most 10 without --i-mean-it)");
+    sub.add_flag("--i-mean-it", o.i_mean_it,
+                 "accept a price per image above $10, a price per million tokens above $1000 or a daily limit "
+                 "above $1000000 (README.md, Prices)");
     sub.add_option("--prices", o.prices_file, "pricing JSON file (see README.md, Prices)")->check(CLI::ExistingFile);
 }
 

@@ -3,6 +3,7 @@
 // helpers for the steps in run.cpp.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,12 +98,15 @@ struct RunOptions {
     std::string request_timeout_text = "5m";
     std::chrono::milliseconds request_timeout{300'000};
 
-    double daily_budget_usd = 10.0;
+    std::string daily_budget_text = "10";  // --daily-budget-usd as given
+    util::Micros daily_budget = 10'000'000;  // after check_run_options
     std::string budget_policy = "refuse";
     std::string user;
     std::string tz = "UTC";
-    double price_per_image = -1;
+    std::string price_per_image_text;  // --price-per-image as given, "" = none
+    std::optional<util::Micros> price_per_image;  // after check_run_options
     std::string prices_file;
+    bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };
 
 util::Result<batch::RefMode> parse_ref_mode(const std::string& text);

@@ -105,7 +105,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.mode = mode_name(o.mode);
     so.tz = o.tz;
     so.budget_policy = o.budget_policy;
-    so.daily_limit = util::to_micros(o.daily_budget_usd);
+    so.daily_limit = o.daily_budget;
     so.plan.validation.max_variants = o.max_variants;
     so.plan.validation.default_ref_mode = parse_ref_mode(o.ref_mode).value();  // checked before
     so.plan.validation.confine_local_refs = true;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/money.hpp"
+
 namespace assetgen::budget {
 
 MemoryBudget::MemoryBudget(util::Micros limit, util::Micros spent) : m_limit(limit), m_spent(spent) {}
@@ -9,7 +11,7 @@ MemoryBudget::MemoryBudget(util::Micros limit, util::Micros spent) : m_limit(lim
 bool MemoryBudget::reserve(util::Micros amount) {
     std::unique_lock lock(m_mutex);
     for (;;) {
-        if (m_spent + m_reserved + amount <= m_limit) {
+        if (util::add_sat(util::add_sat(m_spent, m_reserved), amount) <= m_limit) {
             m_reserved += amount;
             return true;
         }
@@ -24,7 +26,7 @@ void MemoryBudget::settle(util::Micros reserved, util::Micros actual) {
     {
         std::lock_guard lock(m_mutex);
         m_reserved -= reserved;
-        m_spent += actual;
+        m_spent = util::add_sat(m_spent, actual);
         m_overshoot = std::max(m_overshoot, m_spent + m_reserved - m_limit);
     }
     m_settled.notify_all();

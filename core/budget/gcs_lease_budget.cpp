@@ -6,6 +6,7 @@
 
 #include "budget/spend.hpp"
 #include "storage/gcs_wire.hpp"
+#include "util/money.hpp"
 
 namespace assetgen::budget {
 namespace {
@@ -197,7 +198,7 @@ bool GcsLeaseBudget::reserve(util::Micros amount) {
             continue;
         }
         const bool fresh = m_has_lease && m_clock.unix_ms() + m_options.ttl.count() / 2 < m_expires_ms;
-        if (fresh && m_used + m_reserved + amount <= m_amount) {
+        if (fresh && util::add_sat(util::add_sat(m_used, m_reserved), amount) <= m_amount) {
             m_reserved += amount;
             return true;
         }
@@ -247,7 +248,7 @@ void GcsLeaseBudget::settle(util::Micros reserved, util::Micros actual) {
     {
         std::lock_guard lock(m_mutex);
         m_reserved -= reserved;
-        m_used += actual;
+        m_used = util::add_sat(m_used, actual);
         m_poll = m_options.poll_min;
     }
     m_changed.notify_all();

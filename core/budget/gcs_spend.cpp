@@ -5,6 +5,7 @@
 
 #include "ledger/entry.hpp"
 #include "ledger/ledger_spool.hpp"
+#include "util/money.hpp"
 
 namespace assetgen::budget {
 namespace {
@@ -37,9 +38,9 @@ void GcsSpend::count(std::string_view line) {
         return;
     }
     if (m_seen.insert(e->id.empty() ? "line:" + std::string(line) : e->id).second) {
-        m_spent += e->cost;
+        m_spent = util::add_capped(m_spent, e->cost);
         if (!e->lease.empty()) {
-            m_by_lease[e->lease] += e->cost;
+            m_by_lease[e->lease] = util::add_capped(m_by_lease[e->lease], e->cost);
         }
     }
 }

@@ -20,6 +20,7 @@
 #include "storage/storage.hpp"
 #include "util/append_file.hpp"
 #include "util/atomic_file.hpp"
+#include "util/money.hpp"
 #include "util/safe_dir.hpp"
 
 namespace assetgen::budget {
@@ -142,8 +143,10 @@ util::Status LedgerBudget::read_ledger_file(const std::string& name) {
             }
             auto d = day_in_zone(e->ts, m_options.tz);
             if (d.ok() && *d == m_day) {
-                t.contribution += e->cost;
-                m_spent += e->cost;
+                // Capped, so that taking a file's contribution back out stays exact.
+                const util::Micros before = t.contribution;
+                t.contribution = util::add_capped(t.contribution, e->cost);
+                m_spent = util::add_sat(m_spent, t.contribution - before);
             }
         });
 }
@@ -175,7 +178,7 @@ util::Micros LedgerBudget::others_held_locked() const {
     util::Micros sum = 0;
     for (const auto& [who, held] : m_held) {
         if (who != m_self && held > 0 && alive(who)) {
-            sum += held;
+            sum = util::add_capped(sum, held);
         }
     }
     return sum;
@@ -214,7 +217,8 @@ bool LedgerBudget::reserve(util::Micros amount) {
                 return false;
             }
             const util::Micros others = others_held_locked();
-            if (m_spent + m_mine + others + amount <= m_options.limit) {
+            if (util::add_sat(util::add_sat(m_spent, m_mine), util::add_sat(others, amount)) <=
+                m_options.limit) {
                 if (!write_held_locked(m_mine + amount).ok()) {
                     return false;
                 }

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "util/money.hpp"
+
 namespace assetgen::budget {
 namespace {
 
@@ -52,7 +54,7 @@ util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQue
             }
             auto d = day_in_zone(e.ts, query.tz);
             if (d.ok() && *d == s.day) {
-                s.spent += e.cost;
+                s.spent = util::add_capped(s.spent, e.cost);
                 ++s.entries;
             }
         },

@@ -19,6 +19,7 @@
 #include "ledger/manifest.hpp"
 #include "ledger/pinned_file.hpp"
 #include "util/atomic_file.hpp"
+#include "util/money.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::ledger {
@@ -71,8 +72,8 @@ std::string place(std::string_view file, std::size_t line) {
 void add_to(Totals& t, const Entry& e) {
     t.entries += 1;
     t.images += e.images;
-    t.cost += e.cost;
-    t.estimated += e.estimated;
+    t.cost = util::add_sat(t.cost, e.cost);
+    t.estimated = util::add_sat(t.estimated, e.estimated);
 }
 
 // ReadIssues become findings: torn lines apart, everything else a bad line.
@@ -81,6 +82,40 @@ void add_issue_findings(const std::vector<ReadIssue>& issues, std::vector<Findin
         const bool torn = issue.message == k_torn_line_message;
         out.push_back(Finding{torn ? FindingKind::torn_line : FindingKind::bad_line,
                               place(issue.file, issue.line), issue.message});
+    }
+}
+
+std::string shard_name(const std::string& shard) {
+    return shard.empty() ? "unsharded" : "by shard " + shard;
+}
+
+// bad_cost and cost_vs_tokens for one line.
+void check_cost(const Entry& e, const std::string& here, const VerifyOptions& options,
+                std::vector<Finding>& findings) {
+    if (!e.cost_problem.empty()) {
+        findings.push_back(Finding{FindingKind::bad_cost, here,
+                                   e.cost_problem + " (the budget counts it as " +
+                                       util::format_usd(e.cost) + ", never as a credit)"});
+        return;
+    }
+    if (e.cost > k_absurd_line_cost) {
+        findings.push_back(Finding{FindingKind::bad_cost, here,
+                                   "cost: " + util::format_usd(e.cost) + " is absurd for one request (above " +
+                                       util::format_usd(k_absurd_line_cost) + ")"});
+        return;
+    }
+    if (!e.has_tokens || !options.expected_cost) {
+        return;
+    }
+    const std::optional<util::Micros> expected = options.expected_cost(e);
+    if (expected && *expected != e.cost) {
+        findings.push_back(Finding{
+            FindingKind::cost_vs_tokens, here,
+            "cost " + util::format_usd(e.cost) + " disagrees with its tokens (prompt " +
+                std::to_string(e.prompt_tokens) + ", output " + std::to_string(e.output_tokens) +
+                (e.output_image_tokens >= 0 ? " of which image " + std::to_string(e.output_image_tokens) : "") +
+                ", thoughts " + std::to_string(e.thoughts_tokens) + "): " + e.model + " prices them at " +
+                util::format_usd(*expected)});
     }
 }
 
@@ -260,6 +295,14 @@ std::string_view finding_kind_name(FindingKind kind) {
             return "image_mismatch";
         case FindingKind::cost_mismatch:
             return "cost_mismatch";
+        case FindingKind::bad_cost:
+            return "bad_cost";
+        case FindingKind::cost_vs_tokens:
+            return "cost_vs_tokens";
+        case FindingKind::unrecorded_image:
+            return "unrecorded_image";
+        case FindingKind::shard_overlap:
+            return "shard_overlap";
     }
     return "bad_line";
 }
@@ -269,13 +312,15 @@ std::string Finding::to_string() const {
 }
 
 util::Result<std::vector<Finding>> verify(const LedgerLocation& folder,
-                                          const std::vector<std::string>& manifest_paths) {
-    TRY_ASSIGN(VerifyReport report, verify_report(folder, manifest_paths));
+                                          const std::vector<std::string>& manifest_paths,
+                                          const VerifyOptions& options) {
+    TRY_ASSIGN(VerifyReport report, verify_report(folder, manifest_paths, options));
     return std::move(report.findings);
 }
 
 util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
-                                         const std::vector<std::string>& manifest_paths) {
+                                         const std::vector<std::string>& manifest_paths,
+                                         const VerifyOptions& options) {
     VerifyReport report;
     std::vector<Finding>& findings = report.findings;
     TRY_ASSIGN(const auto day_files, list_day_files(folder, ReadOptions{}));
@@ -283,6 +328,10 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
     std::vector<ReadIssue> issues;
     std::unordered_map<std::string, std::string> first_seen;  // id → "<file>:<line>"
     std::unordered_map<std::string, JobTotals> ledger_ok;     // job → ok images and cost
+    // job → (id, place) of its ok lines with images, for unrecorded_image
+    std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> ok_images;
+    // "<job>\n<scene>\n<variant>" → (shard, place) of its first ok line, for shard_overlap
+    std::unordered_map<std::string, std::pair<std::string, std::string>> charged;
 
     // Ledger: issues are flushed into findings after each line so that findings stay in
     // read order (an issue is always reported before the next good line is).
@@ -307,10 +356,26 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                                 "duplicate id \"" + e.id + "\" (first at " + it->second + ")"});
                 }
             }
+            check_cost(e, here, options, findings);
             if (e.status == "ok") {
                 auto& job = ledger_ok[e.job_id];
                 job.images += e.images;
-                job.cost += e.cost;
+                job.cost = util::add_sat(job.cost, e.cost);
+                if (e.images > 0 && !e.id.empty()) {
+                    ok_images[e.job_id].emplace_back(e.id, here);
+                }
+                if (e.v >= 1 && e.images > 0) {
+                    const std::string key = e.job_id + '\n' + e.scene_id + '\n' + std::to_string(e.variant);
+                    auto [it, fresh] = charged.emplace(key, std::make_pair(e.shard, here));
+                    if (!fresh && it->second.first != e.shard) {
+                        findings.push_back(Finding{
+                            FindingKind::shard_overlap, here,
+                            "scene_id \"" + e.scene_id + "\" v" + std::to_string(e.variant) + " of job " +
+                                e.job_id + " is charged " + shard_name(e.shard) + " here and " +
+                                shard_name(it->second.first) + " at " + it->second.second +
+                                ": one image paid twice"});
+                    }
+                }
             }
         },
         &issues));
@@ -348,6 +413,18 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
             &manifest_issues);
         TRY(status);
         add_issue_findings(manifest_issues, findings);
+        for (const auto& [job, m] : manifest_jobs) {
+            auto it = ok_images.find(job);
+            if (it == ok_images.end()) {
+                continue;
+            }
+            for (const auto& [id, at] : it->second) {
+                if (manifest_seen.count(id) == 0) {
+                    findings.push_back(Finding{FindingKind::unrecorded_image, at,
+                                               "ok line \"" + id + "\" has no image in " + path});
+                }
+            }
+        }
         for (const auto& [job, m] : manifest_jobs) {
             const JobTotals l = ledger_ok.count(job) ? ledger_ok.at(job) : JobTotals{};
             const std::string where = "job " + job;

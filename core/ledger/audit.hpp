@@ -129,6 +129,10 @@ enum class FindingKind {
     missing_ledger_entry,  // a manifest line whose ledger_id is in no ledger line
     image_mismatch,        // a job's manifest images != its ledger's ok images
     cost_mismatch,         // a job's manifest cost != its ledger's ok cost (to the micro-dollar)
+    bad_cost,              // a cost that is negative, not a number, past 6 decimals or absurd
+    cost_vs_tokens,        // a line's cost != what its tokens cost at the price table's rates
+    unrecorded_image,      // an ok ledger line with an image that its job's manifest lacks
+    shard_overlap,         // one image (job, scene_id, variant) charged under two shard tags
 };
 // The stable name of a kind, e.g. "duplicate_id".
 std::string_view finding_kind_name(FindingKind kind);
@@ -142,13 +146,27 @@ struct Finding {
     std::string to_string() const;
 };
 
-// Checks every line of the ledger folder (schema, duplicate ids, torn lines) and, for each
-// job with a manifest among manifest_paths, the manifest against that job's ledger lines with
-// status "ok": image count, cost total to the micro-dollar, and that every manifest line's
-// ledger_id is in the ledger. Findings come in read order; an empty list means all is well.
-// STORAGE_IO when the folder or a manifest cannot be read (a missing manifest is empty).
+// A line's cost above this is absurd for one request (bad_cost), whatever the prices.
+inline constexpr util::Micros k_absurd_line_cost = 10'000'000'000;  // $10,000
+
+// What verify() needs beyond the files.
+struct VerifyOptions {
+    // What a line with tokens (Entry::has_tokens) should cost at the price table's rates;
+    // std::nullopt when it cannot say (unknown model). Unset: costs are not judged by tokens.
+    std::function<std::optional<util::Micros>(const Entry&)> expected_cost;
+};
+
+// Checks every line of the ledger folder (schema, duplicate ids, torn lines, costs that are
+// negative, not numbers, past six decimals or above k_absurd_line_cost, costs that disagree
+// with their tokens, one image charged under two shard tags) and, for each job with a manifest
+// among manifest_paths, the manifest against that job's ledger lines with status "ok": image
+// count, cost total to the micro-dollar, that every manifest line's ledger_id is in the ledger
+// and every ok line with an image is in the manifest. Findings come in read order (the
+// manifest-side ones after the ledger's); an empty list means all is well. STORAGE_IO when the
+// folder or a manifest cannot be read (a missing manifest is empty).
 util::Result<std::vector<Finding>> verify(const LedgerLocation& folder,
-                                          const std::vector<std::string>& manifest_paths);
+                                          const std::vector<std::string>& manifest_paths,
+                                          const VerifyOptions& options = {});
 
 // What verify_report() returns: the findings and how much was checked.
 struct VerifyReport {
@@ -160,7 +178,8 @@ struct VerifyReport {
 
 // As verify(), and counts what was checked (for `ledger verify`'s verdict).
 util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
-                                         const std::vector<std::string>& manifest_paths);
+                                         const std::vector<std::string>& manifest_paths,
+                                         const VerifyOptions& options = {});
 
 // The job manifests under an output folder, <out>/<job>/manifest.jsonl, sorted; none when
 // the folder does not exist. STORAGE_IO when it cannot be listed.

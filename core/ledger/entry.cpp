@@ -31,6 +31,12 @@ std::string to_line(const Entry& entry) {
     if (!entry.lease.empty()) {
         w.add_string("lease", entry.lease);
     }
+    if (entry.has_tokens) {
+        w.add_int("prompt_tokens", entry.prompt_tokens)
+            .add_int("output_tokens", entry.output_tokens)
+            .add_int("output_image_tokens", entry.output_image_tokens)
+            .add_int("thoughts_tokens", entry.thoughts_tokens);
+    }
     return w.finish();
 }
 
@@ -69,6 +75,13 @@ util::Status read_our_fields(const JsonLineFields& f, bool required, Entry& entr
     if (f.has("lease")) {  // optional in every version
         TRY_ASSIGN(entry.lease, f.get_string("lease"));
     }
+    if (f.has("output_tokens")) {  // optional in every version, all four together
+        entry.has_tokens = true;
+        TRY_ASSIGN(entry.prompt_tokens, f.get_int("prompt_tokens"));
+        TRY_ASSIGN(entry.output_tokens, f.get_int("output_tokens"));
+        TRY_ASSIGN(entry.output_image_tokens, f.get_int("output_image_tokens"));
+        TRY_ASSIGN(entry.thoughts_tokens, f.get_int("thoughts_tokens"));
+    }
     return util::ok_status();
 }
 
@@ -82,7 +95,13 @@ util::Result<Entry> parse_line(std::string_view line) {
     TRY_ASSIGN(entry.job_id, f.get_string("jobId"));
     TRY_ASSIGN(entry.prompt, f.get_string("prompt"));
     TRY_ASSIGN(entry.images, f.get_int32("images"));
-    TRY_ASSIGN(entry.cost, f.get_money("cost"));
+    TRY_ASSIGN(const util::MoneyReading cost, f.get_money_reading("cost"));
+    entry.cost = cost.micros;
+    if (!cost.exact()) {
+        auto text = f.get_money_text("cost");
+        entry.cost_problem = "cost: \"" + (text.ok() ? *text : std::string("(not a number)")) +
+                             "\" " + cost.problem();
+    }
     if (!f.has("v")) {
         entry.v = 0;
         entry.status = "ok";

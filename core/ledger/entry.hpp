@@ -35,6 +35,18 @@ struct Entry {
     // The budget lease the request was reserved under (gs:// ledgers, budget/lease_doc.hpp);
     // "" otherwise, and then not written.
     std::string lease;
+    // usageMetadata of a paid answer, so that `ledger verify` can check cost against tokens and
+    // prices; written only when has_tokens ("prompt_tokens", "output_tokens",
+    // "output_image_tokens" (-1 = no breakdown), "thoughts_tokens"), optional in every version.
+    bool has_tokens = false;
+    std::int64_t prompt_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t output_image_tokens = -1;
+    std::int64_t thoughts_tokens = 0;
+    // Read-only: what is wrong with the line's cost as written (util::MoneyReading::problem,
+    // with the text, e.g. `"-100" is negative`); "" when it is exact. Such a cost reads as its
+    // worst case (never a credit), and `ledger verify` reports it. Never written.
+    std::string cost_problem;
 
     bool operator==(const Entry&) const = default;
 };
@@ -42,7 +54,9 @@ struct Entry {
 // One JSON object, fields in the order above, ending in '\n'.
 std::string to_line(const Entry& entry);
 // Parses one line (without '\n'); accepts the reference platform's six-field lines (v = 0).
-// INVALID_INPUT naming the first bad field.
+// A cost that is negative, not a number, past six decimals or absurd does not fail the line:
+// it reads as its worst case (util::read_money) with cost_problem set. INVALID_INPUT naming the
+// first bad field otherwise.
 util::Result<Entry> parse_line(std::string_view line);
 
 }  // namespace assetgen::ledger

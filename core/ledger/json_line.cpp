@@ -9,15 +9,15 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "util/money.hpp"
+
 namespace assetgen::ledger {
 namespace {
 
 using util::Code;
 using util::Micros;
 
-constexpr Micros k_micros_per_dollar = 1'000'000;
-// A trillion dollars in micro-dollars: far above any real spend, far below int64's limit.
-constexpr std::uint64_t k_max_micros = 1'000'000'000'000'000'000ULL;
+using util::k_micros_per_dollar;
 
 util::Status bad_field(const std::string& key, const std::string& what) {
     return util::error(Code::invalid_input, key + ": " + what);
@@ -61,76 +61,11 @@ std::string format_dollars(Micros micros) {
 }
 
 util::Result<Micros> parse_dollars(std::string_view text) {
-    auto bad = [&](const char* why) {
-        return util::error(Code::invalid_input, "\"" + std::string(text) + "\" " + why);
-    };
-    std::size_t i = 0;
-    const bool negative = i < text.size() && text[i] == '-';
-    if (negative) {
-        ++i;
+    const util::MoneyReading r = util::read_money(text, true);
+    if (r.not_a_number || r.out_of_range || r.negative) {
+        return util::error(Code::invalid_input, "\"" + std::string(text) + "\" " + r.problem());
     }
-    auto is_digit = [&](std::size_t k) {
-        return k < text.size() && text[k] >= '0' && text[k] <= '9';
-    };
-    std::string digits;
-    std::int64_t point = 0;  // digits before the decimal point
-    if (!is_digit(i)) {
-        return bad("is not a number");
-    }
-    while (is_digit(i)) {
-        digits.push_back(text[i++]);
-        ++point;
-    }
-    if (i < text.size() && text[i] == '.') {
-        ++i;
-        if (!is_digit(i)) {
-            return bad("is not a number");
-        }
-        while (is_digit(i)) {
-            digits.push_back(text[i++]);
-        }
-    }
-    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-        ++i;
-        bool exp_negative = false;
-        if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
-            exp_negative = text[i] == '-';
-            ++i;
-        }
-        if (!is_digit(i)) {
-            return bad("is not a number");
-        }
-        std::int64_t exp = 0;
-        while (is_digit(i)) {
-            exp = exp * 10 + (text[i++] - '0');
-            if (exp > 1000) {
-                return bad("is out of range");
-            }
-        }
-        point += exp_negative ? -exp : exp;
-    }
-    if (i != text.size()) {
-        return bad("is not a number");
-    }
-    // Shift the decimal point six places right: micros are the digits before it, rounded by
-    // the first digit after it (half away from zero).
-    const std::int64_t cut = point + 6;
-    std::uint64_t micros = 0;
-    for (std::int64_t k = 0; k < cut; ++k) {
-        const int d = k < static_cast<std::int64_t>(digits.size()) ? digits[k] - '0' : 0;
-        if (micros > (k_max_micros - d) / 10) {
-            return bad("is out of range");
-        }
-        micros = micros * 10 + d;
-    }
-    if (cut >= 0 && cut < static_cast<std::int64_t>(digits.size()) && digits[cut] >= '5') {
-        ++micros;
-    }
-    if (micros > k_max_micros) {
-        return bad("is out of range");
-    }
-    const auto value = static_cast<Micros>(micros);
-    return negative ? -value : value;
+    return r.micros;
 }
 
 JsonLineWriter& JsonLineWriter::add_string(std::string_view key, std::string_view value) {
@@ -300,25 +235,43 @@ util::Result<int> JsonLineFields::get_int32(const std::string& key) const {
 }
 
 util::Result<Micros> JsonLineFields::get_money(const std::string& key) const {
-    auto it = m_fields.find(key);
-    if (it == m_fields.end()) {
-        return bad_field(key, "missing");
-    }
-    std::string text;
-    if (const auto* i = std::get_if<std::int64_t>(&it->second)) {
-        text = std::to_string(*i);
-    } else if (const auto* u = std::get_if<std::uint64_t>(&it->second)) {
-        text = std::to_string(*u);
-    } else if (const auto* f = std::get_if<Float>(&it->second)) {
-        text = f->text;
-    } else {
-        return bad_field(key, std::string("expected a number, got ") + type_name(it->second));
-    }
-    auto micros = parse_dollars(text);
+    TRY_ASSIGN(const auto raw, get_money_text(key));
+    auto micros = parse_dollars(raw);
     if (!micros.ok()) {
         return bad_field(key, micros.status().message());
     }
     return *micros;
+}
+
+util::Result<std::string> JsonLineFields::get_money_text(const std::string& key) const {
+    auto it = m_fields.find(key);
+    if (it == m_fields.end()) {
+        return bad_field(key, "missing");
+    }
+    if (const auto* i = std::get_if<std::int64_t>(&it->second)) {
+        return std::to_string(*i);
+    }
+    if (const auto* u = std::get_if<std::uint64_t>(&it->second)) {
+        return std::to_string(*u);
+    }
+    if (const auto* f = std::get_if<Float>(&it->second)) {
+        return f->text;
+    }
+    return bad_field(key, std::string("expected a number, got ") + type_name(it->second));
+}
+
+util::Result<util::MoneyReading> JsonLineFields::get_money_reading(const std::string& key) const {
+    if (!has(key)) {
+        return bad_field(key, "missing");
+    }
+    auto text = get_money_text(key);
+    if (!text.ok()) {
+        util::MoneyReading r;
+        r.not_a_number = true;
+        r.micros = util::k_max_micros;
+        return r;
+    }
+    return util::read_money(*text, true);
 }
 
 }  // namespace assetgen::ledger

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <variant>
 
+#include "util/money.hpp"
 #include "util/status.hpp"
 #include "util/text.hpp"
 
@@ -17,9 +18,9 @@ namespace assetgen::ledger {
 
 // Dollars with up to six decimals and no trailing zeros: 39000 → "0.039", 1000000 → "1".
 std::string format_dollars(util::Micros micros);
-// Parses a JSON number's text as dollars, rounded to the nearest micro-dollar (so a float's
-// noise such as "0.039000000000000007" reads as 39000). INVALID_INPUT when it is not a number
-// or is out of range (more than a trillion dollars).
+// Parses a JSON number's text as dollars; digits past the sixth decimal round up (so a float's
+// noise such as "0.039000000000000007" reads as 39001: never less than written). INVALID_INPUT
+// when it is not a number, is negative or is out of range (more than a trillion dollars).
 util::Result<util::Micros> parse_dollars(std::string_view text);
 
 // Builds one JSON object line; each add_* appends one field in call order.
@@ -53,6 +54,12 @@ public:
     util::Result<std::int64_t> get_int(const std::string& key) const;
     util::Result<int> get_int32(const std::string& key) const;
     util::Result<util::Micros> get_money(const std::string& key) const;
+    // The field's number as written ("0.039"); INVALID_INPUT when missing or not a number.
+    util::Result<std::string> get_money_text(const std::string& key) const;
+    // The field read as money without refusing anything (util::read_money: a negative, too
+    // precise, absurd or non-numeric value is flagged and read as its worst case).
+    // INVALID_INPUT only when the field is missing.
+    util::Result<util::MoneyReading> get_money_reading(const std::string& key) const;
 
     // A field's value; Float keeps the number's text as written.
     struct Null {};

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -75,16 +76,23 @@ std::string string_of(const json* v) {
     return (v != nullptr && v->is_string()) ? v->get<std::string>() : std::string();
 }
 
-// proto-JSON writes int32 as numbers and int64 as strings; accept both.
+// proto-JSON writes int32 as numbers and int64 as strings; accept both. A count is never
+// negative and never wraps: whatever a server sends reads as 0..k_max_count.
+constexpr std::int64_t k_max_count = std::int64_t{1} << 53;
 std::int64_t int_of(const json* v) {
     if (v == nullptr) {
         return 0;
     }
+    if (v->is_number_unsigned()) {
+        return static_cast<std::int64_t>(std::min<std::uint64_t>(v->get<std::uint64_t>(), k_max_count));
+    }
     if (v->is_number_integer()) {
-        return v->get<std::int64_t>();
+        return std::clamp<std::int64_t>(v->get<std::int64_t>(), 0, k_max_count);
     }
     if (v->is_number_float()) {
-        return static_cast<std::int64_t>(v->get<double>());
+        const double d = v->get<double>();
+        return d > 0 ? (d < static_cast<double>(k_max_count) ? static_cast<std::int64_t>(std::ceil(d)) : k_max_count)
+                     : 0;
     }
     if (v->is_string()) {
         const std::string& s = v->get_ref<const std::string&>();
@@ -93,7 +101,7 @@ std::int64_t int_of(const json* v) {
             if (c < '0' || c > '9') {
                 return 0;
             }
-            n = n * 10 + (c - '0');
+            n = std::min(n * 10 + (c - '0'), k_max_count);
         }
         return n;
     }
@@ -132,6 +140,15 @@ Usage usage_of(const json& root) {
         u.prompt_tokens = int_of(member2(*meta, "promptTokenCount", "prompt_token_count"));
         u.output_tokens = int_of(member2(*meta, "candidatesTokenCount", "candidates_token_count"));
         u.thoughts_tokens = int_of(member2(*meta, "thoughtsTokenCount", "thoughts_token_count"));
+        const json* details = member2(*meta, "candidatesTokensDetails", "candidates_tokens_details");
+        if (details != nullptr && details->is_array()) {
+            u.output_image_tokens = 0;
+            for (const json& d : *details) {
+                if (string_of(member(d, "modality")) == "IMAGE") {
+                    u.output_image_tokens += int_of(member2(d, "tokenCount", "token_count"));
+                }
+            }
+        }
     }
     return u;
 }
@@ -284,6 +301,13 @@ std::string build_gemini_request(const ImageRequest& request, const GeminiWireOp
     }
     if (!image_config.empty()) {
         generation["imageConfig"] = std::move(image_config);
+    }
+    if (request.max_output_tokens > 0) {
+        // Thoughts count against it too: the one cap the API applies to what it bills.
+        generation["maxOutputTokens"] = request.max_output_tokens;
+    }
+    if (!request.thinking_level.empty()) {
+        generation["thinkingConfig"] = {{"thinkingLevel", request.thinking_level}, {"includeThoughts", false}};
     }
     json body = {
         {"contents", json::array({{{"role", "user"}, {"parts", std::move(parts)}}})},

@@ -22,7 +22,8 @@ struct GeminiWireOptions {
 
 // The JSON body of a generateContent request: one user turn whose parts are the prompt text,
 // then each reference as inlineData (base64); generationConfig with responseModalities and,
-// only when set, imageConfig.aspectRatio / imageConfig.imageSize. Never sets candidateCount.
+// only when set, imageConfig.aspectRatio / imageConfig.imageSize, maxOutputTokens and
+// thinkingConfig (thinkingLevel, includeThoughts false). Never sets candidateCount.
 // The same body serves the Gemini API and Vertex AI. Never fails (invalid UTF-8 in the
 // prompt is replaced by U+FFFD).
 std::string build_gemini_request(const ImageRequest& request,

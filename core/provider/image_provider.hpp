@@ -26,6 +26,11 @@ struct ImageRequest {
     std::string aspect_ratio;  // "" = model default
     std::string image_size;    // "" = model default; "1K", "2K", "4K"
     std::vector<RefImage> refs;
+    // The hard ceiling the budget reserved for (budget::RequestCeiling): sent as
+    // generationConfig.maxOutputTokens (0 = not sent) and thinkingConfig.thinkingLevel ("" =
+    // not sent), so the API cannot bill more output than was reserved.
+    std::int64_t max_output_tokens = 0;
+    std::string thinking_level;
 };
 
 // Token counts from usageMetadata; cost is computed by the budget module from these.
@@ -33,6 +38,8 @@ struct Usage {
     std::int64_t prompt_tokens = 0;      // promptTokenCount (text + input images)
     std::int64_t output_tokens = 0;      // candidatesTokenCount (image output)
     std::int64_t thoughts_tokens = 0;    // thoughtsTokenCount (billed as output)
+    // The IMAGE entry of candidatesTokensDetails; -1 when the answer has no breakdown.
+    std::int64_t output_image_tokens = -1;
 };
 
 struct ImageResult {

@@ -1,5 +1,7 @@
 #include "report/summary.hpp"
 
+#include "util/money.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -151,7 +153,9 @@ nlohmann::json to_json(const Summary& s) {
     j["actualCostUsd"] = util::to_dollars(s.actual_cost);
     j["budget"] = {{"limitUsd", util::to_dollars(s.budget_limit)},
                    {"spentBeforeUsd", util::to_dollars(s.budget_spent_before)},
-                   {"overshootUsd", util::to_dollars(s.budget_overshoot)}};
+                   {"overshootUsd", util::to_dollars(s.budget_overshoot)},
+                   {"overrunRequests", s.overrun_requests},
+                   {"reservationOverrunUsd", util::to_dollars(s.reservation_overrun)}};
     j["refs"] = {{"named", s.refs_named},
                  {"fetched", s.refs_fetched},
                  {"cacheHits", s.refs_cache_hits},
@@ -212,6 +216,8 @@ void merge_into(Summary& total, const Summary& part) {
         total.budget_spent_before = part.budget_spent_before;
     }
     total.budget_overshoot = std::max(total.budget_overshoot, part.budget_overshoot);
+    total.overrun_requests += part.overrun_requests;
+    total.reservation_overrun = util::add_sat(total.reservation_overrun, part.reservation_overrun);
     total.refs_named += part.refs_named;
     total.refs_fetched += part.refs_fetched;
     total.refs_cache_hits += part.refs_cache_hits;
@@ -284,6 +290,8 @@ util::Result<Summary> summary_from_json(const nlohmann::json& j, const std::stri
         br.dollars("limitUsd", s.budget_limit);
         br.dollars("spentBeforeUsd", s.budget_spent_before);
         br.dollars("overshootUsd", s.budget_overshoot);
+        br.count("overrunRequests", s.overrun_requests);
+        br.dollars("reservationOverrunUsd", s.reservation_overrun);
         r.adopt(br);
     }
     if (const nlohmann::json* refs = r.find("refs", false); refs != nullptr && refs->is_object()) {

@@ -40,6 +40,10 @@ struct Summary {
     util::Micros budget_limit = 0;
     util::Micros budget_spent_before = 0;
     util::Micros budget_overshoot = 0;
+    // Requests whose reported usage cost more than was reserved for them (a server that did
+    // not keep to maxOutputTokens), and by how much in all. The run stops at the first.
+    std::uint64_t overrun_requests = 0;
+    util::Micros reservation_overrun = 0;
     std::uint64_t refs_named = 0;           // refs of the rows that ran, before merging
     std::uint64_t refs_fetched = 0;         // downloaded (distinct refs, once per batch)
     std::uint64_t refs_cache_hits = 0;      // served from the disk cache (fresh or after a 304)

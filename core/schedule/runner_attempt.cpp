@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/hash.hpp"
+#include "util/money.hpp"
 
 namespace assetgen::schedule {
 
@@ -32,13 +33,17 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     const auto& row = item.row->data.row;
     provider::ImageRequest req = make_request(row, item.variant, refs);
     budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size()};
-    auto worst = deps.prices.worst_case(shape);
-    auto est = deps.prices.estimate(shape);
-    if (!worst.ok() || !est.ok()) {
-        out.status = worst.ok() ? est.status() : worst.status();
+    // One ceiling for both sides: what the budget reserves and what the API is told it may
+    // bill (maxOutputTokens, thinking level).
+    auto ceiling = deps.prices.ceiling(shape);
+    if (!ceiling.ok()) {
+        out.status = ceiling.status();
         return out;
     }
-    out.estimate = *est;
+    const Micros* worst = &ceiling->worst_case;
+    req.max_output_tokens = ceiling->max_output_tokens;
+    req.thinking_level = ceiling->thinking_level;
+    out.estimate = ceiling->estimate;
     const std::uint64_t item_hash =
         util::fnv1a64(row.scene_id) ^ (static_cast<std::uint64_t>(item.variant) << 32);
 
@@ -78,9 +83,12 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         if (r.ok()) {
             const auto& u = r->usage;
             auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens,
-                                           u.output_tokens, u.thoughts_tokens);
+                                           u.output_tokens, u.thoughts_tokens, u.output_image_tokens);
             out.cost = cost.ok() ? *cost : *worst;
             out.reserved = *worst;  // settled by execute() once the ledger line is written
+            if (out.cost > *worst) {
+                note_overrun(row, item.variant, out.cost, *worst, u, req.max_output_tokens);
+            }
             note_breaker(true, probe);
             out.result = std::move(r).value();
             out.status = Status();
@@ -154,6 +162,28 @@ void Runner::Impl::note_breaker(bool success, bool probe) {
     }
 }
 
+void Runner::Impl::note_overrun(const batch::Row& row, int variant, Micros cost, Micros reserved,
+                                const provider::Usage& u, std::int64_t max_output_tokens) {
+    // The server billed more than the cap allowed: nothing else is sent. The true cost still
+    // goes into the ledger (the caller records it), and the run ends BUDGET_EXCEEDED.
+    set_halt(Halt::budget);
+    {
+        std::lock_guard s(stats_mutex);
+        ++summary.overrun_requests;
+        summary.reservation_overrun = util::add_sat(summary.reservation_overrun, cost - reserved);
+    }
+    deps.events.emit("budget", {{"event_detail", "overrun"},
+                                {"scene_id", row.scene_id},
+                                {"variant", variant},
+                                {"cost_usd", util::to_dollars(cost)},
+                                {"reserved_usd", util::to_dollars(reserved)},
+                                {"overrun_usd", util::to_dollars(cost - reserved)},
+                                {"max_output_tokens", max_output_tokens},
+                                {"prompt_tokens", u.prompt_tokens},
+                                {"output_tokens", u.output_tokens},
+                                {"thoughts_tokens", u.thoughts_tokens}});
+}
+
 void Runner::Impl::emit_budget_event(Micros needed) {
     deps.events.emit("budget", {{"event_detail", "exhausted"},
                                 {"limit_usd", util::to_dollars(deps.budget.limit())},
@@ -223,6 +253,11 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     e.estimated = a.estimate;
     e.status = "ok";
     e.id = m.ledger_id;
+    e.has_tokens = true;
+    e.prompt_tokens = a.result.usage.prompt_tokens;
+    e.output_tokens = a.result.usage.output_tokens;
+    e.output_image_tokens = a.result.usage.output_image_tokens;
+    e.thoughts_tokens = a.result.usage.thoughts_tokens;
     TRY(deps.ledger.append(e));
 
     o.kind = Kind::ok;

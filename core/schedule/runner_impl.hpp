@@ -172,6 +172,9 @@ struct Runner::Impl {
     // Waits for the circuit breaker and the rate limiter. UPSTREAM_UNAVAILABLE or CANCELLED.
     Status pass_gates(bool& probe);
     void note_breaker(bool success, bool probe);
+    // A request cost more than its reservation: halt dispatch, count it, say so.
+    void note_overrun(const batch::Row& row, int variant, Micros cost, Micros reserved,
+                      const provider::Usage& u, std::int64_t max_output_tokens);
     void emit_budget_event(Micros needed);
     ledger::Entry base_entry(const batch::Row& row, int variant) const;
     // Stores the image, makes its manifest line durable, writes its ledger line.

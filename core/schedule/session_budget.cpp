@@ -11,6 +11,7 @@
 #include "budget/spend.hpp"
 #include "ledger/gcs_ledger_store.hpp"
 #include "storage/gcs_wire.hpp"
+#include "util/money.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::schedule {
@@ -72,7 +73,20 @@ util::Status JobSession::check_budget() {
                         util::format_usd(m_limit) +
                         (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
                         ", " + util::format_usd(remaining) + " left");
-    if (m_spent_before + held + plan.estimate > m_limit) {
+    const util::Micros used = util::add_sat(m_spent_before, held);
+    if (plan.images_to_run > 0 && used > 0 && used >= m_limit) {
+        // Whatever the policy: a day at or over its limit (a server that billed past the cap,
+        // another process, a hand-edited ledger) starts nothing until the next day.
+        const util::Micros over = util::add_sat(m_spent_before, held) - m_limit;
+        return util::error(util::Code::budget_exceeded,
+                           "budget: " + util::format_usd(util::add_sat(m_spent_before, held)) +
+                               " is already spent or held today (" + m_day + " " + o.tz + ") against the " +
+                               util::format_usd(m_limit) + " daily limit" +
+                               (over > 0 ? ", over it by " + util::format_usd(over) : std::string()) +
+                               ". Nothing was run. Wait for the next day or raise --daily-budget-usd; "
+                               "`assetgen ledger verify` checks the day's lines.");
+    }
+    if (util::add_sat(util::add_sat(m_spent_before, held), plan.estimate) > m_limit) {
         const util::Micros missing = m_spent_before + held + plan.estimate - m_limit;
         if (o.budget_policy == "refuse") {
             return util::error(util::Code::budget_exceeded,

@@ -75,6 +75,41 @@ VERTEX_IMAGE_CONFIG_FIELDS = IMAGE_CONFIG_FIELDS | fields("personGeneration", "p
                                                           "imageOutputOptions")
 
 
+# --- Output caps and thinking tokens (issue 13: a hard ceiling per request) -----------------
+# generationConfig.maxOutputTokens and thinkingConfig are checked the way the API types them,
+# recorded in the request log ("generation_config"), and --thoughts-tokens N reports N
+# thoughtsTokenCount on every image answer, whatever the cap: a server that bills past the cap,
+# so that a test can see the client stop. Without the flag the fake keeps to the cap: thoughts
+# are trimmed so that candidates + thoughts <= maxOutputTokens.
+THINKING_FIELDS = fields("thinkingBudget", "thinkingLevel", "includeThoughts")
+THINKING_LEVELS = {"minimal", "low", "medium", "high"}
+
+
+def check_output_caps(config):
+    cap = get(config, "maxOutputTokens")
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        raise bad_request(f"Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), {json.dumps(cap)}",
+                          "generation_config.max_output_tokens")
+    thinking = get(config, "thinkingConfig")
+    if thinking is not None:
+        check_fields(thinking, THINKING_FIELDS, "generation_config.thinking_config")
+        level = get(thinking, "thinkingLevel")
+        if level is not None and str(level).lower() not in THINKING_LEVELS:
+            raise bad_request(f"Invalid value at 'generation_config.thinking_config.thinking_level', \"{level}\"",
+                              "generation_config.thinking_config.thinking_level")
+    return cap
+
+
+def thoughts_tokens(args, cap, candidates, default):
+    """thoughtsTokenCount of one answer: --thoughts-tokens as given, else default kept under the cap."""
+    if args.thoughts_tokens is not None:
+        return args.thoughts_tokens
+    if cap is not None:
+        return max(0, min(default, cap - candidates))
+    return default
+# --- end of output caps ----------------------------------------------------------------------
+
+
 class ApiError(Exception):
     """An answer in google.rpc.Status JSON form."""
 
@@ -170,7 +205,9 @@ def validate(body, model, vertex):
     if size is not None and size not in IMAGE_SIZES:
         raise bad_request(f"Unsupported image size: {size}. Supported values are 1K, 2K, 4K, 512.",
                           "generation_config.image_config.image_size")
-    return "\n".join(prompt), images, {"modalities": [m.upper() for m in modalities], "ratio": ratio}
+    cap = check_output_caps(config)
+    return "\n".join(prompt), images, {"modalities": [m.upper() for m in modalities], "ratio": ratio,
+                                        "max_output_tokens": cap}
 
 
 def png(width, height, seed_bytes, pad_to=0):
@@ -413,6 +450,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             raise bad_request("Invalid JSON payload received. Unexpected token.")
         prompt, images, config = validate(body, model, vertex)
+        state.note(entry, generation_config=get(body, "generationConfig"))
         fault, delay, retry_after, latency = state.choose_fault(prompt)
         state.note(entry, prompt=prompt, images=len(images), fault=fault,
                    image_sha256=[hashlib.sha256(i).hexdigest() for i in images])
@@ -465,6 +503,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             parts += [{"text": "Planning the composition.", "thought": True},
                       {"inlineData": {"mimeType": "image/png", "data": draft}, "thought": True}]
             usage["thoughtsTokenCount"] = 180
+        if args.thoughts_tokens is not None or thoughts:
+            usage["thoughtsTokenCount"] = thoughts_tokens(args, config.get("max_output_tokens"),
+                                                          TOKENS_PER_IMAGE_OUT, 180)
         if "TEXT" in config["modalities"] or fault == "text-only":
             parts.append({"text": "Here is the image you asked for."})
         if fault != "text-only":
@@ -565,6 +606,9 @@ def main(argv=None):
     p.add_argument("--retry-after-header", action="store_true", help="also send Retry-After on 429")
     p.add_argument("--thought-rate", type=float, default=0.0, help="share of answers with thought parts")
     p.add_argument("--seed", type=int, default=1, help="seed of the fault RNG")
+    p.add_argument("--thoughts-tokens", type=int, default=None,
+                   help="thoughtsTokenCount of every image answer, even past maxOutputTokens (a server "
+                        "that bills past the cap)")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
 

@@ -53,7 +53,7 @@ TEST_CASE("budget: a pricing file adds models and --price-per-image overrides th
     CHECK(t.estimate({"my-model", "", 0, 0}).value() >= 500'000);
     auto bad = t.load_json(R"({"models":{"m":{"per_image":{"":"cheap"}}}})", "p.json");
     CHECK_FALSE(bad.ok());
-    CHECK_THAT(bad.message(), Catch::Contains("p.json: models.m.per_image"));
+    CHECK_THAT(bad.message(), Catch::Contains("p.json:1: models.m.per_image"));
     t.set_price_per_image(10'000);
     CHECK(t.actual("gemini-2.5-flash-image", "", 0, 1290, 0).value() == 10'000);
 }

@@ -2,6 +2,7 @@
 
 #include "core/ledger/sample_entries.hpp"
 #include "ledger/entry.hpp"
+#include "util/money.hpp"
 #include "ledger/json_line.hpp"
 
 using namespace assetgen;
@@ -69,9 +70,9 @@ TEST_CASE("ledger: money is read back to the exact micro-dollar from the number'
     CHECK(micros("1e-3") == 1'000);
     CHECK(micros("3.9E-2") == 39'000);
     CHECK(micros("1.5e2") == 150'000'000);
-    CHECK(micros("0.0000005") == 1);  // half rounds away from zero
-    CHECK(micros("0.0000004") == 0);
-    CHECK(micros("-0.25") == -250'000);
+    CHECK(micros("0.0000005") == 1);  // below a micro-dollar: rounds up, never down
+    CHECK(micros("0.0000004") == 1);
+    CHECK_FALSE(ledger::parse_dollars("-0.25").ok());  // money read back is never a credit
     CHECK(micros("0") == 0);
     CHECK_FALSE(ledger::parse_dollars("").ok());
     CHECK_FALSE(ledger::parse_dollars("abc").ok());
@@ -112,8 +113,6 @@ TEST_CASE("ledger: a bad line is refused naming the first bad or missing field",
     CHECK(message(R"({"ts":1,"jobId":"j","prompt":"p","images":1,"cost":1})") == "userId: missing");
     CHECK(message(R"({"ts":1,"userId":"u","jobId":"j","prompt":"p","images":1.5,"cost":1})") ==
           "images: \"1.5\" is not an integer");
-    CHECK(message(R"({"ts":1,"userId":"u","jobId":"j","prompt":"p","images":1,"cost":"0.039"})") ==
-          "cost: expected a number, got a string");
     CHECK(message(R"({"ts":"1","userId":7,"jobId":"j","prompt":"p","images":1,"cost":1})") ==
           "ts: expected an integer, got a string");
     CHECK(message(R"({"ts":1,"userId":"u","userId":"w","jobId":"j"})") == "userId: given twice");
@@ -138,4 +137,38 @@ TEST_CASE("ledger: a line from a newer schema keeps its spend and the fields it 
     CHECK(e->v == 2);
     CHECK(e->cost == 39'000);
     CHECK(e->id == "j/s/v1");
+}
+
+TEST_CASE("ledger: a cost that cannot be trusted reads as its worst case, never as a credit",
+          "[ledger][money]") {
+    auto read = [](std::string_view cost) {
+        auto e = ledger::parse_line(R"({"ts":1,"userId":"u","jobId":"j","prompt":"p","images":1,"cost":)" +
+                                    std::string(cost) + "}");
+        REQUIRE(e.ok());
+        return *e;
+    };
+    CHECK(read("0.039").cost_problem.empty());
+    auto negative = read("-100");
+    CHECK(negative.cost == 100'000'000);
+    CHECK(negative.cost_problem == "cost: \"-100\" is negative");
+    auto precise = read("0.0390001");
+    CHECK(precise.cost == 39'001);
+    CHECK(precise.cost_problem == "cost: \"0.0390001\" has more than 6 decimals");
+    auto absurd = read("1e300");
+    CHECK(absurd.cost == util::k_max_micros);
+    CHECK(absurd.cost_problem == "cost: \"1e300\" is out of range");
+    auto text = read("\"0.039\"");
+    CHECK(text.cost == util::k_max_micros);
+    CHECK(text.cost_problem == "cost: \"(not a number)\" is not a number");
+    // Token counts round-trip; a line without them has none.
+    ledger::Entry e = read("0.039");
+    e.v = 1;
+    e.has_tokens = true;
+    e.prompt_tokens = 17;
+    e.output_tokens = 1306;
+    e.output_image_tokens = 1290;
+    e.thoughts_tokens = 400'000;
+    auto back = ledger::parse_line(ledger::to_line(e).substr(0, ledger::to_line(e).size() - 1));
+    REQUIRE(back.ok());
+    CHECK(*back == e);
 }

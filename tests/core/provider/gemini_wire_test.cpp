@@ -296,3 +296,42 @@ TEST_CASE("gemini: error messages keep Google's text but not secrets or HTML",
     CHECK(html.message().size() < 700);
     CHECK(html.message().rfind("generateContent: HTTP 502", 0) == 0);
 }
+
+TEST_CASE("gemini: the request carries the reserved output cap and the thinking level",
+          "[gemini][provider][money]") {
+    ImageRequest r;
+    r.model = "gemini-3.1-flash-image";
+    r.prompt = "a lamp";
+    json plain = json::parse(build_gemini_request(r));
+    CHECK_FALSE(plain["generationConfig"].contains("maxOutputTokens"));
+    CHECK_FALSE(plain["generationConfig"].contains("thinkingConfig"));
+    r.max_output_tokens = 4776;
+    r.thinking_level = "minimal";
+    json capped = json::parse(build_gemini_request(r));
+    CHECK(capped["generationConfig"]["maxOutputTokens"] == 4776);
+    CHECK(capped["generationConfig"]["thinkingConfig"]["thinkingLevel"] == "minimal");
+    CHECK(capped["generationConfig"]["thinkingConfig"]["includeThoughts"] == false);
+}
+
+TEST_CASE("gemini: usage counts are read without wrapping, with the image share of the output",
+          "[gemini][provider][money]") {
+    const std::string image = b64("\x89PNG\r\n\x1a\nxxxx");
+    auto answer = [&](const std::string& usage) {
+        return R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":")" + image +
+               R"("}}]},"finishReason":"STOP"}],"usageMetadata":)" + usage + "}";
+    };
+    auto r = parse_gemini_response(answer(
+        R"({"promptTokenCount":17,"candidatesTokenCount":1306,"thoughtsTokenCount":"400000",
+            "candidatesTokensDetails":[{"modality":"IMAGE","tokenCount":1290}]})"));
+    REQUIRE(r.ok());
+    CHECK(r->usage.output_tokens == 1306);
+    CHECK(r->usage.output_image_tokens == 1290);
+    CHECK(r->usage.thoughts_tokens == 400'000);
+    auto absurd = parse_gemini_response(answer(
+        R"({"promptTokenCount":-5,"candidatesTokenCount":1e300,"thoughtsTokenCount":"99999999999999999999999"})"));
+    REQUIRE(absurd.ok());
+    CHECK(absurd->usage.prompt_tokens == 0);
+    CHECK(absurd->usage.output_tokens > 1'000'000'000);
+    CHECK(absurd->usage.thoughts_tokens > 1'000'000'000);
+    CHECK(absurd->usage.output_image_tokens == -1);
+}
