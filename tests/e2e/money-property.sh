@@ -10,5 +10,5 @@ source "$(dirname "$0")/common.inc"
 start_fake gemini gemini_fake.py --api-key e2e-key --latency-ms 3
 export GEMINI_API_KEY=e2e-key FAKE_URL
 FAKE_URL=$(fake_url gemini)
-export OVERSHOOT_MARKER="${OVERSHOOT_MARKER-}"
+export OVERSHOOT_MARKER="${OVERSHOOT_MARKER-[thoughts-tokens:400000]}"
 python3 "$ASSETGEN_SOURCE_DIR/tests/e2e/money_property.py"

@@ -83,6 +83,8 @@ VERTEX_IMAGE_CONFIG_FIELDS = IMAGE_CONFIG_FIELDS | fields("personGeneration", "p
 # are trimmed so that candidates + thoughts <= maxOutputTokens.
 THINKING_FIELDS = fields("thinkingBudget", "thinkingLevel", "includeThoughts")
 THINKING_LEVELS = {"minimal", "low", "medium", "high"}
+# "[thoughts-tokens:N]" in a prompt: that answer alone reports N thoughtsTokenCount, past any cap.
+THOUGHTS_MARKER = re.compile(r"\[thoughts-tokens:(\d+)\]")
 
 
 def check_output_caps(config):
@@ -506,6 +508,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if args.thoughts_tokens is not None or thoughts:
             usage["thoughtsTokenCount"] = thoughts_tokens(args, config.get("max_output_tokens"),
                                                           TOKENS_PER_IMAGE_OUT, 180)
+        lie = THOUGHTS_MARKER.search(prompt)  # this answer alone bills past its cap
+        if lie:
+            usage["thoughtsTokenCount"] = int(lie.group(1))
         if "TEXT" in config["modalities"] or fault == "text-only":
             parts.append({"text": "Here is the image you asked for."})
         if fault != "text-only":
