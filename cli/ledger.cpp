@@ -55,6 +55,7 @@ struct LedgerOptions {
 };
 
 util::Status local_only(const std::string& path, const char* what) {
+    TRY(check_location_flag("folder", path));
     if (storage::is_gcs(path)) {
         return util::error(Code::config, path + ": " + what);
     }
@@ -69,6 +70,7 @@ struct LedgerAccess {
 };
 
 util::Result<LedgerAccess> open_ledger(const std::string& folder) {
+    TRY(check_location_flag("folder", folder));
     LedgerAccess access{nullptr, ledger::LedgerLocation(folder)};
     if (storage::is_gcs(folder)) {
         TRY_ASSIGN(access.gcs,
@@ -101,8 +103,8 @@ void note_missing(Console& console, const std::string& folder) {
 
 util::Result<ledger::Filter> filter_from(const LedgerOptions& o) {
     if (!o.from_day.empty() && !o.to_day.empty() && o.from_day > o.to_day) {
-        return util::error(Code::config, "--from " + o.from_day + " is after --to " + o.to_day +
-                                             ": no day is in between");
+        return util::error(Code::usage, "--from " + o.from_day + " is after --to " + o.to_day +
+                                            ": no day is in between");
     }
     ledger::Filter f;
     f.from_day = o.from_day;
@@ -116,7 +118,7 @@ util::Result<ledger::Filter> filter_from(const LedgerOptions& o) {
 }
 
 util::Result<ledger::DayOf> day_of_zone(const std::string& tz) {
-    TRY(budget::check_zone(tz));
+    TRY(flag_check("--tz", budget::check_zone(tz)));
     return ledger::DayOf([tz](std::int64_t ts_ms) {
         // The zone was checked above, so this cannot fail; UTC keeps the signature total.
         auto day = budget::day_in_zone(ts_ms, tz);
@@ -530,7 +532,7 @@ void register_ledger(CLI::App& app, Action& action) {
     auto show_filters = add_filters(show_app, *show);
     show_filters.push_back(
         show_app->add_option("--limit", show->limit, "only the last N matching entries (0: all)")
-            ->check(CLI::NonNegativeNumber));
+            ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000'000})));
     keep_to_command_line(show_app, show_filters);
     show_app->footer(
         "A table on a terminal, else tab-separated lines under a header; with --json the\n"

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -81,6 +82,10 @@ util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& lo
         in->m_path = location;
         in->m_display = location;
         if (::access(location.c_str(), R_OK) != 0) {
+            if (errno == EACCES) {
+                return util::error(util::Code::permission_denied,
+                                   location + ": permission denied (this user may not read it)");
+            }
             return util::error(util::Code::not_found,
                                location + ": no such file (give a CSV, JSON or JSONL export, or - for stdin)");
         }
