@@ -102,6 +102,7 @@ struct Runner::Impl {
     std::mutex stats_mutex;
     report::Summary summary;
     std::atomic<std::uint64_t> in_flight{0};
+    std::atomic<bool> hint_warned{false};  // a hint over --max-retry-delay was said on stderr
     std::atomic<std::uint64_t> images_done{0};
     std::uint64_t images_planned = 0;
     std::uint64_t refs_named = 0;  // refs of the rows resolved (kept + dropped), under stats_mutex
@@ -172,6 +173,8 @@ struct Runner::Impl {
     // Waits for the circuit breaker and the rate limiter. UPSTREAM_UNAVAILABLE or CANCELLED.
     Status pass_gates(bool& probe);
     void note_breaker(bool success, bool probe);
+    // The Status of a request whose retry hint is over max_retry_delay (event, one warning).
+    Status hint_too_long(const batch::Row& row, int variant, const Status& st);
     void emit_budget_event(Micros needed);
     ledger::Entry base_entry(const batch::Row& row, int variant) const;
     // Stores the image, makes its manifest line durable, writes its ledger line.
