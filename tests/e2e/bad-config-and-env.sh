@@ -22,9 +22,9 @@ expect_exit 78 ag --config c.toml run b.csv
 assert_contains err.txt 'c.toml:1: --grace'
 nothing_made duration
 
-printf 'user = "ab\xff"\n' >d.toml
+printf 'out = "ab\xff"\n' >d.toml
 expect_exit 78 ag --config d.toml run b.csv
-assert_contains err.txt 'd.toml:1: --user: "ab\xFF" is not valid UTF-8'
+assert_contains err.txt 'd.toml:1: --out: "ab\xFF" is not valid UTF-8'
 nothing_made utf8
 
 printf 'colour = "blue"\n' >e.toml

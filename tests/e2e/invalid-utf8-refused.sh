@@ -42,10 +42,10 @@ assert_contains err.txt 'ASSETGEN_IAM_ENDPOINT: "x\xFFy" is not valid UTF-8'
 nothing_made ASSETGEN_IAM_ENDPOINT
 
 # $USER is the default --user.
-USER="$bad" expect_exit 2 ag run b.csv
+(unset ASSETGEN_USER; USER="$bad" expect_exit 2 ag run b.csv)
 assert_contains err.txt 'USER: "x\xFFy" is not valid UTF-8; give --user NAME'
 nothing_made USER
-USER="$bad" expect_exit 0 ag run b.csv --user alice --quiet
+(unset ASSETGEN_USER; USER="$bad" expect_exit 0 ag run b.csv --user alice --quiet)
 rm -rf out ledger "$HOME"/*
 
 # The input's file name.

@@ -33,5 +33,5 @@ python3 -c 'import json; s = json.load(open("stats.json")); assert s["requests"]
 
 # The limit is a flag (and an environment variable): 0 refuses every hint.
 ASSETGEN_MAX_RETRY_DELAY=0s expect_exit 1 ag run b.csv --mode live --api-base "$base" --job-id second
-assert_contains err.txt 'longer than --max-retry-delay 0s'
+assert_contains err.txt 'longer than --max-retry-delay 0ms'
 echo "ok: a 100000s RetryInfo ended its request in ${took}s with MODEL_RATE_LIMIT and a warning"
