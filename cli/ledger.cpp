@@ -523,9 +523,9 @@ void register_ledger(CLI::App& app, Action& action) {
         "  assetgen ledger compact --day 2025-11-24\n"
         "FOLDER defaults to $ASSETGEN_LEDGER, else ./ledger. Filters (--from --to --user --job\n"
         "--model --mode --status --limit) come from the command line only, never the environment.\n"
-        "Exit codes: 0 ok, 1 verify found problems, 2 usage, 66 folder, day file or manifest not\n"
-        "found (verify, compact), 74 storage I/O, 77 auth, 78 configuration (bad --tz, compact on\n"
-        "gs://). A gs:// ledger is read with the credentials `run` uses.");
+        "Exit codes: 0 ok, 1 verify found problems, 2 usage (a bad --tz, --from after --to, ...),\n"
+        "66 folder, day file or manifest not found (verify, compact), 74 storage I/O, 77 auth,\n"
+        "78 configuration (compact on gs://). A gs:// ledger is read with the credentials `run` uses.");
 
     auto show = std::make_shared<LedgerOptions>();
     auto* show_app = add_common(*ledger_app, "show", "print ledger entries", *show);
