@@ -525,7 +525,8 @@ void register_ledger(CLI::App& app, Action& action) {
         "--model --mode --status --limit) come from the command line only, never the environment.\n"
         "Exit codes: 0 ok, 1 verify found problems, 2 usage (a bad --tz, --from after --to, ...),\n"
         "66 folder, day file or manifest not found (verify, compact), 74 storage I/O, 77 auth,\n"
-        "78 configuration (compact on gs://). A gs:// ledger is read with the credentials `run` uses.");
+        "78 configuration (compact on gs://).\n"
+        "A gs:// ledger is read with the credentials `run` uses.");
 
     auto show = std::make_shared<LedgerOptions>();
     auto* show_app = add_common(*ledger_app, "show", "print ledger entries", *show);
