@@ -61,7 +61,11 @@ util::Result<canary::GateSettings> gate_settings(const CanaryOptions& o) {
     g.max_cost_per_image = o.max_cost_per_image;
     g.min_samples = o.min_samples;
     g.confidence = o.confidence;
-    TRY(canary::check_settings(g));
+    auto checked = canary::check_settings(g);
+    if (!checked.ok()) {
+        // The message names the gate's flag ("--max-error-rate: ...").
+        return util::error(util::Code::usage, checked.message());
+    }
     return g;
 }
 
@@ -113,7 +117,7 @@ void print_report(const canary::CanaryReport& report, const std::string& job_id,
     if (json) {
         auto j = canary::to_json(report);
         j["jobId"] = job_id;
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         std::cout << canary::render_canary(report) << std::flush;
     }
@@ -124,9 +128,11 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
     console.set_quiet(o.quiet);
     util::Clock& clock = util::system_clock();
     TRY_EXIT(console, check_run_options(o));
-    TRY_ASSIGN_EXIT(console, const std::vector<int> stages, canary::parse_stages(co.stages_text));
+    TRY_ASSIGN_EXIT(console, const std::vector<int> stages,
+                    flag_value("--stages", canary::parse_stages(co.stages_text)));
+    TRY_EXIT(console, check_location_flag("--baseline", co.baseline));
     TRY_ASSIGN_EXIT(console, canary::GateSettings settings, gate_settings(co));
-    const std::string user = !o.user.empty() ? o.user : os_user();
+    TRY_ASSIGN_EXIT(console, const std::string user, run_user(o));
     auto options = session_options(o, user);  // no stage or salt in it: `run` resumes the job
     TRY_EXIT(console, load_prices(o, options.prices));
 
@@ -154,6 +160,7 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
     canary::StageStats stats;
     report::Summary total;
     int failed_shown = 0;
+    AbandonedRequests abandoned;
     std::optional<ExitCode> stopped;
     for (std::size_t i = 0; i < stages.size(); ++i) {
         const std::string label = stage_label(i, stages);
@@ -169,7 +176,10 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
         const auto t0 = std::chrono::steady_clock::now();
         auto summary = session.execute(
             filter,
-            [&](const schedule::RowResult& r) { report_failed_row(r, failed_shown, console); },
+            [&](const schedule::RowResult& r) {
+                report_failed_row(r, failed_shown, console);
+                abandoned.note(r);
+            },
             [&](const schedule::Progress& p) {
                 console.progress(label + " " + progress_line(p, t0));
             });
@@ -249,9 +259,10 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
         console.error("budget: the daily limit " + util::format_usd(session.budget_limit()) +
                       " was reached during the canary");
     } else if (code == ExitCode::interrupted_int || code == ExitCode::interrupted_term) {
+        abandoned.report(console, o.grace_text);
         console.warn("interrupted: run the same command again to go on");
     }
-    return code;
+    return report_write_failures(session, code, console);
 }
 
 }  // namespace
@@ -273,10 +284,12 @@ void register_canary(CLI::App& app, Action& action) {
     sub->add_option("--max-p95-ms", o->max_p95_ms,
                     "gate: 95th percentile latency of the images made, in ms");
     sub->add_option("--max-cost-per-image", o->max_cost_per_image,
-                    "gate: actual cost per image made, in USD");
+                    "gate: actual cost per image made, in USD")
+        ->check(money());
     sub->add_option("--min-samples", o->min_samples,
                     "a gate with fewer images is inconclusive, never passed")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}));
     sub->add_option(
         "--baseline", o->baseline,
         "summary.json of an earlier run (path or gs://): latency and error rate must not be worse");

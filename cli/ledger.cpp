@@ -61,6 +61,7 @@ struct LedgerOptions {
 };
 
 util::Status local_only(const std::string& path, const char* what) {
+    TRY(check_location_flag("folder", path));
     if (storage::is_gcs(path)) {
         return util::error(Code::config, path + ": " + what);
     }
@@ -75,6 +76,7 @@ struct LedgerAccess {
 };
 
 util::Result<LedgerAccess> open_ledger(const std::string& folder) {
+    TRY(check_location_flag("folder", folder));
     LedgerAccess access{nullptr, ledger::LedgerLocation(folder)};
     if (storage::is_gcs(folder)) {
         TRY_ASSIGN(access.gcs,
@@ -107,8 +109,8 @@ void note_missing(Console& console, const std::string& folder) {
 
 util::Result<ledger::Filter> filter_from(const LedgerOptions& o) {
     if (!o.from_day.empty() && !o.to_day.empty() && o.from_day > o.to_day) {
-        return util::error(Code::config, "--from " + o.from_day + " is after --to " + o.to_day +
-                                             ": no day is in between");
+        return util::error(Code::usage, "--from " + o.from_day + " is after --to " + o.to_day +
+                                            ": no day is in between");
     }
     ledger::Filter f;
     f.from_day = o.from_day;
@@ -122,7 +124,7 @@ util::Result<ledger::Filter> filter_from(const LedgerOptions& o) {
 }
 
 util::Result<ledger::DayOf> day_of_zone(const std::string& tz) {
-    TRY(budget::check_zone(tz));
+    TRY(flag_check("--tz", budget::check_zone(tz)));
     return ledger::DayOf([tz](std::int64_t ts_ms) {
         // The zone was checked above, so this cannot fail; UTC keeps the signature total.
         auto day = budget::day_in_zone(ts_ms, tz);
@@ -545,16 +547,17 @@ void register_ledger(CLI::App& app, Action& action) {
         "  assetgen ledger compact --day 2025-11-24\n"
         "FOLDER defaults to $ASSETGEN_LEDGER, else ./ledger. Filters (--from --to --user --job\n"
         "--model --mode --status --limit) come from the command line only, never the environment.\n"
-        "Exit codes: 0 ok, 1 verify found problems, 2 usage, 66 folder, day file or manifest not\n"
-        "found (verify, compact), 74 storage I/O, 77 auth, 78 configuration (bad --tz, compact on\n"
-        "gs://). A gs:// ledger is read with the credentials `run` uses.");
+        "Exit codes: 0 ok, 1 verify found problems, 2 usage (a bad --tz, --from after --to, ...),\n"
+        "66 folder, day file or manifest not found (verify, compact), 74 storage I/O, 77 auth,\n"
+        "78 configuration (compact on gs://).\n"
+        "A gs:// ledger is read with the credentials `run` uses.");
 
     auto show = std::make_shared<LedgerOptions>();
     auto* show_app = add_common(*ledger_app, "show", "print ledger entries", *show);
     auto show_filters = add_filters(show_app, *show);
     show_filters.push_back(
         show_app->add_option("--limit", show->limit, "only the last N matching entries (0: all)")
-            ->check(CLI::NonNegativeNumber));
+            ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000'000})));
     keep_to_command_line(show_app, show_filters);
     show_app->footer(
         "A table on a terminal, else tab-separated lines under a header; with --json the\n"

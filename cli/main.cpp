@@ -51,17 +51,34 @@ int main(int argc, char** argv) {
             s.add(app, action);
         }
         name_environment(app);
+        check_text_everywhere(app);
 
+        if (auto env = check_environment_text(); !env.ok()) {
+            return static_cast<int>(console.fail(env));
+        }
         std::vector<std::string> args(argv, argv + argc);
-        auto rewritten = apply_environment_and_config(app, args);
+        Origins origins;
+        auto rewritten = apply_environment_and_config(app, args, origins);
         if (!rewritten.ok()) {
             return static_cast<int>(console.fail(rewritten.status()));
+        }
+        console.set_origins(origins);
+        if (auto text = check_args_text(*rewritten); !text.ok()) {
+            return static_cast<int>(console.fail(text));
         }
         std::vector<std::string> reversed(rewritten->rbegin(), rewritten->rend());
         reversed.pop_back();  // the program name
         try {
             app.parse(reversed);
         } catch (const CLI::ParseError& e) {
+            if (e.get_exit_code() != 0) {
+                // A value from the environment or the config file is named by its origin.
+                auto placed = place_usage_message(e.what(), origins);
+                if (placed.message != e.what()) {
+                    console.error(placed.message);
+                    return placed.exit_code;
+                }
+            }
             int rc = app.exit(e);
             return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);
         }

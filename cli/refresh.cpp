@@ -375,7 +375,7 @@ ExitCode refresh_file(const RefreshFlags& f, const Settings& s, Cloud& cloud, Co
                             {"ttl", ttl},
                             {"written", written},
                             {"dryRun", f.dry_run}};
-        std::cout << j.dump() << "\n";
+        std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         std::cout << "urlRefreshes: " << result.refreshed << "\n";
     }
@@ -413,7 +413,7 @@ ExitCode sign_one(const RefreshFlags& f, const Settings& s, Cloud& cloud, Consol
                             {"location", s.sign->to_string()},
                             {"signedAt", util::utc_timestamp(s.now * 1000)},
                             {"expires", util::utc_timestamp((s.now + s.ttl_seconds) * 1000)}};
-        std::cout << j.dump() << "\n";
+        std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         std::cout << *url << "\n";
     }
@@ -450,7 +450,8 @@ void register_refresh(CLI::App& app, Action& action) {
     sub->add_option("--ttl", f->ttl,
                     "lifetime of new URLs, at most 7d (default: 7d for a file, 1h for --sign)");
     sub->add_option("--method", f->method, "--sign: GET, HEAD, PUT, POST or DELETE")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::IsMember({"GET", "HEAD", "PUT", "POST", "DELETE"}, CLI::ignore_case));
     sub->add_option("--header", f->headers,
                     "--sign: a header the request must carry, Name:value (repeatable; signed)");
     sub->add_option("--at", f->at,

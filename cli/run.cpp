@@ -24,7 +24,9 @@ ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Consol
     TRY_ASSIGN_EXIT(console, auto merged,
                     schedule::merge_shards(std::move(options), o.shards, util::system_clock(), session_log(console)));
     if (o.json) {
-        std::cout << merged.summary_json.dump(2) << "\n";
+        std::cout << merged.summary_json.dump(2, ' ', false,
+                                              nlohmann::json::error_handler_t::replace)
+                  << "\n";
     }
     console.info("job " + merged.job_id + ": merged " + std::to_string(o.shards) + " shard(s): " +
                  std::to_string(merged.rows) + " rows, " + std::to_string(merged.images_present) + " of " +
@@ -62,7 +64,7 @@ ExitCode run_run(RunOptions& o, Console& console) {
     console.set_quiet(o.quiet);
     util::Clock& clock = util::system_clock();
     TRY_EXIT(console, check_run_options(o));
-    const std::string user = !o.user.empty() ? o.user : os_user();
+    TRY_ASSIGN_EXIT(console, const std::string user, run_user(o));
     auto options = session_options(o, user);
     TRY_EXIT(console, load_prices(o, options.prices));
     if (o.merge) {
@@ -81,8 +83,13 @@ ExitCode run_run(RunOptions& o, Console& console) {
     start_grace_watchdog(o.grace);
     const auto t0 = std::chrono::steady_clock::now();
     int failed_shown = 0;
+    AbandonedRequests abandoned;
     auto summary = session.execute(
-        {}, [&](const schedule::RowResult& r) { report_failed_row(r, failed_shown, console); },
+        {},
+        [&](const schedule::RowResult& r) {
+            report_failed_row(r, failed_shown, console);
+            abandoned.note(r);
+        },
         [&](const schedule::Progress& p) { console.progress(progress_line(p, t0)); });
     console.end_progress();
     if (!summary.ok()) {
@@ -93,7 +100,8 @@ ExitCode run_run(RunOptions& o, Console& console) {
     TRY_ASSIGN_EXIT(console, auto summary_json, session.finish(*summary));
 
     if (o.json) {
-        std::cout << summary_json.dump(2) << "\n";
+        std::cout << summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
     }
     const auto& s = *summary;
     const auto& place = session.place();
@@ -145,9 +153,12 @@ ExitCode run_run(RunOptions& o, Console& console) {
     } else if (s.status == "auth_failed") {
         console.error("stopped: " + s.first_error);
     } else if (s.status == "interrupted") {
-        console.warn("interrupted: in-flight images were finished and recorded; run the same command again to finish the rest");
+        abandoned.report(console, o.grace_text);
+        console.warn(
+            "interrupted: the images that finished were recorded; run the same command again to "
+            "finish the rest");
     }
-    return exit_code_for_summary(s);
+    return report_write_failures(session, exit_code_for_summary(s), console);
 }
 
 }  // namespace assetgen::cli

@@ -1,16 +1,21 @@
 #include "run_options.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 
 #include "budget/amounts.hpp"
+#include "auth/env.hpp"
 #include "budget/spend.hpp"
 #include "commands.hpp"
+#include "provider/dry_run.hpp"
 #include "refs/ref_cache.hpp"
-#include "auth/env.hpp"
+#include "run_steps.hpp"
 #include "schedule/job.hpp"
 #include "schedule/job_files.hpp"
 #include "schedule/shard.hpp"
 #include "signing/url_refresh.hpp"
+#include "storage/gcs_url.hpp"
 #include "storage/storage.hpp"
 #include "util/atomic_file.hpp"
 #include "util/safe_dir.hpp"
@@ -33,73 +38,139 @@ util::Result<batch::RefMode> parse_ref_mode(const std::string& text) {
     if (t == "style_and_composition") {
         return batch::RefMode::style_and_composition;
     }
-    return util::error(util::Code::config,
+    return util::error(util::Code::usage,
                        "--ref-mode: \"" + text + "\" is not style_only or style_and_composition");
 }
 
+namespace {
+
+// A duration flag: "30s", "5m", ...; at least `least`.
+util::Result<std::chrono::milliseconds> duration_flag(std::string_view flag,
+                                                      const std::string& text,
+                                                      std::chrono::milliseconds least) {
+    TRY_ASSIGN(auto d, flag_value(flag, util::parse_duration(text)));
+    if (d < least) {
+        return util::error(util::Code::usage, std::string(flag) + ": \"" + printable(text) +
+                                                  "\" must be at least " +
+                                                  util::format_duration(least));
+    }
+    return d;
+}
+
+}  // namespace
+
+// Every problem here is a flag's value (exit 2 naming the flag; 78 with file:line when the value
+// came from the config file, see Console::fail).
 util::Status check_run_options(RunOptions& o) {
-    TRY_ASSIGN(o.circuit_max_open, util::parse_duration(o.circuit_max_open_text));
-    TRY_ASSIGN(o.grace, util::parse_duration(o.grace_text));
-    TRY_ASSIGN(o.checkpoint_every, util::parse_duration(o.checkpoint_every_text));
+    using std::chrono::milliseconds;
+    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--out", &o.out},
+                                      {"--ledger", &o.ledger},
+                                      {"--results", &o.results},
+                                      {"--report", &o.report},
+                                      {"--metrics-file", &o.metrics_file},
+                                      {"--spool-dir", &o.spool_dir},
+                                      {"--ref-cache", &o.ref_cache},
+                                      {"--events", &o.events}}) {
+        TRY(check_location_flag(flag, *value));
+    }
+    if (o.input != "-") {
+        TRY(check_location_flag("input", o.input));
+    }
+    TRY_ASSIGN(o.circuit_max_open,
+               duration_flag("--circuit-max-open", o.circuit_max_open_text, milliseconds(0)));
+    TRY_ASSIGN(o.grace, duration_flag("--grace", o.grace_text, milliseconds(0)));
+    TRY_ASSIGN(o.checkpoint_every,
+               duration_flag("--checkpoint-every", o.checkpoint_every_text, milliseconds(0)));
+    TRY_ASSIGN(o.max_retry_delay,
+               duration_flag("--max-retry-delay", o.max_retry_delay_text, milliseconds(0)));
     if (!o.sign_urls_text.empty()) {
-        TRY_ASSIGN(const auto ttl, util::parse_duration(o.sign_urls_text));
-        TRY_ASSIGN(o.sign_ttl_seconds, signing::check_ttl(ttl.count(), "--sign-urls"));
+        TRY_ASSIGN(const auto ttl,
+                   flag_value("--sign-urls", util::parse_duration(o.sign_urls_text)));
+        TRY_ASSIGN(o.sign_ttl_seconds,
+                   flag_value("--sign-urls", signing::check_ttl(ttl.count(), "--sign-urls")));
         if (!storage::is_gcs(o.out)) {
-            return util::error(util::Code::config,
-                               "--sign-urls: signed URLs are for images in Cloud Storage; give --out "
-                               "gs://bucket/prefix (local images are plain paths)");
+            return util::error(
+                util::Code::usage,
+                "--sign-urls: signed URLs are for images in Cloud Storage; give --out "
+                "gs://bucket/prefix (local images are plain paths)");
         }
     }
-    TRY_ASSIGN(o.request_timeout, util::parse_duration(o.request_timeout_text));
-    if (o.request_timeout.count() <= 0) {
-        return util::error(util::Code::config, "--request-timeout must be more than 0");
-    }
+    TRY_ASSIGN(o.request_timeout,
+               duration_flag("--request-timeout", o.request_timeout_text, milliseconds(1)));
     TRY(parse_ref_mode(o.ref_mode).status());
     if (o.ref_failure.empty()) {
         // A dry run is a load test: the seed's example URLs, unreachable offline, must not stop it.
         o.ref_failure = o.mode == Mode::live ? "fail" : "skip";
     }
-    TRY_ASSIGN(o.ref_timeout, util::parse_duration(o.ref_timeout_text));
-    if (o.ref_timeout.count() <= 0) {
-        return util::error(util::Code::config, "--ref-timeout must be more than 0");
-    }
-    TRY(budget::check_zone(o.tz));
-    TRY_ASSIGN(o.budget_lease_ttl, util::parse_duration(o.budget_lease_ttl_text));
-    if (o.budget_lease_ttl < std::chrono::seconds(1)) {
-        return util::error(util::Code::config, "--budget-lease-ttl must be at least 1s (default 5m)");
-    }
+    TRY_ASSIGN(o.ref_timeout, duration_flag("--ref-timeout", o.ref_timeout_text, milliseconds(1)));
+    TRY(flag_check("--tz", budget::check_zone(o.tz)));
+    TRY_ASSIGN(o.budget_lease_ttl,
+               duration_flag("--budget-lease-ttl", o.budget_lease_ttl_text, milliseconds(1000)));
     if (o.budget_lease_images < 0) {
-        return util::error(util::Code::config, "--budget-lease-images must be 1 or more (0 = --concurrency)");
+        return util::error(util::Code::usage,
+                           "--budget-lease-images must be 1 or more (0 = --concurrency)");
     }
     if (!o.job_id.empty()) {
-        TRY(schedule::check_job_id(o.job_id));
+        TRY(flag_check("--job-id", schedule::check_job_id(o.job_id)));
     }
     if (o.mode == Mode::live && !o.simulate.empty()) {
-        return util::error(util::Code::config, "--simulate only applies to --mode dry_run");
+        return util::error(util::Code::usage, "--simulate only applies to --mode dry_run");
     }
     TRY_ASSIGN(o.daily_budget,
-               budget::parse_amount(o.daily_budget_text, budget::k_daily_limit, o.i_mean_it, "--daily-budget-usd"));
+               flag_value("--daily-budget-usd", budget::parse_amount(o.daily_budget_text, budget::k_daily_limit, o.i_mean_it, "--daily-budget-usd")));
     if (!o.price_per_image_text.empty()) {
-        TRY_ASSIGN(o.price_per_image, budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
-                                                           o.i_mean_it, "--price-per-image"));
+        TRY_ASSIGN(o.price_per_image, flag_value("--price-per-image", budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
+                                                           o.i_mean_it, "--price-per-image")));
+    }
+    if (!o.simulate.empty()) {
+        TRY(flag_value("--simulate", provider::parse_simulate(o.simulate)).status());
+    }
+    if (!o.api_base.empty() && !util::starts_with(o.api_base, "https://") &&
+        !util::starts_with(o.api_base, "http://")) {
+        return util::error(util::Code::usage, "--api-base: \"" + printable(o.api_base) +
+                                                  "\" is not an http:// or https:// URL");
+    }
+    if (storage::is_gcs(o.events)) {
+        return util::error(util::Code::usage,
+                           "--events: events stream as they happen, to a local file or - (stdout); "
+                           "gs:// is not supported");
+    }
+    {
+        std::string_view model = o.model;
+        if (util::starts_with(model, "models/")) {
+            model.remove_prefix(7);
+        }
+        const bool plain = !model.empty() && std::all_of(model.begin(), model.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+        });
+        if (!plain) {
+            return util::error(util::Code::usage,
+                               "--model: \"" + printable(o.model) +
+                                   "\" is not a model id (letters, digits, '.', '_', '-')");
+        }
     }
     if (!o.image_size.empty() && o.image_size != "1K" && o.image_size != "2K" && o.image_size != "4K" &&
         o.image_size != "512") {
-        return util::error(util::Code::config,
-                           "--image-size: \"" + o.image_size + "\" is not 512, 1K, 2K or 4K");
+        return util::error(util::Code::usage, "--image-size: \"" + printable(o.image_size) +
+                                                  "\" is not 512, 1K, 2K or 4K");
     }
     // The shard: --shard, else a task runner's environment (CLOUD_RUN_TASK_INDEX, ...).
     const auth::Env env = auth::Env::process();
     if (o.merge) {
         if (!o.shard.empty()) {
-            return util::error(util::Code::config,
-                               "--merge combines every shard of the job: give --shards N, not --shard I/N");
+            return util::error(
+                util::Code::usage,
+                "--merge combines every shard of the job: give --shards N, not --shard I/N");
         }
         TRY_ASSIGN(o.shards, schedule::resolve_shard_count(o.shards, env));
     } else {
-        TRY_ASSIGN(const auto shard, schedule::resolve_shard(o.shard, o.shards, env));
-        o.shard = shard ? shard->text() : "";
-        o.shard_attempt = shard ? shard->attempt : 0;
+        auto shard = schedule::resolve_shard(o.shard, o.shards, env);
+        if (!shard.ok() && !o.shard.empty()) {
+            return flag_error("--shard", shard.status());
+        }
+        TRY(shard.status());
+        o.shard = *shard ? (*shard)->text() : "";
+        o.shard_attempt = *shard ? (*shard)->attempt : 0;
     }
     // From here on, files are written only below these folders, through no symbolic link.
     // The default spool folder is resolved again (with its notice) when the session prepares;
@@ -113,6 +184,18 @@ util::Status check_run_options(RunOptions& o) {
     util::confine_writes({o.out, o.ledger, spool, o.no_ref_cache ? std::string() : o.ref_cache},
                          o.follow_symlinks);
     return util::ok_status();
+}
+
+util::Result<std::string> run_user(const RunOptions& o) {
+    if (!o.user.empty()) {
+        return o.user;  // checked by the option's validator
+    }
+    std::string user = os_user();
+    if (!storage::is_valid_utf8(user)) {
+        return util::error(util::Code::usage, "USER: \"" + printable(user) +
+                                                  "\" is not valid UTF-8; give --user NAME");
+    }
+    return user;
 }
 
 refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base_dir) {
@@ -184,7 +267,8 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "run only shard I of N (I/N, 0 <= I < N): the rows whose scene_id hashes to I mod N; default "
                    "from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX with --shards");
     sub.add_option("--shards", o.shards,
-                   "number of shards (with JOB_COMPLETION_INDEX, or with --merge)");
+                   "number of shards (with JOB_COMPLETION_INDEX, or with --merge)")
+        ->check(CLI::Range(1, 1'000'000));
 
     sub.add_option("--concurrency", o.concurrency, "requests in flight at most")
         ->capture_default_str()
@@ -199,6 +283,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "give up on rows not started when the circuit was open this long in total")
         ->capture_default_str();
     sub.add_option("--grace", o.grace_text, "after SIGINT/SIGTERM, how long in-flight requests may finish")
+        ->capture_default_str();
+    sub.add_option(
+           "--max-retry-delay", o.max_retry_delay_text,
+           "live: a server asking to wait longer than this before a retry (RetryInfo, Retry-After) "
+           "ends those requests as MODEL_RATE_LIMIT instead")
         ->capture_default_str();
 
     sub.add_option("--max-variants", o.max_variants, "largest allowed value of the variants column")

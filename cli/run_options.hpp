@@ -70,6 +70,8 @@ struct RunOptions {
     std::chrono::milliseconds circuit_max_open{300'000};
     std::string grace_text = "30s";
     std::chrono::milliseconds grace{30'000};
+    std::string max_retry_delay_text = "10m";
+    std::chrono::milliseconds max_retry_delay{600'000};
 
     int max_variants = 3;
     std::string ref_mode = "style_only";
@@ -110,10 +112,13 @@ struct RunOptions {
 };
 
 util::Result<batch::RefMode> parse_ref_mode(const std::string& text);
-// Cross-checks options and parses the duration texts. CONFIG_ERROR / INVALID_INPUT.
+// Cross-checks options and parses the duration texts. USAGE_ERROR naming the flag; CONFIG_ERROR
+// for a task runner's shard variables.
 util::Status check_run_options(RunOptions& o);
 // The fetcher's options from the --ref-* flags; relative local refs start in base_dir.
 refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base_dir);
+// --user, else the OS user ($USER); USAGE_ERROR when it is not valid UTF-8.
+util::Result<std::string> run_user(const RunOptions& o);
 // Applies --prices and --price-per-image to the table.
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices);
 // Adds the options shared by run and canary to a subcommand.

@@ -14,6 +14,7 @@ namespace assetgen::cli {
 namespace {
 
 std::atomic<int> g_stop{0};
+std::atomic<bool> g_abandon{false};
 
 extern "C" void on_signal(int signo) {
     int expected = 0;
@@ -25,6 +26,9 @@ extern "C" void on_signal(int signo) {
 }  // namespace
 
 std::atomic<int>& stop_signal() { return g_stop; }
+std::atomic<bool>& abandon_flag() {
+    return g_abandon;
+}
 
 void install_signal_handlers() {
     struct sigaction sa {};
@@ -41,8 +45,53 @@ void start_grace_watchdog(std::chrono::milliseconds grace) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         std::this_thread::sleep_for(grace);
+        // Requests still in flight are abandoned; the run then writes what finished.
+        g_abandon.store(true);
+        std::this_thread::sleep_for(k_record_time);
         ::_exit(128 + g_stop.load());
     }).detach();
+}
+
+void AbandonedRequests::note(const schedule::RowResult& r) {
+    bool any = false;
+    for (const auto& v : r.variants) {
+        if (v.code == util::Code::cancelled && v.message.find("abandoned") != std::string::npos) {
+            ++m_requests;
+            any = true;
+        }
+    }
+    if (any) {
+        m_rows.push_back(r.row->row.where);
+    }
+}
+
+void AbandonedRequests::report(Console& console, const std::string& grace_text) const {
+    if (m_requests == 0) {
+        return;
+    }
+    std::string rows;
+    for (std::size_t i = 0; i < m_rows.size() && i < 20; ++i) {
+        rows += (i ? ", " : "") + m_rows[i];
+    }
+    if (m_rows.size() > 20) {
+        rows += ", ... (" + std::to_string(m_rows.size() - 20) + " more)";
+    }
+    console.warn(
+        "interrupted: " + std::to_string(m_requests) +
+        " request(s) still in flight after --grace " + grace_text +
+        " were abandoned (no image, not recorded as paid; the model may still bill them), rows: " +
+        rows);
+}
+
+ExitCode report_write_failures(const schedule::JobSession& session, ExitCode code,
+                               Console& console) {
+    for (const auto& failure : session.write_failures()) {
+        console.error(failure);
+    }
+    if (session.write_failures().empty()) {
+        return code;
+    }
+    return code == ExitCode::ok || code == ExitCode::rows_failed ? ExitCode::storage_io : code;
 }
 
 std::string os_user() {
@@ -120,6 +169,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.run.rpm = o.rpm;
     so.run.retry.max_attempts = o.max_attempts;
     so.run.breaker.max_open = o.circuit_max_open;
+    so.run.max_retry_delay = o.max_retry_delay;
     so.provider.live = o.mode == Mode::live;
     so.provider.simulate = o.simulate;
     so.provider.api = o.api;
@@ -127,6 +177,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.provider.project = o.project;
     so.provider.location = o.location;
     so.provider.timeout = o.request_timeout;
+    so.provider.abort = &g_abandon;
     so.refs = make_refs_options(o, "");
     so.checkpoint_every = o.checkpoint_every;
     so.budget_lease_ttl = o.budget_lease_ttl;
@@ -157,7 +208,7 @@ std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions o
         std::cout << nlohmann::json{{"status", "budget_refused"},
                                     {"preflight", preflight},
                                     {"error", prepared.status().message()}}
-                         .dump(2)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
     }
     failed = console.fail(prepared.status());

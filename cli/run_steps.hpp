@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "run_options.hpp"
 #include "schedule/session.hpp"
@@ -18,8 +19,30 @@ namespace assetgen::cli {
 std::atomic<int>& stop_signal();
 // The first SIGINT/SIGTERM stops dispatch; a second one exits at once.
 void install_signal_handlers();
-// After the first signal, in-flight requests get `grace`; then the process exits 128+signal.
+// After the first signal, in-flight requests get `grace`; then they are abandoned (the live
+// transport stops them, see abandon_flag) so that the records of what finished are written; a
+// process that still has not ended k_record_time later exits 128+signal.
 void start_grace_watchdog(std::chrono::milliseconds grace);
+// True once --grace ran out after a signal: the live transport stops requests in flight.
+std::atomic<bool>& abandon_flag();
+inline constexpr std::chrono::seconds k_record_time{20};
+
+// The requests a signal's --grace abandoned, by row, said on stderr at the end.
+class AbandonedRequests {
+public:
+    // Notes the row's variants that were abandoned in flight.
+    void note(const schedule::RowResult& r);
+    // "interrupted: 3 request(s) abandoned after --grace 2s, rows: b.csv:2, ..." when any.
+    void report(Console& console, const std::string& grace_text) const;
+
+private:
+    std::size_t m_requests = 0;
+    std::vector<std::string> m_rows;
+};
+
+// Says every record that could not be written; storage_io when there was one, else `code`.
+ExitCode report_write_failures(const schedule::JobSession& session, ExitCode code,
+                               Console& console);
 
 // $USER, else the passwd entry, else "unknown".
 std::string os_user();

@@ -68,7 +68,8 @@ void register_seed(CLI::App& app, Action& action) {
     auto* sub = app.add_subcommand("seed", "write a synthetic batch (default: the reference 100-row load plan)");
     sub->add_option("--rows", o->rows, "number of rows")->capture_default_str()->check(CLI::Range(1, 10'000'000));
     sub->add_option("--refs-every", o->refs_every, "every Nth row gets reference URLs (0: none)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10'000'000));
     sub->add_option("--ref", o->refs, "a reference URL to use (repeatable; default: example URLs)");
     sub->add_option("--format", o->format, "csv, json or jsonl")
         ->capture_default_str()

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -27,6 +30,8 @@ ExitCode exit_code_for(const util::Status& status) {
             return ExitCode::auth;
         case Code::config:
             return ExitCode::config;
+        case Code::usage:
+            return ExitCode::usage;
         case Code::budget_exceeded:
             return ExitCode::budget;
         case Code::storage_io:
@@ -89,6 +94,12 @@ void Console::error(const std::string& text) {
 }
 
 ExitCode Console::fail(const util::Status& status) {
+    if (status.code() == util::Code::usage) {
+        // A wrong value from the environment or the config file is named by where it came from.
+        auto placed = place_usage_message(status.message(), m_origins);
+        error(placed.message);
+        return static_cast<ExitCode>(placed.exit_code);
+    }
     error(status.message());
     return exit_code_for(status);
 }
@@ -142,17 +153,32 @@ util::Result<std::vector<std::string>> parse_toml_value(std::string_view v, cons
     v = util::trim(v);
     auto scalar = [&](std::string_view s) -> util::Result<std::string> {
         s = util::trim(s);
-        if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) {
+        if (!s.empty() && (s.front() == '"' || s.front() == '\'')) {
+            const char quote = s.front();
             std::string out;
-            for (size_t i = 1; i + 1 < s.size(); ++i) {
-                if (s.front() == '"' && s[i] == '\\' && i + 2 < s.size()) {
+            size_t i = 1;
+            for (; i < s.size() && s[i] != quote; ++i) {
+                if (quote == '"' && s[i] == '\\' && i + 1 < s.size()) {
                     char n = s[++i];
                     out += n == 'n' ? '\n' : n == 't' ? '\t' : n;
                 } else {
                     out += s[i];
                 }
             }
+            if (i >= s.size()) {
+                return util::error(
+                    util::Code::config,
+                    where + ": unterminated string (it needs a closing " + quote + ")");
+            }
+            auto rest = util::trim(s.substr(i + 1));
+            if (!rest.empty() && rest.front() != '#') {
+                return util::error(util::Code::config,
+                                   where + ": unexpected text after the string");
+            }
             return out;
+        }
+        if (auto hash = s.find('#'); hash != std::string_view::npos) {
+            s = util::trim(s.substr(0, hash));  // a comment after a bare value
         }
         if (s.empty()) {
             return util::error(util::Code::config, where + ": missing value");
@@ -184,6 +210,10 @@ util::Result<std::map<std::string, std::map<std::string, ConfigValue>>> read_con
     auto text = util::read_text_file(path, k_max_config_bytes);
     if (!text.ok()) {
         std::string why = text.status().message();
+        if (text.status().code() == util::Code::permission_denied) {
+            return util::error(util::Code::permission_denied,
+                               path + ": cannot read the config file: permission denied");
+        }
         if (text.status().code() == util::Code::invalid_input &&
             why.find("more than") != std::string::npos) {
             why = path +
@@ -266,8 +296,8 @@ void name_environment(CLI::App& app) {
     }
 }
 
-util::Result<std::vector<std::string>> apply_environment_and_config(CLI::App& app,
-                                                                    const std::vector<std::string>& args) {
+util::Result<std::vector<std::string>> apply_environment_and_config(
+    CLI::App& app, const std::vector<std::string>& args, Origins& origins) {
     // args[0] is the program; the subcommand is the first word that names one.
     CLI::App* sub = nullptr;
     std::string config_path;
@@ -300,6 +330,13 @@ util::Result<std::vector<std::string>> apply_environment_and_config(CLI::App& ap
         }
     }
     std::map<std::string, std::map<std::string, ConfigValue>> config;
+    if (explicit_config && !config_path.empty() && !std::filesystem::exists(config_path)) {
+        const bool from_env = std::getenv("ASSETGEN_CONFIG") != nullptr &&
+                              config_path == std::getenv("ASSETGEN_CONFIG");
+        return util::error(util::Code::usage,
+                           std::string(from_env ? "ASSETGEN_CONFIG" : "--config") + ": \"" +
+                               printable(config_path) + "\": no such file");
+    }
     if (!config_path.empty()) {
         TRY_ASSIGN(config, read_config(config_path));
     }
@@ -330,10 +367,13 @@ util::Result<std::vector<std::string>> apply_environment_and_config(CLI::App& ap
         std::vector<std::string> values;
         if (const char* e = std::getenv(env_name_for(name).c_str()); e && *e) {
             values.emplace_back(e);
+            origins[name] = Origin{env_name_for(name), false};
         } else if (auto s = config.find(sub->get_name()); s != config.end() && s->second.count(name)) {
             values = s->second.at(name).values;
+            origins[name] = Origin{s->second.at(name).where, true};
         } else if (auto top = config.find(""); top != config.end() && top->second.count(name)) {
             values = top->second.at(name).values;
+            origins[name] = Origin{top->second.at(name).where, true};
         }
         for (const auto& v : values) {
             if (opt->get_type_size() == 0) {  // a flag

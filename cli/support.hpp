@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "flag_checks.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::cli {
@@ -40,6 +41,9 @@ class Console {
 public:
     Console();
     void set_quiet(bool quiet) { m_quiet = quiet; }
+    // Where options not on the command line came from (see place_usage_message).
+    void set_origins(Origins origins) { m_origins = std::move(origins); }
+    const Origins& origins() const { return m_origins; }
     bool quiet() const { return m_quiet; }
     bool stderr_is_tty() const { return m_tty; }
     // "assetgen: <text>" on stderr unless quiet. Every line passes util::redact.
@@ -47,7 +51,8 @@ public:
     // Warnings and errors print even when quiet.
     void warn(const std::string& text);
     void error(const std::string& text);
-    // Prints a Status as an error and returns its exit code.
+    // Prints a Status as an error and returns its exit code (a USAGE_ERROR about an option
+    // from the config file: the file and line, exit 78).
     ExitCode fail(const util::Status& status);
     // Redraws the progress line (TTY only, not quiet, at most 10 times a second).
     void progress(const std::string& line, bool force = false);
@@ -56,6 +61,7 @@ public:
 
 private:
     std::string paint(const char* colour, const std::string& text) const;
+    Origins m_origins;
     bool m_quiet = false;
     bool m_tty = false;
     bool m_colour = false;
@@ -71,9 +77,10 @@ void name_environment(CLI::App& app);
 // Rewrites argv so that options absent from the command line take their value from the
 // environment, then from the config file (--config FILE, or ./assetgen.toml when present).
 // The file holds `key = value` lines (TOML subset: strings, numbers, booleans, arrays), top
-// level or under [<subcommand>]. CONFIG_ERROR names file and line of anything wrong.
-util::Result<std::vector<std::string>> apply_environment_and_config(CLI::App& app,
-                                                                    const std::vector<std::string>& args);
+// level or under [<subcommand>]. CONFIG_ERROR names file and line of anything wrong. origins
+// gets the variable or file:line of every option taken from there.
+util::Result<std::vector<std::string>> apply_environment_and_config(
+    CLI::App& app, const std::vector<std::string>& args, Origins& origins);
 
 // "1.2k/s" style rate, "12s" style ETA.
 std::string format_rate(double per_second);

@@ -98,9 +98,10 @@ util::Result<SeedStats> write_seed(const SeedOptions& options, std::ostream& out
                 row["refs"] = ref;
             }
             if (options.format == Format::json) {
-                out << "  " << row.dump() << (n < options.rows ? ",\n" : "\n");
+                out << "  " << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                    << (n < options.rows ? ",\n" : "\n");
             } else {
-                out << row.dump() << '\n';
+                out << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
             }
         }
         if (!out) {

@@ -53,7 +53,7 @@ std::string to_json(const LeaseDoc& doc) {
     nlohmann::json j = {{"v", k_doc_version},       {"user", doc.user},
                         {"day", doc.day},           {"tz", doc.tz},
                         {"updated_ms", doc.updated_ms}, {"modes", std::move(modes)}};
-    return j.dump(1) + "\n";
+    return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 util::Result<LeaseDoc> parse_lease_doc(std::string_view text) {

@@ -196,14 +196,19 @@ util::Status LedgerBudget::write_held_locked(util::Micros held) {
         std::string keep;
         for (const auto& [who, h] : m_held) {
             if (who != m_self && h > 0 && alive(who)) {
-                keep += nlohmann::json{{"pid", who.first}, {"start", who.second}, {"held", h}}.dump() + "\n";
+                keep += nlohmann::json{{"pid", who.first}, {"start", who.second}, {"held", h}}.dump(
+                            -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                        "\n";
             }
         }
         TRY(util::write_file_atomic(m_journal_path, keep));
     }
     // Opened for every write: a compaction by another process replaces the file.
     TRY_ASSIGN(auto f, util::AppendFile::open(m_journal_path));
-    TRY(f.append(nlohmann::json{{"pid", m_self.first}, {"start", m_self.second}, {"held", held}}.dump() + "\n"));
+    TRY(f.append(
+        nlohmann::json{{"pid", m_self.first}, {"start", m_self.second}, {"held", held}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+        "\n"));
     m_held[m_self] = held;
     return util::ok_status();
 }

@@ -262,7 +262,7 @@ util::Result<DayState> GcsLedgerStore::compose_day(std::string_view day, const D
         storage::compose_request(m_options.endpoint, url, sources, k_ledger_content_type, pre);
     json body = json::parse(request.body);
     body["destination"]["metadata"] = metadata_json(base.seq + 1, recent);
-    request.body = body.dump();
+    request.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return m_retry.run<DayState>(where, true,
                                  [&](bool& sent) { return state_of(send(request, sent), where); });
 }
@@ -277,7 +277,7 @@ util::Result<DayState> GcsLedgerStore::rewrite_day(std::string_view day, const D
                                  "&ifGenerationMatch=" + std::to_string(current.generation);
     const std::string body = json{{"contentType", k_ledger_content_type},
                                   {"metadata", metadata_json(current.seq, current.recent)}}
-                                 .dump();
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::string rewrite_token;
     for (int call = 0; call < k_max_rewrite_calls; ++call) {
         net::HttpRequest request;
@@ -307,7 +307,9 @@ util::Result<DayState> GcsLedgerStore::rewrite_day(std::string_view day, const D
             if (!answer.contains("resource")) {
                 return Status(Code::bad_response, where + ": done without the object resource");
             }
-            return parse_day_state(answer["resource"].dump(), where);
+            return parse_day_state(
+                answer["resource"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                where);
         }
         rewrite_token = answer.value("rewriteToken", std::string());
         if (rewrite_token.empty()) {
@@ -340,9 +342,9 @@ util::Result<DayState> GcsLedgerStore::reupload_day(std::string_view day, const 
                   "/o?uploadType=multipart&ifGenerationMatch=" + std::to_string(current.generation);
     request.headers.emplace_back("Content-Type", "multipart/related; boundary=" + boundary);
     request.body = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
-                   meta.dump() + "\r\n--" + boundary +
-                   "\r\nContent-Type: " + k_ledger_content_type + "\r\n\r\n" + data + "\r\n--" +
-                   boundary + "--\r\n";
+                   meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\r\n--" +
+                   boundary + "\r\nContent-Type: " + k_ledger_content_type + "\r\n\r\n" + data +
+                   "\r\n--" + boundary + "--\r\n";
     return m_retry.run<DayState>(where, true,
                                  [&](bool& sent) { return state_of(send(request, sent), where); });
 }

@@ -110,7 +110,8 @@ util::Status write_spool_state(const std::string& path, const SpoolState& state)
                          {"end", i.end},
                          {"base_seq", i.base_seq}};
     }
-    return util::write_file_atomic(path, j.dump() + "\n");
+    return util::write_file_atomic(
+        path, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 util::Result<std::vector<SpoolLine>> read_spool_lines(const std::string& path, std::uint64_t offset,

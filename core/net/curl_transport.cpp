@@ -34,7 +34,20 @@ struct Transfer {
     HttpResponse response;
     std::size_t max_bytes = 0;
     bool too_large = false;
+    const std::atomic<bool>* abort = nullptr;
+    bool aborted = false;
 };
+
+// Called by libcurl about once a second even while nothing arrives (and more often while data
+// flows): a non-zero return stops the transfer with CURLE_ABORTED_BY_CALLBACK.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* transfer = static_cast<Transfer*>(user);
+    if (transfer->abort != nullptr && transfer->abort->load()) {
+        transfer->aborted = true;
+        return 1;
+    }
+    return 0;
+}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* transfer = static_cast<Transfer*>(user);
@@ -206,6 +219,7 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     }
     Transfer transfer;
     transfer.max_bytes = request.max_response_bytes;
+    transfer.abort = m_options.abort;
     char errbuf[CURL_ERROR_SIZE] = {};
 
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -254,6 +268,11 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     if (pinned) {
         curl_easy_setopt(curl, CURLOPT_RESOLVE, pins.get());
     }
+    if (transfer.abort != nullptr) {
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    }
 
     CURLcode rc = curl_easy_perform(curl);
     long status = 0;
@@ -265,8 +284,11 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     }
 
     if (rc != CURLE_OK) {
+        if (transfer.aborted) {
+            return util::error(Code::cancelled, where + ": abandoned while in flight (stopped)");
+        }
         if (transfer.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-            return util::error(Code::bad_response, where + ": response body over " +
+            return util::error(Code::bad_response, where + ": " + std::string(k_body_too_large) +
                                                        std::to_string(request.max_response_bytes) +
                                                        " bytes");
         }

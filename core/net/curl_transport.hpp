@@ -2,6 +2,7 @@
 // The one libcurl implementation of HttpTransport. Only curl_transport.cpp includes curl's
 // headers; callers see the HttpTransport interface.
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -14,6 +15,9 @@ namespace assetgen::net {
 struct CurlTransportOptions {
     std::string user_agent = "assetgen";  // sent as User-Agent unless a request sets its own
     std::size_t max_idle_handles = 64;    // easy handles (and their connections) kept for reuse
+    // When set and true, every transfer in progress stops within about a second and send()
+    // returns CANCELLED (requests abandoned after a signal's --grace). Must outlive the transport.
+    const std::atomic<bool>* abort = nullptr;
 };
 
 // HTTPS with TLS verification always on, HTTP/2 where the server offers it, proxy variables

@@ -8,6 +8,11 @@ std::string HttpRequest::describe() const {
     return util::redact(method + " " + url);
 }
 
+bool is_body_too_large(const util::Status& status) {
+    return status.code() == util::Code::bad_response &&
+           status.message().find(k_body_too_large) != std::string::npos;
+}
+
 std::string HttpResponse::header(std::string_view name) const {
     std::string wanted = util::to_lower(name);
     for (const auto& [key, value] : headers) {

@@ -40,12 +40,19 @@ struct HttpResponse {
     std::string header(std::string_view name) const;
 };
 
+// True for the transport's BAD_RESPONSE about a body over max_response_bytes (refused at its
+// Content-Length, or as soon as the bytes received pass the cap; never buffered whole).
+bool is_body_too_large(const util::Status& status);
+// The wording of that message, shared by the transport and is_body_too_large.
+inline constexpr std::string_view k_body_too_large = "response body over ";
+
 class HttpTransport {
 public:
     virtual ~HttpTransport() = default;
     // Sends a request and returns any HTTP answer (4xx/5xx included) as a response. Transport
     // failures are Status: MODEL_UNAVAILABLE for connection refused/reset/DNS, TIMEOUT for
-    // timeouts, BAD_RESPONSE for truncated or oversized bodies. Safe from several threads.
+    // timeouts, BAD_RESPONSE for truncated or oversized bodies, CANCELLED when the
+    // transport's abort flag stopped the transfer. Safe from several threads.
     virtual util::Result<HttpResponse> send(const HttpRequest& request) = 0;
 };
 

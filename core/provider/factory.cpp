@@ -17,7 +17,9 @@ util::Result<ProviderStack> make_provider(const ProviderConfig& config, const au
         stack.description = "dry run (synthetic images, no network, no money)";
         return stack;
     }
-    stack.transport = std::make_unique<net::CurlTransport>();
+    net::CurlTransportOptions transport_options;
+    transport_options.abort = config.abort;
+    stack.transport = std::make_unique<net::CurlTransport>(transport_options);
     if (config.api == "gemini") {
         GeminiOptions o;
         o.api_key = auth::api_key_from_env(env);

@@ -3,6 +3,7 @@
 // Gemini API (API key from the environment) or Vertex AI (OAuth through the credential chain)
 // over the one libcurl transport.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -23,6 +24,8 @@ struct ProviderConfig {
     std::string project;         // vertex: "" = GOOGLE_CLOUD_PROJECT or the key file's project
     std::string location = "global";
     std::chrono::milliseconds timeout{300'000};
+    // Live: when it turns true, requests in flight are abandoned (CANCELLED) within a second.
+    const std::atomic<bool>* abort = nullptr;
 };
 
 // Owns the provider and what it uses; destroy it after the last request.

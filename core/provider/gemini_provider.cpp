@@ -69,6 +69,15 @@ Status scrub(const Status& s, const std::string& secret) {
 util::Result<ImageResult> interpret(const util::Result<net::HttpResponse>& sent,
                                     const util::Clock& clock, const std::string& secret) {
     if (!sent.ok()) {
+        if (net::is_body_too_large(sent.status())) {
+            // The same request would bring the same oversized answer (and be paid again): not
+            // retried.
+            return scrub(
+                Status(Code::model_error,
+                       sent.status().message() +
+                           ", more than an image of the requested size can need; not retried"),
+                secret);
+        }
         return scrub(sent.status(), secret);
     }
     const net::HttpResponse& response = sent.value();
@@ -89,8 +98,10 @@ util::Status bad_model(const std::string& api, const std::string& model) {
     return Status(Code::invalid_input, api + ": model \"" + model + "\" is not a plain model id");
 }
 
-net::HttpRequest post_json(std::string url, std::string body, std::chrono::milliseconds timeout) {
+net::HttpRequest post_json(std::string url, std::string body, std::chrono::milliseconds timeout,
+                           std::size_t max_bytes) {
     net::HttpRequest http;
+    http.max_response_bytes = max_bytes;
     http.method = "POST";
     http.url = std::move(url);
     http.body = std::move(body);
@@ -120,10 +131,22 @@ util::Result<ImageResult> GeminiProvider::generate(const ImageRequest& request) 
     if (!is_path_safe(bare_model(request.model))) {
         return bad_model("gemini", request.model);
     }
-    net::HttpRequest http = post_json(
-        url_for(request.model), build_gemini_request(request, m_options.wire), m_options.timeout);
+    net::HttpRequest http =
+        post_json(url_for(request.model), build_gemini_request(request, m_options.wire),
+                  m_options.timeout, max_answer_bytes(request));
     http.headers.emplace_back("x-goog-api-key", m_options.api_key);
     return interpret(m_transport.send(http), m_clock, m_options.api_key);
+}
+
+std::size_t max_answer_bytes(const ImageRequest& request) {
+    constexpr std::size_t k_mib = 1u << 20;
+    if (request.image_size == "4K") {
+        return 96 * k_mib;  // 4096x4096x3 raw = 48 MiB; base64 of a stored PNG ~ 64 MiB
+    }
+    if (request.image_size == "2K") {
+        return 32 * k_mib;  // 2048x2048x3 raw = 12 MiB; base64 ~ 16 MiB
+    }
+    return 16 * k_mib;  // 1K class (up to 1536x672 or 1024x1024): base64 < 5 MiB
 }
 
 std::string vertex_default_base(const std::string& location) {
@@ -165,8 +188,9 @@ util::Result<ImageResult> VertexProvider::generate(const ImageRequest& request) 
     if (!token.ok()) {
         return scrub(token.status(), "");
     }
-    net::HttpRequest http = post_json(
-        url_for(request.model), build_gemini_request(request, m_options.wire), m_options.timeout);
+    net::HttpRequest http =
+        post_json(url_for(request.model), build_gemini_request(request, m_options.wire),
+                  m_options.timeout, max_answer_bytes(request));
     http.headers.emplace_back("Authorization", "Bearer " + token.value());
     return interpret(m_transport.send(http), m_clock, token.value());
 }

@@ -72,6 +72,12 @@ private:
     const util::Clock& m_clock;
 };
 
+// The largest answer accepted for a request, by the image size it asks for: the base64 of
+// the largest image the size can produce uncompressed (RGB PNG, 4096x4096 for 4K), with room
+// for the JSON around it: 16 MiB up to 1K (and the default), 32 MiB for 2K, 96 MiB for 4K.
+// A larger answer is refused as it arrives (at its Content-Length, else at the cap).
+std::size_t max_answer_bytes(const ImageRequest& request);
+
 // The default Vertex AI endpoint for a location (see VertexOptions::api_base).
 std::string vertex_default_base(const std::string& location);
 

@@ -95,7 +95,9 @@ util::Status RefCache::save_locked() {
         blobs[sha] = {{"size", b.size}, {"used", b.used}};
     }
     nlohmann::json doc = {{"v", k_index_version}, {"urls", urls}, {"blobs", blobs}};
-    return util::write_file_atomic(index_path(m_dir), doc.dump() + "\n");
+    return util::write_file_atomic(
+        index_path(m_dir),
+        doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 std::int64_t RefCache::next_use_locked() {

@@ -80,7 +80,9 @@ ordered_json redacted(const json& j) {
 util::Result<std::unique_ptr<FileEventSink>> FileEventSink::open(const std::string& path,
                                                                  util::Clock& clock) {
     if (path == "-") {
-        return std::unique_ptr<FileEventSink>(new FileEventSink(stdout, false, clock));
+        auto sink = std::unique_ptr<FileEventSink>(new FileEventSink(stdout, false, clock));
+        sink->m_path = "stdout";
+        return sink;
     }
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) {
@@ -91,7 +93,9 @@ util::Result<std::unique_ptr<FileEventSink>> FileEventSink::open(const std::stri
         return util::error(util::Code::storage_io, "events: cannot open \"" + path +
                                                        "\" for appending: " + std::strerror(errno));
     }
-    return std::unique_ptr<FileEventSink>(new FileEventSink(f, true, clock));
+    auto sink = std::unique_ptr<FileEventSink>(new FileEventSink(f, true, clock));
+    sink->m_path = path;
+    return sink;
 }
 
 FileEventSink::FileEventSink(std::FILE* f, bool owned, util::Clock& clock)
@@ -124,13 +128,37 @@ void FileEventSink::emit(const std::string& event, const nlohmann::json& fields)
     text.push_back('\n');
 
     std::lock_guard<std::mutex> lock(m_mutex);
-    std::fwrite(text.data(), 1, text.size(), m_file);
-    std::fflush(m_file);
+    errno = 0;
+    const bool written = std::fwrite(text.data(), 1, text.size(), m_file) == text.size();
+    if (!(written && std::fflush(m_file) == 0)) {
+        note_failure_locked();
+    }
+}
+
+void FileEventSink::note_failure_locked() {
+    ++m_lost;
+    if (m_error.empty()) {
+        m_error = errno != 0 ? std::strerror(errno) : "write failed";
+    }
+    std::clearerr(m_file);
 }
 
 void FileEventSink::flush() {
     std::lock_guard<std::mutex> lock(m_mutex);
-    std::fflush(m_file);
+    errno = 0;
+    if (std::fflush(m_file) != 0) {
+        note_failure_locked();
+    }
+}
+
+util::Status FileEventSink::status() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_error.empty()) {
+        return util::ok_status();
+    }
+    return util::error(util::Code::storage_io, "events: " + std::to_string(m_lost) +
+                                                   " event(s) could not be written to \"" + m_path +
+                                                   "\": " + m_error);
 }
 
 }  // namespace assetgen::report

@@ -22,6 +22,9 @@ public:
     // fields must be a JSON object; "ts" and "event" are added in front.
     virtual void emit(const std::string& event, const nlohmann::json& fields) = 0;
     virtual void flush() {}
+    // STORAGE_IO once an event could not be written (the disk is full, the pipe closed): the
+    // events after it may be lost too. ok otherwise.
+    virtual util::Status status() const { return util::ok_status(); }
 };
 
 // Discards everything (no --events).
@@ -38,13 +41,18 @@ public:
     ~FileEventSink() override;
     void emit(const std::string& event, const nlohmann::json& fields) override;
     void flush() override;
+    util::Status status() const override;
 
 private:
     FileEventSink(std::FILE* f, bool owned, util::Clock& clock);
+    void note_failure_locked();
     std::FILE* m_file;
     bool m_owned;
     util::Clock& m_clock;
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
+    std::string m_path;
+    std::string m_error;  // the first write failure, "" while every line was written
+    std::uint64_t m_lost = 0;
 };
 
 }  // namespace assetgen::report

@@ -237,9 +237,13 @@ util::Result<Summary> summary_from_json(const nlohmann::json& j, const std::stri
                            where + ": not a JSON object (a summary.json)");
     }
     if (!j.contains("v") || j["v"] != 1) {
-        return util::error(util::Code::invalid_input,
-                           where + ": v: \"" + (j.contains("v") ? j["v"].dump() : std::string()) +
-                               "\" is not a summary version this assetgen reads (1)");
+        return util::error(
+            util::Code::invalid_input,
+            where + ": v: \"" +
+                (j.contains("v")
+                     ? j["v"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                     : std::string()) +
+                "\" is not a summary version this assetgen reads (1)");
     }
     Summary s;
     FieldReader r(j, where);
@@ -276,9 +280,12 @@ util::Result<Summary> summary_from_json(const nlohmann::json& j, const std::stri
         } else {
             s.latency_ms = Histogram::from_json(*h);
             if (h->contains("count") && (*h)["count"] != s.latency_ms.count()) {
-                r.problem("latencyHistogram", "count " + (*h)["count"].dump() +
-                                                  " does not match its buckets (" +
-                                                  std::to_string(s.latency_ms.count()) + ")");
+                r.problem("latencyHistogram",
+                          "count " +
+                              (*h)["count"].dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace) +
+                              " does not match its buckets (" +
+                              std::to_string(s.latency_ms.count()) + ")");
             }
         }
     }

@@ -124,7 +124,8 @@ util::Status JobCheckpoints::checkpoint(nlohmann::json state) {
     m_last_name = name;
     state["ts"] = now;
     state["snapshot"] = storage::join(m_place.records, name);
-    const std::string text = state.dump(2) + "\n";
+    const std::string text =
+        state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     TRY(m_storage.put(storage::join(m_place.records, name), text, "application/json"));
     TRY(m_storage.put(storage::join(m_place.records, "state.json"), text, "application/json"));
     ++m_count;

@@ -203,7 +203,10 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
                                      {"rowsMissing", merged.rows_missing},
                                      {"shardsWithoutManifest", merged.shards_without_manifest},
                                      {"shardsWithoutSummary", merged.shards_without_summary}};
-    TRY(storage.put(merged.summary, merged.summary_json.dump(2) + "\n", "application/json"));
+    TRY(storage.put(
+        merged.summary,
+        merged.summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+        "application/json"));
     if (results) {
         TRY(storage.put(o.results, results_buffer.str(), "text/csv"));
     }

@@ -61,6 +61,9 @@ struct RunSettings {
     BackoffPolicy backoff;
     BreakerSettings breaker;
     std::uint64_t jitter_seed = 0;
+    // A server hint (RetryInfo, Retry-After) longer than this ends the request as
+    // MODEL_RATE_LIMIT instead of waiting (--max-retry-delay).
+    std::chrono::milliseconds max_retry_delay{600'000};
     // Reference images for every row, after the row's own: --global-ref flags, then the
     // batch file's "global_refs".
     std::vector<std::string> global_refs;
@@ -83,6 +86,8 @@ struct RunDeps {
     // Signs a stored image's gs:// location (--sign-urls): the URL and when it expires (ms
     // since the epoch). Empty: no signed URLs.
     std::function<util::Result<std::pair<std::string, std::int64_t>>(const std::string&)> sign_url;
+    // Warnings the operator must see on stderr (a hint over --max-retry-delay). May be empty.
+    std::function<void(const std::string&)> warn;
 };
 
 // How one image (row × variant) ended.

@@ -6,6 +6,7 @@
 
 #include "util/hash.hpp"
 #include "util/money.hpp"
+#include "util/text.hpp"
 
 namespace assetgen::schedule {
 
@@ -101,6 +102,10 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             out.status = st;
             return out;
         }
+        if (st.retry_after() && *st.retry_after() > settings.max_retry_delay) {
+            out.status = hint_too_long(row, item.variant, st);
+            return out;
+        }
         auto delay = settings.backoff.delay(attempt, mix64(settings.jitter_seed ^ item_hash ^ static_cast<std::uint64_t>(attempt)),
                                             st.retry_after());
         {
@@ -118,6 +123,34 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             return out;
         }
     }
+}
+
+// A server that asks to wait longer than --max-retry-delay (a quota that resets tomorrow, a
+// hostile or broken hint of hours) gets no retry: the request ends with the quota code, and
+// the operator hears about it once per run on stderr, not only in the events.
+Status Runner::Impl::hint_too_long(const batch::Row& row, int variant, const Status& st) {
+    const auto asked = *st.retry_after();
+    const std::string text = "the server asked to wait " + util::format_duration(asked) + " (" +
+                             std::to_string(asked.count() / 1000) +
+                             "s) before a retry, longer than --max-retry-delay " +
+                             util::format_duration(settings.max_retry_delay);
+    deps.events.emit("retry_refused", {{"scene_id", row.scene_id},
+                                       {"variant", variant},
+                                       {"error_code", util::code_name(Code::rate_limited)},
+                                       {"message", st.message()},
+                                       {"asked_ms", asked.count()},
+                                       {"max_retry_delay_ms", settings.max_retry_delay.count()}});
+    if (deps.warn && !hint_warned.exchange(true)) {
+        deps.warn(row.where + ": " + text +
+                  "; such requests end as MODEL_RATE_LIMIT (raise "
+                  "--max-retry-delay to wait)");
+    }
+    Status out(Code::rate_limited, text + " (" + st.message() + ")");
+    out.with_retry_after(asked);
+    if (st.http_status() != 0) {
+        out.with_http_status(st.http_status());
+    }
+    return out;
 }
 
 Status Runner::Impl::pass_gates(bool& probe) {

@@ -102,6 +102,7 @@ struct Runner::Impl {
     std::mutex stats_mutex;
     report::Summary summary;
     std::atomic<std::uint64_t> in_flight{0};
+    std::atomic<bool> hint_warned{false};  // a hint over --max-retry-delay was said on stderr
     std::atomic<std::uint64_t> images_done{0};
     std::uint64_t images_planned = 0;
     std::uint64_t refs_named = 0;  // refs of the rows resolved (kept + dropped), under stats_mutex
@@ -175,6 +176,8 @@ struct Runner::Impl {
     // A request cost more than its reservation: halt dispatch, count it, say so.
     void note_overrun(const batch::Row& row, int variant, Micros cost, Micros reserved,
                       const provider::Usage& u, std::int64_t max_output_tokens);
+    // The Status of a request whose retry hint is over max_retry_delay (event, one warning).
+    Status hint_too_long(const batch::Row& row, int variant, const Status& st);
     void emit_budget_event(Micros needed);
     ledger::Entry base_entry(const batch::Row& row, int variant) const;
     // Stores the image, makes its manifest line durable, writes its ledger line.

@@ -314,6 +314,7 @@ util::Result<report::Summary> JobSession::execute(
     RunDeps deps{*m_clock,     *w.provider.provider, *m_storage, *w.ledger, *w.manifest,
                  *w.events,    *w.budget,            o.prices,   *m_stop,
                  w.refs ? &w.refs->fetcher() : nullptr};
+    deps.warn = m_log.warn;
     if (w.signer) {
         const auth::Env env = auth::Env::process();
         std::string emulator = env.get("STORAGE_EMULATOR_HOST");
@@ -434,18 +435,27 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     if (m_shard) {
         summary_json["shard"] = m_options.shard;  // the plan and preflight above are the shard's
     }
-    TRY(m_storage->put(storage::join(m_place.records, "summary.json"), summary_json.dump(2) + "\n",
-                       "application/json"));
+    TRY(m_storage->put(
+        storage::join(m_place.records, "summary.json"),
+        summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+        "application/json"));
+    // The results, metrics and report are each worth having without the others.
+    auto keep_going = [this](const util::Status& st) {
+        if (!st.ok()) {
+            m_write_failures.push_back(st.message());
+        }
+    };
     if (w.results) {
-        TRY(m_storage->put(m_options.results, w.results_buffer.str(), "text/csv"));
+        keep_going(m_storage->put(m_options.results, w.results_buffer.str(), "text/csv"));
     }
     if (!m_options.metrics_file.empty()) {
         const auto labels = report::metrics_labels(summary, m_options.shard);
         if (storage::is_gcs(m_options.metrics_file)) {
-            TRY(m_storage->put(m_options.metrics_file, report::render_metrics(summary, labels),
-                               "text/plain; version=0.0.4"));
+            keep_going(m_storage->put(m_options.metrics_file,
+                                      report::render_metrics(summary, labels),
+                                      "text/plain; version=0.0.4"));
         } else {
-            TRY(report::write_metrics_file(m_options.metrics_file, summary, labels));
+            keep_going(report::write_metrics_file(m_options.metrics_file, summary, labels));
         }
     }
     if (!m_options.report.empty()) {
@@ -456,10 +466,10 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         ho.generated_ms = m_clock->unix_ms();
         ho.summary = &summary;
         if (storage::is_gcs(m_options.report)) {
-            TRY(m_storage->put(m_options.report, report::render_html_report(w.cards, ho),
-                               "text/html; charset=utf-8"));
+            keep_going(m_storage->put(m_options.report, report::render_html_report(w.cards, ho),
+                                      "text/html; charset=utf-8"));
         } else {
-            TRY(report::write_html_report(m_options.report, w.cards, ho));
+            keep_going(report::write_html_report(m_options.report, w.cards, ho));
         }
     }
     TRY(checkpoint(summary.status == "interrupted" ? "interrupted" : "finished"));
@@ -469,6 +479,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
                             {"errors", summary.errors},
                             {"actualCostUsd", util::to_dollars(summary.actual_cost)}});
     w.events->flush();
+    keep_going(w.events->status());
     return summary_json;
 }
 

@@ -111,8 +111,12 @@ public:
 
     // Writes the records of a finished (or stopped) run: summary.json (the summary plus
     // "preflight"), the results file, the last checkpoint, the "done" event. Returns the JSON
-    // written as summary.json.
+    // written as summary.json. A results, metrics or report file that cannot be written, or
+    // events that were lost, do not stop the others: see write_failures().
     util::Result<nlohmann::json> finish(report::Summary summary);
+    // What finish() (and the events stream during the run) could not write, one message each;
+    // empty when every record was written. The run must then not end with exit 0.
+    const std::vector<std::string>& write_failures() const { return m_write_failures; }
 
     // Writes a checkpoint now (a background thread also does, every checkpoint_every).
     util::Status checkpoint(const std::string& phase);
@@ -133,6 +137,7 @@ private:
     util::Clock* m_clock = nullptr;
     const std::atomic<int>* m_stop = nullptr;
     SessionLog m_log;
+    std::vector<std::string> m_write_failures;
     std::unique_ptr<storage::AnyStorage> m_storage;
     std::unique_ptr<BatchInput> m_input;
     JobPlace m_place;

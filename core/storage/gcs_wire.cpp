@@ -172,7 +172,8 @@ net::HttpRequest resumable_start_request(const GcsEndpoint& endpoint, const GcsU
     r.headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
     r.headers.emplace_back("X-Upload-Content-Type", type);
     r.headers.emplace_back("X-Upload-Content-Length", std::to_string(size));
-    r.body = json{{"name", target.object}, {"contentType", type}}.dump();
+    r.body = json{{"name", target.object}, {"contentType", type}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
     return r;
 }
 
@@ -259,7 +260,7 @@ net::HttpRequest compose_request(const GcsEndpoint& endpoint, const GcsUrl& dest
                  {"destination", {{"contentType", content_type_or_default(content_type)}}}};
     net::HttpRequest r = make("POST", std::move(url));
     r.headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
-    r.body = body.dump();
+    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return r;
 }
 

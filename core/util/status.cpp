@@ -17,6 +17,7 @@ constexpr std::array k_names = {
     CodeName{Code::permission_denied, "PERMISSION_DENIED"},
     CodeName{Code::unauthenticated, "AUTH_FAILED"},
     CodeName{Code::config, "CONFIG_ERROR"},
+    CodeName{Code::usage, "USAGE_ERROR"},
     CodeName{Code::budget_exceeded, "BUDGET_EXCEEDED"},
     CodeName{Code::blocked, "BLOCKED"},
     CodeName{Code::ref_fetch_failed, "REF_FETCH_FAILED"},

@@ -22,6 +22,7 @@ enum class Code {
     permission_denied,     // PERMISSION_DENIED: credentials lack a right (HTTP 403)
     unauthenticated,       // AUTH_FAILED: no or bad credentials (HTTP 401, bad API key)
     config,                // CONFIG_ERROR: settings contradict each other or are missing
+    usage,                 // USAGE_ERROR: a flag's value is wrong (exit 2); never in a ledger
     budget_exceeded,       // BUDGET_EXCEEDED: the daily budget has no room
     blocked,               // BLOCKED: the model refused for safety reasons
     ref_fetch_failed,      // REF_FETCH_FAILED: a reference image could not be fetched
@@ -31,10 +32,10 @@ enum class Code {
     cancelled,             // CANCELLED: interrupted before it started
     internal,              // INTERNAL: a bug; please report it
     // transient (retried)
-    rate_limited,          // MODEL_RATE_LIMIT: HTTP 429
-    unavailable,           // MODEL_UNAVAILABLE: HTTP 5xx, connection refused or reset
-    deadline_exceeded,     // TIMEOUT: HTTP 408 or the request timed out
-    bad_response,          // BAD_RESPONSE: a truncated or malformed answer
+    rate_limited,       // MODEL_RATE_LIMIT: HTTP 429
+    unavailable,        // MODEL_UNAVAILABLE: HTTP 5xx, connection refused or reset
+    deadline_exceeded,  // TIMEOUT: HTTP 408 or the request timed out
+    bad_response,       // BAD_RESPONSE: a truncated or malformed answer
 };
 
 // The stable upper-case name of a code, e.g. "BUDGET_EXCEEDED".

@@ -75,7 +75,7 @@ assert_contains err.txt "already finished"
 # Wrong shard counts and options are refused clearly.
 expect_exit 66 ag run batch.csv --merge --shards 5
 assert_contains err.txt "no shard of"
-expect_exit 78 ag run batch.csv --merge --shard 1/4
+expect_exit 2 ag run batch.csv --merge --shard 1/4
 expect_exit 78 ag run batch.csv --merge
 assert_contains err.txt "--shards"
 echo "ok: 4 shards, every row once, merged to 199 images"

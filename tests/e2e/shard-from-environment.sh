@@ -48,10 +48,10 @@ BATCH_TASK_COUNT=3 expect_exit 78 ag run batch.csv
 assert_contains err.txt "BATCH_TASK_INDEX"
 JOB_COMPLETION_INDEX=1 expect_exit 78 ag run batch.csv
 assert_contains err.txt "--shards"
-expect_exit 78 ag run batch.csv --shard 1/0
-expect_exit 78 ag run batch.csv --shard 2/2
-expect_exit 78 ag run batch.csv --shard x
+expect_exit 2 ag run batch.csv --shard 1/0
+expect_exit 2 ag run batch.csv --shard 2/2
+expect_exit 2 ag run batch.csv --shard x
 expect_exit 78 ag run batch.csv --shards 4
-expect_exit 78 ag run batch.csv --shard 1/4 --shards 3
+expect_exit 2 ag run batch.csv --shard 1/4 --shards 3
 [ ! -e out ] && [ ! -e ledger ] || fail "a refused run wrote something"
 echo "ok: shard from CLOUD_RUN_TASK_*, BATCH_TASK_*, JOB_COMPLETION_INDEX; flag first; bad values refused"

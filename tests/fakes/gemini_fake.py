@@ -45,6 +45,42 @@ TOKENS_PER_IMAGE_IN, TOKENS_PER_IMAGE_OUT = 258, 1290
 GEMINI_PATH = re.compile(r"^/(v1beta|v1)/models/([^/:]+):generateContent$")
 VERTEX_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/google/models/"
                          r"([^/:]+):generateContent$")
+# ---- edge faults (oversized answers): huge, huge-chunked ----
+# "huge": a 200 whose Content-Length announces --huge-bytes and whose body (a JSON answer with one
+# enormous inlineData) streams that many bytes; "huge-chunked": the same body without a length, the
+# end marked by closing the connection, so only the bytes received tell the client it is too big.
+EDGE_FAULTS = {"huge", "huge-chunked"}
+FAULTS = FAULTS | EDGE_FAULTS
+
+
+def send_huge(handler, fault):
+    """Streams a --huge-bytes answer in 1 MiB writes; a client that gives up ends it early."""
+    size = handler.server.state.args.huge_bytes
+    head = b'{"candidates":[{"content":{"role":"model","parts":[{"inlineData":{"mimeType":"image/png","data":"'
+    tail = b'"}}]},"finishReason":"STOP","index":0}]}'
+    filler = max(0, size - len(head) - len(tail))
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json; charset=UTF-8")
+    if fault == "huge":
+        handler.send_header("Content-Length", str(len(head) + filler + len(tail)))
+    else:
+        handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.close_connection = True
+    chunk = b"A" * (1 << 20)
+    try:
+        handler.wfile.write(head)
+        while filler > 0:
+            n = min(filler, len(chunk))
+            handler.wfile.write(chunk[:n])
+            filler -= n
+        handler.wfile.write(tail)
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    return 200
+# ---- end of edge faults ----
+
 MARKER = re.compile(r"\[fault:([a-z0-9-]+)(?::([0-9.]+s))?(?:\*(\d+))?\]")
 LATENCY_MARKER = re.compile(r"\[latency-ms:(\d+)\]")
 
@@ -460,6 +496,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # Refusals (429, 400, 403) come back at once, as Google's do; everything else takes the latency.
         base = 0 if fault in ("400", "403", "429") else args.latency_ms
         wait_ms = base + latency + (int(extra.group(1)) if extra else 0)
+        if fault in EDGE_FAULTS:
+            return send_huge(self, fault)
         if fault == "hang":
             time.sleep(args.hang_seconds)
             self.close_connection = True
@@ -607,6 +645,7 @@ def main(argv=None):
     p.add_argument("--latency-ms", type=int, default=0, help="added to every generateContent answer")
     p.add_argument("--png-bytes", type=int, default=0, help="pad each PNG to at least this size")
     p.add_argument("--hang-seconds", type=float, default=30.0, help="how long [fault:hang] waits")
+    p.add_argument("--huge-bytes", type=int, default=40 << 20, help="size of a [fault:huge] answer")
     p.add_argument("--retry-delay", default="1s", help="RetryInfo.retryDelay of a Gemini 429 without one")
     p.add_argument("--retry-after-header", action="store_true", help="also send Retry-After on 429")
     p.add_argument("--thought-rate", type=float, default=0.0, help="share of answers with thought parts")

@@ -1,0 +1,169 @@
+#include "flag_checks.hpp"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "storage/gcs_url.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::cli {
+
+util::Status flag_error(std::string_view flag, const util::Status& status) {
+    std::string message = status.message();
+    const std::string lead = std::string(flag);
+    if (!util::starts_with(message, lead)) {
+        message = lead + ": " + message;
+    }
+    return util::error(util::Code::usage, message);
+}
+
+util::Status check_location_flag(std::string_view flag, const std::string& value) {
+    if (!util::starts_with(value, "gs:")) {
+        return util::ok_status();
+    }
+    if (!util::starts_with(value, "gs://")) {
+        return util::error(util::Code::usage,
+                           std::string(flag) + ": \"" + printable(value) +
+                               "\" is not a gs://bucket/prefix location (nor a local path)");
+    }
+    auto url = storage::parse_gcs_prefix(value);
+    if (!url.ok()) {
+        return util::error(util::Code::usage, std::string(flag) + ": \"" + printable(value) +
+                                                  "\": " + url.status().message() +
+                                                  " (give gs://bucket/prefix)");
+    }
+    return util::ok_status();
+}
+
+std::string printable(std::string_view text) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t len = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 0;
+        if (len > 1 && i + len <= text.size() && storage::is_valid_utf8(text.substr(i, len))) {
+            out.append(text.substr(i, len));
+            i += len;
+            continue;
+        }
+        if (len == 1 && c >= 0x20 && c != 0x7F) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+        }
+        ++i;
+    }
+    return out;
+}
+
+const CLI::Validator& utf8_text() {
+    static const CLI::Validator k_check(
+        [](std::string& text) -> std::string {
+            if (storage::is_valid_utf8(text)) {
+                return "";
+            }
+            return "\"" + printable(text) + "\" is not valid UTF-8";
+        },
+        "UTF-8", "utf8");
+    return k_check;
+}
+
+const CLI::Validator& money() {
+    static const CLI::Validator k_check(
+        [](std::string& text) -> std::string {
+            const std::string t(util::trim(text));
+            char* end = nullptr;
+            const double v = t.empty() ? 0 : std::strtod(t.c_str(), &end);
+            if (t.empty() || end == nullptr || *end != '\0' || !std::isfinite(v) || v < 0 ||
+                v > 1e9) {
+                return "\"" + printable(text) +
+                       "\" is not an amount of dollars from 0 to 1000000000";
+            }
+            return "";
+        },
+        "USD", "money");
+    return k_check;
+}
+
+util::Status check_environment_text() {
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        const auto eq = entry.find('=');
+        if (eq == std::string_view::npos) {
+            continue;
+        }
+        const std::string_view name = entry.substr(0, eq);
+        if (!util::starts_with(name, "ASSETGEN_")) {
+            continue;
+        }
+        const std::string_view value = entry.substr(eq + 1);
+        if (!storage::is_valid_utf8(value)) {
+            return util::error(util::Code::usage, std::string(name) + ": \"" + printable(value) +
+                                                      "\" is not valid UTF-8");
+        }
+    }
+    return util::ok_status();
+}
+
+util::Status check_args_text(const std::vector<std::string>& args) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (storage::is_valid_utf8(a)) {
+            continue;
+        }
+        std::string name = "argument";
+        std::string value = a;
+        if (util::starts_with(a, "--") && a.find('=') != std::string::npos) {
+            name = a.substr(0, a.find('='));
+            value = a.substr(a.find('=') + 1);
+        } else if (util::starts_with(args[i - 1], "-") && args[i - 1] != "-" &&
+                   args[i - 1] != "--") {
+            name = args[i - 1];
+        }
+        return util::error(util::Code::usage,
+                           name + ": \"" + printable(value) + "\" is not valid UTF-8");
+    }
+    return util::ok_status();
+}
+
+void check_text_everywhere(CLI::App& app) {
+    for (auto* sub : app.get_subcommands({})) {
+        check_text_everywhere(*sub);
+    }
+    for (auto* opt : app.get_options()) {
+        if (opt->get_type_size() != 0) {
+            opt->check(utf8_text());
+        }
+    }
+}
+
+Placed place_usage_message(const std::string& message, const Origins& origins) {
+    Placed out{message, 2};
+    if (!util::starts_with(message, "--")) {
+        return out;
+    }
+    std::size_t end = 2;
+    while (end < message.size() &&
+           (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) {
+        ++end;
+    }
+    auto it = origins.find(message.substr(2, end - 2));
+    if (it == origins.end()) {
+        return out;
+    }
+    out.message = it->second.where + ": " + message;
+    out.exit_code = it->second.from_file ? 78 : 2;
+    return out;
+}
+
+}  // namespace assetgen::cli
