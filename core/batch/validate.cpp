@@ -188,6 +188,15 @@ std::string sanitise_id(const std::string& scene_id) {
     return out;
 }
 
+bool is_job_record_name(const std::string& safe_id) {
+    const std::string name = util::to_lower(safe_id);  // case-insensitive file systems too
+    if (name == "manifest.jsonl" || name == "state.json" || name == "summary.json" || name == "shards" ||
+        name == ".lock") {
+        return true;
+    }
+    return name.size() > 11 && name.rfind("state-", 0) == 0 && name.compare(name.size() - 5, 5, ".json") == 0;
+}
+
 Validator::Validator(ValidationOptions options) : m_options(options) {}
 
 void Validator::add(Problem p) {
@@ -360,6 +369,11 @@ void Validator::check_id(const RawRow& raw, Row& row, bool has_id) {
         return;
     }
     row.safe_id = sanitise_id(id);
+    if (is_job_record_name(row.safe_id)) {
+        problem(q + " is the name of one of the job folder's own records (" + row.safe_id +
+                "), where its images would go; rename the row");
+        return;
+    }
     auto [seen, inserted] = m_ids.try_emplace(row.safe_id);
     if (inserted) {
         seen->second.scene_id = id == row.safe_id ? std::string() : id;
