@@ -21,8 +21,18 @@ ExitCode exit_code_for_summary(const report::Summary& s) {
 
 // `run --merge`: the shards' records combined into the job's.
 ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Console& console) {
-    TRY_ASSIGN_EXIT(console, auto merged,
-                    schedule::merge_shards(std::move(options), o.shards, util::system_clock(), session_log(console)));
+    bool bad_output = false;  // an output onto the job's records: a usage error
+    auto check = [&bad_output](const schedule::SessionOptions& so, const schedule::JobPlace& place) {
+        auto st = schedule::check_session_outputs(so, place);
+        bad_output = !st.ok();
+        return st;
+    };
+    auto result = schedule::merge_shards(std::move(options), o.shards, util::system_clock(), session_log(console), check);
+    if (!result.ok() && bad_output) {
+        console.error(result.status().message());
+        return ExitCode::usage;
+    }
+    TRY_ASSIGN_EXIT(console, auto merged, std::move(result));
     if (o.json) {
         std::cout << merged.summary_json.dump(2, ' ', false,
                                               nlohmann::json::error_handler_t::replace)

@@ -240,10 +240,17 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--mode", o.mode, "dry_run (synthetic images, no money) or live (the model API)")
         ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
         ->default_str("dry_run");
+    // An empty folder would mean the current folder or the root (`--ledger ''` put the ledger
+    // and its budget journal at /): a usage error.
+    const CLI::Validator not_empty(
+        [](std::string& v) { return v.empty() ? std::string("is empty; give a folder (or gs://bucket/prefix)") : std::string(); },
+        "DIR");
     sub.add_option("--out", o.out, "folder (or gs://bucket/prefix) for images, manifests and summaries")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(not_empty);
     sub.add_option("--ledger", o.ledger, "folder (or gs://bucket/prefix) of the append-only cost ledger")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(not_empty);
     sub.add_option("--job-id", o.job_id, "job id (default: a hash of the input and the settings, so a re-run resumes)");
     sub.add_option("--results", o.results, "write the rows with status, images, cost and error as CSV");
     sub.add_option("--events", o.events, "append JSON-line events to this file (- for stdout)");
@@ -258,7 +265,8 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
         "--spool-dir", o.spool_dir,
         "local folder for what waits to reach gs:// (job manifests, ledger lines); default "
         "$ASSETGEN_SPOOL_DIR, $XDG_STATE_HOME/assetgen/spool or ~/.local/state/assetgen/spool when "
-        "writable, else $TMPDIR/assetgen-<uid>/state/assetgen/spool");
+        "writable, else $TMPDIR/assetgen-<uid>/state/assetgen/spool")
+        ->check(not_empty);
     sub.add_option("--checkpoint-every", o.checkpoint_every_text,
                    "how often to write state snapshots (and publish a gs:// job's manifest); 0 = start and end only")
         ->capture_default_str();
@@ -353,6 +361,9 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--budget-lease-images", o.budget_lease_images,
                    "gs:// ledger: a lease is a slice of the budget for this many requests' worst case "
                    "(default: --concurrency)");
+    sub.add_flag("--remake-missing", o.remake_missing,
+                 "gs:// --out: make again the images the job's manifest lists but the bucket lacks (they "
+                 "cost money; without it they are only reported)");
     sub.add_option("--user", o.user, "whose budget this is (default: the OS user)");
     sub.add_option("--tz", o.tz, "time zone whose midnight starts a budget day (IANA name)")->capture_default_str();
     sub.add_option("--price-per-image", o.price_per_image_text,

@@ -56,6 +56,7 @@ struct RunOptions {
     std::string budget_lease_ttl_text = "5m";  // gs:// ledgers: budget leases
     std::chrono::milliseconds budget_lease_ttl{300'000};
     int budget_lease_images = 0;  // 0 = --concurrency
+    bool remake_missing = false;  // gs:// --out: make images the bucket lost again
     bool json = false;
     bool quiet = false;
     std::string shard;      // --shard I/N; after check_run_options: the resolved shard, "" = none

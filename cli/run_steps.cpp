@@ -182,6 +182,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.checkpoint_every = o.checkpoint_every;
     so.budget_lease_ttl = o.budget_lease_ttl;
     so.budget_lease_images = o.budget_lease_images;
+    so.remake_missing = o.remake_missing;
     so.sign_ttl_seconds = o.sign_ttl_seconds;
     so.metrics_file = o.metrics_file;
     so.report = o.report;
@@ -202,7 +203,14 @@ std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions o
     auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(),
                                                   session_log(console), &preflight);
     if (prepared.ok()) {
-        return std::move(prepared).value();
+        auto session = std::move(prepared).value();
+        // Nothing the run writes at its end may land on what it reads or keeps: a usage error.
+        if (auto st = schedule::check_session_outputs(session->options(), session->place()); !st.ok()) {
+            console.error(st.message());
+            failed = ExitCode::usage;
+            return nullptr;
+        }
+        return session;
     }
     if (prepared.status().code() == util::Code::budget_exceeded && json) {
         std::cout << nlohmann::json{{"status", "budget_refused"},

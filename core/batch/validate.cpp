@@ -197,6 +197,15 @@ std::string sanitise_id(const std::string& scene_id) {
     return out;
 }
 
+bool is_job_record_name(const std::string& safe_id) {
+    const std::string name = util::to_lower(safe_id);  // case-insensitive file systems too
+    if (name == "manifest.jsonl" || name == "state.json" || name == "summary.json" || name == "shards" ||
+        name == ".lock") {
+        return true;
+    }
+    return name.size() > 11 && name.rfind("state-", 0) == 0 && name.compare(name.size() - 5, 5, ".json") == 0;
+}
+
 Validator::Validator(ValidationOptions options) : m_options(options) {}
 
 void Validator::add(Problem p) {
@@ -371,6 +380,11 @@ void Validator::check_id(const RawRow& raw, Row& row, bool has_id) {
         return;
     }
     row.safe_id = sanitise_id(id);
+    if (is_job_record_name(row.safe_id)) {
+        problem(q + " is the name of one of the job folder's own records (" + row.safe_id +
+                "), where its images would go; rename the row");
+        return;
+    }
     if (!m_options.check_duplicate_ids) {
         return;
     }

@@ -56,6 +56,10 @@ struct Problem {
 // Sanitises a scene id for file names: keeps [A-Za-z0-9._-], replaces others with '_';
 // never returns "", ".", ".." or a name starting with '.'.
 std::string sanitise_id(const std::string& scene_id);
+// True for the names of a job folder's own records (manifest.jsonl, state.json, summary.json,
+// state-<time>.json, shards, .lock; any case): images go to <job>/<safe_id>/, so a row so named
+// could never be stored. The validator refuses such scene_ids.
+bool is_job_record_name(const std::string& safe_id);
 
 // Stateful: checks each row on its own and across rows (duplicate scene_id, two ids that
 // sanitise alike). Memory grows with the number of distinct ids only, ~30 bytes each.

@@ -32,6 +32,9 @@ std::string to_line(const ManifestEntry& entry) {
         w.add_int("signed_url_expires", entry.signed_url_expires);
     }
     w.add_string("shard", entry.shard);
+    if (!entry.content.empty()) {
+        w.add_string("content", entry.content);
+    }
     return w.finish();
 }
 
@@ -71,6 +74,9 @@ util::Result<ManifestEntry> parse_manifest_line(std::string_view line) {
         TRY_ASSIGN(e.signed_url_expires, f.get_int("signed_url_expires"));
     }
     TRY_ASSIGN(e.shard, f.get_string("shard"));
+    if (f.has("content")) {  // optional: added after the first manifests were written
+        TRY_ASSIGN(e.content, f.get_string("content"));
+    }
     return e;
 }
 

@@ -38,12 +38,16 @@ struct ManifestEntry {
     std::string signed_url;               // "" unless --sign-urls
     std::int64_t signed_url_expires = 0;  // ms since epoch, 0 if none
     std::string shard;
+    // What the image was made from (schedule/content_key.hpp): a hash of the row's prompt, refs,
+    // ref_mode, aspect ratio, model, image size, mode and the global refs. "" in lines written
+    // before it was recorded.
+    std::string content;
 
     bool operator==(const ManifestEntry&) const = default;
 };
 
 // One JSON object, fields in the order above (signed_url and signed_url_expires only when
-// there is a signed URL), ending in '\n'.
+// there is a signed URL, content only when set), ending in '\n'.
 std::string to_line(const ManifestEntry& entry);
 // Parses one line (without '\n'). INVALID_INPUT naming the first bad or missing field.
 util::Result<ManifestEntry> parse_manifest_line(std::string_view line);

@@ -7,10 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <unordered_set>
 
+#include "ledger/entry.hpp"
+#include "util/append_file.hpp"
 #include "util/atomic_file.hpp"
-
 #include "util/hash.hpp"
 #include "util/safe_dir.hpp"
 
@@ -51,24 +53,116 @@ util::Status check_job_id(const std::string& id) {
     return util::ok_status();
 }
 
-util::Result<JobLock> JobLock::acquire(const std::string& job_dir, const std::string& job_id) {
-    const std::string path = job_dir + "/.lock";
-    TRY_ASSIGN(util::UniqueFd file, util::open_file(path, O_RDWR | O_CREAT));
-    const int fd = file.release();
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ::close(fd);
-        return util::error(util::Code::config,
-                           "job " + job_id + " is being run by another process right now; wait for it "
-                           "to finish (or stop it), or give this run another --job-id");
+namespace {
+
+// Opens (creating) a lock file and flocks it; -1 with errno when taken or on error.
+int lock_file(const std::string& path, int how) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return -1;
     }
-    // The job is ours now: temp files a killed run left (images, state) go.
-    util::remove_orphan_temps(job_dir, static_cast<std::int64_t>(std::time(nullptr)), true);
-    return JobLock(fd);
+    if (::flock(fd, how | LOCK_NB) != 0) {
+        const int e = errno;
+        ::close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+util::Status cannot_open(const std::string& path) {
+    return util::error(util::Code::storage_io, path + ": cannot open: " + std::strerror(errno));
+}
+
+// "I-of-N" → "N".
+std::string count_of(const std::string& shard) {
+    const auto at = shard.rfind("-of-");
+    return at == std::string::npos ? shard : shard.substr(at + 4);
+}
+
+std::string shard_text(const std::string& shard) {
+    const auto at = shard.rfind("-of-");
+    return at == std::string::npos ? shard : shard.substr(0, at) + "/" + shard.substr(at + 4);
+}
+
+}  // namespace
+
+util::Result<JobLock> JobLock::acquire(const std::string& job_root, const std::string& shard,
+                                       const std::string& job_id) {
+    TRY(util::make_dirs(job_root));
+    JobLock lock;
+    const std::string wait = "; wait for it to finish (or stop it), or give this run another --job-id";
+    const std::string root_lock = job_root + "/.lock";
+    int fd = lock_file(root_lock, shard.empty() ? LOCK_EX : LOCK_SH);
+    if (fd < 0) {
+        if (errno != EWOULDBLOCK) {
+            return cannot_open(root_lock);
+        }
+        return util::error(util::Code::config,
+                           shard.empty()
+                               ? "job " + job_id + " is being run by another process right now (unsharded or a shard of it)" + wait
+                               : "job " + job_id + " is being run unsharded by another process right now, so shard " +
+                                     shard_text(shard) + " cannot run beside it" + wait);
+    }
+    lock.m_fds.push_back(fd);
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    if (shard.empty()) {
+        // The job is ours now: temp files a killed run left (images, state) go.
+        util::remove_orphan_temps(job_root, now, true);
+        return lock;
+    }
+    const std::string shards_dir = job_root + "/shards";
+    TRY(util::make_dirs(shards_dir + "/" + shard));
+    const std::string own_lock = shards_dir + "/" + shard + "/.lock";
+    fd = lock_file(own_lock, LOCK_EX);
+    if (fd < 0) {
+        if (errno != EWOULDBLOCK) {
+            return cannot_open(own_lock);
+        }
+        return util::error(util::Code::config, "shard " + shard_text(shard) + " of job " + job_id +
+                                                   " is being run by another process right now" + wait);
+    }
+    lock.m_fds.push_back(fd);
+    // The shard count: shared among the shards of one count; another count's holders are
+    // found by trying their lock exclusively (two counts starting at once may both refuse,
+    // never both run).
+    const std::string count = count_of(shard);
+    const std::string count_lock = shards_dir + "/.count-" + count + ".lock";
+    fd = lock_file(count_lock, LOCK_SH);
+    for (int tries = 0; fd < 0 && errno == EWOULDBLOCK && tries < 100; ++tries) {
+        ::usleep(1000);  // another count's process is testing it this very moment
+        fd = lock_file(count_lock, LOCK_SH);
+    }
+    if (fd < 0) {
+        return errno == EWOULDBLOCK
+                   ? util::error(util::Code::config, "job " + job_id + ": another shard count is starting right now" + wait)
+                   : cannot_open(count_lock);
+    }
+    lock.m_fds.push_back(fd);
+    util::remove_orphan_temps(shards_dir + "/" + shard, now, true);  // this shard's records
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(shards_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(".count-", 0) != 0 || name == ".count-" + count + ".lock") {
+            continue;
+        }
+        const std::string other = name.substr(7, name.size() - 7 - 5);
+        const int probe = lock_file(entry.path().string(), LOCK_EX);
+        if (probe >= 0) {
+            ::close(probe);
+            continue;
+        }
+        return util::error(util::Code::config,
+                           "job " + job_id + " is being run by shards of another count (" + other +
+                               ") right now, so shard " + shard_text(shard) +
+                               " cannot run beside them (their rows overlap)" + wait);
+    }
+    return lock;
 }
 
 JobLock::~JobLock() {
-    if (m_fd >= 0) {
-        ::close(m_fd);
+    for (int fd : m_fds) {
+        ::close(fd);
     }
 }
 
@@ -77,7 +171,7 @@ util::Result<JobHistory> load_history(const std::string& manifest_path) {
     TRY(ledger::read_manifest(
         manifest_path,
         [&](const ledger::ManifestEntry& m) {
-            auto [it, inserted] = h.done.emplace(done_key(m.scene_id, m.variant), DoneImage{m.uri, m.cost});
+            auto [it, inserted] = h.done.emplace(done_key(m.scene_id, m.variant), DoneImage{m.uri, m.cost, m.content});
             (void)it;
             if (inserted) {
                 ++h.images;
@@ -92,7 +186,8 @@ util::Result<JobHistory> load_history(const std::string& manifest_path) {
 
 util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
                                            const ledger::LedgerLocation& ledger,
-                                           ledger::LedgerWriter& writer, std::int64_t now_ms) {
+                                           ledger::LedgerWriter& writer, std::int64_t now_ms,
+                                           const std::unordered_set<std::string>& known_ids) {
     std::vector<ledger::ManifestEntry> entries;
     std::vector<ledger::ReadIssue> issues;
     TRY(ledger::read_manifest(manifest_path, [&](const ledger::ManifestEntry& m) { entries.push_back(m); },
@@ -118,7 +213,8 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
     std::size_t added = 0;
     std::unordered_set<std::string> seen;
     for (const auto& m : entries) {
-        if (m.ledger_id.empty() || ids.count(m.ledger_id) || !seen.insert(m.ledger_id).second) {
+        if (m.ledger_id.empty() || ids.count(m.ledger_id) || known_ids.count(m.ledger_id) ||
+            !seen.insert(m.ledger_id).second) {
             continue;
         }
         ledger::Entry e;
@@ -143,6 +239,25 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
         TRY(writer.flush());
     }
     return added;
+}
+
+util::Result<std::unordered_set<std::string>> spooled_ledger_ids(const std::string& spool_dir) {
+    std::unordered_set<std::string> ids;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(spool_dir, ec)) {
+        if (entry.path().extension() != ".jsonl") {
+            continue;
+        }
+        TRY(util::read_lines(
+            entry.path().string(),
+            [&](std::string_view line) {
+                if (auto e = ledger::parse_line(line); e.ok() && !e->id.empty()) {
+                    ids.insert(e->id);
+                }
+            },
+            [](std::string_view) {}));
+    }
+    return ids;
 }
 
 }  // namespace assetgen::schedule

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "ledger/ledger_folder.hpp"
@@ -38,23 +39,33 @@ struct JobHistory {
     std::vector<ledger::ReadIssue> issues;
     std::int64_t first_ts = 0;  // earliest manifest line (0 if none)
     std::size_t images = 0;
+    // Images that the job's other runs (shards, or the unsharded run) made, counted in done.
+    std::size_t images_elsewhere = 0;
 };
 
-// Only one process may run a job at a time: an exclusive, non-blocking flock on <job_dir>/.lock,
-// released by the kernel when the process ends however it ends.
+// One writer of a job at a time, whatever its shard settings. Local, non-blocking flocks,
+// released by the kernel when the process ends however it ends:
+//   an unsharded run (and --merge) holds <job>/.lock exclusively;
+//   a shard I/N holds <job>/.lock shared, <job>/shards/I-of-N/.lock exclusively and
+//   <job>/shards/.count-N.lock shared, and refuses when a shard of another count holds its own
+//   (shards of one count never share rows; shards of two counts do).
+// So an unsharded run and a shard never run at once, the same shard never runs twice, and the
+// N shards of one count run side by side. <job> is the job's local folder (for a gs:// --out,
+// the one in the spool folder): the locks hold between the processes of one machine only.
 class JobLock {
 public:
-    // CONFIG_ERROR "job ... is being run by another process" when someone holds it.
-    static util::Result<JobLock> acquire(const std::string& job_dir, const std::string& job_id);
-    JobLock(JobLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+    // CONFIG_ERROR naming who holds the job when it is taken. shard: "" or "I-of-N".
+    static util::Result<JobLock> acquire(const std::string& job_root, const std::string& shard,
+                                         const std::string& job_id);
+    JobLock(JobLock&& other) noexcept : m_fds(std::move(other.m_fds)) { other.m_fds.clear(); }
     JobLock(const JobLock&) = delete;
     JobLock& operator=(const JobLock&) = delete;
     JobLock& operator=(JobLock&&) = delete;
     ~JobLock();
 
 private:
-    explicit JobLock(int fd) : m_fd(fd) {}
-    int m_fd = -1;
+    JobLock() = default;
+    std::vector<int> m_fds;
 };
 
 // Reads <job_dir>/manifest.jsonl (a missing one is an empty history).
@@ -62,8 +73,15 @@ util::Result<JobHistory> load_history(const std::string& manifest_path);
 
 // Appends the ledger lines that manifest lines promise but the ledger lacks (a crash between
 // the manifest write and the ledger write). Returns how many were appended.
+// known_ids: ids already written that the ledger does not show yet (this machine's spool lines
+// still waiting to reach a gs:// ledger); they are not appended again.
 util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
                                            const ledger::LedgerLocation& ledger,
-                                           ledger::LedgerWriter& writer, std::int64_t now_ms);
+                                           ledger::LedgerWriter& writer, std::int64_t now_ms,
+                                           const std::unordered_set<std::string>& known_ids = {});
+
+// The ids of the ledger lines in the spool files (*.jsonl) of a folder: every line a gs://
+// ledger writer of this machine spooled, pushed or not. A missing folder has none.
+util::Result<std::unordered_set<std::string>> spooled_ledger_ids(const std::string& spool_dir);
 
 }  // namespace assetgen::schedule

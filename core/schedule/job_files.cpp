@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
+#include <functional>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -37,8 +39,10 @@ JobPlace job_place(const std::string& out, const std::string& job_id, const std:
     const std::string below = shard.empty() ? std::string() : "/shards/" + shard;
     p.records = shard.empty() ? p.dir : storage::join(p.dir, "shards/" + shard);
     if (storage::is_gcs(out)) {
-        p.local_dir = spool_dir + "/jobs/" + hex16(util::fnv1a64(out)) + "-" + job_id + below;
+        p.local_root = spool_dir + "/jobs/" + hex16(util::fnv1a64(out)) + "-" + job_id;
+        p.local_dir = p.local_root + below;
     } else {
+        p.local_root = p.dir;
         p.local_dir = p.records;
     }
     return p;
@@ -51,6 +55,79 @@ util::Result<util::UserDir> default_spool_dir() {
     return util::resolve_user_dir(util::UserDirKind::state, "assetgen/spool",
                                   util::UserDirEnv::process(util::UserDirKind::state));
 }
+
+namespace {
+
+// Each whole line of text (a torn last line is left out).
+void for_each_line(const std::string& text, const std::function<void(std::string_view)>& on_line) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t nl = text.find('\n', start);
+        if (nl == std::string::npos) {
+            break;
+        }
+        on_line(std::string_view(text.data() + start, nl - start));
+        start = nl + 1;
+    }
+}
+
+// The manifests of the job's other runs: the local ones, then (gs://) the published ones.
+util::Status add_other_manifests(const JobPlace& place, storage::Storage& storage, JobHistory& h) {
+    auto add = [&h](const ledger::ManifestEntry& m) {
+        if (h.done.emplace(done_key(m.scene_id, m.variant), DoneImage{m.uri, m.cost, m.content}).second) {
+            ++h.images_elsewhere;
+        }
+    };
+    const std::string own = place.shard.empty() ? std::string() : "shards/" + place.shard;
+    std::vector<std::string> local;
+    if (!own.empty()) {
+        local.push_back(place.local_root + "/manifest.jsonl");
+    }
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(place.local_root + "/shards", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (entry.is_directory(ec) && "shards/" + name != own) {
+            local.push_back(entry.path().string() + "/manifest.jsonl");
+        }
+    }
+    for (const auto& path : local) {
+        std::vector<ledger::ReadIssue> ignored;  // another process may be appending right now
+        TRY(ledger::read_manifest(path, add, &ignored));
+    }
+    if (!place.remote()) {
+        return util::ok_status();
+    }
+    std::vector<std::string> published;
+    if (!own.empty()) {
+        published.push_back(storage::join(place.dir, "manifest.jsonl"));
+    }
+    TRY_ASSIGN(const auto listed, storage.list(storage::join(place.dir, "shards/")));
+    for (const auto& object : listed) {
+        const std::string suffix = "/manifest.jsonl";
+        if (object.size() > suffix.size() && object.compare(object.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+            object != place.published_manifest()) {
+            published.push_back(object);
+        }
+    }
+    for (const auto& object : published) {
+        auto text = storage.get(object);
+        if (!text.ok()) {
+            if (text.status().code() == util::Code::not_found) {
+                continue;
+            }
+            return text.status();
+        }
+        for_each_line(*text, [&](std::string_view line) {
+            auto m = ledger::parse_manifest_line(line);
+            if (m.ok()) {
+                add(*m);
+            }
+        });
+    }
+    return util::ok_status();
+}
+
+}  // namespace
 
 util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storage& storage) {
     if (place.remote()) {
@@ -87,7 +164,27 @@ util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storag
             }
         }
     }
-    return load_history(place.manifest());
+    TRY_ASSIGN(JobHistory h, load_history(place.manifest()));
+    TRY(add_other_manifests(place, storage, h));
+    return h;
+}
+
+util::Result<std::vector<std::pair<std::string, std::string>>> missing_images(const JobPlace& place,
+                                                                             const DoneIndex& done,
+                                                                             storage::Storage& storage) {
+    std::vector<std::pair<std::string, std::string>> missing;
+    if (!storage::is_gcs(place.dir) || done.empty()) {
+        return missing;
+    }
+    const std::string prefix = storage::join(place.dir, "");
+    TRY_ASSIGN(const auto listed, storage.list(prefix));
+    const std::unordered_set<std::string> present(listed.begin(), listed.end());
+    for (const auto& [key, image] : done) {
+        if (image.uri.rfind(prefix, 0) == 0 && !present.count(image.uri)) {
+            missing.emplace_back(key, image.uri);
+        }
+    }
+    return missing;
 }
 
 std::string snapshot_name(std::int64_t unix_ms) {

@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -29,6 +32,7 @@ struct JobPlace {
     std::string shard;      // "" or "I-of-N"
     std::string records;    // manifest, summary and state: dir, or dir/shards/I-of-N for a shard
     std::string local_dir;  // local folder with the lock and the durable manifest
+    std::string local_root; // the job's local folder (== local_dir when unsharded): the job lock
     bool remote() const { return records != local_dir; }
     // The manifest that lines are appended to (always local).
     std::string manifest() const { return local_dir + "/manifest.jsonl"; }
@@ -48,8 +52,18 @@ JobPlace job_place(const std::string& out, const std::string& job_id, const std:
 util::Result<util::UserDir> default_spool_dir();
 
 // Opens a job's history: for a remote job, first merges the published manifest's lines that
-// the local one lacks into the local one (durably), then reads the local one.
+// the local one lacks into the local one (durably), then reads the local one. Then the images
+// the job's other runs made count as done too: the unsharded run's manifest (for a shard) and
+// every shard's (each shard count), local and, for a gs:// job, published (one list of
+// <job>/shards/). A manifest another process is appending to may end in a torn line: skipped.
 util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storage& storage);
+
+// A gs:// job's done images whose objects are not in the bucket (deleted, or a new bucket at
+// the same path), found with one list of <job>/ (the bucket is trusted, not the local spool):
+// (done_key, uri) pairs in no particular order. A local job: none.
+util::Result<std::vector<std::pair<std::string, std::string>>> missing_images(const JobPlace& place,
+                                                                             const DoneIndex& done,
+                                                                             storage::Storage& storage);
 
 // Checkpoints of a job: the published manifest (remote jobs) and the state snapshots
 // state.json and state-<UTC time>.json in the job folder. Thread-safe; a checkpoint that fails

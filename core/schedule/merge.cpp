@@ -44,7 +44,7 @@ util::Result<std::string> get_optional(storage::Storage& storage, const std::str
 }  // namespace
 
 util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::Clock& clock,
-                                       const SessionLog& log) {
+                                       const SessionLog& log, const PlaceCheck& check_place) {
     if (shard_count < 1) {
         return util::error(util::Code::config, "--merge: the number of shards must be 1 or more");
     }
@@ -54,6 +54,9 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     MergeReport merged;
     merged.job_id = session_job_id(o, *input);
     const JobPlace place = job_place(o.out, merged.job_id, o.spool_dir);
+    if (check_place) {
+        TRY(check_place(o, place));
+    }
     TRY_ASSIGN(const Plan plan, plan_batch(*input, o.plan, o.prices, DoneIndex{}));
     if (!plan.problems.empty()) {
         for (std::size_t i = 0; i < plan.problems.size() && i < 50; ++i) {
@@ -62,6 +65,8 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
         return refuse_problems(*input, plan);
     }
 
+    // The job's own records are rewritten: no run of the job may write them meanwhile.
+    TRY_ASSIGN(const JobLock lock, JobLock::acquire(place.local_root, "", merged.job_id));
     // Every shard's manifest lines, the first line of each image kept.
     std::unordered_map<std::string, ledger::ManifestEntry> images;
     report::Summary total;
@@ -113,6 +118,25 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
         report::merge_into(total, *part);
     }
 
+    // The images an unsharded run of the job made are the job's too (the manifest written below
+    // replaces its own, so they must stay in it).
+    {
+        bool found = false;
+        TRY_ASSIGN(const std::string text, get_optional(storage, place.published_manifest(), found));
+        std::size_t start = 0;
+        while (start < text.size()) {
+            const std::size_t nl = text.find('\n', start);
+            if (nl == std::string::npos) {
+                break;
+            }
+            auto m = ledger::parse_manifest_line(std::string_view(text.data() + start, nl - start));
+            start = nl + 1;
+            if (m.ok()) {
+                const std::string key = done_key(m->scene_id, m->variant);
+                images.try_emplace(key, std::move(m).value());
+            }
+        }
+    }
     if (merged.shards_without_manifest.size() == static_cast<std::size_t>(shard_count)) {
         // Nothing to combine: a wrong --shards or other options (another job id). Writing an
         // empty manifest over the job's would only hide the mistake.

@@ -35,7 +35,10 @@ struct MergeReport {
 // so the same job id). Writes nothing when the input is invalid (INVALID_INPUT) or a shard's
 // records cannot be read (STORAGE_IO and the like); missing rows are not an error here, they
 // are in the report. Torn or bad manifest lines are sent to log.warn and skipped.
+// Called once the job's place is known, before anything is read or written (the command line
+// checks the outputs against the records there); its error ends the merge.
+using PlaceCheck = std::function<util::Status(const SessionOptions&, const JobPlace&)>;
 util::Result<MergeReport> merge_shards(SessionOptions options, int shard_count, util::Clock& clock,
-                                       const SessionLog& log);
+                                       const SessionLog& log, const PlaceCheck& check_place = {});
 
 }  // namespace assetgen::schedule

@@ -263,6 +263,14 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
     // the same shape cost the same, so images are counted by shape: memory stays flat in rows.
     using Shape = std::tuple<std::string, std::size_t, std::size_t>;  // model, prompt bytes, refs
     std::map<Shape, std::uint64_t> to_run;
+    // Done rows with a recorded content key, checked once the global refs are known.
+    struct DoneRow {
+        std::string where;
+        std::string scene_id;
+        std::string part;
+        std::vector<std::string> recorded;  // per variant found done with a key
+    };
+    std::vector<DoneRow> done_rows;
     batch::validate_all(*source, validator, input.display_name(), [&](batch::Row&& row) {
         if (options.accept && !options.accept(row)) {
             return;
@@ -272,11 +280,21 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         const std::string& model = row.model.empty() ? options.model : row.model;
         models.insert(model);
         std::uint64_t images = 0;
+        DoneRow d;
         for (int v = 1; v <= row.variants; ++v) {
             ++plan.images;
-            if (done.empty() || !done.count(done_key(row.scene_id, v))) {
+            auto it = done.find(done_key(row.scene_id, v));
+            if (it == done.end()) {
                 ++images;
+            } else if (!it->second.content.empty()) {
+                d.recorded.push_back(it->second.content);
             }
+        }
+        if (!d.recorded.empty()) {
+            d.where = row.where;
+            d.scene_id = row.scene_id;
+            d.part = row_content_part(row, options.content);
+            done_rows.push_back(std::move(d));
         }
         plan.images_to_run += static_cast<std::size_t>(images);
         if (images > 0) {
@@ -294,6 +312,15 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         }
         if (auto out = batch::local_ref_problem(g, options.validation); !out.empty()) {
             return util::error(util::Code::invalid_input, "global refs: " + out);
+        }
+    }
+    for (const auto& d : done_rows) {
+        const std::string now = content_key(d.part, plan.global_refs);
+        for (const auto& recorded : d.recorded) {
+            if (recorded != now) {
+                plan.changed.push_back(ChangedRow{d.where, d.scene_id});
+                break;
+            }
         }
     }
     for (const auto& [shape, images] : to_run) {
@@ -320,6 +347,19 @@ util::Status refuse_problems(const BatchInput& input, const Plan& plan) {
     return util::error(util::Code::invalid_input,
                        input.display_name() + ": " + std::to_string(plan.problems.size()) +
                            " problem(s); nothing was run and nothing was spent");
+}
+
+util::Status refuse_changed(const BatchInput& input, const Plan& plan, const std::string& job_id) {
+    if (plan.changed.empty()) {
+        return util::ok_status();
+    }
+    return util::error(
+        util::Code::invalid_input,
+        input.display_name() + ": " + std::to_string(plan.changed.size()) +
+            " row(s) differ from what job " + job_id +
+            " made their images from (prompt, refs, ref_mode, aspect_ratio, model, image size or "
+            "mode); nothing was run and nothing was spent. Give a new --job-id to make the batch as "
+            "it is now, or put the rows back as they were to finish the job");
 }
 
 util::Result<std::unique_ptr<RowReader>> RowReader::open(const BatchInput& input,

@@ -14,6 +14,7 @@
 #include "batch/reader.hpp"
 #include "batch/validate.hpp"
 #include "budget/prices.hpp"
+#include "schedule/content_key.hpp"
 #include "schedule/runner.hpp"
 #include "storage/storage.hpp"
 #include "util/status.hpp"
@@ -75,6 +76,14 @@ struct PlanOptions {
     // When set, only the rows it accepts are counted and estimated (a shard's rows); every row
     // is still validated.
     std::function<bool(const batch::Row&)> accept;
+    // Mode, default model and size, for the rows' content keys (content_key.hpp).
+    ContentSettings content;
+};
+
+// A row that a run of the job already made an image for, from other content than it has now.
+struct ChangedRow {
+    std::string where;  // "batch.csv:4"
+    std::string scene_id;
 };
 
 struct Plan {
@@ -86,6 +95,9 @@ struct Plan {
     std::size_t images_to_run = 0;  // minus those already done
     util::Micros estimate = 0;      // of images_to_run
     std::vector<batch::Problem> problems;  // every problem found; non-empty = refuse
+    // Rows (of those accepted) whose recorded content key differs from theirs now; non-empty
+    // = refuse (refuse_changed).
+    std::vector<ChangedRow> changed;
 };
 
 // Pass 1: reads and validates the whole batch and estimates what is left to do. A bad global
@@ -96,6 +108,10 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
 // The refusal for a plan with problems: INVALID_INPUT "<file>: N problem(s); nothing was run
 // and nothing was spent".
 util::Status refuse_problems(const BatchInput& input, const Plan& plan);
+
+// The refusal for a plan with changed rows: INVALID_INPUT naming the job, how many rows, and
+// the fix.
+util::Status refuse_changed(const BatchInput& input, const Plan& plan, const std::string& job_id);
 
 // Pass 2: the same file again, row by row, each row's cells in the results' column order. A
 // row that no longer validates means the file changed under the run: INVALID_INPUT.

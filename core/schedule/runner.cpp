@@ -12,6 +12,7 @@
 // stay undone for the next run). At most `concurrency` requests are ever in flight, because each
 // worker has at most one.
 #include "schedule/runner_impl.hpp"
+#include "schedule/storage_error.hpp"
 
 #include <algorithm>
 #include <map>
@@ -120,6 +121,11 @@ void Runner::Impl::execute(const Item& item) {
     if (a.reserved > 0) {
         deps.budget.settle(a.reserved, a.cost);
     }
+    if (a.wasted > 0) {  // billed answers that were not images: already in the ledger
+        o.cost += a.wasted;
+        std::lock_guard s(stats_mutex);
+        summary.actual_cost += a.wasted;
+    }
     images_done.fetch_add(o.kind == Kind::not_run ? 0 : 1);
     finish_variant(item.row);
     progress();
@@ -175,7 +181,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
         w.join();
     }
     impl.drain();
-    Status flushed = m_deps.ledger.flush();
+    Status flushed = as_storage_error(m_deps.ledger.flush(), "ledger");
 
     s.finished_ms = m_deps.clock.unix_ms();
     s.wall_seconds = std::chrono::duration<double>(m_deps.clock.steady() - t0).count();

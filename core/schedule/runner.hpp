@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "batch/row.hpp"
@@ -42,6 +43,7 @@ using RowFeed = std::function<util::Result<std::optional<BatchRow>>()>;
 struct DoneImage {
     std::string uri;
     util::Micros cost = 0;
+    std::string content;  // the manifest line's content key ("" when not recorded)
 };
 // Keyed by done_key(scene_id, variant).
 using DoneIndex = std::unordered_map<std::string, DoneImage>;
@@ -67,6 +69,9 @@ struct RunSettings {
     // Reference images for every row, after the row's own: --global-ref flags, then the
     // batch file's "global_refs".
     std::vector<std::string> global_refs;
+    // done_keys of images made again (--remake-missing): their ledger ids get a "/remade-<ts>"
+    // suffix, so the first charge's id is never reused.
+    std::unordered_set<std::string> remade;
 };
 
 // The outside world, passed in (tests pass fakes).

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provider/image_check.hpp"
+#include "schedule/content_key.hpp"
 #include "util/hash.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
@@ -81,23 +83,37 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         if (r.ok() && r->simulated_latency) {
             out.latency_ms = r->simulated_latency->count();
         }
+        Status st;
         if (r.ok()) {
             const auto& u = r->usage;
             auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens,
                                            u.output_tokens, u.thoughts_tokens, u.output_image_tokens);
-            out.cost = cost.ok() ? *cost : *worst;
-            out.reserved = *worst;  // settled by execute() once the ledger line is written
-            if (out.cost > *worst) {
-                note_overrun(row, item.variant, out.cost, *worst, u, req.max_output_tokens);
+            const Micros paid = cost.ok() ? *cost : *worst;
+            if (paid > *worst) {
+                note_overrun(row, item.variant, paid, *worst, u, req.max_output_tokens);
             }
             note_breaker(true, probe);
-            out.result = std::move(r).value();
-            out.status = Status();
-            return out;
+            // The image is counted only once its bytes are an image; a billed answer that is
+            // not one is recorded with its cost and made again.
+            auto format = provider::check_image_bytes(r->data);
+            if (format.ok()) {
+                out.cost = paid;
+                out.reserved = *worst;  // settled by execute() once the ledger line is written
+                out.result = std::move(r).value();
+                out.result.mime_type = *format;  // the bytes decide the file's extension
+                out.status = Status();
+                return out;
+            }
+            st = Status(Code::bad_response, "the answer's image is not an image: " + format.status().message() +
+                                                " (billed; made again)");
+            record_bad_image(item, attempt, paid, *est, st);
+            deps.budget.settle(*worst, paid);
+            out.wasted += paid;
+        } else {
+            deps.budget.settle(*worst, 0);
+            st = r.status();
+            note_breaker(!util::is_transient(st.code()), probe);
         }
-        deps.budget.settle(*worst, 0);
-        const Status& st = r.status();
-        note_breaker(!util::is_transient(st.code()), probe);
         if (!settings.retry.should_retry(st, attempt)) {
             out.status = st;
             return out;
@@ -263,9 +279,15 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     m.model = row.model.empty() ? settings.model : row.model;
     m.mode = settings.mode;
     m.ledger_id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant);
+    if (settings.remade.count(done_key(row.scene_id, item.variant))) {
+        m.ledger_id += "/remade-" + std::to_string(m.ts);
+    }
     m.shard = settings.shard;
     m.user_id = settings.user;
     m.prompt = row.prompt;
+    m.content = content_key(
+        row_content_part(row, ContentSettings{settings.mode, settings.model, settings.image_size}),
+        settings.global_refs);
     if (deps.sign_url && storage::is_gcs(uri)) {
         // A URL that cannot be signed does not lose the image: the manifest keeps its gs://
         // location and `assetgen refresh` can sign it later.
@@ -300,6 +322,30 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     o.latency_ms = a.latency_ms;
     o.attempts = a.attempts;
     return Status();
+}
+
+void Runner::Impl::record_bad_image(const Item& item, int attempt, Micros cost, Micros estimate,
+                                    const Status& why) {
+    const auto& row = item.row->data.row;
+    ledger::Entry e = base_entry(row, item.variant);
+    e.images = 0;
+    e.cost = cost;
+    e.estimated = estimate;
+    e.status = std::string(util::code_name(why.code()));
+    e.error_code = e.status;
+    e.id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant) + "/" + e.status +
+           "/a" + std::to_string(attempt) + "/" + std::to_string(e.ts);
+    if (auto st = deps.ledger.append(e); !st.ok()) {
+        deps.events.emit("error", {{"scene_id", row.scene_id},
+                                   {"variant", item.variant},
+                                   {"error_code", util::code_name(st.code())},
+                                   {"message", "the ledger line of a billed bad answer: " + st.message()}});
+    }
+    deps.events.emit("bad_image", {{"scene_id", row.scene_id},
+                                   {"variant", item.variant},
+                                   {"attempt", attempt},
+                                   {"cost_usd", util::to_dollars(cost)},
+                                   {"message", why.message()}});
 }
 
 void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantOutcome& o) {

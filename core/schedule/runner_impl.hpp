@@ -134,6 +134,9 @@ struct Runner::Impl {
         Micros estimate = 0;
         Micros reserved = 0;  // still held in the budget: settled once the ledger line is out
         bool started = false;  // a request was sent at least once
+        // Billed answers whose image was not an image (each has its own ledger line already):
+        // their cost, added to the image's cost and the summary's.
+        Micros wasted = 0;
     };
 
 
@@ -183,6 +186,9 @@ struct Runner::Impl {
     // Stores the image, makes its manifest line durable, writes its ledger line.
     Status record_success(const Item& item, Attempted& a, VariantOutcome& o);
     void record_failure(const Item& item, const Attempted& a, VariantOutcome& o);
+    // A billed answer whose image bytes failed the check: its ledger line (the cost, status
+    // BAD_RESPONSE, no image).
+    void record_bad_image(const Item& item, int attempt, Micros cost, Micros estimate, const Status& why);
     void execute(const Item& item);
     void progress();
     void worker();

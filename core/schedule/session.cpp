@@ -1,4 +1,5 @@
 #include "schedule/session.hpp"
+#include "schedule/storage_error.hpp"
 
 #include <condition_variable>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "signing/url_refresh.hpp"
 #include "storage/gcs_url.hpp"
 #include "util/atomic_file.hpp"
+#include "util/fd_limit.hpp"
 #include "util/hash.hpp"
 #include "util/text.hpp"
 
@@ -147,10 +149,17 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
         }
     }
     TRY_ASSIGN(s->m_history, open_job_history(s->m_place, *s->m_storage));
+    if (s->m_history.images_elsewhere > 0) {
+        say(s->m_log.info, "job " + job_id + ": " + std::to_string(s->m_history.images_elsewhere) +
+                               " image(s) made by the job's " + (s->m_shard ? "other runs (unsharded or other shards)" : "shards") +
+                               " count as done");
+    }
     for (const auto& issue : s->m_history.issues) {
         say(s->m_log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
     }
 
+    TRY(s->check_bucket());
+    o.plan.content = ContentSettings{o.mode, o.plan.model, o.plan.image_size};
     TRY_ASSIGN(s->m_plan, plan_batch(*s->m_input, o.plan, o.prices, s->m_history.done));
     if (!s->m_plan.problems.empty()) {
         const auto& problems = s->m_plan.problems;
@@ -163,6 +172,18 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
         }
         return refuse_problems(*s->m_input, s->m_plan);
     }
+    if (!s->m_plan.changed.empty()) {
+        const auto& changed = s->m_plan.changed;
+        const std::size_t shown = std::min(changed.size(), k_problems_shown);
+        for (std::size_t i = 0; i < shown; ++i) {
+            say(s->m_log.error, changed[i].where + ": scene_id \"" + changed[i].scene_id +
+                                    "\": changed since job " + job_id + " made its image(s)");
+        }
+        if (changed.size() > shown) {
+            say(s->m_log.error, "... and " + std::to_string(changed.size() - shown) + " more changed rows");
+        }
+        return refuse_changed(*s->m_input, s->m_plan, job_id);
+    }
     const Plan& plan = s->m_plan;
     say(s->m_log.info, "job " + job_id + ": " + std::to_string(plan.rows) + " rows, " +
                            std::to_string(plan.images) + " images (" +
@@ -174,6 +195,30 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     }
     TRY(st);
     return s;
+}
+
+util::Status JobSession::check_bucket() {
+    auto found = missing_images(m_place, m_history.done, *m_storage);
+    TRY(as_storage_error(found.status(), m_place.dir));
+    const auto& missing = *found;
+    if (missing.empty()) {
+        return util::ok_status();
+    }
+    const std::string count = std::to_string(missing.size());
+    if (!m_options.remake_missing) {
+        say(m_log.warn, m_place.dir + ": " + count + " image(s) the job's manifest lists are not in the bucket (" +
+                            missing.front().second + (missing.size() > 1 ? ", …" : "") +
+                            "); they still count as done. Give --remake-missing to make them again (each costs money)");
+        return util::ok_status();
+    }
+    for (const auto& [key, uri] : missing) {
+        m_history.done.erase(key);
+        m_remade.insert(key);
+    }
+    say(m_log.info, m_place.dir + ": " + count + " image(s) the job's manifest lists are not in the bucket (" +
+                        missing.front().second + (missing.size() > 1 ? ", …" : "") +
+                        "); --remake-missing: making them again");
+    return util::ok_status();
 }
 
 util::Status JobSession::open_ledger_store() {
@@ -190,19 +235,22 @@ util::Status JobSession::open_ledger_store() {
 }
 
 util::Status JobSession::open() {
+    fit_concurrency();
     const SessionOptions& o = m_options;
     util::Clock& clock = *m_clock;
     m_open = std::make_unique<Open>();
     Open& w = *m_open;
     // Everything that writes. Nothing before this has written a byte.
-    TRY_ASSIGN(auto lock, JobLock::acquire(m_place.local_dir, m_place.job_id));
+    TRY_ASSIGN(auto lock, JobLock::acquire(m_place.local_root, m_place.shard, m_place.job_id));
     w.lock.emplace(std::move(lock));
     ledger::LedgerLocation ledger_location = o.ledger;
     if (m_ledger_store) {
         ledger::GcsLedgerWriterOptions wo;
         wo.spool_dir = m_ledger_spool;
         wo.log = m_log.warn;
-        TRY_ASSIGN(auto writer, ledger::GcsLedgerWriter::open(*m_ledger_store, clock, wo));
+        auto opened = ledger::GcsLedgerWriter::open(*m_ledger_store, clock, wo);
+        TRY(as_storage_error(opened.status(), "ledger " + o.ledger));
+        auto writer = std::move(opened).value();
         const auto& recovered = writer->recovery();
         if (recovered.lines_pushed > 0 || recovered.lines_already_there > 0) {
             say(m_log.info, "ledger: recovered " + std::to_string(recovered.lines_pushed) +
@@ -215,8 +263,14 @@ util::Status JobSession::open() {
     } else {
         w.ledger = std::make_unique<ledger::LocalLedgerWriter>(o.ledger);
     }
-    TRY_ASSIGN(const std::size_t reconciled,
-               reconcile_ledger(m_place.manifest(), ledger_location, *w.ledger, clock.unix_ms()));
+    // Lines this machine spooled but could not push yet are written: never spooled twice.
+    std::unordered_set<std::string> spooled;
+    if (m_ledger_store) {
+        TRY_ASSIGN(spooled, spooled_ledger_ids(m_ledger_spool));
+    }
+    auto reconciled_or = reconcile_ledger(m_place.manifest(), ledger_location, *w.ledger, clock.unix_ms(), spooled);
+    TRY(as_storage_error(reconciled_or.status(), "ledger " + o.ledger));
+    const std::size_t reconciled = *reconciled_or;
     if (reconciled > 0) {
         say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
                             " line(s) for images stored before an interruption");
@@ -262,7 +316,9 @@ util::Status JobSession::open() {
         };
         w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
     }
-    TRY_ASSIGN(w.budget, open_budget(*w.ledger));
+    auto budget = open_budget(*w.ledger);
+    TRY(as_storage_error(budget.status(), "ledger " + o.ledger));
+    w.budget = std::move(budget).value();
     if (!o.results.empty()) {
         w.results = std::make_unique<report::ResultsCsvWriter>(w.results_buffer, m_plan.columns);
     }
@@ -284,6 +340,20 @@ util::Status JobSession::open() {
                                {"model", o.plan.model},
                                {"preflight", m_preflight}});
     return util::ok_status();
+}
+
+void JobSession::fit_concurrency() {
+    // A paid answer must never be lost for want of a descriptor to store it with.
+    const util::FdFit fit = util::fit_concurrency_to_fds(m_options.run.concurrency);
+    if (fit.lowered) {
+        say(m_log.warn, "--concurrency " + std::to_string(m_options.run.concurrency) + ": the open-file limit (" +
+                            std::to_string(fit.limit) + ", " + std::to_string(fit.open) + " open) leaves room for " +
+                            std::to_string(fit.concurrency) + " requests in flight (" +
+                            std::to_string(util::k_fds_per_request) + " descriptors each, " +
+                            std::to_string(util::k_fds_reserved) + " kept for the run's files); running " +
+                            std::to_string(fit.concurrency) + " at once. Raise it (ulimit -n) to run more");
+        m_options.run.concurrency = fit.concurrency;
+    }
 }
 
 void JobSession::emit(const std::string& event, const nlohmann::json& fields) {
@@ -311,6 +381,7 @@ util::Result<report::Summary> JobSession::execute(
     settings.shard = o.shard;
     settings.jitter_seed = util::fnv1a64(m_place.job_id);
     settings.global_refs = m_plan.global_refs;
+    settings.remade = m_remade;
     RunDeps deps{*m_clock,     *w.provider.provider, *m_storage, *w.ledger, *w.manifest,
                  *w.events,    *w.budget,            o.prices,   *m_stop,
                  w.refs ? &w.refs->fetcher() : nullptr};
@@ -408,6 +479,16 @@ util::Result<report::Summary> JobSession::execute(
         });
     if (!summary.ok()) {
         w.events->emit("error", {{"jobId", m_place.job_id}, {"message", summary.status().message()}});
+        // The run ends here (a failed ledger push, a storage failure): what was made is
+        // published all the same, so another machine does not pay for it again.
+        if (auto st = checkpoint("error"); !st.ok()) {
+            say(m_log.warn, "checkpoint: " + st.message());
+        }
+        if (m_ledger_store && summary.status().code() == util::Code::storage_io) {
+            return util::Status(util::Code::storage_io,
+                                summary.status().message() +
+                                    " (the ledger lines wait in the spool; the next run pushes them)");
+        }
     }
     return summary;
 }
@@ -418,8 +499,17 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     }
     Open& w = *m_open;
     stop_checkpoints();
+    // What was made is published first (a gs:// job's manifest and state): if the ledger push
+    // below fails, another machine still sees these images as done and does not pay again.
+    const std::string phase = summary.status == "interrupted" ? "interrupted" : "finished";
+    const util::Status published = checkpoint(phase);
+    if (!published.ok()) {
+        say(m_log.warn, "checkpoint: " + published.message() + " (tried again at the end)");
+    }
     // Every ledger line reaches its day file (or gs:// object) before the run says it is done.
-    TRY(w.ledger->flush());
+    // A gs:// push that fails keeps the lines in the spool, and the next run pushes them.
+    TRY(as_storage_error(w.ledger->flush(), "ledger " + m_options.ledger +
+                                                      " (the ledger lines wait in the spool; the next run pushes them)"));
     // Then this process's share of the budget goes back (a gs:// ledger's lease).
     if (auto released = w.budget->close(); !released.ok()) {
         say(m_log.warn, "budget: " + released.message());
@@ -472,7 +562,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
             keep_going(report::write_html_report(m_options.report, w.cards, ho));
         }
     }
-    TRY(checkpoint(summary.status == "interrupted" ? "interrupted" : "finished"));
+    TRY(checkpoint(phase));
     w.events->emit("done", {{"jobId", m_place.job_id},
                             {"status", summary.status},
                             {"imagesGenerated", summary.images_generated},

@@ -64,6 +64,9 @@ struct SessionOptions {
     // concurrency.
     std::chrono::milliseconds budget_lease_ttl{300'000};
     int budget_lease_images = 0;
+    // A gs:// job whose manifest lists images the bucket no longer has: make them again (they
+    // cost money) instead of only reporting them.
+    bool remake_missing = false;
 };
 
 // Where the operator hears about it. Any may be empty.
@@ -76,6 +79,12 @@ struct SessionLog {
 // The job id the options give for this input: options.job_id when set, else the hash of the
 // identity (the shard is not part of it: all shards are one job).
 std::string session_job_id(const SessionOptions& options, const BatchInput& input);
+
+// The outputs of a run (--results, --report, --metrics-file, --events) checked against its
+// input, ledger folder, job folder and spool folder (output_paths.hpp). CONFIG_ERROR; the
+// command line calls it after prepare() (before open(), so before anything is written or spent)
+// and reports a refusal as a usage error.
+util::Status check_session_outputs(const SessionOptions& options, const JobPlace& place);
 
 class JobSession {
 public:
@@ -90,6 +99,7 @@ public:
     ~JobSession();
 
     const std::string& job_id() const { return m_place.job_id; }
+    const SessionOptions& options() const { return m_options; }
     const JobPlace& place() const { return m_place; }
     const Plan& plan() const { return m_plan; }
     const nlohmann::json& preflight() const { return m_preflight; }
@@ -124,8 +134,12 @@ public:
 private:
     JobSession() = default;
     util::Status check_budget();  // session_budget.cpp
+    // A gs:// job: done images the bucket lacks are reported, or made again (--remake-missing).
+    util::Status check_bucket();
     util::Result<std::unique_ptr<budget::Budget>> open_budget(ledger::LedgerWriter& ledger);
     util::Status open_ledger_store();
+    // Lowers --concurrency to what the open-file limit allows (and says so).
+    void fit_concurrency();
     void start_checkpoints();
     void stop_checkpoints();
 
@@ -142,6 +156,7 @@ private:
     std::unique_ptr<BatchInput> m_input;
     JobPlace m_place;
     JobHistory m_history;
+    std::unordered_set<std::string> m_remade;  // done_keys made again (--remake-missing)
     Plan m_plan;
     nlohmann::json m_preflight;
     util::Micros m_limit = 0;

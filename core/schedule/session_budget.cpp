@@ -1,4 +1,5 @@
 #include "schedule/session.hpp"
+#include "schedule/storage_error.hpp"
 
 // The budget side of a session: the pre-flight check against today's spend, and the in-run
 // budget (a ledger folder's shared journal, or a gs:// ledger's leases).
@@ -40,10 +41,14 @@ util::Status JobSession::check_budget() {
     util::Micros held = 0;  // by other processes' budget leases (gs:// ledgers)
     if (storage::is_gcs(o.ledger)) {
         TRY(open_ledger_store());
-        TRY_ASSIGN(spend, budget::spent_today_gcs(*m_ledger_store, m_ledger_spool, q, *m_clock));
-        TRY_ASSIGN(held, budget::held_by_leases_now(*m_ledger_store, m_ledger_spool,
-                                                    budget::SpendScope{o.user, o.mode, o.tz, spend.day},
-                                                    *m_clock, o.budget_lease_ttl));
+        auto spent = budget::spent_today_gcs(*m_ledger_store, m_ledger_spool, q, *m_clock);
+        TRY(as_storage_error(spent.status(), "ledger " + o.ledger));
+        spend = std::move(spent).value();
+        auto leased = budget::held_by_leases_now(*m_ledger_store, m_ledger_spool,
+                                                 budget::SpendScope{o.user, o.mode, o.tz, spend.day},
+                                                 *m_clock, o.budget_lease_ttl);
+        TRY(as_storage_error(leased.status(), "ledger " + o.ledger));
+        held = *leased;
     } else {
         TRY_ASSIGN(spend, budget::spent_today(o.ledger, q));
     }

@@ -148,6 +148,18 @@ def thoughts_tokens(args, cap, candidates, default):
 # --- end of output caps ----------------------------------------------------------------------
 
 
+# ---- corrupt images (issue 13: an image is stored before it is counted) ----------------------------
+# "corrupt-image": a 200 answer, with usageMetadata and billed like any other, whose image part
+# decodes from base64 to bytes that are no image (the start of an HTML error page).
+CORRUPT_IMAGE_FAULTS = {"corrupt-image"}
+FAULTS = FAULTS | CORRUPT_IMAGE_FAULTS
+
+
+def corrupt_image_bytes(digest):
+    return b"<!DOCTYPE html><html><title>Error</title>" + digest.hex().encode()
+# ---- end of corrupt images ---------------------------------------------------------------------
+
+
 class ApiError(Exception):
     """An answer in google.rpc.Status JSON form."""
 
@@ -535,6 +547,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         digest = hashlib.sha256((model + "\0" + prompt).encode("utf-8", "replace")).digest()
         width, height = dimensions(config["ratio"])
         image = base64.b64encode(png(width, height, digest, args.png_bytes)).decode()
+        if fault in CORRUPT_IMAGE_FAULTS:
+            image = base64.b64encode(corrupt_image_bytes(digest)).decode()
         parts = []
         thoughts = "[thoughts]" in prompt or (args.thought_rate > 0 and
                                               random.Random(digest).random() < args.thought_rate)
