@@ -106,7 +106,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             }
             st = Status(Code::bad_response, "the answer's image is not an image: " + format.status().message() +
                                                 " (billed; made again)");
-            record_bad_image(item, attempt, paid, *est, st);
+            record_bad_image(item, attempt, paid, out.estimate, st);
             deps.budget.settle(*worst, paid);
             out.wasted += paid;
         } else {

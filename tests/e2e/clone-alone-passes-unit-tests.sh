@@ -2,7 +2,7 @@
 # A clone of the repository with nothing beside it builds and passes the unit tests that read
 # data files (Google's conformance vectors under tests/data/gcs): the signing, auth and storage
 # tests. `git clone` of the source folder into an empty temporary folder, so only what is
-# committed is there (a test that read ../shared, or an uncommitted file, fails here). Builds
+# committed is there (a test that read a folder beside the checkout, or an uncommitted file, fails here). Builds
 # only the unit-test binary, for those modules, with ccache when there is one (the first run
 # compiles ~40 files; later runs are cache hits). Skipped (exit 77) when the source folder is
 # not a git checkout or git is missing.
@@ -16,7 +16,7 @@ if [ -n "$(git -C "$ASSETGEN_SOURCE_DIR" status --porcelain --untracked-files=no
   echo "note: uncommitted changes in $ASSETGEN_SOURCE_DIR are not in the clone; it tests HEAD" >&2
 fi
 
-# $T/alone holds the clone and nothing else: ../shared, ../vectors, ... do not exist beside it.
+# $T/alone holds the clone and nothing else: no folder of data sits beside it.
 mkdir alone
 git clone --quiet "$ASSETGEN_SOURCE_DIR" alone/assetgen
 src=$T/alone/assetgen
