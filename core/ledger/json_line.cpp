@@ -9,6 +9,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "util/utf8.hpp"
+
 namespace assetgen::ledger {
 namespace {
 
@@ -214,7 +216,9 @@ public:
         std::string what = ex.what();
         // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
         auto close = what.find("] ");
-        return fail("bad JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
+        // Its "last read" token may stop inside a multi-byte character.
+        return fail("bad JSON: " +
+                    util::utf8_clean(close == std::string::npos ? what : what.substr(close + 2)));
     }
 
     const std::string& error_message() const { return m_error; }
