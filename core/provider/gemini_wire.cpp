@@ -27,6 +27,7 @@
 
 #include "util/base64.hpp"
 #include "util/text.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::provider {
 namespace {
@@ -105,11 +106,9 @@ std::string clean_text(std::string_view text) {
     std::string out = util::redact(text);
     std::replace(out.begin(), out.end(), '\n', ' ');
     std::replace(out.begin(), out.end(), '\r', ' ');
-    if (out.size() > k_max_message) {
-        out.resize(k_max_message);
-        out += "...";
-    }
-    return std::string(util::trim(out));
+    // Google's text is not checked as UTF-8 (a non-JSON body is taken as it is), and the cut
+    // may fall inside a character; the message ends up in JSON files.
+    return std::string(util::trim(util::utf8_clean(out, k_max_message)));
 }
 
 Status bad_response(std::string what) {
