@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "util/text.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::signing {
 namespace {
@@ -265,7 +266,7 @@ util::Result<std::int64_t> parse_utc_time(std::string_view text) {
     text = util::trim(text);
     auto bad = [&] {
         return util::error(Code::invalid_input,
-                           "time \"" + std::string(text.substr(0, 40)) +
+                           "time \"" + util::utf8_clean(text, 40) +
                                "\" is not a UTC time like 2024-03-05T06:07:08Z");
     };
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
@@ -310,7 +311,7 @@ util::Result<std::int64_t> parse_utc_time(std::string_view text) {
 
 util::Result<SignedUrlInfo> parse_signed_url(std::string_view url) {
     auto bad = [](const std::string& what) {
-        return util::error(Code::invalid_input, "signed url: " + what);
+        return util::error(Code::invalid_input, "signed url: " + util::utf8_clean(what));
     };
     SignedUrlInfo info;
     auto sep = url.find("://");
@@ -416,6 +417,12 @@ util::Result<SignedUrlInfo> parse_signed_url(std::string_view url) {
     }
     if (info.bucket.empty()) {
         return bad("no bucket in host or path");
+    }
+    // Cloud Storage names are UTF-8; other bytes (%FF) cannot name an object, and the names go
+    // into messages and JSON.
+    if (!util::is_utf8(info.bucket) || !util::is_utf8(info.object) ||
+        !util::is_utf8(info.client_email)) {
+        return bad("the bucket, object or X-Goog-Credential is not UTF-8 once percent-decoded");
     }
     return info;
 }
