@@ -158,9 +158,11 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
     int mm = 0;
     int ss = 0;
     int consumed = 0;
-    if (std::sscanf(s.c_str(), "%3s, %d %3s %d %d:%d:%d GMT%n", weekday, &day, month, &year, &hh,
-                    &mm, &ss, &consumed) != 7 ||
-        static_cast<std::size_t>(consumed) != s.size()) {
+    // Field widths as IMF-fixdate has them, so that no number can overflow an int (a year of
+    // 19 digits did, and then the seconds * 1000 did too; found by fuzzing).
+    if (std::sscanf(s.c_str(), "%3s, %2d %3s %4d %2d:%2d:%2d GMT%n", weekday, &day, month, &year,
+                    &hh, &mm, &ss, &consumed) != 7 ||
+        static_cast<std::size_t>(consumed) != s.size() || year < 1900) {
         return std::nullopt;
     }
     unsigned m = 0;
