@@ -244,11 +244,12 @@ std::optional<Edit> expiry_field_edit(std::string_view text, std::size_t end,
 // Why a URL cannot be signed again from what it carries; "" when it can.
 std::string why_not_resignable(const SignedUrlInfo& info) {
     if (info.algorithm != k_rsa_algorithm) {
-        return "signed with " + info.algorithm.substr(0, 40) + ", not " +
+        // Both are percent-decoded query values: cleaned, as they end up in messages.
+        return "signed with " + util::utf8_clean(info.algorithm, 40) + ", not " +
                std::string(k_rsa_algorithm);
     }
     if (util::to_lower(info.signed_headers) != "host") {
-        return "it signs headers besides host (" + info.signed_headers.substr(0, 80) +
+        return "it signs headers besides host (" + util::utf8_clean(info.signed_headers, 80) +
                "), whose values are not in the URL";
     }
     return std::string();

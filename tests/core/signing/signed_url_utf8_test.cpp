@@ -36,3 +36,27 @@ TEST_CASE("signed url: names that are not UTF-8 once decoded are not signed URLs
     REQUIRE_FALSE(date.ok());
     CHECK_NOTHROW(nlohmann::json(date.status().message()).dump());
 }
+
+TEST_CASE("signed url: why a URL cannot be re-signed is said in valid UTF-8", "[signing]") {
+    // X-Goog-SignedHeaders decodes to bytes that are not UTF-8; the reason quotes it.
+    const std::string url = "https://storage.googleapis.com/b/o" +
+                            std::string(k_query).replace(k_query.find("SignedHeaders=host"), 18,
+                                                         "SignedHeaders=host%3Bx%80");
+    auto found = signing::find_signed_urls(url);
+    REQUIRE(found.size() == 1);
+    REQUIRE(found[0].info.signed_headers == "host;x\x80");
+    class NoSigner final : public signing::Signer {
+    public:
+        util::Result<std::string> sign(std::string_view) override { return std::string("s"); }
+        std::string client_email() const override { return "a@b.iam.gserviceaccount.com"; }
+    } signer;
+    signing::RefreshOptions options;
+    options.now = 1709618828 + 3600;  // long after it expired
+    auto r = signing::refresh_signed_urls(url, options, signer);
+    REQUIRE(r.ok());
+    REQUIRE(r->decisions.size() == 1);
+    CHECK(r->skipped == 1);
+    CHECK(r->decisions[0].reason ==
+          "it signs headers besides host (host;x\xEF\xBF\xBD), whose values are not in the URL");
+    CHECK_NOTHROW(nlohmann::json(r->decisions[0].reason).dump());
+}
