@@ -5,6 +5,7 @@
 
 #include "batch/reader.hpp"
 #include "batch/reader_internal.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::batch::detail {
 namespace {
@@ -19,10 +20,8 @@ std::string parse_error_text(const std::string& what) {
             s = s.substr(colon + 2);
         }
     }
-    if (s.size() > 160) {
-        s = s.substr(0, 157) + "...";
-    }
-    return s;
+    // The "last read" token may stop inside a multi-byte character: cut and clean as UTF-8.
+    return util::utf8_clean(s, s.size() > 160 ? 157 : 160);
 }
 
 }  // namespace

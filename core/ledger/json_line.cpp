@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/money.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::ledger {
 namespace {
@@ -149,7 +150,9 @@ public:
         std::string what = ex.what();
         // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
         auto close = what.find("] ");
-        return fail("bad JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
+        // Its "last read" token may stop inside a multi-byte character.
+        return fail("bad JSON: " +
+                    util::utf8_clean(close == std::string::npos ? what : what.substr(close + 2)));
     }
 
     const std::string& error_message() const { return m_error; }

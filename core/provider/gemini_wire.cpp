@@ -28,6 +28,7 @@
 
 #include "util/base64.hpp"
 #include "util/text.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::provider {
 namespace {
@@ -113,11 +114,9 @@ std::string clean_text(std::string_view text) {
     std::string out = util::redact(text);
     std::replace(out.begin(), out.end(), '\n', ' ');
     std::replace(out.begin(), out.end(), '\r', ' ');
-    if (out.size() > k_max_message) {
-        out.resize(k_max_message);
-        out += "...";
-    }
-    return std::string(util::trim(out));
+    // Google's text is not checked as UTF-8 (a non-JSON body is taken as it is), and the cut
+    // may fall inside a character; the message ends up in JSON files.
+    return std::string(util::trim(util::utf8_clean(out, k_max_message)));
 }
 
 Status bad_response(std::string what) {
@@ -176,9 +175,11 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
     int mm = 0;
     int ss = 0;
     int consumed = 0;
-    if (std::sscanf(s.c_str(), "%3s, %d %3s %d %d:%d:%d GMT%n", weekday, &day, month, &year, &hh,
-                    &mm, &ss, &consumed) != 7 ||
-        static_cast<std::size_t>(consumed) != s.size()) {
+    // Field widths as IMF-fixdate has them, so that no number can overflow an int (a year of
+    // 19 digits did, and then the seconds * 1000 did too; found by fuzzing).
+    if (std::sscanf(s.c_str(), "%3s, %2d %3s %4d %2d:%2d:%2d GMT%n", weekday, &day, month, &year,
+                    &hh, &mm, &ss, &consumed) != 7 ||
+        static_cast<std::size_t>(consumed) != s.size() || year < 1900) {
         return std::nullopt;
     }
     unsigned m = 0;

@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "util/text.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::signing {
 namespace {
@@ -243,11 +244,12 @@ std::optional<Edit> expiry_field_edit(std::string_view text, std::size_t end,
 // Why a URL cannot be signed again from what it carries; "" when it can.
 std::string why_not_resignable(const SignedUrlInfo& info) {
     if (info.algorithm != k_rsa_algorithm) {
-        return "signed with " + info.algorithm.substr(0, 40) + ", not " +
+        // Both are percent-decoded query values: cleaned, as they end up in messages.
+        return "signed with " + util::utf8_clean(info.algorithm, 40) + ", not " +
                std::string(k_rsa_algorithm);
     }
     if (util::to_lower(info.signed_headers) != "host") {
-        return "it signs headers besides host (" + info.signed_headers.substr(0, 80) +
+        return "it signs headers besides host (" + util::utf8_clean(info.signed_headers, 80) +
                "), whose values are not in the URL";
     }
     return std::string();
@@ -265,7 +267,7 @@ util::Result<std::int64_t> parse_utc_time(std::string_view text) {
     text = util::trim(text);
     auto bad = [&] {
         return util::error(Code::invalid_input,
-                           "time \"" + std::string(text.substr(0, 40)) +
+                           "time \"" + util::utf8_clean(text, 40) +
                                "\" is not a UTC time like 2024-03-05T06:07:08Z");
     };
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
@@ -310,7 +312,7 @@ util::Result<std::int64_t> parse_utc_time(std::string_view text) {
 
 util::Result<SignedUrlInfo> parse_signed_url(std::string_view url) {
     auto bad = [](const std::string& what) {
-        return util::error(Code::invalid_input, "signed url: " + what);
+        return util::error(Code::invalid_input, "signed url: " + util::utf8_clean(what));
     };
     SignedUrlInfo info;
     auto sep = url.find("://");
@@ -416,6 +418,12 @@ util::Result<SignedUrlInfo> parse_signed_url(std::string_view url) {
     }
     if (info.bucket.empty()) {
         return bad("no bucket in host or path");
+    }
+    // Cloud Storage names are UTF-8; other bytes (%FF) cannot name an object, and the names go
+    // into messages and JSON.
+    if (!util::is_utf8(info.bucket) || !util::is_utf8(info.object) ||
+        !util::is_utf8(info.client_email)) {
+        return bad("the bucket, object or X-Goog-Credential is not UTF-8 once percent-decoded");
     }
     return info;
 }

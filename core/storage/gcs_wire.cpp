@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/text.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::storage {
 namespace {
@@ -118,12 +119,10 @@ ObjectMetadata metadata_from(const json& j) {
     return m;
 }
 
-std::string shorten(std::string s, std::size_t max = 300) {
-    if (s.size() > max) {
-        s.resize(max);
-        s += "...";
-    }
-    return s;
+// Bounded and valid UTF-8 (a non-JSON body is taken as it is; the cut may fall inside a
+// character), since the message ends up in JSON files.
+std::string shorten(const std::string& s, std::size_t max = 300) {
+    return util::utf8_clean(s, max);
 }
 
 }  // namespace
