@@ -16,9 +16,10 @@
 
 #include "auth/env.hpp"
 #include "budget/spend.hpp"
-#include "commands.hpp"
 #include "budget/amounts.hpp"
 #include "budget/prices.hpp"
+#include "commands.hpp"
+#include "flag_checks.hpp"
 #include "ledger/audit.hpp"
 #include "ledger/gcs_ledger_store.hpp"
 #include "ledger/json_line.hpp"
@@ -325,8 +326,10 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
         TRY(prices->load_json(text, o.prices_file, o.i_mean_it));
     }
     if (!o.price_per_image_text.empty()) {
-        TRY_ASSIGN(const util::Micros price, budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
-                                                                 o.i_mean_it, "--price-per-image"));
+        TRY_ASSIGN(const util::Micros price,
+                   flag_value("--price-per-image",
+                              budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
+                                                   o.i_mean_it, "--price-per-image")));
         prices->set_price_per_image(price);
     }
     ledger::VerifyOptions options;

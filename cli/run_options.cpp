@@ -19,6 +19,7 @@
 #include "storage/storage.hpp"
 #include "util/atomic_file.hpp"
 #include "util/safe_dir.hpp"
+#include "util/user_dirs.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::cli {
@@ -173,13 +174,15 @@ util::Status check_run_options(RunOptions& o) {
         o.shard_attempt = *shard ? (*shard)->attempt : 0;
     }
     // From here on, files are written only below these folders, through no symbolic link.
-    // The default spool folder is resolved again (with its notice) when the session prepares;
-    // one that cannot be had is reported there.
+    // The default spool folder, named without touching the disk (a refused flag creates
+    // nothing); it is made, or a fallback chosen with a notice, when the session prepares.
     std::string spool = o.spool_dir;
     if (spool.empty()) {
-        if (auto d = schedule::default_spool_dir(); d.ok()) {
-            spool = d->path;
-        }
+        const char* env_spool = std::getenv("ASSETGEN_SPOOL_DIR");
+        spool = env_spool && *env_spool
+                    ? std::string(env_spool)
+                    : util::preferred_user_dir(util::UserDirKind::state, "assetgen/spool",
+                                               util::UserDirEnv::process(util::UserDirKind::state));
     }
     util::confine_writes({o.out, o.ledger, spool, o.no_ref_cache ? std::string() : o.ref_cache},
                          o.follow_symlinks);
@@ -233,7 +236,9 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
            "pipes too)")
         ->default_str("1GiB")
         ->transform(CLI::AsSizeValue(true))
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Validator(
+            [](std::string& v) { return v == "0" ? std::string("must be 1 byte or more") : std::string(); },
+            "SIZE"));
     sub.add_option("--format", o.format, "input format when the extension does not tell: csv, json, jsonl")
         ->check(CLI::IsMember({"csv", "json", "jsonl"}));
     std::map<std::string, Mode> modes{{"dry_run", Mode::dry_run}, {"dry-run", Mode::dry_run}, {"live", Mode::live}};

@@ -120,7 +120,12 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     s->m_stop = &stop;
     s->m_log = std::move(log);
     SessionOptions& o = s->m_options;
-    TRY(resolve_default_folders(o, s->m_log));
+    // A gs:// job keeps its local copies in the spool from the start; otherwise the default
+    // folders are made only once the batch is known to be good (a refused batch creates nothing).
+    const bool spool_first = storage::is_gcs(o.out) || storage::is_gcs(o.ledger);
+    if (spool_first) {
+        TRY(resolve_default_folders(o, s->m_log));
+    }
     if (storage::is_gcs(o.events)) {
         return util::error(util::Code::config,
                            "--events: events stream as they happen, to a local file or - (stdout); "
@@ -171,6 +176,9 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
             say(s->m_log.error, "... and " + std::to_string(problems.size() - shown) + " more problems");
         }
         return refuse_problems(*s->m_input, s->m_plan);
+    }
+    if (!spool_first) {
+        TRY(resolve_default_folders(o, s->m_log));
     }
     if (!s->m_plan.changed.empty()) {
         const auto& changed = s->m_plan.changed;

@@ -78,15 +78,15 @@ util::Status JobSession::check_budget() {
                         util::format_usd(m_limit) +
                         (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
                         ", " + util::format_usd(remaining) + " left");
-    const util::Micros used = util::add_sat(m_spent_before, held);
-    if (plan.images_to_run > 0 && used > 0 && used >= m_limit) {
-        // Whatever the policy: a day at or over its limit (a server that billed past the cap,
-        // another process, a hand-edited ledger) starts nothing until the next day.
-        const util::Micros over = util::add_sat(m_spent_before, held) - m_limit;
+    if (plan.images_to_run > 0 && m_spent_before > 0 && m_spent_before >= m_limit) {
+        // Whatever the policy: a day whose ledger is at or over its limit (a server that billed
+        // past the cap, another process, a hand-edited ledger) starts nothing until the next
+        // day. What live leases hold is not spent: it may come back, so the policies decide.
+        const util::Micros over = m_spent_before - m_limit;
         return util::error(util::Code::budget_exceeded,
-                           "budget: " + util::format_usd(util::add_sat(m_spent_before, held)) +
-                               " is already spent or held today (" + m_day + " " + o.tz + ") against the " +
-                               util::format_usd(m_limit) + " daily limit" +
+                           "budget: " + util::format_usd(m_spent_before) + " is already spent today (" +
+                               m_day + " " + o.tz + ") against the " + util::format_usd(m_limit) +
+                               " daily limit" +
                                (over > 0 ? ", over it by " + util::format_usd(over) : std::string()) +
                                ". Nothing was run. Wait for the next day or raise --daily-budget-usd; "
                                "`assetgen ledger verify` checks the day's lines.");

@@ -177,6 +177,8 @@ std::string redact(std::string_view text) {
         auto icase = std::regex::ECMAScript | std::regex::icase;
         r.emplace_back(std::regex(R"re(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)re"),
                        "[REDACTED PRIVATE KEY]");
+        // A key whose end was cut off (by the length cap below, or by the sender).
+        r.emplace_back(std::regex(R"re(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*$)re"), "[REDACTED PRIVATE KEY]");
         r.emplace_back(std::regex(R"re((x-goog-api-key\s*:\s*)\S+)re", icase), "$1[REDACTED]");
         r.emplace_back(std::regex(R"re((authorization\s*:\s*)[^\r\n]+)re", icase), "$1[REDACTED]");
         r.emplace_back(std::regex(R"re((bearer\s+)[A-Za-z0-9._~+/=-]+)re", icase), "$1[REDACTED]");
@@ -189,7 +191,14 @@ std::string redact(std::string_view text) {
         r.emplace_back(std::regex(R"re(ya29\.[0-9A-Za-z._-]+)re"), "[REDACTED]");
         return r;
     }();
-    std::string out(text);
+    // std::regex recurses once per character a repetition matches: ~100 KB in one match
+    // overflows the stack. What is logged is cut first, so every match stays short; the cut
+    // cannot expose a secret, since each rule matches a secret's start without its end.
+    constexpr std::size_t k_max_redacted = 8192;
+    std::string out(text.substr(0, k_max_redacted));
+    if (text.size() > k_max_redacted) {
+        out += "... (" + std::to_string(text.size() - k_max_redacted) + " more bytes not shown)";
+    }
     for (const auto& [re, repl] : k_rules) {
         out = std::regex_replace(out, re, repl);
     }

@@ -51,7 +51,7 @@ python3 -c 'import json; n = json.load(open("stats.json"))["requests"]; assert n
 
 # 3. Over the limit (a $4 day), any policy refuses at once.
 expect_exit 3 ag run b.csv "${live[@]}" --daily-budget-usd 4 --budget-policy partial
-assert_contains err.txt "is already spent or held today"
+assert_contains err.txt "is already spent today"
 assert_contains err.txt "over it by"
 
 # 4. Four in flight: the ones already sent are paid and recorded, no fifth is sent.

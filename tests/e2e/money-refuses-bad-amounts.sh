@@ -60,7 +60,7 @@ line = {"ts": ts, "userId": "e2e", "jobId": "hand", "prompt": "p", "images": 0, 
 open('ledger/%s.jsonl' % day, 'w').write(json.dumps(line) + '\n')
 PY
 expect_exit 3 ag run b.csv --budget-policy partial
-assert_contains err.txt "\$100.000000 is already spent or held today"
+assert_contains err.txt "\$100.000000 is already spent today"
 [ ! -e out ] || [ "$(find out -name '*.png' | wc -l)" -eq 0 ] || fail "images were made on a day over its limit"
 expect_exit 1 ag ledger verify
 assert_contains out.txt ":1: bad_cost: cost: \"-100\" is negative (the budget counts it as \$100.000000, never as a credit)"

@@ -61,3 +61,15 @@ TEST_CASE("util: UTC dates and timestamps", "[util]") {
     CHECK(utc_date(1'764'028'800'000) == "2025-11-25");
     CHECK(utc_timestamp(1'764'028'800'123) == "2025-11-25T00:00:00.123Z");
 }
+
+TEST_CASE("util: redact survives a 1 MB secret and never shows a cut-off private key", "[util]") {
+    const std::string key = "-----BEGIN RSA PRIVATE KEY-----\n" + std::string(1 << 20, 'A') +
+                            "\n-----END RSA PRIVATE KEY-----";
+    auto out = redact("error: " + key);
+    CHECK(out.find("AAAA") == std::string::npos);
+    CHECK(out.find("[REDACTED PRIVATE KEY]") != std::string::npos);
+    CHECK(out.size() < 9000);
+    auto header = redact("authorization: Bearer " + std::string(200'000, 'x'));
+    CHECK(header.find("xxxx") == std::string::npos);
+    CHECK(redact(std::string(50'000, 'z') + " tail").find("more bytes not shown") != std::string::npos);
+}
