@@ -78,7 +78,9 @@ std::uint64_t IdIndex::append(std::string_view safe_id, std::string_view scene_i
         1 + ((static_cast<std::uint64_t>(m_blocks.size() - 1) << 20) | m_used);
     for (std::string_view s : {safe_id, scene_id, where}) {
         m_used += put_length(base + m_used, s.size());
-        std::memcpy(base + m_used, s.data(), s.size());
+        if (!s.empty()) {  // an empty view's data() may be null, which memcpy may not take
+            std::memcpy(base + m_used, s.data(), s.size());
+        }
         m_used += s.size();
     }
     return ref;
