@@ -4,6 +4,7 @@
 # spent) and in a partial run (--budget-policy partial: what fits runs, the rest end as
 # BUDGET_EXCEEDED). ROWS overrides the count for a quicker local check.
 source "$(dirname "$0")/common.inc"
+if sanitized; then echo "skip: peak RSS means nothing under AddressSanitizer" >&2; exit 77; fi
 [ -x /usr/bin/time ] || fail "/usr/bin/time is missing (scripts/bootstrap --test installs it)"
 rows=${ROWS:-1000000}
 limit_kb=100000
