@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cli::name_environment(app);
 
     const std::vector<std::string> args = {"assetgen", "--config", file.path(), "run"};
-    auto result = cli::apply_environment_and_config(app, args);
+    cli::Origins origins;
+    auto result = cli::apply_environment_and_config(app, args, origins);
     if (!result.ok()) {
         FUZZ_CHECK(result.status().code() == util::Code::config, result.status().message());
         // Not checked as UTF-8: config errors go to stderr only (the key or value is quoted as
