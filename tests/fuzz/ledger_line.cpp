@@ -19,7 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(!written.empty() && written.back() == '\n', written);
         auto again = ledger::parse_line(std::string_view(written).substr(0, written.size() - 1));
         FUZZ_CHECK(again.ok(), again.status().message() + "\n" + written);
-        FUZZ_CHECK(*again == *entry, written);
+        // A cost that cannot be trusted (negative, over six decimals, ...) reads as its worst
+        // case with cost_problem set; written back, that worst case is a plain amount.
+        auto want = *entry;
+        want.cost_problem.clear();
+        FUZZ_CHECK(*again == want, written);
         fuzz::check_dumps(written);
     } else {
         fuzz::check_dumps(entry.status().message());
