@@ -107,6 +107,7 @@ util::Status check_run_options(RunOptions& o) {
     TRY(flag_check("--tz", budget::check_zone(o.tz)));
     TRY_ASSIGN(o.budget_lease_ttl,
                duration_flag("--budget-lease-ttl", o.budget_lease_ttl_text, milliseconds(1000)));
+    TRY_ASSIGN(o.job_lock_ttl, duration_flag("--job-lock-ttl", o.job_lock_ttl_text, milliseconds(1000)));
     if (o.budget_lease_images < 0) {
         return util::error(util::Code::usage,
                            "--budget-lease-images must be 1 or more (0 = --concurrency)");
@@ -366,6 +367,10 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--budget-lease-images", o.budget_lease_images,
                    "gs:// ledger: a lease is a slice of the budget for this many requests' worst case "
                    "(default: --concurrency)");
+    sub.add_option("--job-lock-ttl", o.job_lock_ttl_text,
+                   "gs:// --out: the job's lock in the bucket not renewed for this long (plus a quarter "
+                   "for clock skew) is taken over by the next run")
+        ->capture_default_str();
     sub.add_flag("--remake-missing", o.remake_missing,
                  "gs:// --out: make again the images the job's manifest lists but the bucket lacks (they "
                  "cost money; without it they are only reported)");

@@ -56,6 +56,8 @@ struct RunOptions {
     std::string budget_lease_ttl_text = "5m";  // gs:// ledgers: budget leases
     std::chrono::milliseconds budget_lease_ttl{300'000};
     int budget_lease_images = 0;  // 0 = --concurrency
+    std::string job_lock_ttl_text = "5m";  // gs:// --out: the job lock in the bucket
+    std::chrono::milliseconds job_lock_ttl{300'000};
     bool remake_missing = false;  // gs:// --out: make images the bucket lost again
     bool json = false;
     bool quiet = false;

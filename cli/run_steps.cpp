@@ -182,6 +182,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.checkpoint_every = o.checkpoint_every;
     so.budget_lease_ttl = o.budget_lease_ttl;
     so.budget_lease_images = o.budget_lease_images;
+    so.job_lock_ttl = o.job_lock_ttl;
     so.remake_missing = o.remake_missing;
     so.sign_ttl_seconds = o.sign_ttl_seconds;
     so.metrics_file = o.metrics_file;

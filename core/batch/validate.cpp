@@ -199,8 +199,8 @@ std::string sanitise_id(const std::string& scene_id) {
 
 bool is_job_record_name(const std::string& safe_id) {
     const std::string name = util::to_lower(safe_id);  // case-insensitive file systems too
-    if (name == "manifest.jsonl" || name == "state.json" || name == "summary.json" || name == "shards" ||
-        name == ".lock") {
+    if (name == "manifest.jsonl" || name == "state.json" || name == "summary.json" ||
+        name == "shards" || name == "lock.json" || name == ".lock") {
         return true;
     }
     return name.size() > 11 && name.rfind("state-", 0) == 0 && name.compare(name.size() - 5, 5, ".json") == 0;

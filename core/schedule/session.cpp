@@ -1,12 +1,16 @@
 #include "schedule/session.hpp"
 #include "schedule/storage_error.hpp"
 
+#include <unistd.h>
+
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "ledger/day_totals.hpp"
+#include "schedule/gcs_job_lock.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
 #include "schedule/default_folders.hpp"
 #include "storage/gcs_wire.hpp"
@@ -65,6 +69,7 @@ void add_cards(const RowResult& r, std::vector<report::ReportCard>& cards) {
 
 struct JobSession::Open {
     std::optional<JobLock> lock;
+    std::unique_ptr<GcsJobLock> bucket_lock;  // a gs:// job: the lock across machines
     std::unique_ptr<ledger::LedgerWriter> ledger;
     std::unique_ptr<DurableManifest> manifest;
     std::unique_ptr<report::EventSink> events;
@@ -251,6 +256,9 @@ util::Status JobSession::open() {
     // Everything that writes. Nothing before this has written a byte.
     TRY_ASSIGN(auto lock, JobLock::acquire(m_place.local_root, m_place.shard, m_place.job_id));
     w.lock.emplace(std::move(lock));
+    if (m_place.remote()) {
+        TRY(take_bucket_lock());
+    }
     ledger::LedgerLocation ledger_location = o.ledger;
     if (m_ledger_store) {
         ledger::GcsLedgerWriterOptions wo;
@@ -347,6 +355,27 @@ util::Status JobSession::open() {
                                {"mode", o.mode},
                                {"model", o.plan.model},
                                {"preflight", m_preflight}});
+    return util::ok_status();
+}
+
+util::Status JobSession::take_bucket_lock() {
+    TRY_ASSIGN(storage::GcsStorage * gcs, m_storage->gcs());
+    GcsJobLockOptions lo;
+    lo.client = &gcs->client();
+    TRY_ASSIGN(lo.document, storage::parse_gcs_url(storage::join(m_place.dir, "lock.json")));
+    lo.job_id = m_place.job_id;
+    lo.shard = m_place.shard;
+    lo.ttl = m_options.job_lock_ttl;
+    char host[256] = {};
+    lo.host = ::gethostname(host, sizeof host - 1) == 0 ? host : "?";
+    lo.pid = ::getpid();
+    std::error_code ec;
+    const auto local = std::filesystem::absolute(m_place.local_root, ec);
+    lo.local = ec ? m_place.local_root : local.lexically_normal().string();
+    lo.log = m_log.warn;
+    auto taken = GcsJobLock::acquire(std::move(lo), *m_clock);
+    TRY(as_storage_error(taken.status(), "job lock " + m_place.dir + "/lock.json"));
+    m_open->bucket_lock = std::move(taken).value();
     return util::ok_status();
 }
 
@@ -571,6 +600,12 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         }
     }
     TRY(checkpoint(phase));
+    // Every record is out: another machine may run the job now.
+    if (w.bucket_lock) {
+        if (auto st = w.bucket_lock->release(); !st.ok()) {
+            say(m_log.warn, "job lock: " + st.message() + " (it expires unrenewed)");
+        }
+    }
     w.events->emit("done", {{"jobId", m_place.job_id},
                             {"status", summary.status},
                             {"imagesGenerated", summary.images_generated},

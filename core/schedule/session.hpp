@@ -67,6 +67,9 @@ struct SessionOptions {
     // A gs:// job whose manifest lists images the bucket no longer has: make them again (they
     // cost money) instead of only reporting them.
     bool remake_missing = false;
+    // A gs:// --out: the job lock in the bucket (<job>/lock.json) not renewed for this long
+    // (+ a quarter for clock skew) is taken over by the next run.
+    std::chrono::milliseconds job_lock_ttl{300'000};
 };
 
 // Where the operator hears about it. Any may be empty.
@@ -136,6 +139,8 @@ private:
     util::Status check_budget();  // session_budget.cpp
     // A gs:// job: done images the bucket lacks are reported, or made again (--remake-missing).
     util::Status check_bucket();
+    // A gs:// job: the lock across machines (gcs_job_lock.hpp), after the local one.
+    util::Status take_bucket_lock();
     util::Result<std::unique_ptr<budget::Budget>> open_budget(ledger::LedgerWriter& ledger);
     util::Status open_ledger_store();
     // Lowers --concurrency to what the open-file limit allows (and says so).
