@@ -155,6 +155,44 @@ util::Status reset_components(GcsLedgerStore& store, const std::string& day, con
     return uploaded.status();
 }
 
+// run without the lines whose id the day object already has (lines without an id are kept).
+util::Result<PushRun> without_present(GcsLedgerStore& store, const PushRun& run) {
+    auto data = store.read_day(run.day);
+    if (!data.ok()) {
+        if (data.status().code() == Code::not_found) {
+            return run;
+        }
+        return data.status();
+    }
+    std::set<std::string> present;
+    std::string_view text = *data;
+    std::size_t start = 0;
+    for (std::size_t nl = text.find('\n'); nl != std::string_view::npos;
+         nl = text.find('\n', start)) {
+        auto entry = parse_line(text.substr(start, nl - start));
+        if (entry.ok() && !entry->id.empty()) {
+            present.insert(entry->id);
+        }
+        start = nl + 1;
+    }
+    PushRun kept;
+    kept.day = run.day;
+    kept.first = run.first;
+    kept.end = run.end;
+    for (std::size_t i = 0; i < run.ids.size(); ++i) {
+        if (!run.ids[i].empty() && present.count(run.ids[i])) {
+            continue;
+        }
+        const std::size_t from = run.line_starts[i];
+        const std::size_t to =
+            i + 1 < run.line_starts.size() ? run.line_starts[i + 1] : run.bytes.size();
+        kept.line_starts.push_back(kept.bytes.size());
+        kept.bytes.append(run.bytes, from, to - from);
+        kept.ids.push_back(run.ids[i]);
+    }
+    return kept;
+}
+
 }  // namespace
 
 PushRun take_run(const std::deque<SpoolLine>& lines, std::uint64_t stop_at, std::size_t max_bytes) {
@@ -199,6 +237,19 @@ util::Result<AppendOutcome> append_run(GcsLedgerStore& store, const std::string&
         }
     }
 
+    if (options.skip_present) {
+        TRY_ASSIGN(PushRun kept, without_present(store, run));
+        if (kept.ids.empty()) {
+            return AppendOutcome::already_there;  // every line is in the day object already
+        }
+        if (kept.ids.size() < run.ids.size()) {
+            AppendOptions rest = options;
+            rest.skip_present = false;
+            // The same part name (the spool range) with fewer lines: a retry filters again
+            // and finds at least what this one left out.
+            return append_run(store, writer, kept, known, record, rest, clock);
+        }
+    }
     TRY_ASSIGN(std::int64_t part_generation, upload_part(store, part, run.bytes));
     std::mt19937_64 jitter(util::fnv1a64(part.object));
     bool unsure = false;  // an attempt failed in a way that may hide its success
@@ -269,7 +320,7 @@ std::uint64_t SpoolPusher::stop_for(std::uint64_t front_offset) const {
     return m_state.inflight && m_state.inflight->first == front_offset ? m_state.inflight->end : 0;
 }
 
-util::Result<AppendOutcome> SpoolPusher::push(const PushRun& run) {
+util::Result<AppendOutcome> SpoolPusher::push(const PushRun& run, bool skip_present) {
     const RecordIntent record = [&](const SpoolIntent& intent) -> util::Status {
         SpoolState next = m_state;
         next.inflight = intent;
@@ -277,8 +328,10 @@ util::Result<AppendOutcome> SpoolPusher::push(const PushRun& run) {
         m_state = std::move(next);
         return util::ok_status();
     };
+    AppendOptions options = m_options;
+    options.skip_present = options.skip_present || skip_present;
     TRY_ASSIGN(const AppendOutcome outcome,
-               append_run(m_store, m_writer, run, m_state.inflight, record, m_options, m_clock));
+               append_run(m_store, m_writer, run, m_state.inflight, record, options, m_clock));
     SpoolState done;
     done.committed = run.end;
     TRY(write_spool_state(m_state_path, done));

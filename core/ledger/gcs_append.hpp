@@ -47,6 +47,12 @@ struct AppendOptions {
     int max_rounds = 100;
     // Base of the jittered wait after a lost round (doubling, at most 2 s).
     std::chrono::milliseconds race_backoff{50};
+    // Read the day object first and leave out the lines whose id it already has: lines that
+    // another machine may have pushed too (a dead writer's spool recovered, or a run's last
+    // push after another machine resumed the job and restored its lines from the manifest).
+    // One read of the day object per run; a line another writer adds between that read and
+    // the compose is not seen.
+    bool skip_present = false;
 };
 
 enum class AppendOutcome {
@@ -77,7 +83,7 @@ public:
     std::uint64_t stop_for(std::uint64_t front_offset) const;
     // Pushes run exactly once and records run.end as committed. Errors as append_run, and
     // STORAGE_IO when the state file cannot be written.
-    util::Result<AppendOutcome> push(const PushRun& run);
+    util::Result<AppendOutcome> push(const PushRun& run, bool skip_present = false);
     const SpoolState& state() const { return m_state; }
 
 private:

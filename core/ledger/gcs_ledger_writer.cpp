@@ -61,7 +61,11 @@ util::Status recover_one(GcsLedgerStore& store, util::Clock& clock,
     ++report.spools;
     std::deque<SpoolLine> lines(std::make_move_iterator(read.begin()),
                                 std::make_move_iterator(read.end()));
-    SpoolPusher pusher(store, writer, state_path, std::move(state), append_options(options), clock);
+    // Another machine may have pushed some of these lines meanwhile (it resumed the job and
+    // restored them from the manifest): those are left out.
+    AppendOptions append = append_options(options);
+    append.skip_present = true;
+    SpoolPusher pusher(store, writer, state_path, std::move(state), append, clock);
     while (!lines.empty()) {
         const PushRun run =
             take_run(lines, pusher.stop_for(lines.front().offset), options.max_part_bytes);
@@ -131,7 +135,8 @@ util::Result<std::unique_ptr<GcsLedgerWriter>> GcsLedgerWriter::open(
     }
     TRY(util::make_dirs(options.spool_dir));
     // State files a killed writer was replacing ("<writer>.state.tmp.<pid>.<n>").
-    util::remove_orphan_temps(options.spool_dir, static_cast<std::int64_t>(std::time(nullptr)), false);
+    util::remove_orphan_temps(options.spool_dir, static_cast<std::int64_t>(std::time(nullptr)),
+                              false);
     std::unique_ptr<GcsLedgerWriter> w(new GcsLedgerWriter(store, clock, std::move(options)));
     const std::string& dir = w->m_options.spool_dir;
     w->m_id = new_writer_id(clock.unix_ms());
@@ -209,7 +214,17 @@ util::Status GcsLedgerWriter::flush() {
     return push_until(target);
 }
 
-util::Status GcsLedgerWriter::push_until(std::uint64_t target) {
+util::Status GcsLedgerWriter::flush_skipping_present() {
+    std::uint64_t target = 0;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        TRY(m_spool.sync());
+        target = m_spool_end;
+    }
+    return push_until(target, true);
+}
+
+util::Status GcsLedgerWriter::push_until(std::uint64_t target, bool skip_present) {
     std::lock_guard<std::mutex> pushing(m_push_mutex);
     for (;;) {
         PushRun run;
@@ -221,7 +236,7 @@ util::Status GcsLedgerWriter::push_until(std::uint64_t target) {
             run = take_run(m_pending, m_pusher->stop_for(m_pending.front().offset),
                            m_options.max_part_bytes);
         }
-        TRY(m_pusher->push(run).status());
+        TRY(m_pusher->push(run, skip_present).status());
         std::lock_guard<std::mutex> lock(m_mutex);
         while (!m_pending.empty() && m_pending.front().offset < run.end) {
             m_pending.pop_front();

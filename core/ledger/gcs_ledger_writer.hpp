@@ -89,6 +89,9 @@ public:
     // and returns once they are there, or with the error that stopped it (the lines stay
     // pending and go with the next push).
     util::Status flush() override;
+    // As flush(), but each run first reads its day object and leaves out the lines whose id is
+    // there already (pushed by another machine that resumed the job): for a run's last push.
+    util::Status flush_skipping_present();
 
     const std::string& writer_id() const { return m_id; }
     // What open() recovered.
@@ -97,7 +100,7 @@ public:
 private:
     GcsLedgerWriter(GcsLedgerStore& store, util::Clock& clock, GcsLedgerWriterOptions options);
     // Pushes runs until no pending line starts before target.
-    util::Status push_until(std::uint64_t target);
+    util::Status push_until(std::uint64_t target, bool skip_present = false);
     void background();
     void log(const std::string& line) const;
 

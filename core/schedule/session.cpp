@@ -545,7 +545,11 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     }
     // Every ledger line reaches its day file (or gs:// object) before the run says it is done.
     // A gs:// push that fails keeps the lines in the spool, and the next run pushes them.
-    TRY(as_storage_error(w.ledger->flush(), "ledger " + m_options.ledger +
+    // The last push leaves out lines another machine has pushed meanwhile (it took the job over
+    // and restored them from the manifest): one read of the day object.
+    auto* gcs_ledger = dynamic_cast<ledger::GcsLedgerWriter*>(w.ledger.get());
+    TRY(as_storage_error(gcs_ledger ? gcs_ledger->flush_skipping_present() : w.ledger->flush(),
+                         "ledger " + m_options.ledger +
                                                       " (the ledger lines wait in the spool; the next run pushes them)"));
     // Then this process's share of the budget goes back (a gs:// ledger's lease).
     if (auto released = w.budget->close(); !released.ok()) {
