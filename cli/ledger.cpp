@@ -22,6 +22,8 @@
 #include "flag_checks.hpp"
 #include "ledger/audit.hpp"
 #include "ledger/gcs_ledger_store.hpp"
+#include "ledger/gcs_manifests.hpp"
+#include "storage/gcs_url.hpp"
 #include "ledger/json_line.hpp"
 #include "storage/storage.hpp"
 #include "table.hpp"
@@ -285,11 +287,38 @@ util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
 
 // --- verify ---------------------------------------------------------------------------------
 
-util::Result<std::vector<std::string>> manifests_to_check(const LedgerOptions& o,
-                                                          Console& console) {
+// A read-only Cloud Storage client for gs:// manifests: the ledger's when it has one.
+util::Result<storage::GcsClient*> manifest_client(const LedgerAccess& access,
+                                                  std::unique_ptr<ledger::GcsConnection>& own) {
+    if (access.location.gcs != nullptr) {
+        return access.location.gcs;
+    }
+    if (!own) {
+        TRY_ASSIGN(own,
+                   ledger::connect_gcs(auth::Env::process(), util::system_clock(),
+                                       "https://www.googleapis.com/auth/devstorage.read_only"));
+    }
+    return own->client.get();
+}
+
+util::Result<std::vector<std::string>> manifests_to_check(
+    const LedgerOptions& o, Console& console, const LedgerAccess& access,
+    std::unique_ptr<ledger::GcsConnection>& own, storage::GcsClient*& client) {
     if (!o.manifests.empty()) {
         for (const auto& path : o.manifests) {
-            TRY(local_only(path, "manifests are read from local files only"));
+            TRY(check_location_flag("--manifest", path));
+            if (storage::is_gcs(path)) {
+                TRY_ASSIGN(client, manifest_client(access, own));
+                TRY_ASSIGN(const storage::GcsUrl url, storage::parse_gcs_url(path));
+                auto there = client->stat(url);
+                if (!there.ok()) {
+                    return there.status().code() == Code::not_found
+                               ? util::error(Code::not_found, path + ": no such manifest")
+                               : util::error(there.status().code(),
+                                             path + ": " + there.status().message());
+                }
+                continue;
+            }
             std::error_code ec;
             if (!std::filesystem::is_regular_file(path, ec)) {
                 return util::error(Code::not_found, path + ": no such manifest");
@@ -298,6 +327,11 @@ util::Result<std::vector<std::string>> manifests_to_check(const LedgerOptions& o
         return o.manifests;
     }
     const std::string out = o.out.empty() ? "out" : o.out;
+    if (storage::is_gcs(out)) {
+        TRY(check_location_flag("--out", out));
+        TRY_ASSIGN(client, manifest_client(access, own));
+        return ledger::find_gcs_manifests(*client, out);
+    }
     TRY(local_only(out, "manifests are read from a local output folder only"));
     std::error_code ec;
     if (!std::filesystem::is_directory(out, ec)) {
@@ -317,7 +351,10 @@ std::string plural(std::int64_t n, const std::string& one, const std::string& ma
 util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
     TRY(existing_folder(o.folder));
     TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
-    TRY_ASSIGN(const auto manifests, manifests_to_check(o, console));
+    std::unique_ptr<ledger::GcsConnection> manifests_connection;
+    storage::GcsClient* manifests_gcs = nullptr;
+    TRY_ASSIGN(const auto manifests,
+               manifests_to_check(o, console, access, manifests_connection, manifests_gcs));
     // Costs are judged by tokens with the prices the runs used: the built-in table unless the
     // same --prices / --price-per-image are given.
     auto prices = std::make_shared<budget::PriceTable>(budget::PriceTable::builtin());
@@ -338,6 +375,7 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
                                 e.output_image_tokens);
         return c.ok() ? std::optional<util::Micros>(*c) : std::nullopt;
     };
+    options.manifests_gcs = manifests_gcs;
     TRY_ASSIGN(const ledger::VerifyReport report,
                ledger::verify_report(access.location, manifests, options));
 
@@ -599,9 +637,9 @@ void register_ledger(CLI::App& app, Action& action) {
         "check the ledger (schema, duplicate ids, torn lines) against the manifests", *verify);
     auto* out_opt = verify_app->add_option(
         "--out", verify->out,
-        "output folder whose <job>/manifest.jsonl files to check (default: ./out when present)");
+        "output folder (or gs://) whose <job>/manifest.jsonl files to check (default: ./out when present)");
     auto* manifest_opt =
-        verify_app->add_option("--manifest", verify->manifests, "check this manifest (repeatable)");
+        verify_app->add_option("--manifest", verify->manifests, "check this manifest, a path or gs:// (repeatable)");
     out_opt->excludes(manifest_opt);
     verify_app->add_option("--prices", verify->prices_file,
                            "pricing JSON file the runs used, to check each cost against its tokens")

@@ -16,7 +16,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ledger/gcs_manifests.hpp"
 #include "ledger/manifest.hpp"
+#include "storage/storage.hpp"
 #include "ledger/pinned_file.hpp"
 #include "util/atomic_file.hpp"
 #include "util/money.hpp"
@@ -385,8 +387,7 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
         std::vector<ReadIssue> manifest_issues;
         std::map<std::string, JobTotals> manifest_jobs;              // job → images, cost
         std::unordered_map<std::string, std::string> manifest_seen;  // ledger_id → place
-        auto status = read_manifest_at(
-            path,
+        const std::function<void(const ManifestEntry&, const LinePlace&)> on_manifest_line =
             [&](const ManifestEntry& m, const LinePlace& at) {
                 add_issue_findings(manifest_issues, findings);
                 manifest_issues.clear();
@@ -409,9 +410,15 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                         Finding{FindingKind::missing_ledger_entry, here,
                                 "ledger_id \"" + m.ledger_id + "\" is in no ledger line"});
                 }
-            },
-            &manifest_issues);
-        TRY(status);
+            };
+        if (storage::is_gcs(path)) {
+            if (options.manifests_gcs == nullptr) {
+                return util::error(Code::config, path + ": a gs:// manifest needs a Cloud Storage client");
+            }
+            TRY(read_gcs_manifest_at(*options.manifests_gcs, path, on_manifest_line, &manifest_issues));
+        } else {
+            TRY(read_manifest_at(path, on_manifest_line, &manifest_issues));
+        }
         add_issue_findings(manifest_issues, findings);
         for (const auto& [job, m] : manifest_jobs) {
             auto it = ok_images.find(job);

@@ -154,6 +154,9 @@ struct VerifyOptions {
     // What a line with tokens (Entry::has_tokens) should cost at the price table's rates;
     // std::nullopt when it cannot say (unknown model). Unset: costs are not judged by tokens.
     std::function<std::optional<util::Micros>(const Entry&)> expected_cost;
+    // Reads the gs:// manifests among manifest_paths (gcs_manifests.hpp); none: CONFIG_ERROR
+    // for a gs:// manifest.
+    storage::GcsClient* manifests_gcs = nullptr;
 };
 
 // Checks every line of the ledger folder (schema, duplicate ids, torn lines, costs that are
