@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -205,6 +206,24 @@ bool gone_from_this_host(const JobLockHolder& h, const std::string& host,
         return false;
     }
     return ::kill(static_cast<pid_t>(h.pid), 0) != 0 && errno == ESRCH;
+}
+
+util::Result<GcsJobLockOptions> job_lock_options(
+    storage::GcsClient& client, const std::string& job_dir, const std::string& job_id,
+    const std::string& shard, const std::string& local_root, std::chrono::milliseconds ttl) {
+    GcsJobLockOptions o;
+    o.client = &client;
+    TRY_ASSIGN(o.document, storage::parse_gcs_url(job_dir + "/lock.json"));
+    o.job_id = job_id;
+    o.shard = shard;
+    o.ttl = ttl;
+    char host[256] = {};
+    o.host = ::gethostname(host, sizeof host - 1) == 0 ? host : "?";
+    o.pid = ::getpid();
+    std::error_code ec;
+    const auto local = std::filesystem::absolute(local_root, ec);
+    o.local = ec ? local_root : local.lexically_normal().string();
+    return o;
 }
 
 GcsJobLock::GcsJobLock(GcsJobLockOptions options, util::Clock& clock)

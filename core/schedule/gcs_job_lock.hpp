@@ -90,6 +90,12 @@ struct GcsJobLockOptions {
     bool renew_thread = true;  // tests call renew() themselves
 };
 
+// The options for this process's lock of the job at job_dir (gs://…/<job>): the document
+// <job_dir>/lock.json, this host's name, this pid, the absolute local folder.
+util::Result<GcsJobLockOptions> job_lock_options(
+    storage::GcsClient& client, const std::string& job_dir, const std::string& job_id,
+    const std::string& shard, const std::string& local_root, std::chrono::milliseconds ttl);
+
 class GcsJobLock {
 public:
     // Takes the lock. CONFIG_ERROR (the local lock's code) naming the holder and when its entry

@@ -12,6 +12,7 @@
 #include "report/results_csv.hpp"
 #include "report/summary.hpp"
 #include "schedule/default_folders.hpp"
+#include "schedule/gcs_job_lock.hpp"
 #include "schedule/shard.hpp"
 #include "storage/storage.hpp"
 #include "util/text.hpp"
@@ -67,6 +68,15 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
 
     // The job's own records are rewritten: no run of the job may write them meanwhile.
     TRY_ASSIGN(const JobLock lock, JobLock::acquire(place.local_root, "", merged.job_id));
+    // A gs:// job: on every machine (gcs_job_lock.hpp), as an unsharded run.
+    std::unique_ptr<GcsJobLock> bucket_lock;
+    if (place.remote()) {
+        TRY_ASSIGN(storage::GcsStorage * gcs, storage.gcs());
+        TRY_ASSIGN(GcsJobLockOptions lo, job_lock_options(gcs->client(), place.dir, merged.job_id, "",
+                                                          place.local_root, o.job_lock_ttl));
+        lo.log = log.warn;
+        TRY_ASSIGN(bucket_lock, GcsJobLock::acquire(std::move(lo), clock));
+    }
     // Every shard's manifest lines, the first line of each image kept.
     std::unordered_map<std::string, ledger::ManifestEntry> images;
     report::Summary total;

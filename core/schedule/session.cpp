@@ -360,18 +360,8 @@ util::Status JobSession::open() {
 
 util::Status JobSession::take_bucket_lock() {
     TRY_ASSIGN(storage::GcsStorage * gcs, m_storage->gcs());
-    GcsJobLockOptions lo;
-    lo.client = &gcs->client();
-    TRY_ASSIGN(lo.document, storage::parse_gcs_url(storage::join(m_place.dir, "lock.json")));
-    lo.job_id = m_place.job_id;
-    lo.shard = m_place.shard;
-    lo.ttl = m_options.job_lock_ttl;
-    char host[256] = {};
-    lo.host = ::gethostname(host, sizeof host - 1) == 0 ? host : "?";
-    lo.pid = ::getpid();
-    std::error_code ec;
-    const auto local = std::filesystem::absolute(m_place.local_root, ec);
-    lo.local = ec ? m_place.local_root : local.lexically_normal().string();
+    TRY_ASSIGN(GcsJobLockOptions lo, job_lock_options(gcs->client(), m_place.dir, m_place.job_id, m_place.shard,
+                                                      m_place.local_root, m_options.job_lock_ttl));
     lo.log = m_log.warn;
     auto taken = GcsJobLock::acquire(std::move(lo), *m_clock);
     TRY(as_storage_error(taken.status(), "job lock " + m_place.dir + "/lock.json"));

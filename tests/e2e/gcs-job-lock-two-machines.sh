@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One writer of a gs:// job across machines: two runs of one gs:// job from two spool folders
 # (two machines: their local locks never meet) at once. The second is refused (exit 78) naming
-# the first (its pid, host and when its lock in the bucket expires), unsharded or as a shard;
-# the first finishes and removes gs://…/<job>/lock.json; the second then pays for nothing.
+# the first (its pid, host and when its lock in the bucket expires), unsharded, as a shard or
+# as --merge; the first finishes and removes gs://…/<job>/lock.json; the second then pays for nothing.
 # No image is charged twice.
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/gcs-common.inc"
@@ -35,6 +35,8 @@ assert_contains err.txt "its lock gs://bkt/out/j1/lock.json expires at "
 assert_contains err.txt "wait for it to finish (or stop it), or give this run another --job-id"
 expect_exit 78 ag run batch.csv "${common[@]}" --shard 1/2 --simulate latency=1ms
 assert_contains err.txt "job j1 is being run unsharded by another process right now, so shard 1/2 cannot run beside it: pid $pid"
+expect_exit 78 ag run batch.csv "${common[@]}" --merge --shards 2
+assert_contains err.txt "job j1 is being run by another process right now (unsharded or a shard of it): pid $pid"
 kill -0 $pid 2>/dev/null || fail "machine A ended before B was refused: the test proved nothing"
 wait $pid || fail "machine A failed: $(cat a.err)"
 gcs_names bkt out/j1/ >names.txt
