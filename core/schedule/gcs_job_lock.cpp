@@ -256,6 +256,22 @@ std::int64_t GcsJobLock::expires_ms() const {
     return m_expires_ms;
 }
 
+util::Status GcsJobLock::still_held() const {
+    std::lock_guard lock(m_mutex);
+    if (!m_lost.empty()) {
+        return util::error(util::Code::config, m_lost);
+    }
+    if (m_held && m_clock.unix_ms() >= m_expires_ms) {
+        return util::error(util::Code::config,
+                           "job lock: this run's entry in " + m_options.document.to_string() +
+                               " expired at " + when(m_expires_ms) +
+                               " without a renewal (see the renewal errors above); another run "
+                               "may take job " + m_options.job_id +
+                               " over, so this run starts no new request");
+    }
+    return util::ok_status();
+}
+
 void GcsJobLock::say(const std::string& line) const {
     if (m_options.log) {
         m_options.log(line);
@@ -297,10 +313,19 @@ util::Status GcsJobLock::update(Change change) {
             }
         } else {
             if (change == Change::renew && doc.holders.count(m_id) == 0) {
-                say("job lock: warning: this run's entry in " + where +
-                    " expired unrenewed and was dropped by another run; taking it again if the job "
-                    "is "
-                    "free (raise --job-lock-ttl if this machine stalls)");
+                // Entries are dropped only by a run that was granted the job: another run holds
+                // it now, or held it. Going on would pay for images that run pays for too.
+                const std::string lost = "job lock: this run's entry in " + where +
+                                         " expired unrenewed and another run took job " +
+                                         m_options.job_id +
+                                         " over; this run starts no new request (what it made is "
+                                         "in the manifest; raise --job-lock-ttl if this machine "
+                                         "stalls)";
+                say(lost);
+                std::lock_guard lock(m_mutex);
+                m_held = false;
+                m_lost = lost;
+                return util::error(util::Code::config, lost);
             }
             JobLockHolder me{m_options.shard,
                              m_options.host,

@@ -112,6 +112,10 @@ public:
     // Removes this run's entry (the document, when it was the last one). Idempotent.
     util::Status release();
 
+    // CONFIG_ERROR once this run may no longer act for the job: another run took it over (its
+    // entry was dropped), or the entry expired because renewals failed. The runner checks it
+    // before every request, so a run that lost the job stops paying for its images.
+    util::Status still_held() const;
     const std::string& id() const { return m_id; }
     std::int64_t expires_ms() const;
 
@@ -132,6 +136,7 @@ private:
     mutable std::mutex m_mutex;
     bool m_held = false;
     std::int64_t m_expires_ms = 0;
+    std::string m_lost;  // why this run lost the job ("" = it did not)
 
     std::mutex m_thread_mutex;
     std::condition_variable m_wake;

@@ -93,6 +93,9 @@ struct RunDeps {
     std::function<util::Result<std::pair<std::string, std::int64_t>>(const std::string&)> sign_url;
     // Warnings the operator must see on stderr (a hint over --max-retry-delay). May be empty.
     std::function<void(const std::string&)> warn;
+    // Asked before each image is handed out: an error (a gs:// job's lock lost to another run)
+    // stops dispatching and ends the run with that status. May be empty.
+    std::function<util::Status()> still_held;
 };
 
 // How one image (row × variant) ended.

@@ -13,6 +13,15 @@ std::optional<Item> Runner::Impl::next_item() {
         if (stopping()) {
             return std::nullopt;
         }
+        if (deps.still_held) {
+            if (Status held = deps.still_held(); !held.ok()) {
+                if (fatal.ok()) {
+                    fatal = held;
+                }
+                set_halt(Halt::error);
+                return std::nullopt;
+            }
+        }
         if (current && next_variant <= current->data.row.variants) {
             int v = next_variant++;
             auto it = done.find(done_key(current->data.row.scene_id, v));

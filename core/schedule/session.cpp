@@ -413,6 +413,9 @@ util::Result<report::Summary> JobSession::execute(
                  *w.events,    *w.budget,            o.prices,   *m_stop,
                  w.refs ? &w.refs->fetcher() : nullptr};
     deps.warn = m_log.warn;
+    if (w.bucket_lock) {
+        deps.still_held = [lock = w.bucket_lock.get()] { return lock->still_held(); };
+    }
     if (w.signer) {
         const auth::Env env = auth::Env::process();
         std::string emulator = env.get("STORAGE_EMULATOR_HOST");

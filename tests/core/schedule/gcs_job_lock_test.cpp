@@ -170,8 +170,10 @@ TEST_CASE(
 
     // Renewed, A's entry outlives its first expiry.
     f.clock.advance(std::chrono::seconds(3));
+    CHECK((*a)->still_held().ok());
     REQUIRE((*a)->renew().ok());
     f.clock.advance(std::chrono::seconds(3));
+    CHECK((*a)->still_held().ok());  // renewed at 3 s: it holds until 7 s
     CHECK_FALSE(GcsJobLock::acquire(machine(f, "host-b", 42, ""), f.clock).ok());
 
     REQUIRE((*a)->release().ok());
@@ -215,12 +217,23 @@ TEST_CASE("gcs job lock: a dead holder is taken over after its expiry and grace,
     CHECK(has(log_b[0], "job lock: took over job j from pid 41 on host-a (unsharded)"));
     CHECK(has(log_b[0], "expired at " + util::utc_timestamp(test::k_noon_ms + 4'000).substr(0, 19) +
                             "Z unrenewed"));
-    // The old holder (not dead after all) learns it lost the job, and cannot take it back.
+    // The old holder (not dead after all) stopped starting requests once its entry expired,
+    // before anyone could take the job over...
+    CHECK((*dead)->still_held().code() == util::Code::config);
+    CHECK(has((*dead)->still_held().message(), "without a renewal"));
+    // ...and its next renewal learns it lost the job: it does not take it back, even though
+    // the job looks free again once B is gone.
+    REQUIRE((*b)->release().ok());
     auto renewed = (*dead)->renew();
     CHECK_FALSE(renewed.ok());
-    CHECK(has(renewed.message(), "pid 42 on host-b"));
+    CHECK(has(renewed.message(), "another run took job j over; this run starts no new request"));
+    CHECK(has((*dead)->still_held().message(), "another run took job j over"));
     REQUIRE_FALSE(log_a.empty());
-    CHECK(has(log_a[0], "expired unrenewed and was dropped by another run"));
+    CHECK(has(log_a[0], "expired unrenewed and another run took job j over"));
+    CHECK(doc_text(f).empty());
+    b = GcsJobLock::acquire(machine(f, "host-b", 42, "", &log_b), f.clock);
+    REQUIRE(b.ok());
+    CHECK((*b)->still_held().ok());
     // Its release leaves the new holder's entry alone.
     REQUIRE((*dead)->release().ok());
     CHECK(has(doc_text(f), "\"host\": \"host-b\""));
