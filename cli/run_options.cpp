@@ -307,7 +307,7 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
            "ends those requests as MODEL_RATE_LIMIT instead")
         ->capture_default_str();
     sub.add_option("--max-spend-rate", o.max_spend_rate_text,
-                   "live: keep the spend under USD per window, e.g. 0.50/10m (10m when no window is given): "
+                   "keep the spend under USD per window, e.g. 0.50/10m (10m when no window is given): "
                    "a request waits until its worst case fits the sliding window");
 
     sub.add_option("--max-variants", o.max_variants, "largest allowed value of the variants column")
