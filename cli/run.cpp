@@ -1,4 +1,5 @@
 // `assetgen run`: load input → validate → open the job → check the budget → execute → record.
+#include <cctype>
 #include <iostream>
 #include <memory>
 
@@ -160,6 +161,13 @@ ExitCode run_run(RunOptions& o, Console& console) {
                       " was reached; the rest of the rows end as BUDGET_EXCEEDED");
     } else if (s.status == "upstream_unavailable") {
         console.error("the model stayed unavailable longer than --circuit-max-open; rows not started end as UPSTREAM_UNAVAILABLE");
+    } else if (s.status == "quota_daily" || s.status == "spend_cap" || s.status == "billing_cap") {
+        std::string code = s.status;
+        for (char& c : code) {
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        console.error("stopped: " + code + ": no new request was sent (requests in flight finished; the rows not made end as " +
+                      code + "): " + s.first_error);
     } else if (s.status == "auth_failed") {
         console.error("stopped: " + s.first_error);
     } else if (s.status == "interrupted") {

@@ -14,6 +14,7 @@
 #include "schedule/job.hpp"
 #include "schedule/job_files.hpp"
 #include "schedule/shard.hpp"
+#include "schedule/spend_rate.hpp"
 #include "signing/url_refresh.hpp"
 #include "storage/gcs_url.hpp"
 #include "storage/storage.hpp"
@@ -84,6 +85,9 @@ util::Status check_run_options(RunOptions& o) {
                duration_flag("--checkpoint-every", o.checkpoint_every_text, milliseconds(0)));
     TRY_ASSIGN(o.max_retry_delay,
                duration_flag("--max-retry-delay", o.max_retry_delay_text, milliseconds(0)));
+    if (!o.max_spend_rate_text.empty()) {
+        TRY_ASSIGN(o.max_spend_rate, schedule::parse_spend_rate(o.max_spend_rate_text));
+    }
     if (!o.sign_urls_text.empty()) {
         TRY_ASSIGN(const auto ttl,
                    flag_value("--sign-urls", util::parse_duration(o.sign_urls_text)));
@@ -303,6 +307,9 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
            "live: a server asking to wait longer than this before a retry (RetryInfo, Retry-After) "
            "ends those requests as MODEL_RATE_LIMIT instead")
         ->capture_default_str();
+    sub.add_option("--max-spend-rate", o.max_spend_rate_text,
+                   "keep the spend under USD per window, e.g. 0.50/10m (10m when no window is given): "
+                   "a request waits until its worst case fits the sliding window");
 
     sub.add_option("--max-variants", o.max_variants, "largest allowed value of the variants column")
         ->capture_default_str()

@@ -11,6 +11,7 @@
 #include "budget/prices.hpp"
 #include "refs/ref_fetcher.hpp"
 #include "schedule/plan.hpp"
+#include "schedule/spend_rate.hpp"
 #include "support.hpp"
 #include "util/status.hpp"
 
@@ -75,6 +76,8 @@ struct RunOptions {
     std::chrono::milliseconds grace{30'000};
     std::string max_retry_delay_text = "10m";
     std::chrono::milliseconds max_retry_delay{600'000};
+    std::string max_spend_rate_text;  // "" = no limit
+    schedule::SpendRate max_spend_rate;
 
     int max_variants = 3;
     std::string ref_mode = "style_only";

@@ -170,6 +170,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.run.retry.max_attempts = o.max_attempts;
     so.run.breaker.max_open = o.circuit_max_open;
     so.run.max_retry_delay = o.max_retry_delay;
+    so.run.max_spend_rate = o.max_spend_rate;
     so.provider.live = o.mode == Mode::live;
     so.provider.simulate = o.simulate;
     so.provider.api = o.api;
@@ -231,7 +232,8 @@ std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
     if (s.status == "budget_exceeded") {
         return ExitCode::budget;
     }
-    if (s.status == "upstream_unavailable") {
+    if (s.status == "upstream_unavailable" || s.status == "quota_daily" || s.status == "spend_cap" ||
+        s.status == "billing_cap") {
         return ExitCode::upstream_unavailable;
     }
     if (s.status == "auth_failed") {

@@ -37,6 +37,9 @@ ExitCode exit_code_for(const util::Status& status) {
         case Code::storage_io:
             return ExitCode::storage_io;
         case Code::upstream_unavailable:
+        case Code::quota_daily:
+        case Code::spend_cap:
+        case Code::billing_cap:
         case Code::unavailable:
         case Code::rate_limited:
         case Code::deadline_exceeded:

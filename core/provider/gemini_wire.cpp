@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provider/quota_failure.hpp"
 #include "util/base64.hpp"
 #include "util/text.hpp"
 #include "util/utf8.hpp"
@@ -236,11 +237,7 @@ std::optional<std::chrono::milliseconds> seconds_text_to_ms(std::string_view t) 
 // Reads what an error body says; tolerant of non-JSON bodies (proxies answer HTML).
 struct ErrorBody {
     bool json = false;
-    std::string status;    // "RESOURCE_EXHAUSTED"
-    std::string message;   // Google's text
-    std::string reason;    // ErrorInfo.reason, e.g. "API_KEY_INVALID"
-    std::string quota_id;  // QuotaFailure.violations[0].quotaId
-    std::optional<std::chrono::milliseconds> retry_delay;
+    QuotaDetails quota;  // status, message, ErrorInfo.reason, QuotaFailure, RetryInfo
 };
 
 ErrorBody read_error_body(std::string_view body) {
@@ -255,29 +252,56 @@ ErrorBody read_error_body(std::string_view body) {
         return out;
     }
     out.json = true;
-    out.status = string_of(member(*error, "status"));
-    out.message = string_of(member(*error, "message"));
+    QuotaDetails& q = out.quota;
+    q.status = string_of(member(*error, "status"));
+    q.message = string_of(member(*error, "message"));
     const json* details = member(*error, "details");
     if (details == nullptr || !details->is_array()) {
         return out;
     }
+    constexpr std::size_t k_max_violations = 16;  // a hostile body may list millions
     for (const json& d : *details) {
         std::string type = string_of(member(d, "@type"));
         if (type.ends_with("google.rpc.RetryInfo")) {
             auto delay = parse_proto_duration(string_of(member2(d, "retryDelay", "retry_delay")));
-            if (delay && (!out.retry_delay || *delay > *out.retry_delay)) {
-                out.retry_delay = delay;
+            if (delay && (!q.retry_delay || *delay > *q.retry_delay)) {
+                q.retry_delay = delay;
             }
-        } else if (type.ends_with("google.rpc.ErrorInfo") && out.reason.empty()) {
-            out.reason = string_of(member(d, "reason"));
-        } else if (type.ends_with("google.rpc.QuotaFailure") && out.quota_id.empty()) {
+        } else if (type.ends_with("google.rpc.ErrorInfo") && q.reason.empty()) {
+            q.reason = string_of(member(d, "reason"));
+        } else if (type.ends_with("google.rpc.QuotaFailure")) {
             const json* violations = member(d, "violations");
-            if (violations != nullptr && violations->is_array() && !violations->empty()) {
-                out.quota_id = string_of(member2(violations->front(), "quotaId", "quota_id"));
+            if (violations == nullptr || !violations->is_array()) {
+                continue;
+            }
+            for (const json& v : *violations) {
+                if (q.violations.size() >= k_max_violations) {
+                    break;
+                }
+                QuotaViolation qv;
+                qv.quota_id = string_of(member2(v, "quotaId", "quota_id"));
+                qv.quota_metric = string_of(member2(v, "quotaMetric", "quota_metric"));
+                const json* value = member2(v, "quotaValue", "quota_value");
+                qv.quota_value = (value != nullptr && value->is_number_integer())
+                                     ? std::to_string(int_of(value))
+                                     : string_of(value);
+                q.violations.push_back(std::move(qv));
             }
         }
     }
     return out;
+}
+
+// The violation that decided the classification (the first of its kind), for the message.
+const QuotaViolation* telling_violation(const QuotaDetails& q, Code code) {
+    for (const QuotaViolation& v : q.violations) {
+        QuotaDetails one;
+        one.violations.push_back(v);
+        if (classify_quota(one) == code) {
+            return &v;
+        }
+    }
+    return q.violations.empty() ? nullptr : &q.violations.front();
 }
 
 }  // namespace
@@ -428,35 +452,49 @@ util::Status parse_gemini_error(int http_status, std::string_view body,
                                 std::string_view retry_after_header,
                                 std::chrono::system_clock::time_point now) {
     ErrorBody e = read_error_body(body);
+    const QuotaDetails& q = e.quota;
     Code code = code_for_http_status(http_status);
     // A bad key answers 400 INVALID_ARGUMENT with ErrorInfo.reason API_KEY_INVALID
     // (https://ai.google.dev/gemini-api/docs/troubleshooting); it is an auth failure.
-    if (e.reason == "API_KEY_INVALID" || e.reason == "API_KEY_EXPIRED" ||
-        e.reason == "ACCESS_TOKEN_EXPIRED" || e.reason == "CREDENTIALS_MISSING" ||
-        e.status == "UNAUTHENTICATED" ||
-        (http_status == 400 && e.message.find("API key not valid") != std::string::npos)) {
+    if (q.reason == "API_KEY_INVALID" || q.reason == "API_KEY_EXPIRED" ||
+        q.reason == "ACCESS_TOKEN_EXPIRED" || q.reason == "CREDENTIALS_MISSING" ||
+        q.status == "UNAUTHENTICATED" ||
+        (http_status == 400 && q.message.find("API key not valid") != std::string::npos)) {
         code = Code::unauthenticated;
+    }
+    // A 429 is a per-minute limit (retried), a per-day quota, a spend-based limit or a billing
+    // cap (the run stops); see quota_failure.cpp.
+    if (http_status == 429 && e.json) {
+        code = classify_quota(q);
     }
 
     std::string message = "generateContent: HTTP " + std::to_string(http_status);
-    if (!e.status.empty()) {
-        message += " " + e.status;
+    if (!q.status.empty()) {
+        message += " " + q.status;
     }
-    if (!e.reason.empty()) {
-        message += " (" + e.reason + ")";
+    if (!q.reason.empty()) {
+        message += " (" + clean_text(q.reason) + ")";
     }
-    if (!e.quota_id.empty()) {
-        message += " quota \"" + clean_text(e.quota_id) + "\"";
+    if (const QuotaViolation* v = telling_violation(q, code); v != nullptr) {
+        if (!v->quota_id.empty()) {
+            message += " quota \"" + clean_text(v->quota_id) + "\"";
+        }
+        if (!v->quota_metric.empty()) {
+            message += " metric \"" + clean_text(v->quota_metric) + "\"";
+        }
+        if (!v->quota_value.empty()) {
+            message += " limit " + clean_text(v->quota_value);
+        }
     }
-    if (e.json && !e.message.empty()) {
-        message += ": \"" + clean_text(e.message) + "\"";
+    if (e.json && !q.message.empty()) {
+        message += ": \"" + clean_text(q.message) + "\"";
     } else if (!e.json && !body.empty()) {
         message += ": body \"" + clean_text(body.substr(0, 200)) + "\"";
     }
 
     Status status(code, message);
     status.with_http_status(http_status);
-    std::optional<std::chrono::milliseconds> hint = e.retry_delay;
+    std::optional<std::chrono::milliseconds> hint = q.retry_delay;
     if (!retry_after_header.empty()) {
         auto header = parse_retry_after(retry_after_header, now);
         if (header && (!hint || *header > *hint)) {

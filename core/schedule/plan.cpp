@@ -332,6 +332,11 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         if (est.ok()) {
             plan.estimate += *est * static_cast<util::Micros>(images);
         }
+        auto ceiling = prices.ceiling(
+            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images});
+        if (ceiling.ok()) {
+            plan.max_worst_case = std::max(plan.max_worst_case, ceiling->worst_case);
+        }
     }
     for (const auto& m : models) {
         TRY(prices.find(m).status());

@@ -121,6 +121,9 @@ void Runner::Impl::execute(const Item& item) {
     if (a.reserved > 0) {
         deps.budget.settle(a.reserved, a.cost);
     }
+    if (a.rate_ticket != 0) {  // the image's ledger line is out: its cost counts from here on
+        spend_rate.settle(a.rate_ticket, a.cost, deps.clock.steady());
+    }
     if (a.wasted > 0) {  // billed answers that were not images: already in the ledger
         o.cost += a.wasted;
         std::lock_guard s(stats_mutex);
@@ -201,6 +204,10 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
             break;
         case Halt::error:
             s.status = "error";
+            break;
+        case Halt::quota:  // "quota_daily", "spend_cap", "billing_cap"
+            s.status = lower_code(impl.quota_stop.code());
+            s.first_error = impl.quota_stop.message() + "; " + impl.quota_reset;
             break;
         default:
             s.status = m_deps.stop.load() != 0 ? "interrupted" : (s.rows_failed ? "failed" : "ok");

@@ -25,6 +25,7 @@
 #include "schedule/circuit_breaker.hpp"
 #include "schedule/durable_log.hpp"
 #include "schedule/policies.hpp"
+#include "schedule/spend_rate.hpp"
 #include "storage/storage.hpp"
 #include "util/clock.hpp"
 
@@ -66,6 +67,8 @@ struct RunSettings {
     // A server hint (RetryInfo, Retry-After) longer than this ends the request as
     // MODEL_RATE_LIMIT instead of waiting (--max-retry-delay).
     std::chrono::milliseconds max_retry_delay{600'000};
+    // --max-spend-rate: at most this much reserved + spent per window (spend_rate.hpp); 0 = none.
+    SpendRate max_spend_rate;
     // Reference images for every row, after the row's own: --global-ref flags, then the
     // batch file's "global_refs".
     std::vector<std::string> global_refs;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provider/image_check.hpp"
+#include "provider/quota_failure.hpp"
 #include "schedule/content_key.hpp"
 #include "util/hash.hpp"
 #include "util/money.hpp"
@@ -57,7 +58,22 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             out.status = Status(Code::cancelled, "stopped before the request started");
             return out;
         }
+        if (spend_rate.enabled()) {
+            out.rate_ticket = wait_spend_rate(row, item.variant, *worst, out.status);
+            if (out.rate_ticket == 0) {
+                return out;
+            }
+        }
+        // Every way out of this attempt below ends the ticket: a request not sent or refused
+        // frees it now; a paid answer keeps it at its cost (execute() settles the image's).
+        auto free_ticket = [&](Micros spent) {
+            if (out.rate_ticket != 0) {
+                spend_rate.settle(out.rate_ticket, spent, deps.clock.steady());
+                out.rate_ticket = 0;
+            }
+        };
         if (!deps.budget.reserve(*worst)) {
+            free_ticket(0);
             set_halt(Halt::budget);
             emit_budget_event(*worst);
             out.status = Status(Code::budget_exceeded, "the daily budget has no room for this image");
@@ -66,8 +82,15 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         bool probe = false;
         Status gate = pass_gates(probe);
         if (!gate.ok()) {
+            free_ticket(0);
             deps.budget.settle(*worst, 0);
             out.status = gate;
+            return out;
+        }
+        if (halt.load() == Halt::quota) {  // a hard 429 came while this one waited: not sent
+            free_ticket(0);
+            deps.budget.settle(*worst, 0);
+            out.status = quota_not_sent();
             return out;
         }
         auto t0 = deps.clock.steady();
@@ -107,12 +130,19 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             st = Status(Code::bad_response, "the answer's image is not an image: " + format.status().message() +
                                                 " (billed; made again)");
             record_bad_image(item, attempt, paid, out.estimate, st);
+            free_ticket(paid);  // its ledger line is written
             deps.budget.settle(*worst, paid);
             out.wasted += paid;
         } else {
+            free_ticket(0);
             deps.budget.settle(*worst, 0);
             st = r.status();
             note_breaker(!util::is_transient(st.code()), probe);
+            if (provider::is_quota_stop(st.code())) {  // never retried: the run stops sending
+                note_quota_stop(row, item.variant, st);
+                out.status = st;
+                return out;
+            }
         }
         if (!settings.retry.should_retry(st, attempt)) {
             out.status = st;
@@ -167,6 +197,70 @@ Status Runner::Impl::hint_too_long(const batch::Row& row, int variant, const Sta
         out.with_http_status(st.http_status());
     }
     return out;
+}
+
+std::uint64_t Runner::Impl::wait_spend_rate(const batch::Row& row, int variant, Micros worst, Status& why) {
+    if (worst > spend_rate.rate().limit) {
+        // The pre-flight refuses such a batch; a prompt grown by the refs' instruction can
+        // still get here. Never sent.
+        why = Status(Code::config, row.where + ": one request may cost up to " + util::format_usd(worst) +
+                                       ", more than --max-spend-rate " + format_spend_rate(spend_rate.rate()));
+        std::lock_guard lock(dispatch_mutex);
+        if (fatal.ok()) {
+            fatal = why;
+        }
+        set_halt(Halt::error);
+        return 0;
+    }
+    const auto t0 = deps.clock.steady();
+    for (;;) {
+        auto r = spend_rate.try_reserve(worst, deps.clock.steady());
+        if (const auto* ticket = std::get_if<std::uint64_t>(&r)) {
+            const auto waited =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock.steady() - t0);
+            if (waited.count() > 0) {
+                deps.events.emit("spend_rate_wait", {{"scene_id", row.scene_id},
+                                                     {"variant", variant},
+                                                     {"waited_ms", waited.count()},
+                                                     {"reserved_usd", util::to_dollars(worst)}});
+            }
+            return *ticket;
+        }
+        if (!wait_until(std::get<util::SteadyTime>(r))) {
+            why = Status(Code::cancelled, "stopped while waiting for --max-spend-rate");
+            return 0;
+        }
+    }
+}
+
+void Runner::Impl::note_quota_stop(const batch::Row& row, int variant, const Status& st) {
+    {
+        std::lock_guard lock(dispatch_mutex);
+        if (!quota_stop.ok()) {
+            return;  // the first one says it
+        }
+        quota_stop = st;
+        quota_reset = provider::quota_reset_text(st.code(), deps.clock.unix_ms(), st.retry_after());
+    }
+    set_halt(Halt::quota);
+    deps.events.emit("quota_stop", {{"scene_id", row.scene_id},
+                                    {"variant", variant},
+                                    {"where", row.where},
+                                    {"error_code", util::code_name(st.code())},
+                                    {"message", st.message()},
+                                    {"reset", quota_reset}});
+}
+
+Status Runner::Impl::quota_not_sent() {
+    Code code = Code::cancelled;
+    std::string reset;
+    {
+        std::lock_guard lock(dispatch_mutex);
+        code = quota_stop.code();
+        reset = quota_reset;
+    }
+    return Status(code, "not sent: the model API answered " + std::string(util::code_name(code)) +
+                            " to an earlier request; " + reset);
 }
 
 Status Runner::Impl::pass_gates(bool& probe) {

@@ -120,6 +120,11 @@ void Runner::Impl::drain() {
         default:
             break;
     }
+    if (halt.load() == Halt::quota) {
+        Status st = quota_not_sent();
+        code = st.code();
+        message = st.message();
+    }
     std::lock_guard lock(dispatch_mutex);
     for (;;) {
         if (current) {
@@ -203,7 +208,8 @@ void Runner::Impl::emit_row(const RowState& r) {
     } else if (ok > 0) {
         res.status = "partial";
     } else if (res.first_error == Code::blocked || res.first_error == Code::budget_exceeded ||
-               res.first_error == Code::upstream_unavailable) {
+               res.first_error == Code::upstream_unavailable || res.first_error == Code::quota_daily ||
+               res.first_error == Code::spend_cap || res.first_error == Code::billing_cap) {
         res.status = lower_code(res.first_error);
     } else if (res.first_error == Code::cancelled) {
         res.status = "interrupted";

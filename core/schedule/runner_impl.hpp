@@ -59,7 +59,7 @@ struct Item {
     int variant = 0;  // 1-based
 };
 
-enum class Halt { none, budget, upstream, auth, stopped, error };
+enum class Halt { none, budget, upstream, auth, stopped, error, quota };
 
 }  // namespace detail
 
@@ -72,13 +72,14 @@ struct Runner::Impl {
     using Micros = util::Micros;
 
     Impl(const RunSettings& s, RunDeps& d, const DoneIndex& done)
-        : settings(s), deps(d), done(done), breaker(s.breaker), limiter(s.rpm) {}
+        : settings(s), deps(d), done(done), breaker(s.breaker), limiter(s.rpm), spend_rate(s.max_spend_rate) {}
 
     const RunSettings& settings;
     RunDeps& deps;
     const DoneIndex& done;
     CircuitBreaker breaker;
     RateLimiter limiter;
+    SpendRateWindow spend_rate;
     const RowFeed* feed = nullptr;
     const std::function<void(const RowResult&)>* on_row = nullptr;
     const std::function<void(const Progress&)>* on_progress = nullptr;
@@ -92,6 +93,10 @@ struct Runner::Impl {
     std::atomic<Halt> halt{Halt::none};
     Status fatal;
     Status auth_error;  // the first AUTH_FAILED / PERMISSION_DENIED
+    // The first QUOTA_DAILY / SPEND_CAP / BILLING_CAP answer and when its limit resets (set
+    // once, under dispatch_mutex, before halt becomes Halt::quota).
+    Status quota_stop;
+    std::string quota_reset;
 
     // Rows finish in any order; they are reported in input order.
     std::mutex reorder_mutex;
@@ -137,6 +142,7 @@ struct Runner::Impl {
         // Billed answers whose image was not an image (each has its own ledger line already):
         // their cost, added to the image's cost and the summary's.
         Micros wasted = 0;
+        std::uint64_t rate_ticket = 0;  // held in spend_rate until execute() settles it (0: none)
     };
 
 
@@ -179,6 +185,13 @@ struct Runner::Impl {
     // A request cost more than its reservation: halt dispatch, count it, say so.
     void note_overrun(const batch::Row& row, int variant, Micros cost, Micros reserved,
                       const provider::Usage& u, std::int64_t max_output_tokens);
+    // Waits until the spend-rate window has room for `worst` (--max-spend-rate): the ticket, or
+    // 0 with `why` set (stopped, or one request over the whole limit).
+    std::uint64_t wait_spend_rate(const batch::Row& row, int variant, Micros worst, Status& why);
+    // A per-day quota, spend cap or billing cap answered: nothing new is sent (Halt::quota).
+    void note_quota_stop(const batch::Row& row, int variant, const Status& st);
+    // The Status of a request not sent because of a quota stop.
+    Status quota_not_sent();
     // The Status of a request whose retry hint is over max_retry_delay (event, one warning).
     Status hint_too_long(const batch::Row& row, int variant, const Status& st);
     void emit_budget_event(Micros needed);

@@ -197,6 +197,13 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
         }
         return refuse_changed(*s->m_input, s->m_plan, job_id);
     }
+    if (const SpendRate& rate = o.run.max_spend_rate;
+        rate.limit > 0 && s->m_plan.max_worst_case > rate.limit) {
+        return util::error(util::Code::usage,
+                           "--max-spend-rate: one request of this batch may cost up to " +
+                               util::format_usd(s->m_plan.max_worst_case) + " (its worst case), more than " +
+                               format_spend_rate(rate) + " allows; nothing was sent (raise the limit)");
+    }
     const Plan& plan = s->m_plan;
     say(s->m_log.info, "job " + job_id + ": " + std::to_string(plan.rows) + " rows, " +
                            std::to_string(plan.images) + " images (" +

@@ -31,6 +31,10 @@ enum class Code {
     upstream_unavailable,  // UPSTREAM_UNAVAILABLE: the circuit stayed open too long
     cancelled,             // CANCELLED: interrupted before it started
     internal,              // INTERNAL: a bug; please report it
+    // a 429 no retry cures soon: the run sends nothing new (exit 69)
+    quota_daily,  // QUOTA_DAILY: a per-day quota of the model API (resets at midnight Pacific)
+    spend_cap,    // SPEND_CAP: a spend-based rate limit (dollars per rolling 10 minutes)
+    billing_cap,  // BILLING_CAP: the billing account's spending cap or prepaid credit is used up
     // transient (retried)
     rate_limited,       // MODEL_RATE_LIMIT: HTTP 429
     unavailable,        // MODEL_UNAVAILABLE: HTTP 5xx, connection refused or reset

@@ -41,6 +41,40 @@ IMAGE_SIZES = {"512", "1K", "2K", "4K"}
 FAULTS = {"400", "403", "429", "500", "503", "504", "hang", "truncate", "malformed", "block-prompt",
           "image-safety", "image-prohibited", "no-image", "text-only"}
 TOKENS_PER_IMAGE_IN, TOKENS_PER_IMAGE_OUT = 258, 1290
+# ---- quota faults (429s told apart): 429-minute, 429-daily, 429-spend, 429-billing ----
+# "429-minute" is the per-minute 429 ("429" as it always was, RetryInfo from the marker or
+# --retry-delay); "429-daily" a per-day quota (quotaId ...PerDay..., a RetryInfo that does not
+# mean it); "429-spend" a spend-based rate limit; "429-billing" a billing account past its cap.
+# Bodies: tests/fakes/README.md (the spend body is our construction; Google documents none).
+QUOTA_FAULTS = {"429-minute", "429-daily", "429-spend", "429-billing"}
+FAULTS |= QUOTA_FAULTS
+
+
+def quota_error(fault, model, vertex, delay):
+    if fault == "429-minute":
+        return None  # the plain "429" body
+    if fault == "429-billing":
+        return ApiError(429, "RESOURCE_EXHAUSTED",
+                        "Your billing account has exceeded its monthly spending cap. Please go to AI Studio at "
+                        "https://aistudio.google.com to manage your billing. Learn more at "
+                        "https://ai.google.dev/gemini-api/docs/billing.", [], {})
+    if fault == "429-daily":
+        quota_id, metric, value = ("GenerateRequestsPerDayPerProjectPerModel",
+                                   "generativelanguage.googleapis.com/generate_content_paid_tier_requests", "250")
+        message = (f"You exceeded your current quota, please check your plan and billing details.\n* Quota "
+                   f"exceeded for metric: {metric}, limit: {value}, model: {model}\nPlease retry in 19.4s.")
+        delay = delay or "19s"
+    else:
+        quota_id, metric, value = ("GenerateContentSpendPer10MinutesPerProject-Tier1",
+                                   "generativelanguage.googleapis.com/generate_content_spend_usd", "10")
+        message = "You exceeded your spend-based rate limit of $10 per 10 minutes for this usage tier."
+    details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                   {"quotaMetric": metric, "quotaId": quota_id,
+                    "quotaDimensions": {"location": "global", "model": model}, "quotaValue": value}]}]
+    if delay:
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay})
+    return ApiError(429, "RESOURCE_EXHAUSTED", message, details, {})
+# ---- end of quota faults ----
 
 GEMINI_PATH = re.compile(r"^/(v1beta|v1)/models/([^/:]+):generateContent$")
 VERTEX_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/google/models/"
@@ -506,7 +540,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    image_sha256=[hashlib.sha256(i).hexdigest() for i in images])
         extra = LATENCY_MARKER.search(prompt)
         # Refusals (429, 400, 403) come back at once, as Google's do; everything else takes the latency.
-        base = 0 if fault in ("400", "403", "429") else args.latency_ms
+        base = 0 if fault in ("400", "403", "429") or fault in QUOTA_FAULTS else args.latency_ms
         wait_ms = base + latency + (int(extra.group(1)) if extra else 0)
         if fault in EDGE_FAULTS:
             return send_huge(self, fault)
@@ -517,6 +551,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         remaining = entry["ts_ms"] / 1000.0 + wait_ms / 1000.0 - time.time()
         if remaining > 0:  # latency counts from arrival, so parsing does not add to it
             time.sleep(remaining)
+        if fault in QUOTA_FAULTS:
+            error = quota_error(fault, model, vertex, delay)
+            if error is not None:
+                raise error
+            fault = "429"
         if fault in ("400", "403", "429", "500", "503", "504"):
             if fault == "429":
                 delay = delay or (None if vertex else args.retry_delay)

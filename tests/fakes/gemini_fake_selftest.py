@@ -174,6 +174,15 @@ def run(fake):
     status, _, answer = gemini(fake, "x [fault:429:0.5s]")
     retry = [d for d in error_of(answer).get("details", []) if d.get("@type", "").endswith("RetryInfo")]
     check(status == 429 and retry and retry[0]["retryDelay"] == "0.5s", "[fault:429:0.5s] sets retryDelay")
+    # The quota faults (429s told apart): each is a 429 RESOURCE_EXHAUSTED with its own tell.
+    for fault, tell in (("429-minute:0.3s", "GenerateRequestsPerMinutePerProjectPerModel"),
+                        ("429-daily", "GenerateRequestsPerDayPerProjectPerModel"),
+                        ("429-spend", "GenerateContentSpendPer10MinutesPerProject-Tier1"),
+                        ("429-billing", "monthly spending cap")):
+        status, _, answer = gemini(fake, f"x [fault:{fault}]")
+        error = error_of(answer)
+        check(status == 429 and error.get("status") == "RESOURCE_EXHAUSTED" and tell in json.dumps(error),
+              f"[fault:{fault}] is a 429 naming {tell}")
     for code, name in (("503", "UNAVAILABLE"), ("500", "INTERNAL"), ("504", "DEADLINE_EXCEEDED")):
         status, _, answer = gemini(fake, f"x [fault:{code}]")
         check(status == int(code) and error_of(answer).get("status") == name, f"[fault:{code}] is {code} {name}")
