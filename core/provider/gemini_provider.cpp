@@ -62,6 +62,9 @@ Status scrub(const Status& s, const std::string& secret) {
     if (s.retry_after()) {
         out.with_retry_after(*s.retry_after());
     }
+    if (s.usage()) {
+        out.with_usage(*s.usage());
+    }
     return out;
 }
 

@@ -33,14 +33,9 @@ struct ImageRequest {
     std::string thinking_level;
 };
 
-// Token counts from usageMetadata; cost is computed by the budget module from these.
-struct Usage {
-    std::int64_t prompt_tokens = 0;      // promptTokenCount (text + input images)
-    std::int64_t output_tokens = 0;      // candidatesTokenCount (image output)
-    std::int64_t thoughts_tokens = 0;    // thoughtsTokenCount (billed as output)
-    // The IMAGE entry of candidatesTokensDetails; -1 when the answer has no breakdown.
-    std::int64_t output_image_tokens = -1;
-};
+// Token counts from usageMetadata; cost is computed by the budget module from these. A failed
+// answer that was billed carries its counts in Status::usage().
+using Usage = util::TokenUsage;
 
 struct ImageResult {
     std::string data;       // raw image bytes
