@@ -3,7 +3,8 @@
 # imageSize and aspect ratio), from its header. Proves: with the fake answering the documented size,
 # a run prints no size warning and the summary's sizeMismatch is 0; with two rows answered at half
 # the size ([fault:wrong-size]), the run still succeeds (exit 0, the images kept), stderr warns once
-# naming the row, both sizes and the model, and the summary (stdout and summary.json) counts 2.
+# naming the row, both sizes and the model, and the summary (stdout and summary.json) counts 2; a dry
+# run (synthetic 64x64 images) checks nothing.
 source "$(dirname "$0")/common.inc"
 
 start_fake gemini gemini_fake.py --api-key e2e-key
@@ -41,4 +42,8 @@ ev = [json.loads(l) for l in open('events.jsonl') if l.strip()]
 got = sorted((e['scene_id'], e['expected'], e['got']) for e in ev if e['event'] == 'size_mismatch')
 assert got == [('TALL', '1536x2752', '768x1376'), ('WIDE', '2752x1536', '1376x768')], got
 PY
+# The dry run's synthetic images (64x64 by default) are not Google's sizes by design: no check there.
+expect_exit 0 ag run wrong.csv --out dry-out --ledger dry-ledger --json
+if grep -q 'not the' err.txt; then cat err.txt >&2; fail "a dry run warned about its synthetic sizes"; fi
+python3 -c 'import json; s = json.load(open("out.txt")); assert s["sizeMismatch"] == 0, s' || fail "dry-run sizeMismatch"
 echo "ok: images of another size than asked are kept, warned about once, and counted in sizeMismatch"
