@@ -208,7 +208,7 @@ util::Result<RequestCeiling> PriceTable::ceiling(const RequestShape& shape) cons
     c.estimate = util::add_sat(image, input);
     // The worst case covers whichever way the image is billed (an override is exactly what is
     // charged), the input twice over (token counts are estimates), and the thinking and text
-    // allowances at the text rate: everything maxOutputTokens lets through.
+    // allowances at the thinking and text rates: everything maxOutputTokens lets through.
     const util::Micros image_worst = m_price_per_image ? image : std::max(image, image_by_tokens);
     const util::Micros allowances = util::add_sat(tokens_cost(c.thinking_tokens, p->thinking_rate()),
                                                   tokens_cost(c.text_tokens, p->output_text_per_mtok));
