@@ -133,6 +133,8 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
                 TRY_ASSIGN(p.output_image_per_mtok, amount(value, k_price_per_mtok, path));
             } else if (key == "output_text_per_mtok") {
                 TRY_ASSIGN(p.output_text_per_mtok, amount(value, k_price_per_mtok, path));
+            } else if (key == "output_thinking_per_mtok") {
+                TRY_ASSIGN(p.output_thinking_per_mtok, amount(value, k_price_per_mtok, path));
             } else if (key == "tokens_per_ref_image") {
                 TRY_ASSIGN(p.tokens_per_ref_image, tokens(value, path));
             } else if (key == "max_thinking_tokens") {
@@ -206,10 +208,10 @@ util::Result<RequestCeiling> PriceTable::ceiling(const RequestShape& shape) cons
     c.estimate = util::add_sat(image, input);
     // The worst case covers whichever way the image is billed (an override is exactly what is
     // charged), the input twice over (token counts are estimates), and the thinking and text
-    // allowances at the text rate: everything maxOutputTokens lets through.
+    // allowances at the thinking and text rates: everything maxOutputTokens lets through.
     const util::Micros image_worst = m_price_per_image ? image : std::max(image, image_by_tokens);
-    const util::Micros allowances =
-        tokens_cost(util::add_sat(c.thinking_tokens, c.text_tokens), p->output_text_per_mtok);
+    const util::Micros allowances = util::add_sat(tokens_cost(c.thinking_tokens, p->thinking_rate()),
+                                                  tokens_cost(c.text_tokens, p->output_text_per_mtok));
     c.worst_case = util::add_sat(util::add_sat(image_worst, util::mul_sat(input, 2)), allowances);
     return c;
 }
@@ -235,18 +237,15 @@ util::Result<util::Micros> PriceTable::actual(const std::string& model, const st
     const std::int64_t image_tokens =
         output_image_tokens < 0 ? output_tokens : std::min(output_image_tokens, output_tokens);
     const std::int64_t text_tokens = output_tokens - image_tokens;
-    util::Micros out = 0;
+    util::Micros out = tokens_cost(text_tokens, p->output_text_per_mtok);
     if (m_price_per_image) {
-        out = output_tokens > 0 ? *m_price_per_image : 0;
-        if (output_image_tokens >= 0) {
-            out = util::add_sat(out, tokens_cost(text_tokens, p->output_text_per_mtok));
-        }
+        // The override prices an image, not tokens: an answer that made none pays none of it.
+        out = util::add_sat(out, image_tokens > 0 ? *m_price_per_image : 0);
     } else {
-        out = util::add_sat(tokens_cost(image_tokens, p->output_image_per_mtok),
-                            tokens_cost(text_tokens, p->output_text_per_mtok));
+        out = util::add_sat(out, tokens_cost(image_tokens, p->output_image_per_mtok));
     }
     return util::add_sat(util::add_sat(out, tokens_cost(prompt_tokens, p->input_per_mtok)),
-                         tokens_cost(thoughts_tokens, p->output_text_per_mtok));
+                         tokens_cost(thoughts_tokens, p->thinking_rate()));
 }
 
 }  // namespace assetgen::budget

@@ -16,7 +16,11 @@ struct ModelPrice {
     // Dollars per 1M tokens, as micro-dollars per 1M tokens (so $30 = 30'000'000).
     util::Micros input_per_mtok = 0;         // text and image input
     util::Micros output_image_per_mtok = 0;  // image output tokens
-    util::Micros output_text_per_mtok = 0;   // text and thinking output tokens
+    util::Micros output_text_per_mtok = 0;   // text output tokens
+    // Thinking tokens (thoughtsTokenCount); unset: at the text output rate, as Google's
+    // pricing pages bill them today ("output price, including thinking tokens").
+    std::optional<util::Micros> output_thinking_per_mtok;
+    util::Micros thinking_rate() const { return output_thinking_per_mtok.value_or(output_text_per_mtok); }
     // Google's stated price of one output image by size ("1K", "2K", "4K"; "" = default).
     std::map<std::string, util::Micros> per_image;
     // Output tokens of one image by size, for estimates when usage is unknown.
@@ -60,6 +64,7 @@ public:
     static PriceTable builtin();
     // Reads a pricing JSON file: {"models": {"<model>": {"input_per_mtok": 0.30,
     // "output_image_per_mtok": 30, "output_text_per_mtok": 2.5, "per_image": {"": 0.039},
+    // "output_thinking_per_mtok": 2.5 (optional; default the text rate),
     // "image_tokens": {"": 1290}, "tokens_per_ref_image": 258, "max_thinking_tokens": 0,
     // "text_allowance_tokens": 256, "thinking_level": ""}}} (dollars). Entries replace
     // built-in ones of the same name. Amounts are checked as budget/amounts.hpp says (prices
@@ -81,11 +86,13 @@ public:
     // The most one request may cost: the estimate plus the thinking allowance. Reservations
     // use it, so that actual cost never exceeds what was reserved.
     util::Result<util::Micros> worst_case(const RequestShape& shape) const;
-    // The actual cost from usageMetadata token counts: output_image_tokens (the IMAGE entry of
-    // candidatesTokensDetails; -1 when the answer did not say, and then every output token
-    // counts as image) at the image rate, the rest of the output and the thoughts at the text
-    // rate, the prompt at the input rate. With a per-image override the image output costs
-    // exactly that price. Saturates instead of overflowing, whatever the counts.
+    // The actual cost from usageMetadata token counts, each kind at its own rate:
+    // output_image_tokens (the IMAGE entry of candidatesTokensDetails; -1 when the answer did
+    // not say, and then every output token counts as image) at the image rate, the rest of the
+    // output at the text rate, the thoughts at the thinking rate, the prompt at the input rate.
+    // An answer without an image (blocked, text only) costs its prompt, text and thoughts.
+    // With a per-image override an image costs exactly that price (an answer with no image
+    // tokens pays none of it). Saturates instead of overflowing, whatever the counts.
     util::Result<util::Micros> actual(const std::string& model, const std::string& image_size,
                                       std::int64_t prompt_tokens, std::int64_t output_tokens,
                                       std::int64_t thoughts_tokens,

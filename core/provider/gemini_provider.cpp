@@ -10,8 +10,11 @@
 
 #include "provider/gemini_provider.hpp"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
+#include "provider/model_lookup.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::provider {
@@ -62,6 +65,9 @@ Status scrub(const Status& s, const std::string& secret) {
     if (s.retry_after()) {
         out.with_retry_after(*s.retry_after());
     }
+    if (s.usage()) {
+        out.with_usage(*s.usage());
+    }
     return out;
 }
 
@@ -110,6 +116,27 @@ net::HttpRequest post_json(std::string url, std::string body, std::chrono::milli
     return http;
 }
 
+net::HttpRequest get(std::string url, std::chrono::milliseconds timeout) {
+    net::HttpRequest http;
+    http.method = "GET";
+    http.url = std::move(url);
+    http.timeout = std::min(timeout, std::chrono::milliseconds(60'000));
+    http.max_response_bytes = 8u << 20;  // a model list is a few hundred KiB
+    return http;
+}
+
+// The outcome of a lookup GET that did not answer 200 or 404 (or did not answer at all).
+Status lookup_failure(const std::string& call, const util::Result<net::HttpResponse>& sent,
+                      const util::Clock& clock, const std::string& secret) {
+    if (!sent.ok()) {
+        return scrub(lookup_error(call, sent.status()), secret);
+    }
+    auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(clock.unix_ms()));
+    const auto& r = sent.value();
+    return scrub(lookup_error(call, parse_gemini_error(r.status, r.body, r.header("retry-after"), now)),
+                 secret);
+}
+
 }  // namespace
 
 GeminiProvider::GeminiProvider(GeminiOptions options, net::HttpTransport& transport,
@@ -138,6 +165,57 @@ util::Result<ImageResult> GeminiProvider::generate(const ImageRequest& request) 
     return interpret(m_transport.send(http), m_clock, m_options.api_key);
 }
 
+util::Status GeminiProvider::check_model(const std::string& model) {
+    if (m_options.api_key.empty()) {
+        return Status(Code::unauthenticated,
+                      "gemini: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY)");
+    }
+    const std::string id = bare_model(model);
+    if (!is_path_safe(id)) {
+        return bad_model("gemini", model);
+    }
+    const std::string models_url = m_options.api_base + "/" + m_options.api_version + "/models";
+    net::HttpRequest http = get(models_url + "/" + id, m_options.timeout);
+    http.headers.emplace_back("x-goog-api-key", m_options.api_key);
+    auto sent = m_transport.send(http);
+    if (sent.ok() && sent->status == 200) {
+        return Status();
+    }
+    if (!sent.ok() || sent->status != 404) {
+        return lookup_failure("models.get", sent, m_clock, m_options.api_key);
+    }
+    // The model is unknown: say which image models this key can use instead.
+    std::vector<std::string> listed;
+    std::string note;
+    std::string token;
+    for (int page = 0; page < 10; ++page) {
+        net::HttpRequest list = get(models_url + "?pageSize=1000" + (token.empty() ? "" : "&pageToken=" + token),
+                                    m_options.timeout);
+        list.headers.emplace_back("x-goog-api-key", m_options.api_key);
+        auto answer = m_transport.send(list);
+        if (!answer.ok() || answer->status != 200) {
+            note = "models.list failed too: " + lookup_failure("models.list", answer, m_clock, m_options.api_key).message();
+            break;
+        }
+        auto listing = parse_model_listing(answer->body);
+        if (!listing.ok()) {
+            note = listing.status().message();
+            break;
+        }
+        listed.insert(listed.end(), listing->image_models.begin(), listing->image_models.end());
+        token = listing->next_page_token;
+        if (token.empty() || !is_path_safe(token)) {
+            break;
+        }
+    }
+    if (listed.empty() && note.empty()) {
+        note = "models.list names no image model for this key";
+    }
+    return scrub(unknown_model("gemini", id, "models.get answered 404 at " + models_url + "/" + id,
+                               listed, note),
+                 m_options.api_key);
+}
+
 std::size_t max_answer_bytes(const ImageRequest& request) {
     constexpr std::size_t k_mib = 1u << 20;
     if (request.image_size == "4K") {
@@ -164,6 +242,30 @@ VertexProvider::VertexProvider(VertexOptions options, net::HttpTransport& transp
     : m_options(std::move(options)), m_transport(transport), m_tokens(tokens), m_clock(clock) {
     m_options.api_base = strip_trailing_slash(
         m_options.api_base.empty() ? vertex_default_base(m_options.location) : m_options.api_base);
+}
+
+util::Status VertexProvider::check_model(const std::string& model) {
+    const std::string id = bare_model(model);
+    if (!is_path_safe(id)) {
+        return bad_model("vertex", model);
+    }
+    auto token = m_tokens.token();
+    if (!token.ok()) {
+        return scrub(token.status(), "");
+    }
+    const std::string url =
+        m_options.api_base + "/" + m_options.api_version + "/publishers/google/models/" + id;
+    net::HttpRequest http = get(url, m_options.timeout);
+    http.headers.emplace_back("Authorization", "Bearer " + token.value());
+    auto sent = m_transport.send(http);
+    if (sent.ok() && sent->status == 200) {
+        return Status();
+    }
+    if (!sent.ok() || sent->status != 404) {
+        return lookup_failure("publishers.models.get", sent, m_clock, token.value());
+    }
+    return unknown_model("vertex", id, "the publisher model GET answered 404 at " + url, {},
+                         "see the Model Garden for the image models of your location");
 }
 
 std::string VertexProvider::url_for(const std::string& model) const {

@@ -32,6 +32,9 @@ public:
     // See ImageProvider::generate. Also AUTH_FAILED when no API key is set, INVALID_INPUT for
     // a model name that is not a plain identifier. Transport failures pass through unchanged.
     util::Result<ImageResult> generate(const ImageRequest& request) override;
+    // models.get (GET {api_base}/{api_version}/models/{model}); on a 404, models.list (up to 10
+    // pages of 1000) names the image models the key can use. See ImageProvider::check_model.
+    util::Status check_model(const std::string& model) override;
     // The URL a request for `model` goes to (it never holds the key).
     std::string url_for(const std::string& model) const;
 
@@ -62,6 +65,9 @@ public:
     // See ImageProvider::generate. Also CONFIG_ERROR for a missing or malformed project or
     // location, INVALID_INPUT for a malformed model name; token failures pass through.
     util::Result<ImageResult> generate(const ImageRequest& request) override;
+    // The publisher model (GET {base}/{api_version}/publishers/google/models/{model}); a 404 is
+    // CONFIG_ERROR without a list. See ImageProvider::check_model.
+    util::Status check_model(const std::string& model) override;
     // The URL a request for `model` goes to.
     std::string url_for(const std::string& model) const;
 

@@ -12,6 +12,8 @@
 //   4. finishReason is a policy block (k_block_reasons) → BLOCKED "<finishReason>"
 //   5. a non-thought image part                         → the image (the last one)
 //   6. otherwise                                        → MODEL_ERROR with the finishReason
+// A failure in 2, 3, 4 or 6 (and undecodable image data) carries the answer's usageMetadata as
+// Status::usage(): Google bills a refused or imageless answer its prompt and thoughts.
 // NO_IMAGE is counted as a block because DESIGN.md §5 names it with the safety reasons (the
 // row ends BLOCKED, not retried); IMAGE_OTHER, OTHER, MAX_TOKENS, LANGUAGE and STOP without an
 // image are MODEL_ERROR ("the model answered without an image").
@@ -131,6 +133,22 @@ util::Result<std::string> decode_data(std::string_view data) {
         return standard;
     }
     return util::base64url_decode(data);
+}
+
+bool has_usage(const json& root) {
+    const json* meta = member2(root, "usageMetadata", "usage_metadata");
+    return meta != nullptr && meta->is_object();
+}
+
+Usage usage_of(const json& root);
+
+// A failed answer's Status with what it was billed, when the answer says (usageMetadata):
+// Google bills the prompt and the thoughts of a blocked or imageless answer too.
+Status billed(Status s, const json& root) {
+    if (has_usage(root)) {
+        s.with_usage(usage_of(root));
+    }
+    return s;
 }
 
 Usage usage_of(const json& root) {
@@ -359,12 +377,12 @@ util::Result<ImageResult> parse_gemini_response(std::string_view body) {
             if (!detail.empty()) {
                 message += " \"" + clean_text(detail) + "\"";
             }
-            return Status(Code::blocked, message).with_http_status(200);
+            return billed(Status(Code::blocked, message).with_http_status(200), root);
         }
     }
     const json* candidates = member(root, "candidates");
     if (candidates == nullptr || !candidates->is_array() || candidates->empty()) {
-        return bad_response("the answer has no candidates and no block reason");
+        return billed(bad_response("the answer has no candidates and no block reason"), root);
     }
     const json& candidate = candidates->front();
     std::string finish = string_of(member2(candidate, "finishReason", "finish_reason"));
@@ -374,7 +392,7 @@ util::Result<ImageResult> parse_gemini_response(std::string_view body) {
         if (!finish_message.empty()) {
             message += ": \"" + clean_text(finish_message) + "\"";
         }
-        return Status(Code::blocked, message).with_http_status(200);
+        return billed(Status(Code::blocked, message).with_http_status(200), root);
     }
 
     const json* image = nullptr;
@@ -406,15 +424,16 @@ util::Result<ImageResult> parse_gemini_response(std::string_view body) {
         } else if (!text.empty()) {
             message += ": model said \"" + clean_text(text) + "\"";
         }
-        return Status(Code::model_error, message).with_http_status(200);
+        return billed(Status(Code::model_error, message).with_http_status(200), root);
     }
 
     ImageResult result;
     result.mime_type = string_of(member2(*image, "mimeType", "mime_type"));
     auto bytes = decode_data(string_of(member(*image, "data")));
     if (!bytes.ok() || bytes->empty()) {
-        return bad_response("the image part of type \"" + result.mime_type +
-                            "\" has no valid base64 data");
+        return billed(bad_response("the image part of type \"" + result.mime_type +
+                                   "\" has no valid base64 data"),
+                      root);
     }
     result.data = std::move(bytes).value();
     result.usage = usage_of(root);

@@ -33,7 +33,8 @@ std::string build_gemini_request(const ImageRequest& request,
 // part with usage and modelVersion. Errors: BLOCKED (message starts with the reason, e.g.
 // "IMAGE_SAFETY" or "SAFETY: prompt blocked"), MODEL_ERROR (the model gave no image for a
 // reason other than a block), BAD_RESPONSE (malformed or truncated JSON, no candidates,
-// undecodable image data).
+// undecodable image data). A failure of an answer with usageMetadata carries it as
+// Status::usage() (what the refusal was billed).
 util::Result<ImageResult> parse_gemini_response(std::string_view body);
 
 // Maps a non-200 answer to a Status carrying the HTTP status and, when the server gave one,

@@ -36,7 +36,7 @@ unsigned char byte(std::string_view d, std::size_t at) {
     return static_cast<unsigned char>(d[at]);
 }
 
-util::Status check_png(std::string_view d) {
+util::Status check_png(std::string_view d, ImageInfo& info) {
     std::size_t pos = 8;
     bool first = true, idat = false, iend = false;
     while (pos < d.size()) {
@@ -79,6 +79,8 @@ util::Status check_png(std::string_view d) {
                 return bad("PNG: IHDR depth " + std::to_string(depth) + ", colour type " +
                            std::to_string(colour) + " or its methods are not valid");
             }
+            info.width = w;
+            info.height = h;
             first = false;
         }
         idat = idat || type == "IDAT";
@@ -92,7 +94,7 @@ util::Status check_png(std::string_view d) {
     return util::ok_status();
 }
 
-util::Status check_jpeg(std::string_view d) {
+util::Status check_jpeg(std::string_view d, ImageInfo& info) {
     std::size_t pos = 2;
     bool sof = false;
     for (;;) {
@@ -125,6 +127,10 @@ util::Status check_jpeg(std::string_view d) {
             if (width == 0 || components < 1 || components > 4 || len < 8 + 3 * components) {
                 return bad("JPEG: the frame header's width or components are not valid");
             }
+            if (!sof) {
+                info.width = width;
+                info.height = be16(d, pos + 5);  // 0 = set by a later DNL marker
+            }
             sof = true;
         }
         if (marker == 0xDA) {
@@ -142,7 +148,7 @@ util::Status check_jpeg(std::string_view d) {
     return util::ok_status();
 }
 
-util::Status check_webp(std::string_view d) {
+util::Status check_webp(std::string_view d, ImageInfo& info) {
     if (d.size() < 30) {
         return bad("WebP: " + std::to_string(d.size()) + " bytes is too short");
     }
@@ -182,6 +188,8 @@ util::Status check_webp(std::string_view d) {
     if (w == 0 || h == 0) {
         return bad("WebP: a zero width or height");
     }
+    info.width = w;
+    info.height = h;
     return util::ok_status();
 }
 
@@ -197,23 +205,32 @@ std::string first_bytes(std::string_view d) {
 
 }  // namespace
 
-util::Result<std::string> check_image_bytes(std::string_view d) {
+util::Result<ImageInfo> inspect_image(std::string_view d) {
     static constexpr std::string_view png_signature("\x89PNG\r\n\x1a\n", 8);
+    ImageInfo info;
     if (d.size() >= 8 && d.substr(0, 8) == png_signature) {
-        TRY(check_png(d));
-        return std::string("image/png");
+        TRY(check_png(d, info));
+        info.mime_type = "image/png";
+        return info;
     }
     if (d.size() >= 3 && byte(d, 0) == 0xFF && byte(d, 1) == 0xD8 && byte(d, 2) == 0xFF) {
-        TRY(check_jpeg(d));
-        return std::string("image/jpeg");
+        TRY(check_jpeg(d, info));
+        info.mime_type = "image/jpeg";
+        return info;
     }
     if (d.size() >= 12 && d.substr(0, 4) == "RIFF" && d.substr(8, 4) == "WEBP") {
-        TRY(check_webp(d));
-        return std::string("image/webp");
+        TRY(check_webp(d, info));
+        info.mime_type = "image/webp";
+        return info;
     }
     return util::error(util::Code::bad_response, "not a PNG, JPEG or WebP image (" +
                                                      std::to_string(d.size()) +
                                                      " bytes, starting " + first_bytes(d) + ")");
+}
+
+util::Result<std::string> check_image_bytes(std::string_view d) {
+    TRY_ASSIGN(ImageInfo info, inspect_image(d));
+    return info.mime_type;
 }
 
 }  // namespace assetgen::provider

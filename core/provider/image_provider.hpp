@@ -33,14 +33,9 @@ struct ImageRequest {
     std::string thinking_level;
 };
 
-// Token counts from usageMetadata; cost is computed by the budget module from these.
-struct Usage {
-    std::int64_t prompt_tokens = 0;      // promptTokenCount (text + input images)
-    std::int64_t output_tokens = 0;      // candidatesTokenCount (image output)
-    std::int64_t thoughts_tokens = 0;    // thoughtsTokenCount (billed as output)
-    // The IMAGE entry of candidatesTokensDetails; -1 when the answer has no breakdown.
-    std::int64_t output_image_tokens = -1;
-};
+// Token counts from usageMetadata; cost is computed by the budget module from these. A failed
+// answer that was billed carries its counts in Status::usage().
+using Usage = util::TokenUsage;
 
 struct ImageResult {
     std::string data;       // raw image bytes
@@ -58,10 +53,21 @@ class ImageProvider {
 public:
     virtual ~ImageProvider() = default;
     // Makes one image. Errors: BLOCKED (safety; message holds the reason, e.g. "IMAGE_SAFETY"),
+    // with usage() set when the answer said what it billed (so do MODEL_ERROR for an answer
+    // without an image and BAD_RESPONSE for undecodable image data),
     // transient codes (MODEL_RATE_LIMIT, MODEL_UNAVAILABLE, TIMEOUT, BAD_RESPONSE; with a
     // retry_after hint when the server gave one), AUTH_FAILED, PERMISSION_DENIED, NOT_FOUND,
     // MODEL_ERROR. Must be safe to call from several threads at once.
     virtual util::Result<ImageResult> generate(const ImageRequest& request) = 0;
+    // Asks the API whether `model` exists, before anything is spent (the Gemini API's
+    // models.get, Vertex AI's publisher model). ok when it does, or when there is no API to ask
+    // (the dry run). CONFIG_ERROR when the API answers 404 (the message lists the image models
+    // the API offers, where it can list them); other failures keep the codes of generate()
+    // (transient ones may be retried; AUTH_FAILED, PERMISSION_DENIED are not).
+    virtual util::Status check_model(const std::string& model) {
+        (void)model;
+        return util::ok_status();
+    }
 };
 
 }  // namespace assetgen::provider

@@ -149,6 +149,7 @@ nlohmann::json to_json(const Summary& s) {
                       {"max", s.latency_ms.max()}};
     j["wallSeconds"] = s.wall_seconds;
     j["imagesPerSecond"] = s.wall_seconds > 0 ? static_cast<double>(s.images_generated) / s.wall_seconds : 0.0;
+    j["sizeMismatch"] = s.size_mismatch;
     j["estimatedCostUsd"] = util::to_dollars(s.estimated_cost);
     j["actualCostUsd"] = util::to_dollars(s.actual_cost);
     j["budget"] = {{"limitUsd", util::to_dollars(s.budget_limit)},
@@ -217,6 +218,7 @@ void merge_into(Summary& total, const Summary& part) {
     }
     total.budget_overshoot = std::max(total.budget_overshoot, part.budget_overshoot);
     total.overrun_requests += part.overrun_requests;
+    total.size_mismatch += part.size_mismatch;
     total.reservation_overrun = util::add_sat(total.reservation_overrun, part.reservation_overrun);
     total.refs_named += part.refs_named;
     total.refs_fetched += part.refs_fetched;
@@ -290,6 +292,7 @@ util::Result<Summary> summary_from_json(const nlohmann::json& j, const std::stri
         }
     }
     r.number("wallSeconds", s.wall_seconds);
+    r.count("sizeMismatch", s.size_mismatch);
     r.dollars("estimatedCostUsd", s.estimated_cost);
     r.dollars("actualCostUsd", s.actual_cost);
     if (const nlohmann::json* b = r.find("budget", false); b != nullptr && b->is_object()) {

@@ -44,6 +44,8 @@ struct Summary {
     // not keep to maxOutputTokens), and by how much in all. The run stops at the first.
     std::uint64_t overrun_requests = 0;
     util::Micros reservation_overrun = 0;
+    // Images whose pixel size is not the one Google documents for what was asked (kept).
+    std::uint64_t size_mismatch = 0;
     std::uint64_t refs_named = 0;           // refs of the rows that ran, before merging
     std::uint64_t refs_fetched = 0;         // downloaded (distinct refs, once per batch)
     std::uint64_t refs_cache_hits = 0;      // served from the disk cache (fresh or after a 304)

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -325,6 +326,9 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
     }
     for (const auto& [shape, images] : to_run) {
         const auto& [model, prompt_bytes, row_refs] = shape;
+        if (std::find(plan.models_to_run.begin(), plan.models_to_run.end(), model) == plan.models_to_run.end()) {
+            plan.models_to_run.push_back(model);
+        }
         const std::size_t ref_images = std::min(static_cast<std::size_t>(options.max_refs),
                                                 row_refs + plan.global_refs.size());
         auto est = prices.estimate(

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provider/image_check.hpp"
+#include "provider/image_sizes.hpp"
 #include "provider/quota_failure.hpp"
 #include "schedule/content_key.hpp"
 #include "util/hash.hpp"
@@ -109,21 +110,20 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         Status st;
         if (r.ok()) {
             const auto& u = r->usage;
-            auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens,
-                                           u.output_tokens, u.thoughts_tokens, u.output_image_tokens);
-            const Micros paid = cost.ok() ? *cost : *worst;
+            const Micros paid = billed_cost(req, u, *worst);
             if (paid > *worst) {
                 note_overrun(row, item.variant, paid, *worst, u, req.max_output_tokens);
             }
             note_breaker(true, probe);
             // The image is counted only once its bytes are an image; a billed answer that is
             // not one is recorded with its cost and made again.
-            auto format = provider::check_image_bytes(r->data);
+            auto format = provider::inspect_image(r->data);
             if (format.ok()) {
+                note_size(row, item.variant, req, *format);
                 out.cost = paid;
                 out.reserved = *worst;  // settled by execute() once the ledger line is written
                 out.result = std::move(r).value();
-                out.result.mime_type = *format;  // the bytes decide the file's extension
+                out.result.mime_type = format->mime_type;  // the bytes decide the file's extension
                 out.status = Status();
                 return out;
             }
@@ -134,14 +134,34 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             deps.budget.settle(*worst, paid);
             out.wasted += paid;
         } else {
-            free_ticket(0);
-            deps.budget.settle(*worst, 0);
             st = r.status();
             note_breaker(!util::is_transient(st.code()), probe);
-            if (provider::is_quota_stop(st.code())) {  // never retried: the run stops sending
-                note_quota_stop(row, item.variant, st);
-                out.status = st;
-                return out;
+            if (st.usage()) {
+                // An answer without an image that Google billed anyway (blocked for safety,
+                // text only): it costs what its usage says, and the budget counts it.
+                const Micros paid = billed_cost(req, *st.usage(), *worst);
+                if (paid > *worst) {
+                    note_overrun(row, item.variant, paid, *worst, *st.usage(), req.max_output_tokens);
+                }
+                if (!settings.retry.should_retry(st, attempt)) {
+                    out.cost = paid;  // recorded with its tokens on the request's failure line
+                    out.usage = *st.usage();
+                    out.reserved = *worst;  // settled by execute() once that line is written
+                    out.status = st;
+                    return out;
+                }
+                record_bad_image(item, attempt, paid, out.estimate, st);
+                free_ticket(paid);  // its ledger line is written
+                deps.budget.settle(*worst, paid);
+                out.wasted += paid;
+            } else {
+                free_ticket(0);
+                deps.budget.settle(*worst, 0);
+                if (provider::is_quota_stop(st.code())) {  // never retried: the run stops sending
+                    note_quota_stop(row, item.variant, st);
+                    out.status = st;
+                    return out;
+                }
             }
         }
         if (!settings.retry.should_retry(st, attempt)) {
@@ -169,6 +189,51 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             return out;
         }
     }
+}
+
+// The image is kept whatever its size (it was paid for); a size other than the one asked for
+// is said once on stderr, each time in the events, and counted in the summary (sizeMismatch).
+void Runner::Impl::note_size(const batch::Row& row, int variant, const provider::ImageRequest& req,
+                             const provider::ImageInfo& info) {
+    if (settings.mode != "live") {
+        return;  // the dry run's synthetic images have the --simulate size by design
+    }
+    if (req.aspect_ratio.empty() && !req.refs.empty()) {
+        return;  // without a ratio the model may follow the input image's
+    }
+    const auto want = provider::documented_size(req.model, req.image_size, req.aspect_ratio);
+    if (!want || info.height == 0) {
+        return;
+    }
+    const provider::PixelSize got{info.width, info.height};
+    if (provider::size_matches(*want, got)) {
+        return;
+    }
+    {
+        std::lock_guard s(stats_mutex);
+        ++summary.size_mismatch;
+    }
+    auto px = [](const provider::PixelSize& p) { return std::to_string(p.width) + "x" + std::to_string(p.height); };
+    const std::string asked = (req.image_size.empty() ? std::string("default size") : "imageSize " + req.image_size) +
+                              ", aspect ratio " + (req.aspect_ratio.empty() ? std::string("1:1 (default)") : req.aspect_ratio);
+    deps.events.emit("size_mismatch", {{"scene_id", row.scene_id},
+                                       {"variant", variant},
+                                       {"model", req.model},
+                                       {"expected", px(*want)},
+                                       {"got", px(got)}});
+    if (deps.warn && !size_warned.exchange(true)) {
+        deps.warn(row.where + ": scene_id \"" + row.scene_id + "\" v" + std::to_string(variant) + ": the image is " +
+                  px(got) + ", not the " + px(*want) + " Google documents for " + req.model + " at " + asked +
+                  "; kept (it was paid for); every such image is counted in the summary's sizeMismatch");
+    }
+}
+
+// What the price table makes of an answer's usage; the reservation when it cannot say.
+Micros Runner::Impl::billed_cost(const provider::ImageRequest& req, const provider::Usage& u,
+                                 Micros reserved) const {
+    auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens, u.output_tokens,
+                                   u.thoughts_tokens, u.output_image_tokens);
+    return cost.ok() ? *cost : reserved;
 }
 
 // A server that asks to wait longer than --max-retry-delay (a quota that resets tomorrow, a
@@ -335,6 +400,14 @@ void Runner::Impl::emit_budget_event(Micros needed) {
                                 {"needed_usd", util::to_dollars(needed)}});
 }
 
+void Runner::Impl::set_tokens(ledger::Entry& e, const provider::Usage& u) {
+    e.has_tokens = true;
+    e.prompt_tokens = u.prompt_tokens;
+    e.output_tokens = u.output_tokens;
+    e.output_image_tokens = u.output_image_tokens;
+    e.thoughts_tokens = u.thoughts_tokens;
+}
+
 ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const {
     ledger::Entry e;
     e.ts = deps.clock.unix_ms();
@@ -402,11 +475,7 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     e.estimated = a.estimate;
     e.status = "ok";
     e.id = m.ledger_id;
-    e.has_tokens = true;
-    e.prompt_tokens = a.result.usage.prompt_tokens;
-    e.output_tokens = a.result.usage.output_tokens;
-    e.output_image_tokens = a.result.usage.output_image_tokens;
-    e.thoughts_tokens = a.result.usage.thoughts_tokens;
+    set_tokens(e, a.result.usage);
     TRY(deps.ledger.append(e));
 
     o.kind = Kind::ok;
@@ -429,6 +498,9 @@ void Runner::Impl::record_bad_image(const Item& item, int attempt, Micros cost, 
     e.error_code = e.status;
     e.id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant) + "/" + e.status +
            "/a" + std::to_string(attempt) + "/" + std::to_string(e.ts);
+    if (why.usage()) {
+        set_tokens(e, *why.usage());
+    }
     if (auto st = deps.ledger.append(e); !st.ok()) {
         deps.events.emit("error", {{"scene_id", row.scene_id},
                                    {"variant", item.variant},
@@ -462,6 +534,9 @@ void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantO
         e.error_code = e.status;
         e.id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant) + "/" +
                e.status + "/" + std::to_string(e.ts);
+        if (made && a.usage) {
+            set_tokens(e, *a.usage);  // a billed refusal: `ledger verify` checks its cost
+        }
         (void)deps.ledger.append(e);
     }
     if (o.kind == Kind::failed) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "provider/image_check.hpp"
 #include "report/histogram.hpp"
 #include "schedule/circuit_breaker.hpp"
 #include "schedule/rate_limiter.hpp"
@@ -108,6 +109,7 @@ struct Runner::Impl {
     report::Summary summary;
     std::atomic<std::uint64_t> in_flight{0};
     std::atomic<bool> hint_warned{false};  // a hint over --max-retry-delay was said on stderr
+    std::atomic<bool> size_warned{false};  // an image of another size than asked was said
     std::atomic<std::uint64_t> images_done{0};
     std::uint64_t images_planned = 0;
     std::uint64_t refs_named = 0;  // refs of the rows resolved (kept + dropped), under stats_mutex
@@ -143,6 +145,8 @@ struct Runner::Impl {
         // their cost, added to the image's cost and the summary's.
         Micros wasted = 0;
         std::uint64_t rate_ticket = 0;  // held in spend_rate until execute() settles it (0: none)
+        // The usage of a failed answer that was billed (a refusal): its line records it.
+        std::optional<provider::Usage> usage;
     };
 
 
@@ -192,14 +196,22 @@ struct Runner::Impl {
     void note_quota_stop(const batch::Row& row, int variant, const Status& st);
     // The Status of a request not sent because of a quota stop.
     Status quota_not_sent();
+    // Compares an image's size with the documented one (size_mismatch: event, count, one warning).
+    void note_size(const batch::Row& row, int variant, const provider::ImageRequest& req,
+                   const provider::ImageInfo& info);
     // The Status of a request whose retry hint is over max_retry_delay (event, one warning).
     Status hint_too_long(const batch::Row& row, int variant, const Status& st);
     void emit_budget_event(Micros needed);
     ledger::Entry base_entry(const batch::Row& row, int variant) const;
+    // Copies an answer's token counts into its ledger line (has_tokens).
+    static void set_tokens(ledger::Entry& e, const provider::Usage& u);
+    // What the price table makes of an answer's usage; `reserved` when the model has no price.
+    Micros billed_cost(const provider::ImageRequest& req, const provider::Usage& u, Micros reserved) const;
     // Stores the image, makes its manifest line durable, writes its ledger line.
     Status record_success(const Item& item, Attempted& a, VariantOutcome& o);
     void record_failure(const Item& item, const Attempted& a, VariantOutcome& o);
-    // A billed answer whose image bytes failed the check: its ledger line (the cost, status
+    // A billed answer that is made again (its image bytes failed the check, or it came back
+    // unreadable with usage): its ledger line (the cost, the tokens when known, status
     // BAD_RESPONSE, no image).
     void record_bad_image(const Item& item, int attempt, Micros cost, Micros estimate, const Status& why);
     void execute(const Item& item);

@@ -1,4 +1,5 @@
 #include "schedule/session.hpp"
+#include "schedule/model_check.hpp"
 #include "schedule/storage_error.hpp"
 
 #include <unistd.h>
@@ -306,6 +307,18 @@ util::Status JobSession::open() {
     }
     TRY_ASSIGN(w.provider, provider::make_provider(o.provider, auth::Env::process(), clock));
     say(m_log.info, "provider: " + w.provider.description);
+    if (o.provider.live && m_plan.images_to_run > 0) {
+        // Before the first paid request: does the API know each model this run will call?
+        ModelCheckOptions mc{o.run.retry, o.run.backoff, o.run.jitter_seed, o.run.max_retry_delay, m_log.warn};
+        TRY(check_models(*w.provider.provider, m_plan.models_to_run, mc, clock));
+        say(m_log.info, "provider: the API knows model(s) " + [&] {
+            std::string names;
+            for (const auto& m : m_plan.models_to_run) {
+                names += (names.empty() ? "" : ", ") + m;
+            }
+            return names;
+        }());
+    }
     if (m_plan.rows_with_refs > 0 || !m_plan.global_refs.empty()) {
         refs::RefsOptions ro = o.refs;
         ro.base_dir = m_input->refs_base_dir();

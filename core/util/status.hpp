@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,16 @@ std::optional<Code> code_from_name(std::string_view name);
 // True for the codes a retry may cure.
 bool is_transient(Code code);
 
+// Token counts from a model answer's usageMetadata (what Google bills). provider::Usage is
+// this type; it lives here so that a failed answer's Status can carry what it was billed.
+struct TokenUsage {
+    std::int64_t prompt_tokens = 0;    // promptTokenCount (text + input images)
+    std::int64_t output_tokens = 0;    // candidatesTokenCount (image and text output)
+    std::int64_t thoughts_tokens = 0;  // thoughtsTokenCount (billed as output)
+    // The IMAGE entry of candidatesTokensDetails; -1 when the answer has no breakdown.
+    std::int64_t output_image_tokens = -1;
+};
+
 class Status {
 public:
     Status() = default;
@@ -70,6 +81,13 @@ public:
         m_http_status = s;
         return *this;
     }
+    // What the failed answer was billed (a 200 answer without an image: blocked for safety,
+    // text only): its usageMetadata. Unset when no answer with usage came back.
+    const std::optional<TokenUsage>& usage() const { return m_usage; }
+    Status& with_usage(const TokenUsage& u) {
+        m_usage = u;
+        return *this;
+    }
     // "MODEL_RATE_LIMIT: <message>"
     std::string to_string() const;
 
@@ -78,6 +96,7 @@ private:
     std::string m_message;
     std::optional<std::chrono::milliseconds> m_retry_after;
     int m_http_status = 0;
+    std::optional<TokenUsage> m_usage;
 };
 
 inline Status ok_status() { return Status(); }

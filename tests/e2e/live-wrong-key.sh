@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad Gemini API credentials stop a live run with exit 77 and never leak:
-#   1. GEMINI_API_KEY set to a wrong, distinctive value → the fake answers 400 API_KEY_INVALID →
+#   1. GEMINI_API_KEY set to a wrong, distinctive value → the fake answers 400 API_KEY_INVALID (to
+#      the first step, models.get) →
 #      exit 77 with a clear message; the run stops at once instead of failing row after row (the
 #      fake sees at most --concurrency requests); the key's text appears nowhere in stdout,
 #      stderr, the events file, the manifest, the summary, the ledger or the results file.
@@ -18,8 +19,10 @@ GEMINI_API_KEY="$wrong" expect_exit 77 ag run batch.csv --mode live --api-base "
   --events events.jsonl --results results.csv --json
 cat err.txt
 grep -qi "api key" err.txt || fail "the message does not say the API key was refused: $(cat err.txt)"
-for f in out.txt err.txt events.jsonl results.csv; do [ -f "$f" ] || fail "$f was not written"; done
-[ -d out ] && [ -d ledger ] || fail "no out/ or ledger/ folder"
+# The key is refused at the run's first step (models.get), before any image request: the results
+# file is not written then; whatever was written must not hold the key.
+for f in out.txt err.txt events.jsonl; do [ -f "$f" ] || fail "$f was not written"; done
+touch results.csv; mkdir -p out ledger
 if grep -rlF -- "$wrong" out.txt err.txt events.jsonl results.csv out ledger; then
   fail "the API key appears in the files above"
 fi
@@ -30,7 +33,8 @@ for piece in "${wrong:0:12}" "${wrong: -12}"; do
   fi
 done
 n=$(fake_get "$base/_fake/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["requests"])')
-[ "$n" -ge 1 ] && [ "$n" -le 4 ] || fail "the fake saw $n requests; a refused key should stop the run at once"
+[ "$n" -le 4 ] || fail "the fake saw $n requests; a refused key should stop the run at once"
+fake_get "$base/_fake/lookups" | grep -q '"status": 400' || fail "the key was not refused at models.get"
 echo "wrong key: exit 77 after $n request(s), key not written anywhere"
 
 # 2. No key at all.

@@ -75,6 +75,7 @@ def quota_error(fault, model, vertex, delay):
         details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay})
     return ApiError(429, "RESOURCE_EXHAUSTED", message, details, {})
 # ---- end of quota faults ----
+BLOCKED_THOUGHTS_TOKENS = 240  # thoughtsTokenCount of an answer withheld for safety
 
 GEMINI_PATH = re.compile(r"^/(v1beta|v1)/models/([^/:]+):generateContent$")
 VERTEX_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/google/models/"
@@ -194,6 +195,29 @@ def corrupt_image_bytes(digest):
 # ---- end of corrupt images ---------------------------------------------------------------------
 
 
+# ---- models.get / models.list (issue 15: a model exists before money is spent) ----------------
+# GET /v1beta/models/{model} answers a Model resource (https://ai.google.dev/api/models) for a model
+# in --models (any model when --models is not given) and 404 NOT_FOUND otherwise; GET /v1beta/models
+# lists --models (default: DEFAULT_LISTED) with pageSize/pageToken. Vertex AI's publisher model
+# (GET /{v1|v1beta1}/publishers/google/models/{model}) answers a PublisherModel the same way.
+MODEL_GET_PATH = re.compile(r"^/(v1beta|v1)/models/([^/:]+)$")
+MODEL_LIST_PATH = re.compile(r"^/(v1beta|v1)/models$")
+PUBLISHER_MODEL_PATH = re.compile(r"^/(v1|v1beta1)/publishers/google/models/([^/:]+)$")
+DEFAULT_LISTED = ["gemini-2.5-flash-image", "gemini-3-pro-image-preview", "gemini-3.1-flash-image-preview",
+                  "gemini-2.5-flash", "text-embedding-004"]
+
+
+def model_resource(model):
+    image = "image" in model
+    methods = ["generateContent", "countTokens", "batchGenerateContent"] if not model.startswith("text-") \
+        else ["embedContent"]
+    return {"name": "models/" + model, "baseModelId": model, "version": "001", "displayName": model,
+            "description": "A fake of " + model, "inputTokenLimit": 65536 if image else 1048576,
+            "outputTokenLimit": 32768 if image else 65536, "supportedGenerationMethods": methods,
+            "temperature": 1, "topP": 0.95, "topK": 64, "maxTemperature": 2, "thinking": not image}
+# ---- end of models.get / models.list ------------------------------------------------------------
+
+
 class ApiError(Exception):
     """An answer in google.rpc.Status JSON form."""
 
@@ -291,31 +315,73 @@ def validate(body, model, vertex):
                           "generation_config.image_config.image_size")
     cap = check_output_caps(config)
     return "\n".join(prompt), images, {"modalities": [m.upper() for m in modalities], "ratio": ratio,
-                                        "max_output_tokens": cap}
+                                        "size": size, "max_output_tokens": cap}
+
+
+# The pixels of an answer depend only on its size (one gradient a size, compressed once and cached:
+# a 1024x1024 answer costs no more CPU than a small one); what makes each answer's bytes its own is
+# a private ancillary chunk "fkId" holding the prompt's digest, which decoders skip.
+_IDAT_CACHE, _IDAT_LOCK = {}, threading.Lock()
+
+
+def gradient_idat(width, height):
+    with _IDAT_LOCK:
+        data = _IDAT_CACHE.get((width, height))
+        if data is None:
+            rows = bytearray()
+            for y in range(height):  # one colour per row
+                rows.append(0)  # filter type None
+                rows += bytes(((40 + 4 * y) & 255, (90 + 2 * y) & 255, 160)) * width
+            data = _IDAT_CACHE[(width, height)] = zlib.compress(bytes(rows), 6)
+        return data
 
 
 def png(width, height, seed_bytes, pad_to=0):
-    """A valid RGB PNG: a gradient tinted by seed_bytes, padded by a private ancillary chunk."""
-    r0, g0, b0 = seed_bytes[0], seed_bytes[1], seed_bytes[2]
-    rows = bytearray()
-    for y in range(height):  # one colour per row: cheap enough for thousands of answers a second
-        rows.append(0)  # filter type None
-        rows += bytes(((r0 + 4 * y) & 255, (g0 + 2 * y) & 255, b0)) * width
-
+    """A valid RGB PNG: a gradient, marked with seed_bytes, padded by a private ancillary chunk."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-    tail = chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b"")
+    head = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"fkId", bytes(seed_bytes)))
+    tail = chunk(b"IDAT", gradient_idat(width, height)) + chunk(b"IEND", b"")
     missing = pad_to - len(head) - len(tail) - 12
     if missing >= 0:  # "paDd": ancillary, private, safe to copy; decoders skip it
         head += chunk(b"paDd", bytes(missing))
     return head + tail
 
 
-def dimensions(ratio, side=64):
-    a, b = (int(v) for v in (ratio or "1:1").split(":"))
-    return (side, max(1, side * b // a)) if a >= b else (max(1, side * a // b), side)
+# ---- image sizes (issue 15: the returned image's size is checked) -----------------------------
+# An answer has the pixel size Google documents for its model, imageSize and aspectRatio
+# (https://ai.google.dev/gemini-api/docs/image-generation, "Aspect ratios and image size"): the
+# 2.5 Flash Image column for gemini-2.5-flash-image*, else the 1K column scaled to the size (512 is
+# half of 1K). Ratios the table lacks (1:4, 4:1, 1:8, 8:1) get 1K-class sides by the ratio.
+# "[fault:wrong-size]" answers half the width and height: a model that ignored the size asked for.
+SIZES_25 = {"1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184),
+            "4:3": (1184, 864), "4:5": (896, 1152), "5:4": (1152, 896), "9:16": (768, 1344),
+            "16:9": (1344, 768), "21:9": (1536, 672)}
+SIZES_1K = {"1:1": (1024, 1024), "2:3": (848, 1264), "3:2": (1264, 848), "3:4": (896, 1200),
+            "4:3": (1200, 896), "4:5": (928, 1152), "5:4": (1152, 928), "9:16": (768, 1376),
+            "16:9": (1376, 768), "21:9": (1584, 672)}
+SIZE_SCALE = {"512": 0.5, "1K": 1, "2K": 2, "4K": 4}
+WRONG_SIZE_FAULTS = {"wrong-size"}
+FAULTS = FAULTS | WRONG_SIZE_FAULTS
+
+
+def dimensions(ratio, model="", size=None, fault=None):
+    ratio = ratio or "1:1"
+    table = SIZES_25 if model.startswith("gemini-2.5-flash-image") else SIZES_1K
+    if ratio in table:
+        w, h = table[ratio]
+    else:
+        a, b = (int(v) for v in ratio.split(":"))
+        w, h = (1024, max(1, 1024 * b // a)) if a >= b else (max(1, 1024 * a // b), 1024)
+    if table is SIZES_1K:
+        scale = SIZE_SCALE.get(size or "1K", 1)
+        w, h = int(w * scale), int(h * scale)
+    if fault in WRONG_SIZE_FAULTS:
+        w, h = max(1, w // 2), max(1, h // 2)
+    return w, h
+# ---- end of image sizes ---------------------------------------------------------------------------
 
 
 class State:
@@ -332,6 +398,7 @@ class State:
         self.in_flight = getattr(self, "in_flight", 0)
         self.requests, self.max_in_flight = 0, self.in_flight
         self.by_status, self.by_fault, self.prompt_hits = {}, {}, {}
+        self.lookups = []  # models.get / models.list / publisher model GETs (GET /_fake/lookups)
 
     def note(self, entry, **values):
         with self.lock:
@@ -413,15 +480,61 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         "by_fault": state.by_fault}
             elif path == "/_fake/log":
                 body = state.log
+            elif path == "/_fake/lookups":
+                body = state.lookups
             elif path == "/_fake/faults":
                 body = {"rules": state.rules}
             else:
                 body = None
             data = None if body is None else json.dumps(body).encode()
         if data is None:
+            if self.model_lookup(path):
+                return
             self.not_found()
         else:
             self.send(200, data)
+
+    def model_lookup(self, path):
+        """models.get, models.list and the Vertex publisher model; False when the path is none of them."""
+        get, listing = MODEL_GET_PATH.match(path), MODEL_LIST_PATH.match(path)
+        publisher = PUBLISHER_MODEL_PATH.match(path)
+        if not (get or listing or publisher):
+            return False
+        state, args = self.server.state, self.server.state.args
+        entry = {"ts_ms": round(time.time() * 1000, 3), "method": "GET", "path": path}
+        with state.lock:
+            state.lookups.append(entry)
+        try:
+            self.authenticate(publisher is not None)
+            if listing:
+                known = sorted(args.models) if args.models else DEFAULT_LISTED
+                query = parse_qs(urlsplit(self.path).query)
+                size = max(1, min(1000, int((query.get("pageSize") or ["50"])[0])))
+                start = int((query.get("pageToken") or ["0"])[0] or 0)
+                body = {"models": [model_resource(m) for m in known[start:start + size]]}
+                if start + size < len(known):
+                    body["nextPageToken"] = str(start + size)
+                status = 200
+            else:
+                model = (get or publisher).group(2)
+                if args.models and model not in args.models:
+                    if publisher:
+                        raise ApiError(404, "NOT_FOUND", f"Publisher Model `publishers/google/models/{model}` "
+                                       "is not found.")
+                    raise ApiError(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, or "
+                                   "is not supported for GetModel. Call ListModels to see the list of available "
+                                   "models and their supported methods.")
+                body = model_resource(model) if get else {
+                    "name": f"publishers/google/models/{model}", "versionId": "001",
+                    "openSourceCategory": "PROPRIETARY", "launchStage": "GA"}
+                status = 200
+            self.send(status, body)
+        except ApiError as e:
+            status = e.code
+            self.send(e.code, e.body(), headers=e.headers)
+        with state.lock:
+            entry["status"] = status
+        return True
 
     def do_POST(self):
         path = urlsplit(self.path).path
@@ -572,7 +685,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault in ("image-safety", "image-prohibited", "no-image"):
             reason = {"image-safety": "IMAGE_SAFETY", "image-prohibited": "IMAGE_PROHIBITED_CONTENT",
                       "no-image": "NO_IMAGE"}[fault]
-            usage["totalTokenCount"] = usage["promptTokenCount"]
+            # The model thought before it was stopped: Google bills those tokens too (a captured
+            # IMAGE_PROHIBITED_CONTENT answer reports thoughtsTokenCount 240 beside its prompt).
+            lie = THOUGHTS_MARKER.search(prompt)
+            usage["thoughtsTokenCount"] = int(lie.group(1)) if lie else thoughts_tokens(
+                args, config.get("max_output_tokens"), 0, BLOCKED_THOUGHTS_TOKENS)
+            usage["totalTokenCount"] = usage["promptTokenCount"] + usage["thoughtsTokenCount"]
             candidate = {"content": {"role": "model"}, "finishReason": reason, "index": 0,
                          "finishMessage": "The model output could not be generated. Support code: 12345678."}
             state.note(entry, usage=dict(usage))
@@ -584,7 +702,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_image(self, prompt, model, config, usage, version, fault, entry=None):
         args = self.server.state.args
         digest = hashlib.sha256((model + "\0" + prompt).encode("utf-8", "replace")).digest()
-        width, height = dimensions(config["ratio"])
+        width, height = dimensions(config["ratio"], model, config.get("size"), fault)
         image = base64.b64encode(png(width, height, digest, args.png_bytes)).decode()
         if fault in CORRUPT_IMAGE_FAULTS:
             image = base64.b64encode(corrupt_image_bytes(digest)).decode()

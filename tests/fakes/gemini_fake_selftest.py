@@ -127,7 +127,19 @@ def run(fake):
     status, _, answer = gemini(fake, "a lighthouse at dusk")
     image = final_image(answer) if status == 200 else None
     check(status == 200 and image is not None, "a valid request gets an image")
-    check(image is not None and png_size(image) == (64, 36), "the image is a valid 16:9 PNG")
+    check(image is not None and png_size(image) == (1344, 768),
+          "the image is a valid 16:9 PNG of the size Google documents for the model")
+    _, _, wrong = gemini(fake, "a lighthouse at dusk [fault:wrong-size]")
+    check(png_size(final_image(wrong)) == (672, 384), "[fault:wrong-size] answers half the size")
+    _, _, pro = request(fake, f"/v1beta/models/gemini-3-pro-image-preview:generateContent?key={KEY}",
+                        {"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {
+                            "responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "4:3", "imageSize": "2K"}}})
+    check(png_size(final_image(pro)) == (2400, 1792), "3 Pro at 2K and 4:3 is 2400x1792")
+    status, _, got = request(fake, f"/v1beta/models/{MODEL}?key={KEY}", None, method="GET")
+    check(status == 200 and got.get("name") == "models/" + MODEL, "models.get knows the model")
+    status, _, listed = request(fake, f"/v1beta/models?key={KEY}&pageSize=2", None, method="GET")
+    check(status == 200 and len(listed.get("models", [])) == 2 and listed.get("nextPageToken") == "2",
+          "models.list pages")
     check(image is not None and len(image) >= 5000, "--png-bytes pads the PNG")
     usage = answer.get("usageMetadata", {}) if status == 200 else {}
     check(usage.get("promptTokenCount") == len("a lighthouse at dusk") // 4 + 258
@@ -192,6 +204,8 @@ def run(fake):
     for marker, reason in (("image-safety", "IMAGE_SAFETY"), ("no-image", "NO_IMAGE")):
         status, _, answer = gemini(fake, f"x [fault:{marker}]")
         check(status == 200 and answer["candidates"][0]["finishReason"] == reason, f"[fault:{marker}] is {reason}")
+        check(answer["usageMetadata"].get("thoughtsTokenCount") == 240 and answer["usageMetadata"]["promptTokenCount"] > 0,
+              f"[fault:{marker}] bills its prompt and thoughts (usageMetadata)")
     status, _, answer = gemini(fake, "x [fault:text-only]")
     check(status == 200 and final_image(answer) is None, "[fault:text-only] has no image part")
     status, _, answer = gemini(fake, "x [fault:malformed]")

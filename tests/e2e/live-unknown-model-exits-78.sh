@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A live run asks the API whether its model exists before it spends anything (models.get on the
+# Gemini API). Proves, against a fake that knows only three models (--models):
+#   1. a run with a model the fake does not know exits 78, names the model, and lists the image
+#      models that models.list returned (not the text model it also lists); the fake received one
+#      models.get, one models.list and no generateContent; the ledger holds no line;
+#   2. a run with a known model makes one models.get and then its images (exit 0);
+#   3. the dry run asks nothing (no lookup reaches the fake).
+source "$(dirname "$0")/common.inc"
+
+start_fake gemini gemini_fake.py --api-key e2e-key \
+  --models gemini-2.5-flash-image,gemini-3.1-flash-image-preview,gemini-2.5-flash
+base=$(fake_url gemini)
+one_variant_batch batch.csv 3
+
+# 1. gemini-3-pro-image-preview has a price, but this API does not serve it.
+GEMINI_API_KEY=e2e-key expect_exit 78 ag run batch.csv --mode live --api-base "$base" \
+  --model gemini-3-pro-image-preview
+assert_contains err.txt 'model "gemini-3-pro-image-preview" does not exist'
+assert_contains err.txt 'gemini-2.5-flash-image, gemini-3.1-flash-image-preview'
+if grep -q 'gemini-2.5-flash[^-]' err.txt; then fail "the text model was listed as an image model"; fi
+fake_get "$base/_fake/stats" stats.json
+fake_get "$base/_fake/lookups" lookups.json
+python3 - <<'PY' || fail "the unknown model was looked up, not paid for"
+import glob, json
+stats, lookups = json.load(open('stats.json')), json.load(open('lookups.json'))
+paths = [l['path'] for l in lookups]
+print(paths, stats['requests'])
+assert stats['requests'] == 0, 'generateContent was called: %r' % stats
+assert paths == ['/v1beta/models/gemini-3-pro-image-preview', '/v1beta/models'], paths
+assert [l['status'] for l in lookups] == [404, 200], lookups
+lines = [l for f in glob.glob('ledger/*.jsonl') for l in open(f) if l.strip()]
+assert not lines, lines
+PY
+
+# 2. A model the API knows: one lookup, then the images.
+fake_post "$base/_fake/reset" '{}'
+GEMINI_API_KEY=e2e-key expect_exit 0 ag run batch.csv --mode live --api-base "$base" \
+  --model gemini-2.5-flash-image
+fake_get "$base/_fake/stats" stats.json
+fake_get "$base/_fake/lookups" lookups.json
+python3 - <<'PY' || fail "a known model runs after one lookup"
+import json
+stats, lookups = json.load(open('stats.json')), json.load(open('lookups.json'))
+assert [l['path'] for l in lookups] == ['/v1beta/models/gemini-2.5-flash-image'], lookups
+assert stats['requests'] == 3, stats
+PY
+
+# 3. The dry run has no API to ask.
+fake_post "$base/_fake/reset" '{}'
+expect_exit 0 ag run batch.csv --out dry-out --ledger dry-ledger --model gemini-3-pro-image-preview
+fake_get "$base/_fake/lookups" lookups.json
+python3 -c 'import json; assert json.load(open("lookups.json")) == []' || fail "the dry run asked the API"
+echo "ok: an unknown model exits 78 listing the API's image models before any paid request"
