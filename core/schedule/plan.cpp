@@ -118,27 +118,6 @@ util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t 
     return out;
 }
 
-// Hashes a regular file through its descriptor (pread: the readers' offsets are their own).
-util::Result<std::string> hash_fd(int fd, const std::string& display) {
-    util::Sha256Stream h;
-    std::vector<char> buf(1 << 16);
-    off_t at = 0;
-    for (;;) {
-        const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return util::error(Code::storage_io, display + ": read failed: " + errno_text(errno));
-        }
-        if (n == 0) {
-            return h.hex();
-        }
-        h.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-        at += n;
-    }
-}
-
 }  // namespace
 
 std::string format_limit(std::uint64_t bytes) {
@@ -218,22 +197,19 @@ util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& lo
                                location + ": is a folder, not a CSV, JSON or JSONL file");
         }
         regular = S_ISREG(st.st_mode);
-        if (regular) {
-            if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-                ::close(fd);
-                return over_limit(location, max_bytes);
-            }
-            in->m_fd = fd;
-            in->m_size = static_cast<std::uint64_t>(st.st_size);
-            TRY_ASSIGN(in->m_sha256, hash_fd(fd, location));
-        } else {  // a FIFO, <(...), a device: read once, into the temp copy
-            auto s = spool(fd, location, max_bytes);
+        if (regular && static_cast<std::uint64_t>(st.st_size) > max_bytes) {
             ::close(fd);
-            TRY(s.status());
-            in->m_fd = s->fd;
-            in->m_size = s->size;
-            in->m_sha256 = s->sha256;
+            return over_limit(location, max_bytes);
         }
+        // Every kind (a regular file, a FIFO, <(...), a device) is read once, hashed as it is
+        // read, into the private copy that both passes then read: the job's hash is the hash of
+        // the rows that were planned and run, even if the file changes during the run.
+        auto s = spool(fd, location, max_bytes);
+        ::close(fd);
+        TRY(s.status());
+        in->m_fd = s->fd;
+        in->m_size = s->size;
+        in->m_sha256 = s->sha256;
     }
     if (!format.empty()) {
         TRY_ASSIGN(in->m_format, batch::parse_format(format));
@@ -250,7 +226,9 @@ BatchInput::~BatchInput() {
     }
 }
 
-std::string BatchInput::refs_base_dir() const { return batch::ref_base_dir(m_location); }
+std::string BatchInput::refs_base_dir() const {
+    return batch::ref_base_dir(m_location);
+}
 
 util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& options,
                               const budget::PriceTable& prices, const DoneIndex& done) {
@@ -358,7 +336,8 @@ util::Status refuse_changed(const BatchInput& input, const Plan& plan, const std
         input.display_name() + ": " + std::to_string(plan.changed.size()) +
             " row(s) differ from what job " + job_id +
             " made their images from (prompt, refs, ref_mode, aspect_ratio, model, image size or "
-            "mode); nothing was run and nothing was spent. Give a new --job-id to make the batch as "
+            "mode); nothing was run and nothing was spent. Give a new --job-id to make the batch "
+            "as "
             "it is now, or put the rows back as they were to finish the job");
 }
 
