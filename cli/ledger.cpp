@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "auth/env.hpp"
-#include "budget/spend.hpp"
 #include "budget/amounts.hpp"
 #include "budget/prices.hpp"
+#include "budget/spend.hpp"
 #include "commands.hpp"
 #include "flag_checks.hpp"
 #include "ledger/audit.hpp"
@@ -27,6 +27,7 @@
 #include "table.hpp"
 #include "util/atomic_file.hpp"
 #include "util/clock.hpp"
+#include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::cli {
@@ -59,6 +60,7 @@ struct LedgerOptions {
     // compact
     std::string day;
     bool all = false;
+    bool follow_symlinks = false;
 };
 
 util::Status local_only(const std::string& path, const char* what) {
@@ -326,10 +328,11 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
         TRY(prices->load_json(text, o.prices_file, o.i_mean_it));
     }
     if (!o.price_per_image_text.empty()) {
-        TRY_ASSIGN(const util::Micros price,
-                   flag_value("--price-per-image",
-                              budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
-                                                   o.i_mean_it, "--price-per-image")));
+        TRY_ASSIGN(
+            const util::Micros price,
+            flag_value("--price-per-image",
+                       budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
+                                            o.i_mean_it, "--price-per-image")));
         prices->set_price_per_image(price);
     }
     ledger::VerifyOptions options;
@@ -395,6 +398,9 @@ util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console) {
                    "compact works on local ledger folders only; a gs:// ledger needs "
                    "none (its writer never appends a line twice)"));
     TRY(existing_folder(o.folder));
+    // The ledger folder is the write root, as in `run`: day files and their temp files are
+    // reached with openat/O_NOFOLLOW below it, so a symbolic link there is refused.
+    util::confine_writes({o.folder}, o.follow_symlinks);
     std::vector<std::string> days;
     if (o.all) {
         TRY_ASSIGN(const auto files, ledger::list_day_files(o.folder, ledger::ReadOptions{}));
@@ -603,17 +609,21 @@ void register_ledger(CLI::App& app, Action& action) {
     auto* manifest_opt =
         verify_app->add_option("--manifest", verify->manifests, "check this manifest (repeatable)");
     out_opt->excludes(manifest_opt);
-    verify_app->add_option("--prices", verify->prices_file,
-                           "pricing JSON file the runs used, to check each cost against its tokens")
+    verify_app
+        ->add_option("--prices", verify->prices_file,
+                     "pricing JSON file the runs used, to check each cost against its tokens")
         ->check(CLI::ExistingFile);
-    verify_app->add_option("--price-per-image", verify->price_per_image_text,
-                           "the --price-per-image the runs used, to check each cost against its tokens");
-    verify_app->add_flag("--i-mean-it", verify->i_mean_it, "accept prices above the sane ceilings (as run)");
+    verify_app->add_option(
+        "--price-per-image", verify->price_per_image_text,
+        "the --price-per-image the runs used, to check each cost against its tokens");
+    verify_app->add_flag("--i-mean-it", verify->i_mean_it,
+                         "accept prices above the sane ceilings (as run)");
     keep_to_command_line(verify_app, {manifest_opt});
     verify_app->footer(
         "Prints each problem as <where>: <kind>: <message> on stdout and a verdict on stderr.\n"
         "Kinds: bad_line, torn_line, unknown_version, duplicate_id, missing_ledger_entry,\n"
-        "image_mismatch, cost_mismatch, bad_cost, cost_vs_tokens, unrecorded_image, shard_overlap.\n"
+        "image_mismatch, cost_mismatch, bad_cost, cost_vs_tokens, unrecorded_image, "
+        "shard_overlap.\n"
         "Examples:\n"
         "  assetgen ledger verify                               # ./ledger against ./out\n"
         "  assetgen ledger verify /var/lib/assetgen/ledger --out /srv/assets\n"
@@ -630,6 +640,9 @@ void register_ledger(CLI::App& app, Action& action) {
         which->add_option("--day", compact->day, "the UTC day file to compact")->check(day_check());
     auto* all_opt = which->add_flag("--all", compact->all, "every day file");
     which->require_option(1);
+    compact_app->add_flag(
+        "--follow-symlinks", compact->follow_symlinks,
+        "compact a day file that is a symbolic link (the compacted file replaces the link)");
     keep_to_command_line(compact_app, {day_opt, all_opt});
     compact_app->footer(
         "Keeps the first of identical lines and every other byte as it was; safe while `run`\n"
