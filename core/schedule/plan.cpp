@@ -99,8 +99,7 @@ util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t 
         }
         if (n < 0) {
             const int e = errno;
-            return fail(util::error(e == EACCES ? Code::permission_denied : Code::storage_io,
-                                    display + ": read failed: " + errno_text(e)));
+            return fail(util::io_error(display + ": read failed", e));
         }
         if (n == 0) {
             break;
