@@ -60,7 +60,14 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         }
     };
     if (w.results) {
-        keep_going(m_storage->put(m_options.results, w.results_buffer.str(), "text/csv"));
+        util::Status st = w.results_file->flush();
+        if (st.ok() && storage::is_gcs(m_options.results)) {
+            auto all = w.results_file->read_all();  // an object is uploaded whole
+            st = all.ok() ? m_storage->put(m_options.results, *all, "text/csv") : all.status();
+        } else if (st.ok()) {
+            st = util::copy_file_atomic(m_options.results, w.results_file->fd());
+        }
+        keep_going(st);
     }
     if (!m_options.metrics_file.empty()) {
         const auto labels = report::metrics_labels(summary, m_options.shard);

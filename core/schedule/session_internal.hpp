@@ -22,6 +22,7 @@
 #include "util/atomic_file.hpp"
 #include "util/fd_limit.hpp"
 #include "util/hash.hpp"
+#include "util/temp_stream.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::schedule {
@@ -35,7 +36,7 @@ struct JobSession::Open {
     std::unique_ptr<refs::RefService> refs;
     std::unique_ptr<budget::Budget> budget;
     std::unique_ptr<JobCheckpoints> checkpoints;
-    std::ostringstream results_buffer;
+    std::unique_ptr<util::TempStream> results_file;  // --results, streamed as rows finish
     std::unique_ptr<report::ResultsCsvWriter> results;
     std::vector<report::ReportCard> cards;  // --report
 

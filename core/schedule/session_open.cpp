@@ -110,7 +110,11 @@ util::Status JobSession::open() {
     TRY(as_storage_error(budget.status(), "ledger " + o.ledger));
     w.budget = std::move(budget).value();
     if (!o.results.empty()) {
-        w.results = std::make_unique<report::ResultsCsvWriter>(w.results_buffer, m_plan.columns);
+        // Rows go to a temp file as they finish (memory stays flat in rows); finish() puts it
+        // in place atomically.
+        TRY_ASSIGN(w.results_file, util::TempStream::create("--results " + o.results));
+        w.results =
+            std::make_unique<report::ResultsCsvWriter>(w.results_file->stream(), m_plan.columns);
     }
     if (o.sign_ttl_seconds > 0) {
         w.sign_transport = std::make_unique<net::CurlTransport>();

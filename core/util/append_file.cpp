@@ -15,8 +15,6 @@
 namespace assetgen::util {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 class FileLock {
 public:
     explicit FileLock(int fd) : m_fd(fd) {
@@ -144,7 +142,8 @@ Status read_lines(const std::string& path, const std::function<void(std::string_
             break;
         }
         std::string_view chunk(buf, static_cast<size_t>(n));
-        for (std::size_t nl = chunk.find('\n'); nl != std::string_view::npos; nl = chunk.find('\n')) {
+        for (std::size_t nl = chunk.find('\n'); nl != std::string_view::npos;
+             nl = chunk.find('\n')) {
             if (pending.empty()) {
                 on_line(chunk.substr(0, nl));
             } else {

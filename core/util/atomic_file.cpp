@@ -14,8 +14,6 @@
 namespace assetgen::util {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 Status write_all(int fd, std::string_view data, const std::string& path) {
     while (!data.empty()) {
         ssize_t n = ::write(fd, data.data(), data.size());
@@ -45,6 +43,31 @@ Status fsync_dir(const std::string& path) {
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data) {
+    return write_file_atomic_with(path, [&](int fd) { return write_all(fd, data, path); });
+}
+
+Status copy_file_atomic(const std::string& path, int from) {
+    return write_file_atomic_with(path, [&](int fd) -> Status {
+        std::string buf(1 << 16, '\0');
+        off_t at = 0;
+        for (;;) {
+            const ssize_t n = ::pread(from, buf.data(), buf.size(), at);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                return io_error(path + ": reading its temp copy failed", errno);
+            }
+            if (n == 0) {
+                return ok_status();
+            }
+            TRY(write_all(fd, std::string_view(buf.data(), static_cast<std::size_t>(n)), path));
+            at += n;
+        }
+    });
+}
+
+Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill) {
     static std::atomic<unsigned> counter{0};
     // The temp file sits beside the target, in the same folder descriptor, so the rename
     // cannot be sent elsewhere by a link swapped in meanwhile. Its name is what
@@ -57,7 +80,7 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
     if (fd < 0) {
         return io_error(path + ": cannot create", errno);
     }
-    Status st = write_all(fd, data, path);
+    Status st = fill(fd);
     if (st.ok() && ::fsync(fd) != 0) {
         st = io_error(path + ": fsync failed", errno);
     }
