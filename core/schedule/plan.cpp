@@ -16,6 +16,7 @@
 #include "refs/ref_location.hpp"
 #include "util/atomic_file.hpp"
 #include "util/hash.hpp"
+#include "util/temp_stream.hpp"
 
 namespace assetgen::schedule {
 
@@ -32,25 +33,9 @@ std::string temp_dir() {
     return dir && *dir ? dir : "/tmp";
 }
 
-// An anonymous temp file for a copy of the batch: O_TMPFILE (never has a name), else mkostemp
-// unlinked at once, so it cannot outlive the process whatever ends it.
+// The batch's copy: a nameless temp file in $TMPDIR that cannot outlive the process.
 util::Result<int> anonymous_temp_file() {
-    const std::string dir = temp_dir();
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        return fd;
-    }
-#endif
-    std::string tmpl = dir + "/assetgen-batch-XXXXXX";
-    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd < 0) {
-        return util::error(Code::storage_io, "cannot create a temp file for the batch in " + dir +
-                                                 ": " + errno_text(errno));
-    }
-    ::unlink(tmpl.c_str());
-    return fd;
+    return util::anonymous_temp_file("the batch");
 }
 
 util::Status write_all(int fd, const char* data, std::size_t n) {
