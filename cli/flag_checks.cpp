@@ -9,6 +9,7 @@
 
 #include "storage/gcs_url.hpp"
 #include "util/text.hpp"
+#include "util/utf8.hpp"
 
 namespace assetgen::cli {
 
@@ -49,7 +50,7 @@ std::string printable(std::string_view text) {
                           : (c >> 4) == 0xE  ? 3
                           : (c >> 3) == 0x1E ? 4
                                              : 0;
-        if (len > 1 && i + len <= text.size() && storage::is_valid_utf8(text.substr(i, len))) {
+        if (len > 1 && i + len <= text.size() && util::is_utf8(text.substr(i, len))) {
             out.append(text.substr(i, len));
             i += len;
             continue;
@@ -69,7 +70,7 @@ std::string printable(std::string_view text) {
 const CLI::Validator& utf8_text() {
     static const CLI::Validator k_check(
         [](std::string& text) -> std::string {
-            if (storage::is_valid_utf8(text)) {
+            if (util::is_utf8(text)) {
                 return "";
             }
             return "\"" + printable(text) + "\" is not valid UTF-8";
@@ -107,7 +108,7 @@ util::Status check_environment_text() {
             continue;
         }
         const std::string_view value = entry.substr(eq + 1);
-        if (!storage::is_valid_utf8(value)) {
+        if (!util::is_utf8(value)) {
             return util::error(util::Code::usage, std::string(name) + ": \"" + printable(value) +
                                                       "\" is not valid UTF-8");
         }
@@ -118,7 +119,7 @@ util::Status check_environment_text() {
 util::Status check_args_text(const std::vector<std::string>& args) {
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
-        if (storage::is_valid_utf8(a)) {
+        if (util::is_utf8(a)) {
             continue;
         }
         std::string name = "argument";

@@ -3,6 +3,8 @@
 // sub-subcommand checks its flags, calls one function of core/ledger/audit.hpp, and prints the
 // result: tables or tab-separated lines for people and pipes, JSON with --json, findings on
 // stdout, warnings and verdicts on stderr.
+#include "ledger_common.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,470 +17,26 @@
 #include <vector>
 
 #include "auth/env.hpp"
-#include "budget/spend.hpp"
 #include "budget/amounts.hpp"
 #include "budget/prices.hpp"
+#include "budget/spend.hpp"
 #include "commands.hpp"
 #include "flag_checks.hpp"
 #include "ledger/audit.hpp"
 #include "ledger/gcs_ledger_store.hpp"
-#include "ledger/gcs_manifests.hpp"
-#include "storage/gcs_url.hpp"
 #include "ledger/json_line.hpp"
 #include "storage/storage.hpp"
 #include "table.hpp"
 #include "util/atomic_file.hpp"
 #include "util/clock.hpp"
+#include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::cli {
 namespace {
 
 using util::Code;
-
-// Options of one `ledger` sub-subcommand (each gets its own copy).
-struct LedgerOptions {
-    std::string folder = "ledger";
-    bool json = false;
-    bool quiet = false;
-    // show, sum
-    std::string from_day;
-    std::string to_day;
-    std::string user;
-    std::string job;
-    std::string model;
-    std::string mode;
-    std::string status;
-    std::string tz = "UTC";
-    std::size_t limit = 0;
-    std::string by = "day";
-    // verify
-    std::string out;  // "" = ./out when it exists
-    std::vector<std::string> manifests;
-    std::string prices_file;           // judge costs by tokens with these prices
-    std::string price_per_image_text;  // as `run --price-per-image`
-    bool i_mean_it = false;
-    // compact
-    std::string day;
-    bool all = false;
-};
-
-util::Status local_only(const std::string& path, const char* what) {
-    TRY(check_location_flag("folder", path));
-    if (storage::is_gcs(path)) {
-        return util::error(Code::config, path + ": " + what);
-    }
-    return util::ok_status();
-}
-
-// A ledger folder as it is; a gs:// ledger with a read-only Cloud Storage connection made the
-// way `run` makes one (emulator, GOOGLE_APPLICATION_CREDENTIALS, metadata server).
-struct LedgerAccess {
-    std::unique_ptr<ledger::GcsConnection> gcs;
-    ledger::LedgerLocation location;
-};
-
-util::Result<LedgerAccess> open_ledger(const std::string& folder) {
-    TRY(check_location_flag("folder", folder));
-    LedgerAccess access{nullptr, ledger::LedgerLocation(folder)};
-    if (storage::is_gcs(folder)) {
-        TRY_ASSIGN(access.gcs,
-                   ledger::connect_gcs(auth::Env::process(), util::system_clock(),
-                                       "https://www.googleapis.com/auth/devstorage.read_only"));
-        access.location.gcs = access.gcs->client.get();
-    }
-    return access;
-}
-
-// verify and compact check what is there, so a mistyped folder must not pass as clean.
-util::Status existing_folder(const std::string& folder) {
-    std::error_code ec;
-    if (storage::is_gcs(folder)) {
-        return util::ok_status();  // an empty prefix is an empty ledger
-    }
-    if (!std::filesystem::is_directory(folder, ec)) {
-        return util::error(Code::not_found, folder + ": no such ledger folder");
-    }
-    return util::ok_status();
-}
-
-// show and sum treat a missing folder as an empty ledger (nothing recorded yet), but say so.
-void note_missing(Console& console, const std::string& folder) {
-    std::error_code ec;
-    if (!storage::is_gcs(folder) && !std::filesystem::exists(folder, ec)) {
-        console.info("no ledger folder \"" + folder + "\": nothing recorded there yet");
-    }
-}
-
-util::Result<ledger::Filter> filter_from(const LedgerOptions& o) {
-    if (!o.from_day.empty() && !o.to_day.empty() && o.from_day > o.to_day) {
-        return util::error(Code::usage, "--from " + o.from_day + " is after --to " + o.to_day +
-                                            ": no day is in between");
-    }
-    ledger::Filter f;
-    f.from_day = o.from_day;
-    f.to_day = o.to_day;
-    f.user = o.user;
-    f.job = o.job;
-    f.model = o.model;
-    f.mode = o.mode;
-    f.status = o.status;
-    return f;
-}
-
-util::Result<ledger::DayOf> day_of_zone(const std::string& tz) {
-    TRY(flag_check("--tz", budget::check_zone(tz)));
-    return ledger::DayOf([tz](std::int64_t ts_ms) {
-        // The zone was checked above, so this cannot fail; UTC keeps the signature total.
-        auto day = budget::day_in_zone(ts_ms, tz);
-        return day.ok() ? *day : ledger::utc_day(ts_ms);
-    });
-}
-
-// Lines that could not be read are skipped by show and sum, never silently.
-void warn_skipped(Console& console, const std::vector<ledger::ReadIssue>& issues) {
-    for (const auto& issue : issues) {
-        console.warn(issue.file + ":" + std::to_string(issue.line) + ": " + issue.message +
-                     " (skipped; `assetgen ledger verify` checks the whole ledger)");
-    }
-}
-
-bool stdout_is_tty() {
-    return ::isatty(STDOUT_FILENO) == 1;
-}
-
-// A JsonLineWriter's object without its '\n', to nest it in a larger document.
-std::string json_object(ledger::JsonLineWriter& writer) {
-    std::string text = writer.finish();
-    text.pop_back();
-    return text;
-}
-
-void print(const std::string& text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-}
-
-// --- show -----------------------------------------------------------------------------------
-
-std::vector<Column> show_columns(const std::string& tz) {
-    return {{"time (" + tz + ")", Align::left},
-            {"user", Align::left},
-            {"job", Align::left},
-            {"scene_id", Align::left},
-            {"variant", Align::right},
-            {"model", Align::left},
-            {"mode", Align::left},
-            {"status", Align::left},
-            {"images", Align::right},
-            {"cost", Align::right}};
-}
-
-std::vector<std::string> show_cells(const ledger::Entry& e, const std::string& tz) {
-    // The zone is checked before any entry is read, so the UTC fallback is never taken.
-    auto time = ledger::local_time(e.ts, tz);
-    return std::vector<std::string>{time.ok() ? *time : util::utc_timestamp(e.ts),
-                                    e.user_id,
-                                    e.job_id,
-                                    e.scene_id,
-                                    std::to_string(e.variant),
-                                    e.model,
-                                    e.mode,
-                                    e.status,
-                                    std::to_string(e.images),
-                                    util::format_usd(e.cost)};
-}
-
-util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
-    TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
-    TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
-    note_missing(console, o.folder);
-    const bool table = !o.json && stdout_is_tty();
-
-    // Without a limit or a table to align, entries stream straight to stdout.
-    if (o.limit == 0 && !table) {
-        std::vector<ledger::ReadIssue> issues;
-        if (!o.json) {
-            print(Table(show_columns(o.tz)).render_tsv());
-        }
-        TRY(ledger::for_each_matching(
-            access.location, filter, day_of,
-            [&](const ledger::Entry& e) {
-                print(o.json ? ledger::to_line(e) : Table::tsv_row(show_cells(e, o.tz)));
-            },
-            &issues));
-        warn_skipped(console, issues);
-        return ExitCode::ok;
-    }
-
-    TRY_ASSIGN(const ledger::Selection selection,
-               ledger::select_entries(access.location, filter, day_of, o.limit));
-    if (o.json) {
-        for (const auto& e : selection.entries) {
-            print(ledger::to_line(e));
-        }
-    } else {
-        Table t(show_columns(o.tz));
-        for (const auto& e : selection.entries) {
-            t.add_row(show_cells(e, o.tz));
-        }
-        print(table ? t.render_aligned() : t.render_tsv());
-    }
-    warn_skipped(console, selection.issues);
-    if (selection.matched > static_cast<std::int64_t>(selection.entries.size())) {
-        console.info("showing the last " + std::to_string(selection.entries.size()) + " of " +
-                     std::to_string(selection.matched) + " matching entries");
-    }
-    return ExitCode::ok;
-}
-
-// --- sum ------------------------------------------------------------------------------------
-
-std::string totals_json(ledger::JsonLineWriter& w, const ledger::Totals& t) {
-    w.add_int("entries", t.entries)
-        .add_int("images", t.images)
-        .add_money("costUsd", t.cost)
-        .add_money("estimatedUsd", t.estimated);
-    return json_object(w);
-}
-
-std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t) {
-    return {std::move(key), std::to_string(t.entries), std::to_string(t.images),
-            util::format_usd(t.cost), util::format_usd(t.estimated)};
-}
-
-util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
-    TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
-    TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
-    // --by is checked by the parser; this only turns the name into the enum.
-    const ledger::GroupBy by = ledger::group_by_from_name(o.by).value_or(ledger::GroupBy::day);
-    note_missing(console, o.folder);
-    TRY_ASSIGN(const ledger::SumResult result, ledger::sum(access.location, filter, by, day_of));
-    warn_skipped(console, result.issues);
-
-    if (o.json) {
-        std::string text =
-            "{\"by\":\"" + std::string(ledger::group_by_name(by)) + "\",\"groups\":[";
-        for (std::size_t i = 0; i < result.groups.size(); ++i) {
-            ledger::JsonLineWriter w;
-            w.add_string("key", result.groups[i].key);
-            text += (i > 0 ? "," : "") + totals_json(w, result.groups[i].totals);
-        }
-        ledger::JsonLineWriter total;
-        text += "],\"total\":" + totals_json(total, result.total) +
-                ",\"skippedLines\":" + std::to_string(result.issues.size()) + "}\n";
-        print(text);
-        return ExitCode::ok;
-    }
-    Table t({{std::string(ledger::group_by_name(by)), Align::left},
-             {"entries", Align::right},
-             {"images", Align::right},
-             {"cost", Align::right},
-             {"estimated", Align::right}});
-    for (const auto& g : result.groups) {
-        t.add_row(totals_cells(g.key.empty() ? "(none)" : g.key, g.totals));
-    }
-    t.add_rule();
-    t.add_row(totals_cells("TOTAL", result.total));
-    print(t.render_aligned());
-    return ExitCode::ok;
-}
-
-// --- verify ---------------------------------------------------------------------------------
-
-// A read-only Cloud Storage client for gs:// manifests: the ledger's when it has one.
-util::Result<storage::GcsClient*> manifest_client(const LedgerAccess& access,
-                                                  std::unique_ptr<ledger::GcsConnection>& own) {
-    if (access.location.gcs != nullptr) {
-        return access.location.gcs;
-    }
-    if (!own) {
-        TRY_ASSIGN(own,
-                   ledger::connect_gcs(auth::Env::process(), util::system_clock(),
-                                       "https://www.googleapis.com/auth/devstorage.read_only"));
-    }
-    return own->client.get();
-}
-
-util::Result<std::vector<std::string>> manifests_to_check(
-    const LedgerOptions& o, Console& console, const LedgerAccess& access,
-    std::unique_ptr<ledger::GcsConnection>& own, storage::GcsClient*& client) {
-    if (!o.manifests.empty()) {
-        for (const auto& path : o.manifests) {
-            TRY(check_location_flag("--manifest", path));
-            if (storage::is_gcs(path)) {
-                TRY_ASSIGN(client, manifest_client(access, own));
-                TRY_ASSIGN(const storage::GcsUrl url, storage::parse_gcs_url(path));
-                auto there = client->stat(url);
-                if (!there.ok()) {
-                    return there.status().code() == Code::not_found
-                               ? util::error(Code::not_found, path + ": no such manifest")
-                               : util::error(there.status().code(),
-                                             path + ": " + there.status().message());
-                }
-                continue;
-            }
-            std::error_code ec;
-            if (!std::filesystem::is_regular_file(path, ec)) {
-                return util::error(Code::not_found, path + ": no such manifest");
-            }
-        }
-        return o.manifests;
-    }
-    const std::string out = o.out.empty() ? "out" : o.out;
-    if (storage::is_gcs(out)) {
-        TRY(check_location_flag("--out", out));
-        TRY_ASSIGN(client, manifest_client(access, own));
-        return ledger::find_gcs_manifests(*client, out);
-    }
-    TRY(local_only(out, "manifests are read from a local output folder only"));
-    std::error_code ec;
-    if (!std::filesystem::is_directory(out, ec)) {
-        if (!o.out.empty()) {
-            return util::error(Code::not_found, out + ": no such output folder");
-        }
-        console.info("no ./out folder: checking the ledger alone (--out names the output folder)");
-        return std::vector<std::string>{};
-    }
-    return ledger::find_manifests(out);
-}
-
-std::string plural(std::int64_t n, const std::string& one, const std::string& many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
-    TRY(existing_folder(o.folder));
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
-    std::unique_ptr<ledger::GcsConnection> manifests_connection;
-    storage::GcsClient* manifests_gcs = nullptr;
-    TRY_ASSIGN(const auto manifests,
-               manifests_to_check(o, console, access, manifests_connection, manifests_gcs));
-    // Costs are judged by tokens with the prices the runs used: the built-in table unless the
-    // same --prices / --price-per-image are given.
-    auto prices = std::make_shared<budget::PriceTable>(budget::PriceTable::builtin());
-    if (!o.prices_file.empty()) {
-        TRY_ASSIGN(auto text, util::read_file(o.prices_file));
-        TRY(prices->load_json(text, o.prices_file, o.i_mean_it));
-    }
-    if (!o.price_per_image_text.empty()) {
-        TRY_ASSIGN(const util::Micros price,
-                   flag_value("--price-per-image",
-                              budget::parse_amount(o.price_per_image_text, budget::k_price_per_image,
-                                                   o.i_mean_it, "--price-per-image")));
-        prices->set_price_per_image(price);
-    }
-    ledger::VerifyOptions options;
-    options.expected_cost = [prices](const ledger::Entry& e) -> std::optional<util::Micros> {
-        auto c = prices->actual(e.model, "", e.prompt_tokens, e.output_tokens, e.thoughts_tokens,
-                                e.output_image_tokens);
-        return c.ok() ? std::optional<util::Micros>(*c) : std::nullopt;
-    };
-    options.manifests_gcs = manifests_gcs;
-    TRY_ASSIGN(const ledger::VerifyReport report,
-               ledger::verify_report(access.location, manifests, options));
-
-    std::map<std::string, int> by_kind;
-    for (const auto& f : report.findings) {
-        ++by_kind[std::string(ledger::finding_kind_name(f.kind))];
-    }
-    if (o.json) {
-        std::string text = "{\"ok\":" + std::string(report.findings.empty() ? "true" : "false") +
-                           ",\"findings\":[";
-        for (std::size_t i = 0; i < report.findings.size(); ++i) {
-            const auto& f = report.findings[i];
-            ledger::JsonLineWriter w;
-            w.add_string("kind", ledger::finding_kind_name(f.kind))
-                .add_string("where", f.where)
-                .add_string("message", f.message);
-            text += (i > 0 ? "," : "") + json_object(w);
-        }
-        text += "],\"entries\":" + std::to_string(report.entries) +
-                ",\"files\":" + std::to_string(report.files) +
-                ",\"manifests\":" + std::to_string(manifests.size()) +
-                ",\"manifestLines\":" + std::to_string(report.manifest_lines) + "}\n";
-        print(text);
-    } else {
-        for (const auto& f : report.findings) {
-            print(f.where + ": " + std::string(ledger::finding_kind_name(f.kind)) + ": " +
-                  f.message + "\n");
-        }
-    }
-
-    const std::string checked =
-        plural(report.entries, "entry", "entries") + " in " +
-        plural(static_cast<std::int64_t>(report.files), "day file", "day files") + ", " +
-        plural(report.manifest_lines, "manifest line", "manifest lines") + " in " +
-        plural(static_cast<std::int64_t>(manifests.size()), "manifest", "manifests");
-    if (report.findings.empty()) {
-        console.info("ledger verify: ok: " + checked);
-        return ExitCode::ok;
-    }
-    std::string kinds;
-    for (const auto& [kind, n] : by_kind) {
-        kinds += (kinds.empty() ? "" : ", ") + std::to_string(n) + " " + kind;
-    }
-    console.error("ledger verify: " +
-                  plural(static_cast<std::int64_t>(report.findings.size()), "problem", "problems") +
-                  " (" + kinds + ") in " + checked);
-    // 1 is "finished, but something is wrong" for every subcommand (DESIGN.md §10).
-    return ExitCode::rows_failed;
-}
-
-// --- compact --------------------------------------------------------------------------------
-
-util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console) {
-    TRY(local_only(o.folder,
-                   "compact works on local ledger folders only; a gs:// ledger needs "
-                   "none (its writer never appends a line twice)"));
-    TRY(existing_folder(o.folder));
-    std::vector<std::string> days;
-    if (o.all) {
-        TRY_ASSIGN(const auto files, ledger::list_day_files(o.folder, ledger::ReadOptions{}));
-        for (const auto& path : files) {
-            std::string day;
-            if (ledger::is_day_file_name(std::filesystem::path(path).filename().string(), &day)) {
-                days.push_back(day);
-            }
-        }
-        if (days.empty()) {
-            console.info("no day files in \"" + o.folder + "\": nothing to compact");
-        }
-    } else {
-        days.push_back(o.day);
-    }
-
-    std::string json_days;
-    std::size_t dropped = 0;
-    for (const auto& day : days) {
-        // Each day is rewritten atomically on its own: a failure leaves earlier days compacted
-        // and this one as it was.
-        TRY_ASSIGN(const ledger::CompactResult r, ledger::compact(o.folder, day));
-        dropped += r.dropped;
-        if (o.json) {
-            ledger::JsonLineWriter w;
-            w.add_string("day", day)
-                .add_int("lines", static_cast<std::int64_t>(r.lines))
-                .add_int("dropped", static_cast<std::int64_t>(r.dropped));
-            json_days += (json_days.empty() ? "" : ",") + json_object(w);
-        } else {
-            print(
-                day + ": dropped " +
-                plural(static_cast<std::int64_t>(r.dropped), "duplicate line", "duplicate lines") +
-                " of " + std::to_string(r.lines) + "\n");
-        }
-    }
-    if (o.json) {
-        print("{\"days\":[" + json_days + "],\"dropped\":" + std::to_string(dropped) + "}\n");
-    } else if (o.all) {
-        print("total: dropped " +
-              plural(static_cast<std::int64_t>(dropped), "duplicate line", "duplicate lines") +
-              " in " + plural(static_cast<std::int64_t>(days.size()), "day file", "day files") +
-              "\n");
-    }
-    return ExitCode::ok;
-}
+using namespace ledger_cmd;
 
 // --- registration ---------------------------------------------------------------------------
 
@@ -641,17 +199,21 @@ void register_ledger(CLI::App& app, Action& action) {
     auto* manifest_opt =
         verify_app->add_option("--manifest", verify->manifests, "check this manifest, a path or gs:// (repeatable)");
     out_opt->excludes(manifest_opt);
-    verify_app->add_option("--prices", verify->prices_file,
-                           "pricing JSON file the runs used, to check each cost against its tokens")
+    verify_app
+        ->add_option("--prices", verify->prices_file,
+                     "pricing JSON file the runs used, to check each cost against its tokens")
         ->check(CLI::ExistingFile);
-    verify_app->add_option("--price-per-image", verify->price_per_image_text,
-                           "the --price-per-image the runs used, to check each cost against its tokens");
-    verify_app->add_flag("--i-mean-it", verify->i_mean_it, "accept prices above the sane ceilings (as run)");
+    verify_app->add_option(
+        "--price-per-image", verify->price_per_image_text,
+        "the --price-per-image the runs used, to check each cost against its tokens");
+    verify_app->add_flag("--i-mean-it", verify->i_mean_it,
+                         "accept prices above the sane ceilings (as run)");
     keep_to_command_line(verify_app, {manifest_opt});
     verify_app->footer(
         "Prints each problem as <where>: <kind>: <message> on stdout and a verdict on stderr.\n"
         "Kinds: bad_line, torn_line, unknown_version, duplicate_id, missing_ledger_entry,\n"
-        "image_mismatch, cost_mismatch, bad_cost, cost_vs_tokens, unrecorded_image, shard_overlap.\n"
+        "image_mismatch, cost_mismatch, bad_cost, cost_vs_tokens, unrecorded_image, "
+        "shard_overlap.\n"
         "Examples:\n"
         "  assetgen ledger verify                               # ./ledger against ./out\n"
         "  assetgen ledger verify /var/lib/assetgen/ledger --out /srv/assets\n"
@@ -668,6 +230,9 @@ void register_ledger(CLI::App& app, Action& action) {
         which->add_option("--day", compact->day, "the UTC day file to compact")->check(day_check());
     auto* all_opt = which->add_flag("--all", compact->all, "every day file");
     which->require_option(1);
+    compact_app->add_flag(
+        "--follow-symlinks", compact->follow_symlinks,
+        "compact a day file that is a symbolic link (the compacted file replaces the link)");
     keep_to_command_line(compact_app, {day_opt, all_opt});
     compact_app->footer(
         "Keeps the first of identical lines and every other byte as it was; safe while `run`\n"

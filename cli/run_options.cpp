@@ -21,6 +21,7 @@
 #include "util/atomic_file.hpp"
 #include "util/safe_dir.hpp"
 #include "util/user_dirs.hpp"
+#include "util/utf8.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::cli {
@@ -199,7 +200,7 @@ util::Result<std::string> run_user(const RunOptions& o) {
         return o.user;  // checked by the option's validator
     }
     std::string user = os_user();
-    if (!storage::is_valid_utf8(user)) {
+    if (!util::is_utf8(user)) {
         return util::error(util::Code::usage, "USER: \"" + printable(user) +
                                                   "\" is not valid UTF-8; give --user NAME");
     }

@@ -305,7 +305,7 @@ util::Result<std::vector<std::string>> apply_environment_and_config(
     CLI::App* sub = nullptr;
     std::string config_path;
     bool explicit_config = false;
-    for (size_t i = 1; i < args.size(); ++i) {
+    for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {  // after --: arguments
         if (!sub) {
             for (auto* s : app.get_subcommands({})) {
                 if (s->get_name() == args[i]) {
@@ -391,9 +391,27 @@ util::Result<std::vector<std::string>> apply_environment_and_config(
     std::vector<std::string> out;
     out.reserve(args.size() + extra.size());
     bool inserted = false;
-    for (size_t i = 0; i < args.size(); ++i) {
+    // --config is an option of the program, not of a subcommand; it may be written anywhere
+    // (`assetgen run --config f.toml b.csv`), so every --config goes before the subcommand.
+    std::vector<bool> moved(args.size(), false);
+    out.push_back(args.empty() ? std::string() : args[0]);
+    for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
+        if (args[i] == "--config" && i + 1 < args.size()) {
+            out.push_back(args[i]);
+            out.push_back(args[i + 1]);
+            moved[i] = moved[i + 1] = true;
+            ++i;
+        } else if (util::starts_with(args[i], "--config=")) {
+            out.push_back(args[i]);
+            moved[i] = true;
+        }
+    }
+    for (size_t i = 1; i < args.size(); ++i) {
+        if (moved[i]) {
+            continue;
+        }
         out.push_back(args[i]);
-        if (!inserted && i > 0 && args[i] == sub->get_name()) {
+        if (!inserted && args[i] == sub->get_name()) {
             out.insert(out.end(), extra.begin(), extra.end());
             inserted = true;
         }

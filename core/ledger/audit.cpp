@@ -460,7 +460,7 @@ util::Result<std::vector<std::string>> find_manifests(const std::string& out_fol
     }
     fs::directory_iterator it(out_folder, ec);
     if (ec) {
-        return util::error(Code::storage_io, out_folder + ": cannot list: " + ec.message());
+        return util::io_error(out_folder + ": cannot list", ec.value());
     }
     for (const auto& dirent : it) {
         auto manifest = dirent.path() / "manifest.jsonl";

@@ -45,13 +45,13 @@ private:
 util::Result<int> lock_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        return util::error(util::Code::storage_io, path + ": cannot open: " + std::strerror(errno));
+        return util::io_error(path + ": cannot open", errno);
     }
     while (::flock(fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             const int e = errno;
             ::close(fd);
-            return util::error(util::Code::storage_io, path + ": cannot lock: " + std::strerror(e));
+            return util::io_error(path + ": cannot lock", e);
         }
     }
     return fd;

@@ -113,7 +113,7 @@ util::Result<std::vector<std::string>> list_day_files(const LedgerLocation& loca
     }
     fs::directory_iterator it(folder, ec);
     if (ec) {
-        return util::error(util::Code::storage_io, folder + ": cannot list: " + ec.message());
+        return util::io_error(folder + ": cannot list", ec.value());
     }
     for (const auto& dirent : it) {
         std::string day;

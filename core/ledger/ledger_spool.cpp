@@ -128,7 +128,7 @@ util::Result<std::vector<SpoolLine>> read_spool_lines(const std::string& path, s
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         ::close(fd);
-        return util::error(Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
+        return util::io_error(path + ": cannot stat", errno);
     }
     const auto size = static_cast<std::uint64_t>(st.st_size);
     std::string buf(size > offset ? size - offset : 0, '\0');
@@ -141,7 +141,7 @@ util::Result<std::vector<SpoolLine>> read_spool_lines(const std::string& path, s
         }
         if (n < 0) {
             ::close(fd);
-            return util::error(Code::storage_io, path + ": read failed: " + std::strerror(errno));
+            return util::io_error(path + ": read failed", errno);
         }
         if (n == 0) {
             break;
@@ -173,7 +173,7 @@ util::Result<std::vector<std::string>> list_spools(const std::string& dir) {
     }
     fs::directory_iterator it(dir, ec);
     if (ec) {
-        return util::error(Code::storage_io, dir + ": cannot list: " + ec.message());
+        return util::io_error(dir + ": cannot list", ec.value());
     }
     for (const auto& dirent : it) {
         const std::string name = dirent.path().filename().string();
@@ -199,7 +199,7 @@ util::Result<std::optional<SpoolLock>> SpoolLock::acquire(const std::string& pat
         if (err == EWOULDBLOCK) {
             return std::optional<SpoolLock>();
         }
-        return util::error(Code::storage_io, path + ": cannot lock: " + std::strerror(err));
+        return util::io_error(path + ": cannot lock", err);
     }
     // A recoverer removes the lock file last, while holding it: a lock taken on a file that
     // is no longer at the path guards nothing.

@@ -71,7 +71,7 @@ int lock_file(const std::string& path, int how) {
 }
 
 util::Status cannot_open(const std::string& path) {
-    return util::error(util::Code::storage_io, path + ": cannot open: " + std::strerror(errno));
+    return util::io_error(path + ": cannot open", errno);
 }
 
 // "I-of-N" → "N".

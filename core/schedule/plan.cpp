@@ -17,6 +17,7 @@
 #include "refs/ref_location.hpp"
 #include "util/atomic_file.hpp"
 #include "util/hash.hpp"
+#include "util/temp_stream.hpp"
 
 namespace assetgen::schedule {
 
@@ -33,25 +34,9 @@ std::string temp_dir() {
     return dir && *dir ? dir : "/tmp";
 }
 
-// An anonymous temp file for a copy of the batch: O_TMPFILE (never has a name), else mkostemp
-// unlinked at once, so it cannot outlive the process whatever ends it.
+// The batch's copy: a nameless temp file in $TMPDIR that cannot outlive the process.
 util::Result<int> anonymous_temp_file() {
-    const std::string dir = temp_dir();
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        return fd;
-    }
-#endif
-    std::string tmpl = dir + "/assetgen-batch-XXXXXX";
-    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd < 0) {
-        return util::error(Code::storage_io, "cannot create a temp file for the batch in " + dir +
-                                                 ": " + errno_text(errno));
-    }
-    ::unlink(tmpl.c_str());
-    return fd;
+    return util::anonymous_temp_file("the batch");
 }
 
 util::Status write_all(int fd, const char* data, std::size_t n) {
@@ -100,8 +85,7 @@ util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t 
         }
         if (n < 0) {
             const int e = errno;
-            return fail(util::error(e == EACCES ? Code::permission_denied : Code::storage_io,
-                                    display + ": read failed: " + errno_text(e)));
+            return fail(util::io_error(display + ": read failed", e));
         }
         if (n == 0) {
             break;
@@ -117,27 +101,6 @@ util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t 
     }
     out.sha256 = h.hex();
     return out;
-}
-
-// Hashes a regular file through its descriptor (pread: the readers' offsets are their own).
-util::Result<std::string> hash_fd(int fd, const std::string& display) {
-    util::Sha256Stream h;
-    std::vector<char> buf(1 << 16);
-    off_t at = 0;
-    for (;;) {
-        const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return util::error(Code::storage_io, display + ": read failed: " + errno_text(errno));
-        }
-        if (n == 0) {
-            return h.hex();
-        }
-        h.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-        at += n;
-    }
 }
 
 }  // namespace
@@ -219,22 +182,19 @@ util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& lo
                                location + ": is a folder, not a CSV, JSON or JSONL file");
         }
         regular = S_ISREG(st.st_mode);
-        if (regular) {
-            if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-                ::close(fd);
-                return over_limit(location, max_bytes);
-            }
-            in->m_fd = fd;
-            in->m_size = static_cast<std::uint64_t>(st.st_size);
-            TRY_ASSIGN(in->m_sha256, hash_fd(fd, location));
-        } else {  // a FIFO, <(...), a device: read once, into the temp copy
-            auto s = spool(fd, location, max_bytes);
+        if (regular && static_cast<std::uint64_t>(st.st_size) > max_bytes) {
             ::close(fd);
-            TRY(s.status());
-            in->m_fd = s->fd;
-            in->m_size = s->size;
-            in->m_sha256 = s->sha256;
+            return over_limit(location, max_bytes);
         }
+        // Every kind (a regular file, a FIFO, <(...), a device) is read once, hashed as it is
+        // read, into the private copy that both passes then read: the job's hash is the hash of
+        // the rows that were planned and run, even if the file changes during the run.
+        auto s = spool(fd, location, max_bytes);
+        ::close(fd);
+        TRY(s.status());
+        in->m_fd = s->fd;
+        in->m_size = s->size;
+        in->m_sha256 = s->sha256;
     }
     if (!format.empty()) {
         TRY_ASSIGN(in->m_format, batch::parse_format(format));
@@ -251,7 +211,9 @@ BatchInput::~BatchInput() {
     }
 }
 
-std::string BatchInput::refs_base_dir() const { return batch::ref_base_dir(m_location); }
+std::string BatchInput::refs_base_dir() const {
+    return batch::ref_base_dir(m_location);
+}
 
 util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& options,
                               const budget::PriceTable& prices, const DoneIndex& done) {
@@ -367,7 +329,8 @@ util::Status refuse_changed(const BatchInput& input, const Plan& plan, const std
         input.display_name() + ": " + std::to_string(plan.changed.size()) +
             " row(s) differ from what job " + job_id +
             " made their images from (prompt, refs, ref_mode, aspect_ratio, model, image size or "
-            "mode); nothing was run and nothing was spent. Give a new --job-id to make the batch as "
+            "mode); nothing was run and nothing was spent. Give a new --job-id to make the batch "
+            "as "
             "it is now, or put the rows back as they were to finish the job");
 }
 

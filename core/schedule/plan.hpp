@@ -24,11 +24,13 @@ namespace assetgen::schedule {
 // The default of --max-input-bytes: the largest batch read (1 GiB).
 inline constexpr std::uint64_t k_default_max_input_bytes = 1ull << 30;
 
-// The batch as one open, seekable descriptor, opened once. A regular file is used as it is
-// (refused unopened past the limit) and hashed through that descriptor; anything else (stdin, a
-// FIFO, `<(...)`, a character device such as /dev/zero) and gs:// objects are copied into an
-// anonymous temp file, hashed while copied and stopped at the limit. The temp file is unlinked
-// as soon as it is created, so it disappears on every exit path, signals and SIGKILL included.
+// The batch as one open, seekable descriptor. The input is opened once and read once: every
+// kind (a regular file, stdin, a FIFO, `<(...)`, a character device such as /dev/zero, a gs://
+// object) is copied into an anonymous temp file, hashed while copied and stopped at the limit
+// (a regular file larger than the limit is refused unread). Both passes read that copy, so the
+// hash is the hash of the rows planned and run even if the input changes meanwhile. The temp
+// file is unlinked as soon as it is created, so it disappears on every exit path, signals and
+// SIGKILL included.
 class BatchInput {
 public:
     // location: a path, "-" for stdin, or gs://bucket/object (read through storage, which may
@@ -69,7 +71,7 @@ std::string format_limit(std::uint64_t bytes);
 
 struct PlanOptions {
     batch::ValidationOptions validation;
-    std::string model;       // default model; rows may override
+    std::string model;  // default model; rows may override
     std::string image_size;
     int max_refs = 14;
     std::vector<std::string> global_refs;  // --global-ref flags (the file's are added)

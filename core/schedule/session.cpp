@@ -1,17 +1,12 @@
-#include "schedule/session.hpp"
-#include "schedule/model_check.hpp"
+#include "schedule/session_internal.hpp"
 #include "schedule/storage_error.hpp"
 
-#include <unistd.h>
-
 #include <condition_variable>
-#include <filesystem>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "ledger/day_totals.hpp"
-#include "schedule/gcs_job_lock.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
 #include "schedule/default_folders.hpp"
 #include "storage/gcs_wire.hpp"
@@ -36,8 +31,6 @@ void say(const std::function<void(const std::string&)>& f, const std::string& te
 }
 
 constexpr std::size_t k_problems_shown = 50;
-constexpr std::int64_t k_ref_resign_threshold_s = 300;
-constexpr std::int64_t k_ref_resign_ttl_s = 3600;
 
 // One contact-sheet card per image of a finished row.
 void add_cards(const RowResult& r, std::vector<report::ReportCard>& cards) {
@@ -67,37 +60,6 @@ void add_cards(const RowResult& r, std::vector<report::ReportCard>& cards) {
 }
 
 }  // namespace
-
-struct JobSession::Open {
-    std::optional<JobLock> lock;
-    std::unique_ptr<GcsJobLock> bucket_lock;  // a gs:// job: the lock across machines
-    std::unique_ptr<ledger::LedgerWriter> ledger;
-    std::unique_ptr<DurableManifest> manifest;
-    std::unique_ptr<report::EventSink> events;
-    provider::ProviderStack provider;
-    std::unique_ptr<refs::RefService> refs;
-    std::unique_ptr<budget::Budget> budget;
-    std::unique_ptr<JobCheckpoints> checkpoints;
-    std::ostringstream results_buffer;
-    std::unique_ptr<report::ResultsCsvWriter> results;
-    std::vector<report::ReportCard> cards;  // --report
-
-    // --sign-urls
-    std::unique_ptr<net::HttpTransport> sign_transport;
-    std::optional<auth::UrlSigner> signer;
-    std::mutex sign_mutex;
-
-    // Progress for the state snapshots.
-    std::mutex progress_mutex;
-    Progress progress;
-    std::string phase = "running";
-
-    // The checkpoint thread.
-    std::mutex thread_mutex;
-    std::condition_variable wake;
-    bool stopping = false;
-    std::thread thread;
-};
 
 JobSession::~JobSession() { stop_checkpoints(); }
 
@@ -255,154 +217,6 @@ util::Status JobSession::open_ledger_store() {
     return util::ok_status();
 }
 
-util::Status JobSession::open() {
-    fit_concurrency();
-    const SessionOptions& o = m_options;
-    util::Clock& clock = *m_clock;
-    m_open = std::make_unique<Open>();
-    Open& w = *m_open;
-    // Everything that writes. Nothing before this has written a byte.
-    TRY_ASSIGN(auto lock, JobLock::acquire(m_place.local_root, m_place.shard, m_place.job_id));
-    w.lock.emplace(std::move(lock));
-    if (m_place.remote()) {
-        TRY(take_bucket_lock());
-    }
-    ledger::LedgerLocation ledger_location = o.ledger;
-    if (m_ledger_store) {
-        ledger::GcsLedgerWriterOptions wo;
-        wo.spool_dir = m_ledger_spool;
-        wo.log = m_log.warn;
-        auto opened = ledger::GcsLedgerWriter::open(*m_ledger_store, clock, wo);
-        TRY(as_storage_error(opened.status(), "ledger " + o.ledger));
-        auto writer = std::move(opened).value();
-        const auto& recovered = writer->recovery();
-        if (recovered.lines_pushed > 0 || recovered.lines_already_there > 0) {
-            say(m_log.info, "ledger: recovered " + std::to_string(recovered.lines_pushed) +
-                                " line(s) that an interrupted run had spooled (" +
-                                std::to_string(recovered.lines_already_there) + " were already in " +
-                                o.ledger + ")");
-        }
-        w.ledger = std::move(writer);
-        ledger_location.gcs = &m_ledger_store->client();
-    } else {
-        w.ledger = std::make_unique<ledger::LocalLedgerWriter>(o.ledger);
-    }
-    // Lines this machine spooled but could not push yet are written: never spooled twice.
-    std::unordered_set<std::string> spooled;
-    if (m_ledger_store) {
-        TRY_ASSIGN(spooled, spooled_ledger_ids(m_ledger_spool));
-    }
-    auto reconciled_or = reconcile_ledger(m_place.manifest(), ledger_location, *w.ledger, clock.unix_ms(), spooled);
-    TRY(as_storage_error(reconciled_or.status(), "ledger " + o.ledger));
-    const std::size_t reconciled = *reconciled_or;
-    if (reconciled > 0) {
-        say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
-                            " line(s) for images stored before an interruption");
-    }
-    TRY_ASSIGN(auto manifest_writer, ledger::ManifestWriter::open(m_place.manifest()));
-    w.manifest = std::make_unique<DurableManifest>(std::move(manifest_writer));
-    w.events = std::make_unique<report::NullEventSink>();
-    if (!o.events.empty()) {
-        TRY_ASSIGN(w.events, report::FileEventSink::open(o.events, clock));
-    }
-    TRY_ASSIGN(w.provider, provider::make_provider(o.provider, auth::Env::process(), clock));
-    say(m_log.info, "provider: " + w.provider.description);
-    if (o.provider.live && m_plan.images_to_run > 0) {
-        // Before the first paid request: does the API know each model this run will call?
-        ModelCheckOptions mc{o.run.retry, o.run.backoff, o.run.jitter_seed, o.run.max_retry_delay, m_log.warn};
-        TRY(check_models(*w.provider.provider, m_plan.models_to_run, mc, clock));
-        say(m_log.info, "provider: the API knows model(s) " + [&] {
-            std::string names;
-            for (const auto& m : m_plan.models_to_run) {
-                names += (names.empty() ? "" : ", ") + m;
-            }
-            return names;
-        }());
-    }
-    if (m_plan.rows_with_refs > 0 || !m_plan.global_refs.empty()) {
-        refs::RefsOptions ro = o.refs;
-        ro.base_dir = m_input->refs_base_dir();
-        // A reference that is a V4 signed URL expiring within 5 minutes (or expired) is signed
-        // again, for an hour, before it is fetched. The signer is made only when one is needed.
-        ro.resign = [this, &w](const std::string& url) -> std::optional<std::string> {
-            auto info = signing::parse_signed_url(url);
-            const std::int64_t now = m_clock->unix_ms() / 1000;
-            if (!info.ok() || !signing::expires_within(*info, now, k_ref_resign_threshold_s)) {
-                return std::nullopt;
-            }
-            std::lock_guard lock(w.sign_mutex);
-            if (!w.signer) {
-                if (!w.sign_transport) {
-                    w.sign_transport = std::make_unique<net::CurlTransport>();
-                }
-                auto signer = auth::make_url_signer(auth::Env::process(), *w.sign_transport, *m_clock);
-                if (!signer.ok()) {
-                    say(m_log.warn, "refs: " + info->gs_url() + " expires soon but cannot be signed again: " +
-                                        signer.status().message());
-                    return std::nullopt;
-                }
-                w.signer.emplace(std::move(signer).value());
-            }
-            auto fresh = signing::resign_url(*info, now, k_ref_resign_ttl_s, *w.signer->signer);
-            if (!fresh.ok()) {
-                say(m_log.warn, "refs: " + info->gs_url() + ": re-signing failed: " + fresh.status().message());
-                return std::nullopt;
-            }
-            return std::move(fresh).value();
-        };
-        w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
-    }
-    auto budget = open_budget(*w.ledger);
-    TRY(as_storage_error(budget.status(), "ledger " + o.ledger));
-    w.budget = std::move(budget).value();
-    if (!o.results.empty()) {
-        w.results = std::make_unique<report::ResultsCsvWriter>(w.results_buffer, m_plan.columns);
-    }
-    if (o.sign_ttl_seconds > 0) {
-        w.sign_transport = std::make_unique<net::CurlTransport>();
-        TRY_ASSIGN(auto signer, auth::make_url_signer(auth::Env::process(), *w.sign_transport, clock));
-        say(m_log.info, "signed URLs: " + signer.description + ", valid " +
-                            util::format_duration(std::chrono::seconds(o.sign_ttl_seconds)));
-        w.signer.emplace(std::move(signer));
-    }
-    w.checkpoints = std::make_unique<JobCheckpoints>(m_place, *m_storage, clock);
-    TRY(checkpoint("running"));
-    start_checkpoints();
-    w.events->emit("started", {{"jobId", m_place.job_id},
-                               {"rows", m_plan.rows},
-                               {"images", m_plan.images},
-                               {"imagesToRun", m_plan.images_to_run},
-                               {"mode", o.mode},
-                               {"model", o.plan.model},
-                               {"preflight", m_preflight}});
-    return util::ok_status();
-}
-
-util::Status JobSession::take_bucket_lock() {
-    TRY_ASSIGN(storage::GcsStorage * gcs, m_storage->gcs());
-    TRY_ASSIGN(GcsJobLockOptions lo, job_lock_options(gcs->client(), m_place.dir, m_place.job_id, m_place.shard,
-                                                      m_place.local_root, m_options.job_lock_ttl));
-    lo.log = m_log.warn;
-    auto taken = GcsJobLock::acquire(std::move(lo), *m_clock);
-    TRY(as_storage_error(taken.status(), "job lock " + m_place.dir + "/lock.json"));
-    m_open->bucket_lock = std::move(taken).value();
-    return util::ok_status();
-}
-
-void JobSession::fit_concurrency() {
-    // A paid answer must never be lost for want of a descriptor to store it with.
-    const util::FdFit fit = util::fit_concurrency_to_fds(m_options.run.concurrency);
-    if (fit.lowered) {
-        say(m_log.warn, "--concurrency " + std::to_string(m_options.run.concurrency) + ": the open-file limit (" +
-                            std::to_string(fit.limit) + ", " + std::to_string(fit.open) + " open) leaves room for " +
-                            std::to_string(fit.concurrency) + " requests in flight (" +
-                            std::to_string(util::k_fds_per_request) + " descriptors each, " +
-                            std::to_string(util::k_fds_reserved) + " kept for the run's files); running " +
-                            std::to_string(fit.concurrency) + " at once. Raise it (ulimit -n) to run more");
-        m_options.run.concurrency = fit.concurrency;
-    }
-}
-
 void JobSession::emit(const std::string& event, const nlohmann::json& fields) {
     if (m_open && m_open->events) {
         m_open->events->emit(event, fields);
@@ -541,161 +355,6 @@ util::Result<report::Summary> JobSession::execute(
         }
     }
     return summary;
-}
-
-util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
-    if (!m_open) {
-        return util::error(util::Code::internal, "JobSession::finish before open");
-    }
-    Open& w = *m_open;
-    stop_checkpoints();
-    // What was made is published first (a gs:// job's manifest and state): if the ledger push
-    // below fails, another machine still sees these images as done and does not pay again.
-    const std::string phase = summary.status == "interrupted" ? "interrupted" : "finished";
-    const util::Status published = checkpoint(phase);
-    if (!published.ok()) {
-        say(m_log.warn, "checkpoint: " + published.message() + " (tried again at the end)");
-    }
-    // Every ledger line reaches its day file (or gs:// object) before the run says it is done.
-    // A gs:// push that fails keeps the lines in the spool, and the next run pushes them.
-    // The last push leaves out lines another machine has pushed meanwhile (it took the job over
-    // and restored them from the manifest): one read of the day object.
-    auto* gcs_ledger = dynamic_cast<ledger::GcsLedgerWriter*>(w.ledger.get());
-    TRY(as_storage_error(gcs_ledger ? gcs_ledger->flush_skipping_present() : w.ledger->flush(),
-                         "ledger " + m_options.ledger +
-                                                      " (the ledger lines wait in the spool; the next run pushes them)"));
-    // Then this process's share of the budget goes back (a gs:// ledger's lease).
-    if (auto released = w.budget->close(); !released.ok()) {
-        say(m_log.warn, "budget: " + released.message());
-    }
-    // The day's small totals for readers such as the sheet's Spend today (ledger/day_totals.hpp).
-    const ledger::LedgerLocation totals_of(m_options.ledger,
-                                           m_ledger_store ? &m_ledger_store->client() : nullptr);
-    if (auto t = ledger::update_run_day_totals(totals_of, summary.started_ms, *m_clock); !t.ok()) {
-        say(m_log.warn, "ledger totals: " + t.message());
-    }
-    auto summary_json = report::to_json(summary);
-    summary_json["preflight"] = m_preflight;
-    if (m_shard) {
-        summary_json["shard"] = m_options.shard;  // the plan and preflight above are the shard's
-    }
-    TRY(m_storage->put(
-        storage::join(m_place.records, "summary.json"),
-        summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-        "application/json"));
-    // The results, metrics and report are each worth having without the others.
-    auto keep_going = [this](const util::Status& st) {
-        if (!st.ok()) {
-            m_write_failures.push_back(st.message());
-        }
-    };
-    if (w.results) {
-        keep_going(m_storage->put(m_options.results, w.results_buffer.str(), "text/csv"));
-    }
-    if (!m_options.metrics_file.empty()) {
-        const auto labels = report::metrics_labels(summary, m_options.shard);
-        if (storage::is_gcs(m_options.metrics_file)) {
-            keep_going(m_storage->put(m_options.metrics_file,
-                                      report::render_metrics(summary, labels),
-                                      "text/plain; version=0.0.4"));
-        } else {
-            keep_going(report::write_metrics_file(m_options.metrics_file, summary, labels));
-        }
-    }
-    if (!m_options.report.empty()) {
-        report::HtmlReportOptions ho;
-        ho.job_id = m_place.job_id;
-        ho.mode = m_options.mode;
-        ho.model = m_options.plan.model;
-        ho.generated_ms = m_clock->unix_ms();
-        ho.summary = &summary;
-        if (storage::is_gcs(m_options.report)) {
-            keep_going(m_storage->put(m_options.report, report::render_html_report(w.cards, ho),
-                                      "text/html; charset=utf-8"));
-        } else {
-            keep_going(report::write_html_report(m_options.report, w.cards, ho));
-        }
-    }
-    TRY(checkpoint(phase));
-    // Every record is out: another machine may run the job now.
-    if (w.bucket_lock) {
-        if (auto st = w.bucket_lock->release(); !st.ok()) {
-            say(m_log.warn, "job lock: " + st.message() + " (it expires unrenewed)");
-        }
-    }
-    w.events->emit("done", {{"jobId", m_place.job_id},
-                            {"status", summary.status},
-                            {"imagesGenerated", summary.images_generated},
-                            {"errors", summary.errors},
-                            {"actualCostUsd", util::to_dollars(summary.actual_cost)}});
-    w.events->flush();
-    keep_going(w.events->status());
-    return summary_json;
-}
-
-util::Status JobSession::checkpoint(const std::string& phase) {
-    if (!m_open || !m_open->checkpoints) {
-        return util::ok_status();
-    }
-    Open& w = *m_open;
-    Progress p;
-    {
-        std::lock_guard lock(w.progress_mutex);
-        p = w.progress;
-    }
-    nlohmann::json state = {{"jobId", m_place.job_id},
-                            {"phase", phase},
-                            {"input", m_input->display_name()},
-                            {"out", m_place.dir},
-                            {"manifest", m_place.published_manifest()},
-                            {"shard", m_options.shard},
-                            {"ledger", m_options.ledger},
-                            {"mode", m_options.mode},
-                            {"model", m_options.plan.model},
-                            {"user", m_options.user},
-                            {"rows", m_plan.rows},
-                            {"images", m_plan.images},
-                            {"imagesAlreadyDone", m_plan.images - m_plan.images_to_run},
-                            {"imagesDone", p.images_done},
-                            {"imagesPlanned", p.images_planned},
-                            {"inFlight", p.in_flight},
-                            {"spentUsd", util::to_dollars(p.spent)}};
-    return w.checkpoints->checkpoint(std::move(state));
-}
-
-void JobSession::start_checkpoints() {
-    Open& w = *m_open;
-    if (m_options.checkpoint_every.count() <= 0) {
-        return;
-    }
-    w.thread = std::thread([this, &w] {
-        std::unique_lock lock(w.thread_mutex);
-        while (!w.stopping) {
-            // A real timed wait: checkpoints are wall-clock housekeeping, not behaviour a test
-            // waits for (tests see the first and the last, which are synchronous).
-            w.wake.wait_for(lock, m_options.checkpoint_every, [&] { return w.stopping; });
-            if (w.stopping) {
-                break;
-            }
-            lock.unlock();
-            if (auto st = checkpoint("running"); !st.ok()) {
-                say(m_log.warn, "checkpoint: " + st.message() + " (the next one tries again)");
-            }
-            lock.lock();
-        }
-    });
-}
-
-void JobSession::stop_checkpoints() {
-    if (!m_open || !m_open->thread.joinable()) {
-        return;
-    }
-    {
-        std::lock_guard lock(m_open->thread_mutex);
-        m_open->stopping = true;
-    }
-    m_open->wake.notify_all();
-    m_open->thread.join();
 }
 
 }  // namespace assetgen::schedule

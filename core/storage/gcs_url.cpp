@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/utf8.hpp"
+
 namespace assetgen::storage {
 namespace {
 
@@ -129,44 +131,6 @@ Status validate_bucket_name(std::string_view bucket) {
     return util::ok_status();
 }
 
-bool is_valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        auto b = static_cast<unsigned char>(s[i]);
-        if (b < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n = 0;
-        std::uint32_t cp = 0;
-        std::uint32_t min = 0;
-        if ((b & 0xE0) == 0xC0) {
-            n = 1, cp = b & 0x1F, min = 0x80;
-        } else if ((b & 0xF0) == 0xE0) {
-            n = 2, cp = b & 0x0F, min = 0x800;
-        } else if ((b & 0xF8) == 0xF0) {
-            n = 3, cp = b & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) {  // the sequence runs past the end
-            return false;
-        }
-        for (std::size_t k = 1; k <= n; ++k) {
-            auto c = static_cast<unsigned char>(s[i + k]);
-            if ((c & 0xC0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (c & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return false;
-        }
-        i += n + 1;
-    }
-    return true;
-}
-
 Status validate_object_name(std::string_view object) {
     auto bad = [&](std::string_view why) {
         return Status(Code::invalid_input,
@@ -180,7 +144,7 @@ Status validate_object_name(std::string_view object) {
     if (object.size() > k_max_object_bytes) {
         return bad("is longer than 1024 bytes");
     }
-    if (!is_valid_utf8(object)) {
+    if (!util::is_utf8(object)) {
         return bad("is not valid UTF-8");
     }
     if (object.find_first_of("\r\n") != std::string_view::npos) {
@@ -207,7 +171,7 @@ util::Result<GcsUrl> parse_gcs_url(std::string_view url) {
 
 util::Result<GcsUrl> parse_gcs_prefix(std::string_view url) {
     TRY_ASSIGN(GcsUrl out, split_url(url));
-    if (out.object.size() > k_max_object_bytes || !is_valid_utf8(out.object) ||
+    if (out.object.size() > k_max_object_bytes || !util::is_utf8(out.object) ||
         out.object.find_first_of("\r\n") != std::string::npos) {
         return Status(Code::invalid_input, "\"" + std::string(url) +
                                                "\": the prefix must be at most 1024 bytes of "

@@ -26,8 +26,6 @@ util::Status validate_bucket_name(std::string_view bucket);
 // bytes of valid UTF-8, no CR or LF, not "." or "..", not below ".well-known/acme-challenge/".
 // INVALID_INPUT naming the rule that is broken.
 util::Status validate_object_name(std::string_view object);
-// True when s is well-formed UTF-8 (no overlong forms, surrogates, or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view s);
 
 // Parses "gs://bucket/object" with a valid bucket and a valid, non-empty object name.
 // INVALID_INPUT otherwise.

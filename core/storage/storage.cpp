@@ -53,7 +53,7 @@ util::Result<std::vector<std::string>> LocalStorage::list(const std::string& pre
         }
     }
     if (ec) {
-        return util::error(util::Code::storage_io, prefix + ": cannot list: " + ec.message());
+        return util::io_error(prefix + ": cannot list", ec.value());
     }
     std::sort(out.begin(), out.end());
     return out;

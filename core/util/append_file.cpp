@@ -15,8 +15,6 @@
 namespace assetgen::util {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 class FileLock {
 public:
     explicit FileLock(int fd) : m_fd(fd) {
@@ -97,7 +95,7 @@ Status AppendFile::append(std::string_view lines) {
             if (errno == EINTR) {
                 continue;
             }
-            return error(Code::storage_io, m_path + ": append failed: " + errno_text());
+            return io_error(m_path + ": append failed", errno);
         }
         out.remove_prefix(static_cast<size_t>(n));
     }
@@ -106,7 +104,7 @@ Status AppendFile::append(std::string_view lines) {
 
 Status AppendFile::sync() {
     if (m_fd >= 0 && ::fdatasync(m_fd) != 0) {
-        return error(Code::storage_io, m_path + ": fsync failed: " + errno_text());
+        return io_error(m_path + ": fsync failed", errno);
     }
     return ok_status();
 }
@@ -114,7 +112,7 @@ Status AppendFile::sync() {
 Result<AppendFile::Identity> AppendFile::identity() const {
     struct stat st {};
     if (m_fd < 0 || ::fstat(m_fd, &st) != 0) {
-        return error(Code::storage_io, m_path + ": cannot stat the open file: " + errno_text());
+        return io_error(m_path + ": cannot stat the open file", errno);
     }
     return Identity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
 }
@@ -138,13 +136,14 @@ Status read_lines(const std::string& path, const std::function<void(std::string_
             if (errno == EINTR) {
                 continue;
             }
-            return error(Code::storage_io, path + ": read failed: " + errno_text());
+            return io_error(path + ": read failed", errno);
         }
         if (n == 0) {
             break;
         }
         std::string_view chunk(buf, static_cast<size_t>(n));
-        for (std::size_t nl = chunk.find('\n'); nl != std::string_view::npos; nl = chunk.find('\n')) {
+        for (std::size_t nl = chunk.find('\n'); nl != std::string_view::npos;
+             nl = chunk.find('\n')) {
             if (pending.empty()) {
                 on_line(chunk.substr(0, nl));
             } else {

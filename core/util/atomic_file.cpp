@@ -14,8 +14,6 @@
 namespace assetgen::util {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 Status write_all(int fd, std::string_view data, const std::string& path) {
     while (!data.empty()) {
         ssize_t n = ::write(fd, data.data(), data.size());
@@ -23,7 +21,7 @@ Status write_all(int fd, std::string_view data, const std::string& path) {
             if (errno == EINTR) {
                 continue;
             }
-            return error(Code::storage_io, path + ": write failed: " + errno_text());
+            return io_error(path + ": write failed", errno);
         }
         data.remove_prefix(static_cast<size_t>(n));
     }
@@ -39,12 +37,37 @@ Status make_dirs(const std::string& path) {
 Status fsync_dir(const std::string& path) {
     TRY_ASSIGN(UniqueFd fd, open_dir(path, false));
     if (::fsync(fd.get()) != 0) {
-        return error(Code::storage_io, path + ": fsync failed: " + errno_text());
+        return io_error(path + ": fsync failed", errno);
     }
     return ok_status();
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data) {
+    return write_file_atomic_with(path, [&](int fd) { return write_all(fd, data, path); });
+}
+
+Status copy_file_atomic(const std::string& path, int from) {
+    return write_file_atomic_with(path, [&](int fd) -> Status {
+        std::string buf(1 << 16, '\0');
+        off_t at = 0;
+        for (;;) {
+            const ssize_t n = ::pread(from, buf.data(), buf.size(), at);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                return io_error(path + ": reading its temp copy failed", errno);
+            }
+            if (n == 0) {
+                return ok_status();
+            }
+            TRY(write_all(fd, std::string_view(buf.data(), static_cast<std::size_t>(n)), path));
+            at += n;
+        }
+    });
+}
+
+Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill) {
     static std::atomic<unsigned> counter{0};
     // The temp file sits beside the target, in the same folder descriptor, so the rename
     // cannot be sent elsewhere by a link swapped in meanwhile. Its name is what
@@ -55,11 +78,11 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
     int fd = ::openat(slot.dir.get(), tmp.c_str(),
                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
-        return error(Code::storage_io, path + ": cannot create: " + errno_text());
+        return io_error(path + ": cannot create", errno);
     }
-    Status st = write_all(fd, data, path);
+    Status st = fill(fd);
     if (st.ok() && ::fsync(fd) != 0) {
-        st = error(Code::storage_io, path + ": fsync failed: " + errno_text());
+        st = io_error(path + ": fsync failed", errno);
     }
     ::close(fd);
     if (st.ok() && slot.confined) {
@@ -73,14 +96,14 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
     }
     if (st.ok() &&
         ::renameat(slot.dir.get(), tmp.c_str(), slot.dir.get(), slot.name.c_str()) != 0) {
-        st = error(Code::storage_io, path + ": rename failed: " + errno_text());
+        st = io_error(path + ": rename failed", errno);
     }
     if (!st.ok()) {
         ::unlinkat(slot.dir.get(), tmp.c_str(), 0);
         return st;
     }
     if (::fsync(slot.dir.get()) != 0) {
-        return error(Code::storage_io, path + ": fsync of its folder failed: " + errno_text());
+        return io_error(path + ": fsync of its folder failed", errno);
     }
     return ok_status();
 }
@@ -96,7 +119,7 @@ Result<std::string> read_file(const std::string& path) {
             if (errno == EINTR) {
                 continue;
             }
-            return error(Code::storage_io, path + ": read failed: " + errno_text());
+            return io_error(path + ": read failed", errno);
         }
         if (n == 0) {
             break;

@@ -3,6 +3,7 @@
 // rename it over the target, fsync the folder. A crash leaves the old file or the new one,
 // never half of either.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,14 @@ namespace assetgen::util {
 
 // Writes data to path atomically, creating parent folders. STORAGE_IO on failure.
 Status write_file_atomic(const std::string& path, std::string_view data);
+
+// The same, with the content written by fill into the temp file's descriptor (a content too
+// large to hold in memory, copied from elsewhere). A failing fill leaves the target as it was.
+Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill);
+
+// Copies the whole content of the open file `from` (read with pread from offset 0) to path
+// atomically, as write_file_atomic.
+Status copy_file_atomic(const std::string& path, int from);
 
 // Reads a whole file. NOT_FOUND when it does not exist, STORAGE_IO on other failures.
 Result<std::string> read_file(const std::string& path);

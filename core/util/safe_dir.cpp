@@ -85,7 +85,7 @@ Status make_dirs_plain(const std::string& path) {
     std::error_code ec;
     fs::create_directories(path, ec);
     if (ec) {
-        return error(Code::storage_io, path + ": cannot create folder: " + ec.message());
+        return io_error(path + ": cannot create folder", ec.value());
     }
     return ok_status();
 }
@@ -112,7 +112,7 @@ Result<int> root_fd(Root& root, bool create) {
         if (err == ENOENT) {
             return error(Code::not_found, root.shown + ": no such folder");
         }
-        return error(Code::storage_io, root.shown + ": cannot open folder: " + errno_text(err));
+        return io_error(root.shown + ": cannot open folder", err);
     }
     root.fd = UniqueFd(fd);
     return fd;
@@ -140,7 +140,7 @@ Status open_error(int dir_fd, const std::string& name, int err, const std::strin
     if (err == ENOTDIR) {
         return error(Code::storage_io, shown_path + ": is not a folder");
     }
-    return error(Code::storage_io, shown_path + ": cannot open: " + errno_text(err));
+    return io_error(shown_path + ": cannot open", err);
 }
 
 struct Match {
@@ -222,7 +222,7 @@ Result<UniqueFd> open_dir_below(int root_fd, std::string_view relative, bool cre
     const auto parts = split_parts(relative);
     UniqueFd current(::dup(root_fd));
     if (current.get() < 0) {
-        return error(Code::storage_io, shown + ": cannot open folder: " + errno_text(errno));
+        return io_error(shown + ": cannot open folder", errno);
     }
     std::string shown_path = shown;
     for (const auto& part : parts) {
@@ -235,8 +235,7 @@ Result<UniqueFd> open_dir_below(int root_fd, std::string_view relative, bool cre
         int fd = ::openat(current.get(), part.c_str(), flags);
         if (fd < 0 && errno == ENOENT && create) {
             if (::mkdirat(current.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
-                return error(Code::storage_io,
-                             shown_path + ": cannot create folder: " + errno_text(errno));
+                return io_error(shown_path + ": cannot create folder", errno);
             }
             fd = ::openat(current.get(), part.c_str(), flags);
         }
@@ -330,7 +329,7 @@ Result<FileSlot> open_parent(const std::string& path, bool create) {
         if (err == ENOENT) {
             return error(Code::not_found, path + ": no such file");
         }
-        return error(Code::storage_io, parent + ": cannot open folder: " + errno_text(err));
+        return io_error(parent + ": cannot open folder", err);
     }
     slot.dir = UniqueFd(fd);
     return slot;
@@ -355,7 +354,7 @@ Result<UniqueFd> open_dir(const std::string& path, bool create) {
         if (err == ENOENT) {
             return error(Code::not_found, path + ": no such folder");
         }
-        return error(Code::storage_io, path + ": cannot open folder: " + errno_text(err));
+        return io_error(path + ": cannot open folder", err);
     }
     return UniqueFd(fd);
 }
@@ -378,7 +377,7 @@ Result<UniqueFd> open_file(const std::string& path, int flags, mode_t mode) {
         if (err == ENOENT) {
             return error(Code::not_found, path + ": no such file");
         }
-        return error(Code::storage_io, path + ": cannot open: " + errno_text(err));
+        return io_error(path + ": cannot open", err);
     }
     return UniqueFd(fd);
 }

@@ -1,5 +1,8 @@
 #include "util/status.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 #include <array>
 
 namespace assetgen::util {
@@ -72,6 +75,13 @@ std::string Status::to_string() const {
         return "OK";
     }
     return std::string(code_name(m_code)) + ": " + m_message;
+}
+
+Status io_error(const std::string& what, int err) {
+    if (err == EACCES || err == EPERM) {
+        return Status(Code::permission_denied, what + ": permission denied");
+    }
+    return Status(Code::storage_io, what + ": " + std::strerror(err));
 }
 
 }  // namespace assetgen::util

@@ -99,8 +99,17 @@ private:
     std::optional<TokenUsage> m_usage;
 };
 
-inline Status ok_status() { return Status(); }
-inline Status error(Code code, std::string message) { return Status(code, std::move(message)); }
+inline Status ok_status() {
+    return Status();
+}
+inline Status error(Code code, std::string message) {
+    return Status(code, std::move(message));
+}
+
+// The error of a system call about `what` ("<path>: cannot open") that failed with errno err:
+// PERMISSION_DENIED "<what>: permission denied" for EACCES and EPERM (exit 77, as the README
+// says for permission), else STORAGE_IO "<what>: <strerror(err)>".
+Status io_error(const std::string& what, int err);
 
 // A value or the Status that explains why there is none.
 template <typename T>
@@ -126,9 +135,7 @@ public:
     }
     // On a temporary Result, a copy: `TRY(f().status())` must not keep a reference into a
     // Result that dies at the end of the full expression.
-    Status status() && {
-        return ok() ? Status() : std::get<Status>(std::move(m_v));
-    }
+    Status status() && { return ok() ? Status() : std::get<Status>(std::move(m_v)); }
 
 private:
     std::variant<T, Status> m_v;
@@ -140,12 +147,12 @@ private:
 #define ASSETGEN_CONCAT(a, b) ASSETGEN_CONCAT_INNER(a, b)
 
 // TRY(expr): return the Status of a failed Status or Result expression from this function.
-#define TRY(expr)                                             \
-    do {                                                      \
-        auto&& try_status_ = (expr);                          \
-        if (!try_status_.ok()) {                              \
+#define TRY(expr)                                                    \
+    do {                                                             \
+        auto&& try_status_ = (expr);                                 \
+        if (!try_status_.ok()) {                                     \
             return ::assetgen::util::detail::status_of(try_status_); \
-        }                                                     \
+        }                                                            \
     } while (false)
 
 // TRY_ASSIGN(lhs, expr): evaluate a Result, return its Status on failure, else move its value
@@ -159,7 +166,9 @@ private:
     lhs = std::move(tmp).value()
 
 namespace assetgen::util::detail {
-inline const Status& status_of(const Status& s) { return s; }
+inline const Status& status_of(const Status& s) {
+    return s;
+}
 template <typename T>
 const Status& status_of(const Result<T>& r) {
     return r.status();

@@ -57,11 +57,11 @@ std::string try_folder(const std::string& path) {
 Result<std::string> private_root(const UserDirEnv& env) {
     const std::string root = user_temp_root(env);
     if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) {
-        return error(Code::storage_io, root + ": cannot create folder: " + std::strerror(errno));
+        return io_error(root + ": cannot create folder", errno);
     }
     struct stat st {};
     if (::lstat(root.c_str(), &st) != 0) {
-        return error(Code::storage_io, root + ": cannot read folder: " + std::strerror(errno));
+        return io_error(root + ": cannot read folder", errno);
     }
     const auto uid = ::getuid();
     if (!S_ISDIR(st.st_mode)) {
@@ -81,8 +81,7 @@ Result<std::string> private_root(const UserDirEnv& env) {
                 "XDG_CACHE_HOME to folders of yours");
     }
     if ((st.st_mode & 077) != 0 && ::chmod(root.c_str(), 0700) != 0) {
-        return error(Code::storage_io,
-                     root + ": cannot make the folder private: " + std::strerror(errno));
+        return io_error(root + ": cannot make the folder private", errno);
     }
     return root;
 }

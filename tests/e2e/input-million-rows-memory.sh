@@ -2,7 +2,7 @@
 # Memory stays flat in the number of rows: 1,000,000 rows (52 MB of CSV, made by seed) stay under
 # 100 MB peak RSS (/usr/bin/time -f %M) both when the budget refuses the run (exit 3, nothing
 # spent) and in a partial run (--budget-policy partial: what fits runs, the rest end as
-# BUDGET_EXCEEDED). ROWS overrides the count for a quicker local check.
+# BUDGET_EXCEEDED) that writes --results (a line per row, streamed to its file). ROWS overrides the count for a quicker local check.
 source "$(dirname "$0")/common.inc"
 if sanitized; then echo "skip: peak RSS means nothing under AddressSanitizer" >&2; exit 77; fi
 [ -x /usr/bin/time ] || fail "/usr/bin/time is missing (scripts/bootstrap --test installs it)"
@@ -19,7 +19,8 @@ rss=$(tail -1 refused.rss)
 echo "refused, $rows rows: peak RSS $rss KB" >&2
 [ "$rss" -lt "$limit_kb" ] || fail "refused run: peak RSS $rss KB is over $limit_kb KB"
 
-set +e; peak partial run big.csv --daily-budget-usd 0.5 --budget-policy partial --quiet --json; got=$?; set -e
+set +e; peak partial run big.csv --daily-budget-usd 0.5 --budget-policy partial --quiet --json \
+  --results partial.csv; got=$?; set -e
 assert_eq "$got" 3 "exit of the partial run"
 rss=$(tail -1 partial.rss)
 echo "partial, $rows rows: peak RSS $rss KB" >&2
@@ -32,4 +33,10 @@ assert s["status"] == "budget_exceeded" and s["rowsFailed"] == s["rows"] - s["ro
 assert s["budget"]["overshootUsd"] == 0, s["budget"]
 PY
 [ "$rss" -lt "$limit_kb" ] || fail "partial run: peak RSS $rss KB is over $limit_kb KB"
+# --results streams its rows to a temp file as they finish (it held them all until the end:
+# 287 MB peak for this run), then puts the file in place: a header and one line per row.
+assert_eq "$(count_lines partial.csv)" $((rows + 1)) "lines of the partial run's --results"
+assert_eq "$(grep -c ',BUDGET_EXCEEDED,' partial.csv)" \
+  "$(python3 -c 'import json; s=json.load(open("partial.out")); print(s["rowsFailed"])')" \
+  "BUDGET_EXCEEDED rows in --results"
 echo "ok: $rows rows under $limit_kb KB peak RSS, refused and partial"

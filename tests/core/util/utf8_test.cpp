@@ -39,4 +39,15 @@ TEST_CASE("util: is_utf8", "[util]") {
     CHECK_FALSE(util::is_utf8("\xFF"));
     CHECK_FALSE(util::is_utf8("a\xE2\x82"));
     CHECK_FALSE(util::is_utf8("\xC1\xBF"));
+    // What storage::is_valid_utf8 (folded into this) checked for object names: four-byte
+    // sequences, overlong three- and four-byte forms, surrogates, code points past U+10FFFF,
+    // a sequence cut at the end, a stray continuation byte.
+    CHECK(util::is_utf8("\xF0\x9F\x8E\xA8 \xE2\x82\xAC \xF4\x8F\xBF\xBF"));
+    CHECK_FALSE(util::is_utf8("\xE0\x80\xAF"));
+    CHECK_FALSE(util::is_utf8("\xF0\x80\x80\xAF"));
+    CHECK_FALSE(util::is_utf8("\xED\xA0\x80"));
+    CHECK_FALSE(util::is_utf8("\xF4\x90\x80\x80"));
+    CHECK_FALSE(util::is_utf8("\xF5\x80\x80\x80"));
+    CHECK_FALSE(util::is_utf8("ok\xF0\x9F\x8E"));
+    CHECK_FALSE(util::is_utf8("\x80"));
 }

@@ -1,0 +1,163 @@
+// `assetgen ledger show` and `ledger sum`: entries, and their totals by a key, through the same
+// filters.
+#include "ledger_common.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/env.hpp"
+#include "budget/amounts.hpp"
+#include "budget/prices.hpp"
+#include "budget/spend.hpp"
+#include "commands.hpp"
+#include "flag_checks.hpp"
+#include "ledger/audit.hpp"
+#include "ledger/gcs_ledger_store.hpp"
+#include "ledger/json_line.hpp"
+#include "storage/storage.hpp"
+#include "table.hpp"
+#include "util/atomic_file.hpp"
+#include "util/clock.hpp"
+#include "util/safe_dir.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::cli::ledger_cmd {
+
+using util::Code;
+
+// --- show -----------------------------------------------------------------------------------
+
+std::vector<Column> show_columns(const std::string& tz) {
+    return {{"time (" + tz + ")", Align::left},
+            {"user", Align::left},
+            {"job", Align::left},
+            {"scene_id", Align::left},
+            {"variant", Align::right},
+            {"model", Align::left},
+            {"mode", Align::left},
+            {"status", Align::left},
+            {"images", Align::right},
+            {"cost", Align::right}};
+}
+
+std::vector<std::string> show_cells(const ledger::Entry& e, const std::string& tz) {
+    // The zone is checked before any entry is read, so the UTC fallback is never taken.
+    auto time = ledger::local_time(e.ts, tz);
+    return std::vector<std::string>{time.ok() ? *time : util::utc_timestamp(e.ts),
+                                    e.user_id,
+                                    e.job_id,
+                                    e.scene_id,
+                                    std::to_string(e.variant),
+                                    e.model,
+                                    e.mode,
+                                    e.status,
+                                    std::to_string(e.images),
+                                    util::format_usd(e.cost)};
+}
+
+util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
+    TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
+    TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
+    note_missing(console, o.folder);
+    const bool table = !o.json && stdout_is_tty();
+
+    // Without a limit or a table to align, entries stream straight to stdout.
+    if (o.limit == 0 && !table) {
+        std::vector<ledger::ReadIssue> issues;
+        if (!o.json) {
+            print(Table(show_columns(o.tz)).render_tsv());
+        }
+        TRY(ledger::for_each_matching(
+            access.location, filter, day_of,
+            [&](const ledger::Entry& e) {
+                print(o.json ? ledger::to_line(e) : Table::tsv_row(show_cells(e, o.tz)));
+            },
+            &issues));
+        warn_skipped(console, issues);
+        return ExitCode::ok;
+    }
+
+    TRY_ASSIGN(const ledger::Selection selection,
+               ledger::select_entries(access.location, filter, day_of, o.limit));
+    if (o.json) {
+        for (const auto& e : selection.entries) {
+            print(ledger::to_line(e));
+        }
+    } else {
+        Table t(show_columns(o.tz));
+        for (const auto& e : selection.entries) {
+            t.add_row(show_cells(e, o.tz));
+        }
+        print(table ? t.render_aligned() : t.render_tsv());
+    }
+    warn_skipped(console, selection.issues);
+    if (selection.matched > static_cast<std::int64_t>(selection.entries.size())) {
+        console.info("showing the last " + std::to_string(selection.entries.size()) + " of " +
+                     std::to_string(selection.matched) + " matching entries");
+    }
+    return ExitCode::ok;
+}
+
+// --- sum ------------------------------------------------------------------------------------
+
+std::string totals_json(ledger::JsonLineWriter& w, const ledger::Totals& t) {
+    w.add_int("entries", t.entries)
+        .add_int("images", t.images)
+        .add_money("costUsd", t.cost)
+        .add_money("estimatedUsd", t.estimated);
+    return json_object(w);
+}
+
+std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t) {
+    return {std::move(key), std::to_string(t.entries), std::to_string(t.images),
+            util::format_usd(t.cost), util::format_usd(t.estimated)};
+}
+
+util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
+    TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
+    TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
+    // --by is checked by the parser; this only turns the name into the enum.
+    const ledger::GroupBy by = ledger::group_by_from_name(o.by).value_or(ledger::GroupBy::day);
+    note_missing(console, o.folder);
+    TRY_ASSIGN(const ledger::SumResult result, ledger::sum(access.location, filter, by, day_of));
+    warn_skipped(console, result.issues);
+
+    if (o.json) {
+        std::string text =
+            "{\"by\":\"" + std::string(ledger::group_by_name(by)) + "\",\"groups\":[";
+        for (std::size_t i = 0; i < result.groups.size(); ++i) {
+            ledger::JsonLineWriter w;
+            w.add_string("key", result.groups[i].key);
+            text += (i > 0 ? "," : "") + totals_json(w, result.groups[i].totals);
+        }
+        ledger::JsonLineWriter total;
+        text += "],\"total\":" + totals_json(total, result.total) +
+                ",\"skippedLines\":" + std::to_string(result.issues.size()) + "}\n";
+        print(text);
+        return ExitCode::ok;
+    }
+    Table t({{std::string(ledger::group_by_name(by)), Align::left},
+             {"entries", Align::right},
+             {"images", Align::right},
+             {"cost", Align::right},
+             {"estimated", Align::right}});
+    for (const auto& g : result.groups) {
+        t.add_row(totals_cells(g.key.empty() ? "(none)" : g.key, g.totals));
+    }
+    t.add_rule();
+    t.add_row(totals_cells("TOTAL", result.total));
+    print(t.render_aligned());
+    return ExitCode::ok;
+}
+
+}  // namespace assetgen::cli::ledger_cmd

@@ -1,0 +1,181 @@
+#include "schedule/session_internal.hpp"
+#include "schedule/storage_error.hpp"
+
+// JobSession::finish (ledger flush, budget release, day totals, summary, results, metrics,
+// report, last checkpoint) and the checkpoints: the state snapshots, first, periodic and last.
+
+namespace assetgen::schedule {
+
+namespace {
+
+void say(const std::function<void(const std::string&)>& f, const std::string& text) {
+    if (f) {
+        f(text);
+    }
+}
+
+}  // namespace
+
+util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
+    if (!m_open) {
+        return util::error(util::Code::internal, "JobSession::finish before open");
+    }
+    Open& w = *m_open;
+    stop_checkpoints();
+    // What was made is published first (a gs:// job's manifest and state): if the ledger push
+    // below fails, another machine still sees these images as done and does not pay again.
+    const std::string phase = summary.status == "interrupted" ? "interrupted" : "finished";
+    const util::Status published = checkpoint(phase);
+    if (!published.ok()) {
+        say(m_log.warn, "checkpoint: " + published.message() + " (tried again at the end)");
+    }
+    // Every ledger line reaches its day file (or gs:// object) before the run says it is done.
+    // A gs:// push that fails keeps the lines in the spool, and the next run pushes them.
+    // The last push leaves out lines another machine has pushed meanwhile (it took the job over
+    // and restored them from the manifest): one read of the day object.
+    auto* gcs_ledger = dynamic_cast<ledger::GcsLedgerWriter*>(w.ledger.get());
+    TRY(as_storage_error(gcs_ledger ? gcs_ledger->flush_skipping_present() : w.ledger->flush(),
+                         "ledger " + m_options.ledger +
+                             " (the ledger lines wait in the spool; the next run pushes them)"));
+    // Then this process's share of the budget goes back (a gs:// ledger's lease).
+    if (auto released = w.budget->close(); !released.ok()) {
+        say(m_log.warn, "budget: " + released.message());
+    }
+    // The day's small totals for readers such as the sheet's Spend today (ledger/day_totals.hpp).
+    const ledger::LedgerLocation totals_of(m_options.ledger,
+                                           m_ledger_store ? &m_ledger_store->client() : nullptr);
+    if (auto t = ledger::update_run_day_totals(totals_of, summary.started_ms, *m_clock); !t.ok()) {
+        say(m_log.warn, "ledger totals: " + t.message());
+    }
+    auto summary_json = report::to_json(summary);
+    summary_json["preflight"] = m_preflight;
+    if (m_shard) {
+        summary_json["shard"] = m_options.shard;  // the plan and preflight above are the shard's
+    }
+    TRY(m_storage->put(
+        storage::join(m_place.records, "summary.json"),
+        summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+        "application/json"));
+    // The results, metrics and report are each worth having without the others.
+    auto keep_going = [this](const util::Status& st) {
+        if (!st.ok()) {
+            m_write_failures.push_back(st.message());
+        }
+    };
+    if (w.results) {
+        util::Status st = w.results_file->flush();
+        if (st.ok() && storage::is_gcs(m_options.results)) {
+            auto all = w.results_file->read_all();  // an object is uploaded whole
+            st = all.ok() ? m_storage->put(m_options.results, *all, "text/csv") : all.status();
+        } else if (st.ok()) {
+            st = util::copy_file_atomic(m_options.results, w.results_file->fd());
+        }
+        keep_going(st);
+    }
+    if (!m_options.metrics_file.empty()) {
+        const auto labels = report::metrics_labels(summary, m_options.shard);
+        if (storage::is_gcs(m_options.metrics_file)) {
+            keep_going(m_storage->put(m_options.metrics_file,
+                                      report::render_metrics(summary, labels),
+                                      "text/plain; version=0.0.4"));
+        } else {
+            keep_going(report::write_metrics_file(m_options.metrics_file, summary, labels));
+        }
+    }
+    if (!m_options.report.empty()) {
+        report::HtmlReportOptions ho;
+        ho.job_id = m_place.job_id;
+        ho.mode = m_options.mode;
+        ho.model = m_options.plan.model;
+        ho.generated_ms = m_clock->unix_ms();
+        ho.summary = &summary;
+        if (storage::is_gcs(m_options.report)) {
+            keep_going(m_storage->put(m_options.report, report::render_html_report(w.cards, ho),
+                                      "text/html; charset=utf-8"));
+        } else {
+            keep_going(report::write_html_report(m_options.report, w.cards, ho));
+        }
+    }
+    TRY(checkpoint(phase));
+    // Every record is out: another machine may run the job now.
+    if (w.bucket_lock) {
+        if (auto st = w.bucket_lock->release(); !st.ok()) {
+            say(m_log.warn, "job lock: " + st.message() + " (it expires unrenewed)");
+        }
+    }
+    w.events->emit("done", {{"jobId", m_place.job_id},
+                            {"status", summary.status},
+                            {"imagesGenerated", summary.images_generated},
+                            {"errors", summary.errors},
+                            {"actualCostUsd", util::to_dollars(summary.actual_cost)}});
+    w.events->flush();
+    keep_going(w.events->status());
+    return summary_json;
+}
+
+util::Status JobSession::checkpoint(const std::string& phase) {
+    if (!m_open || !m_open->checkpoints) {
+        return util::ok_status();
+    }
+    Open& w = *m_open;
+    Progress p;
+    {
+        std::lock_guard lock(w.progress_mutex);
+        p = w.progress;
+    }
+    nlohmann::json state = {{"jobId", m_place.job_id},
+                            {"phase", phase},
+                            {"input", m_input->display_name()},
+                            {"out", m_place.dir},
+                            {"manifest", m_place.published_manifest()},
+                            {"shard", m_options.shard},
+                            {"ledger", m_options.ledger},
+                            {"mode", m_options.mode},
+                            {"model", m_options.plan.model},
+                            {"user", m_options.user},
+                            {"rows", m_plan.rows},
+                            {"images", m_plan.images},
+                            {"imagesAlreadyDone", m_plan.images - m_plan.images_to_run},
+                            {"imagesDone", p.images_done},
+                            {"imagesPlanned", p.images_planned},
+                            {"inFlight", p.in_flight},
+                            {"spentUsd", util::to_dollars(p.spent)}};
+    return w.checkpoints->checkpoint(std::move(state));
+}
+
+void JobSession::start_checkpoints() {
+    Open& w = *m_open;
+    if (m_options.checkpoint_every.count() <= 0) {
+        return;
+    }
+    w.thread = std::thread([this, &w] {
+        std::unique_lock lock(w.thread_mutex);
+        while (!w.stopping) {
+            // A real timed wait: checkpoints are wall-clock housekeeping, not behaviour a test
+            // waits for (tests see the first and the last, which are synchronous).
+            w.wake.wait_for(lock, m_options.checkpoint_every, [&] { return w.stopping; });
+            if (w.stopping) {
+                break;
+            }
+            lock.unlock();
+            if (auto st = checkpoint("running"); !st.ok()) {
+                say(m_log.warn, "checkpoint: " + st.message() + " (the next one tries again)");
+            }
+            lock.lock();
+        }
+    });
+}
+
+void JobSession::stop_checkpoints() {
+    if (!m_open || !m_open->thread.joinable()) {
+        return;
+    }
+    {
+        std::lock_guard lock(m_open->thread_mutex);
+        m_open->stopping = true;
+    }
+    m_open->wake.notify_all();
+    m_open->thread.join();
+}
+
+}  // namespace assetgen::schedule
