@@ -217,6 +217,10 @@ refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base
 }
 
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
+    if (!o.models_file.empty()) {
+        TRY_ASSIGN(const auto catalog, budget::load_catalog_file(o.models_file));
+        prices = budget::PriceTable::from_catalog(catalog);
+    }
     if (!o.prices_file.empty()) {
         TRY_ASSIGN(auto text, util::read_file(o.prices_file));
         TRY(prices.load_json(text, o.prices_file, o.i_mean_it));
@@ -377,6 +381,10 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                  "accept a price per image above $10, a price per million tokens above $1000 or a daily limit "
                  "above $1000000 (README.md, Prices)");
     sub.add_option("--prices", o.prices_file, "pricing JSON file (see README.md, Prices)")->check(CLI::ExistingFile);
+    sub.add_option("--models", o.models_file,
+                   "a model catalog replacing the built-in one (ids, lifecycle, sizes, prices per tier; "
+                   "README.md, The model catalog)")
+        ->check(CLI::ExistingFile);
 }
 
 void register_run(CLI::App& app, Action& action) {

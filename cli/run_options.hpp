@@ -109,6 +109,7 @@ struct RunOptions {
     std::string price_per_image_text;  // --price-per-image as given, "" = none
     std::optional<util::Micros> price_per_image;  // after check_run_options
     std::string prices_file;
+    std::string models_file;  // --models: a model catalog replacing the built-in one
     bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };
 

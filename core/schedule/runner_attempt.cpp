@@ -46,6 +46,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     const Micros* worst = &ceiling->worst_case;
     req.max_output_tokens = ceiling->max_output_tokens;
     req.thinking_level = ceiling->thinking_level;
+    req.image_tokens = ceiling->image_tokens;
     out.estimate = ceiling->estimate;
     const std::uint64_t item_hash =
         util::fnv1a64(row.scene_id) ^ (static_cast<std::uint64_t>(item.variant) << 32);
