@@ -96,8 +96,30 @@ util::Status check_run_options(RunOptions& o) {
                 "gs://bucket/prefix (local images are plain paths)");
         }
     }
+    {
+        const auto tier = budget::parse_tier(o.tier);
+        if (!tier || *tier == budget::Tier::batch) {
+            return util::error(util::Code::usage,
+                               "--tier: \"" + printable(o.tier) + "\" " +
+                                   (tier ? "is not available yet (the Batch API comes in its own issue); use "
+                                           "standard, flex or priority"
+                                         : "is not standard, flex or priority"));
+        }
+        o.tier_value = *tier;
+        if (o.tier_value != budget::Tier::standard && o.api == "vertex" && o.mode == Mode::live) {
+            return util::error(util::Code::usage, "--tier: \"" + o.tier +
+                                                      "\" is for the Gemini API (--api gemini); Vertex AI runs "
+                                                      "at standard");
+        }
+    }
+    // Flex answers take minutes (a 1-15 minute target, optimization page; the Vertex retry
+    // strategy page suggests a 30-minute timeout for flex): its own, longer default.
     TRY_ASSIGN(o.request_timeout,
-               duration_flag("--request-timeout", o.request_timeout_text, milliseconds(1)));
+               duration_flag("--request-timeout",
+                             o.request_timeout_text.empty()
+                                 ? std::string(o.tier_value == budget::Tier::flex ? "30m" : "5m")
+                                 : o.request_timeout_text,
+                             milliseconds(1)));
     TRY(parse_ref_mode(o.ref_mode).status());
     if (o.ref_failure.empty()) {
         // A dry run is a load test: the seed's example URLs, unreachable offline, must not stop it.
@@ -353,7 +375,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--api-base", o.api_base, "live: send requests to this endpoint instead of Google's");
     sub.add_option("--project", o.project, "vertex: Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the key file's)");
     sub.add_option("--location", o.location, "vertex: location, e.g. global or us-central1")->capture_default_str();
-    sub.add_option("--request-timeout", o.request_timeout_text, "live: time limit of one request")
+    sub.add_option("--request-timeout", o.request_timeout_text,
+                   "live: time limit of one request (default 5m; 30m with --tier flex)");
+    sub.add_option("--tier", o.tier,
+                   "inference tier, priced from the model catalog: standard, flex (half price, minutes of "
+                   "latency, may be shed) or priority (dearer, never shed); sent as service_tier (Gemini API)")
         ->capture_default_str();
 
     sub.add_option("--daily-budget-usd", o.daily_budget_text,

@@ -35,7 +35,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     Attempted out;
     const auto& row = item.row->data.row;
     provider::ImageRequest req = make_request(row, item.variant, refs);
-    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size()};
+    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size(), settings.tier};
     // One ceiling for both sides: what the budget reserves and what the API is told it may
     // bill (maxOutputTokens, thinking level).
     auto ceiling = deps.prices.ceiling(shape);
@@ -88,7 +88,8 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         if (r.ok()) {
             const auto& u = r->usage;
             auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens,
-                                           u.output_tokens, u.thoughts_tokens, u.output_image_tokens);
+                                           u.output_tokens, u.thoughts_tokens, u.output_image_tokens,
+                                           settings.tier);
             const Micros paid = cost.ok() ? *cost : *worst;
             if (paid > *worst) {
                 note_overrun(row, item.variant, paid, *worst, u, req.max_output_tokens);
@@ -253,6 +254,7 @@ ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const
     e.model = row.model.empty() ? settings.model : row.model;
     e.mode = settings.mode;
     e.shard = settings.shard;
+    e.tier = std::string(budget::tier_name(settings.tier));
     e.lease = deps.budget.lease_id();
     return e;
 }
