@@ -69,6 +69,23 @@ assert abs(totals['priority'] - 2 * totals['standard']) <= 4 * 199, totals
 assert totals['flex'] < totals['standard'] < totals['priority'], totals
 PY
 
+# Flex is best effort: a shed request (503 here; 429 and 504 are retried alike, the pages do not
+# say which a shed request gets) is retried and the image is made, still at flex.
+one_variant_batch small.csv 3
+fake_post "$base/_fake/reset" '{}'
+fake_post "$base/_fake/faults" '{"rules": [{"fault": "503", "first_n": 2}]}'
+expect_exit 0 ag run small.csv --mode live --api-base "$base" --model "$model" --tier flex --concurrency 1 \
+  --out out-shed --ledger ledger-shed --json
+fake_get "$base/_fake/log" log-shed.json
+python3 - <<'PY' || fail "flex retries"
+import json, glob
+log = json.load(open('log-shed.json'))
+assert [e['status'] for e in log] == [503, 503, 200, 200, 200], [e['status'] for e in log]
+assert all(e['service_tier'] == 'flex' for e in log), log
+lines = [json.loads(l) for f in glob.glob('ledger-shed/*.jsonl') for l in open(f)]
+assert len(lines) == 3 and all(l['status'] == 'ok' and l['tier'] == 'flex' for l in lines), lines
+PY
+
 # batch is reserved: a usage error, nothing sent.
 fake_post "$base/_fake/reset" '{}'
 expect_exit 2 ag run batch.csv --mode live --api-base "$base" --model "$model" --tier batch --out out-b --ledger ledger-b
