@@ -473,6 +473,32 @@ const Catalog& builtin_catalog() {
     return c;
 }
 
+util::Status check_lifecycle(const Catalog& catalog, const std::string& model,
+                             const std::string& today, bool allow_retired, std::string& warning) {
+    warning.clear();
+    const CatalogModel* m = catalog.find(model);
+    if (!m || m->lifecycle == Lifecycle::ga || m->lifecycle == Lifecycle::preview) {
+        return util::ok_status();
+    }
+    const std::string instead =
+        m->replacement.empty() ? std::string() : "; use " + m->replacement + " instead";
+    const bool gone = m->lifecycle == Lifecycle::shutdown ||
+                      (!m->lifecycle_date.empty() && m->lifecycle_date <= today);
+    if (!gone) {
+        warning = "model \"" + m->id + "\" is deprecated: Google shuts it down on " +
+                  m->lifecycle_date + instead;
+        return util::ok_status();
+    }
+    const std::string what =
+        "model \"" + m->id + "\" was shut down on " + m->lifecycle_date + instead;
+    if (allow_retired) {
+        warning = what + " (sent anyway: --allow-retired-model)";
+        return util::ok_status();
+    }
+    return util::error(util::Code::config,
+                       what + ", or give --allow-retired-model to send it anyway");
+}
+
 util::Result<Catalog> load_catalog_file(const std::string& path) {
     auto text = util::read_text_file(path, k_max_catalog_bytes);
     if (!text.ok()) {

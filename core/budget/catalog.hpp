@@ -66,6 +66,15 @@ util::Result<Catalog> parse_catalog(const std::string& text, const std::string& 
 std::string_view builtin_catalog_text();
 const Catalog& builtin_catalog();
 
+// What the catalog's lifecycle says about sending requests for `model` on `today` (YYYY-MM-DD,
+// UTC). A model shut down (state shutdown, or deprecated with a shutdown date on or before
+// today) is CONFIG_ERROR naming the date and the replacement, unless allow_retired (then it
+// is a warning); a deprecated model still served gives a warning naming the shutdown date and
+// the replacement; GA, preview and unknown models (priced or refused elsewhere) give nothing.
+// `warning` receives the warning text ("" when none).
+util::Status check_lifecycle(const Catalog& catalog, const std::string& model,
+                             const std::string& today, bool allow_retired, std::string& warning);
+
 // Reads a catalog file (at most 4 MiB). CONFIG_ERROR naming the file when it cannot be read.
 util::Result<Catalog> load_catalog_file(const std::string& path);
 

@@ -165,3 +165,33 @@ TEST_CASE("catalog: the price table prices every tier from the catalog", "[catal
     CHECK(t.actual("m1", "1K", 100, 1120, 0, 1120, Tier::flex).value() == 33'600 + 25);
     CHECK(t.actual("m1-alias", "1K", 100, 1120, 0, 1120, Tier::priority).value() == 134'400 + 100);
 }
+
+TEST_CASE("catalog: a shut-down model is refused naming its replacement; a deprecated one warns",
+          "[catalog][lifecycle]") {
+    const Catalog& c = builtin_catalog();
+    std::string warning;
+    auto gone = check_lifecycle(c, "gemini-2.5-flash-image", "2026-12-06", false, warning);
+    REQUIRE_FALSE(gone.ok());
+    CHECK(gone.code() == util::Code::config);
+    CHECK_THAT(gone.message(), Catch::Contains("shut down on 2026-10-02"));
+    CHECK_THAT(gone.message(), Catch::Contains("use gemini-3.1-flash-image instead"));
+    CHECK_THAT(gone.message(), Catch::Contains("--allow-retired-model"));
+    CHECK(warning.empty());
+
+    REQUIRE(check_lifecycle(c, "gemini-2.5-flash-image", "2026-12-06", true, warning).ok());
+    CHECK_THAT(warning, Catch::Contains("sent anyway"));
+
+    REQUIRE(check_lifecycle(c, "gemini-3.1-flash-image", "2026-12-06", false, warning).ok());
+    CHECK(warning.empty());
+    REQUIRE(check_lifecycle(c, "imagen-9", "2026-12-06", false, warning).ok());  // priced elsewhere
+
+    // A deprecated model warns before its date and is refused from it on.
+    std::string text = one_model();
+    text.replace(text.find(R"("state": "shutdown")"), 19, R"("state": "deprecated")");
+    auto dep = parse_catalog(text, "my.json");
+    REQUIRE(dep.ok());
+    REQUIRE(check_lifecycle(*dep, "m1-preview", "2026-06-24", false, warning).ok());
+    CHECK(warning ==
+          "model \"m1-preview\" is deprecated: Google shuts it down on 2026-06-25; use m1 instead");
+    CHECK_FALSE(check_lifecycle(*dep, "m1-preview", "2026-06-25", false, warning).ok());
+}
