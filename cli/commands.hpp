@@ -17,5 +17,6 @@ void register_run(CLI::App& app, Action& action);
 void register_canary(CLI::App& app, Action& action);
 void register_ledger(CLI::App& app, Action& action);
 void register_refresh(CLI::App& app, Action& action);
+void register_models(CLI::App& app, Action& action);
 
 }  // namespace assetgen::cli

@@ -117,8 +117,12 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
     }
     ledger::VerifyOptions options;
     options.expected_cost = [prices](const ledger::Entry& e) -> std::optional<util::Micros> {
+        const auto tier = budget::parse_tier(e.tier);
+        if (!tier) {
+            return std::nullopt;  // a tier this build does not price
+        }
         auto c = prices->actual(e.model, "", e.prompt_tokens, e.output_tokens, e.thoughts_tokens,
-                                e.output_image_tokens);
+                                e.output_image_tokens, *tier);
         return c.ok() ? std::optional<util::Micros>(*c) : std::nullopt;
     };
     options.manifests_gcs = manifests_gcs;

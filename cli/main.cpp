@@ -21,6 +21,7 @@ constexpr Subcommand k_subcommands[] = {
     {"canary", assetgen::cli::register_canary},
     {"ledger", assetgen::cli::register_ledger},
     {"refresh", assetgen::cli::register_refresh},
+    {"models", assetgen::cli::register_models},
 };
 
 }  // namespace

@@ -101,8 +101,30 @@ util::Status check_run_options(RunOptions& o) {
                 "gs://bucket/prefix (local images are plain paths)");
         }
     }
+    {
+        const auto tier = budget::parse_tier(o.tier);
+        if (!tier || *tier == budget::Tier::batch) {
+            return util::error(util::Code::usage,
+                               "--tier: \"" + printable(o.tier) + "\" " +
+                                   (tier ? "is not available yet (the Batch API comes in its own issue); use "
+                                           "standard, flex or priority"
+                                         : "is not standard, flex or priority"));
+        }
+        o.tier_value = *tier;
+        if (o.tier_value != budget::Tier::standard && o.api == "vertex" && o.mode == Mode::live) {
+            return util::error(util::Code::usage, "--tier: \"" + o.tier +
+                                                      "\" is for the Gemini API (--api gemini); Vertex AI runs "
+                                                      "at standard");
+        }
+    }
+    // Flex answers take minutes (a 1-15 minute target, optimization page; the Vertex retry
+    // strategy page suggests a 30-minute timeout for flex): its own, longer default.
     TRY_ASSIGN(o.request_timeout,
-               duration_flag("--request-timeout", o.request_timeout_text, milliseconds(1)));
+               duration_flag("--request-timeout",
+                             o.request_timeout_text.empty()
+                                 ? std::string(o.tier_value == budget::Tier::flex ? "30m" : "5m")
+                                 : o.request_timeout_text,
+                             milliseconds(1)));
     TRY(parse_ref_mode(o.ref_mode).status());
     if (o.ref_failure.empty()) {
         // A dry run is a load test: the seed's example URLs, unreachable offline, must not stop it.
@@ -223,6 +245,10 @@ refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base
 }
 
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
+    if (!o.models_file.empty()) {
+        TRY_ASSIGN(const auto catalog, budget::load_catalog_file(o.models_file));
+        prices = budget::PriceTable::from_catalog(catalog);
+    }
     if (!o.prices_file.empty()) {
         TRY_ASSIGN(auto text, util::read_file(o.prices_file));
         TRY(prices.load_json(text, o.prices_file, o.i_mean_it));
@@ -358,7 +384,11 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--api-base", o.api_base, "live: send requests to this endpoint instead of Google's");
     sub.add_option("--project", o.project, "vertex: Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the key file's)");
     sub.add_option("--location", o.location, "vertex: location, e.g. global or us-central1")->capture_default_str();
-    sub.add_option("--request-timeout", o.request_timeout_text, "live: time limit of one request")
+    sub.add_option("--request-timeout", o.request_timeout_text,
+                   "live: time limit of one request (default 5m; 30m with --tier flex)");
+    sub.add_option("--tier", o.tier,
+                   "inference tier, priced from the model catalog: standard, flex (half price, minutes of "
+                   "latency, may be shed) or priority (dearer, never shed); sent as service_tier (Gemini API)")
         ->capture_default_str();
 
     sub.add_option("--daily-budget-usd", o.daily_budget_text,
@@ -390,6 +420,10 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                  "accept a price per image above $10, a price per million tokens above $1000 or a daily limit "
                  "above $1000000 (README.md, Prices)");
     sub.add_option("--prices", o.prices_file, "pricing JSON file (see README.md, Prices)")->check(CLI::ExistingFile);
+    sub.add_option("--models", o.models_file,
+                   "a model catalog replacing the built-in one (ids, lifecycle, sizes, prices per tier; "
+                   "README.md, The model catalog)")
+        ->check(CLI::ExistingFile);
 }
 
 void register_run(CLI::App& app, Action& action) {

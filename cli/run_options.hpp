@@ -103,8 +103,10 @@ struct RunOptions {
     std::string api_base;
     std::string project;
     std::string location = "global";
-    std::string request_timeout_text = "5m";
+    std::string request_timeout_text;  // "" = 5m, or 30m at --tier flex
     std::chrono::milliseconds request_timeout{300'000};
+    std::string tier = "standard";                  // --tier as given
+    budget::Tier tier_value = budget::Tier::standard;  // after check_run_options
 
     std::string daily_budget_text = "10";  // --daily-budget-usd as given
     util::Micros daily_budget = 10'000'000;  // after check_run_options
@@ -114,6 +116,7 @@ struct RunOptions {
     std::string price_per_image_text;  // --price-per-image as given, "" = none
     std::optional<util::Micros> price_per_image;  // after check_run_options
     std::string prices_file;
+    std::string models_file;  // --models: a model catalog replacing the built-in one
     bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };
 

@@ -162,6 +162,7 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.plan.validation.local_ref_dirs = o.allow_local_refs;
     so.plan.model = o.model;
     so.plan.image_size = o.image_size;
+    so.plan.tier = o.tier_value;
     so.plan.max_refs = o.max_refs;
     so.plan.global_refs = o.global_refs;
     so.default_ref_mode = o.ref_mode;
@@ -178,6 +179,9 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.provider.project = o.project;
     so.provider.location = o.location;
     so.provider.timeout = o.request_timeout;
+    if (o.tier_value != budget::Tier::standard) {
+        so.provider.service_tier = std::string(budget::tier_name(o.tier_value));
+    }
     so.provider.abort = &g_abandon;
     so.refs = make_refs_options(o, "");
     so.checkpoint_every = o.checkpoint_every;

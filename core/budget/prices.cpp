@@ -1,6 +1,7 @@
 // Prices are micro-dollars per million tokens, so that per-token arithmetic stays in integers:
 // cost(µ$) = tokens × price(µ$/Mtok) / 1e6, rounded up to the next micro-dollar (a budget must
-// never under-count). Sources and dates of the built-in numbers: README.md, "Prices".
+// never under-count). The numbers come from the model catalog (core/budget/models.json, with
+// the page and date of each).
 #include "budget/prices.hpp"
 
 #include <algorithm>
@@ -36,58 +37,20 @@ T pick(const std::map<std::string, T>& by_size, const std::string& size, T fallb
     return it != by_size.end() ? it->second : fallback;
 }
 
-// The 1-based line of a nested key in a JSON text: each name searched as "name" after the
-// previous one (good enough for the files people write; 0 when not found).
-std::size_t line_of(const std::string& text, const std::vector<std::string>& path) {
-    std::size_t pos = 0;
-    for (const auto& name : path) {
-        const auto at = text.find("\"" + name + "\"", pos);
-        if (at == std::string::npos) {
-            return 0;
-        }
-        pos = at + name.size() + 2;
-    }
-    return static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n')) + 1;
-}
-
 }  // namespace
 
-PriceTable PriceTable::builtin() {
+PriceTable PriceTable::from_catalog(const Catalog& catalog) {
     PriceTable t;
-    ModelPrice flash;
-    flash.input_per_mtok = 300'000;          // $0.30 / 1M
-    flash.output_image_per_mtok = 30'000'000;  // $30 / 1M
-    flash.output_text_per_mtok = 2'500'000;  // $2.50 / 1M
-    flash.per_image = {{"", 39'000}};
-    flash.image_tokens = {{"", 1290}};
-    flash.tokens_per_ref_image = 258;
-    t.m_models["gemini-2.5-flash-image"] = flash;
-    t.m_models["gemini-2.5-flash-image-preview"] = flash;
-
-    ModelPrice pro;
-    pro.input_per_mtok = 2'000'000;
-    pro.output_image_per_mtok = 120'000'000;
-    pro.output_text_per_mtok = 12'000'000;
-    pro.per_image = {{"", 134'000}, {"1K", 134'000}, {"2K", 134'000}, {"4K", 240'000}};
-    pro.image_tokens = {{"", 1120}, {"1K", 1120}, {"2K", 1120}, {"4K", 2000}};
-    pro.tokens_per_ref_image = 560;
-    pro.max_thinking_tokens = 2000;  // thinking is always on and has no documented level
-    t.m_models["gemini-3-pro-image"] = pro;
-    t.m_models["gemini-3-pro-image-preview"] = pro;
-
-    ModelPrice flash31;
-    flash31.input_per_mtok = 500'000;
-    flash31.output_image_per_mtok = 60'000'000;
-    flash31.output_text_per_mtok = 3'000'000;
-    flash31.per_image = {{"", 67'000}, {"512", 45'000}, {"1K", 67'000}, {"2K", 101'000}, {"4K", 151'000}};
-    flash31.image_tokens = {{"", 1120}, {"512", 747}, {"1K", 1120}, {"2K", 1680}, {"4K", 2520}};
-    flash31.tokens_per_ref_image = 258;
-    flash31.max_thinking_tokens = 2000;
-    flash31.thinking_level = "minimal";  // the documented default, sent so it stays so
-    t.m_models["gemini-3.1-flash-image"] = flash31;
-    t.m_models["gemini-3.1-flash-image-preview"] = flash31;
+    for (const auto& m : catalog.models) {
+        t.m_models[m.id] = m.prices;
+        for (const auto& alias : m.aliases) {
+            t.m_models[alias] = m.prices;
+        }
+    }
     return t;
 }
+
+PriceTable PriceTable::builtin() { return from_catalog(builtin_catalog()); }
 
 util::Status PriceTable::load_json(const std::string& text, const std::string& where, bool confirmed) {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
@@ -96,7 +59,7 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
                            where + ": expected {\"models\": {\"<model>\": {...}}}");
     }
     auto here = [&](const std::vector<std::string>& path) {
-        const std::size_t line = line_of(text, path);
+        const std::size_t line = json_line_of(text, path);
         std::string key = path[0];
         for (std::size_t i = 1; i < path.size(); ++i) {
             key += "." + path[i];
@@ -124,8 +87,14 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
         if (!m.is_object()) {
             return bad({"models", name}, "expected an object");
         }
-        ModelPrice p = m_models.count(name) ? m_models[name] : ModelPrice{};
+        std::map<Tier, ModelPrice> tiers;
+        for (Tier t : k_all_tiers) {
+            tiers[t] = m_models.count(name) && m_models[name].count(t) ? m_models[name][t] : ModelPrice{};
+        }
+        ModelPrice p;  // the keys given, applied to every tier below
+        std::vector<std::string> given;
         for (const auto& [key, value] : m.items()) {
+            given.push_back(key);
             const std::vector<std::string> path{"models", name, key};
             if (key == "input_per_mtok") {
                 TRY_ASSIGN(p.input_per_mtok, amount(value, k_price_per_mtok, path));
@@ -133,8 +102,9 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
                 TRY_ASSIGN(p.output_image_per_mtok, amount(value, k_price_per_mtok, path));
             } else if (key == "output_text_per_mtok") {
                 TRY_ASSIGN(p.output_text_per_mtok, amount(value, k_price_per_mtok, path));
-            } else if (key == "output_thinking_per_mtok") {
-                TRY_ASSIGN(p.output_thinking_per_mtok, amount(value, k_price_per_mtok, path));
+            } else if (key == "thinking_per_mtok" || key == "output_thinking_per_mtok") {
+                TRY_ASSIGN(p.thinking_per_mtok, amount(value, k_price_per_mtok, path));
+                given.push_back("thinking_per_mtok");  // either spelling
             } else if (key == "tokens_per_ref_image") {
                 TRY_ASSIGN(p.tokens_per_ref_image, tokens(value, path));
             } else if (key == "max_thinking_tokens") {
@@ -162,17 +132,36 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
                 return bad(path, "unknown key");
             }
         }
-        if (p.per_image.empty() && p.image_tokens.empty()) {
-            return bad({"models", name}, "needs per_image or image_tokens to price an image");
+        auto has = [&](const char* key) { return std::find(given.begin(), given.end(), key) != given.end(); };
+        for (auto& [tier, tp] : tiers) {
+            (void)tier;
+            if (has("input_per_mtok")) tp.input_per_mtok = p.input_per_mtok;
+            if (has("output_image_per_mtok")) tp.output_image_per_mtok = p.output_image_per_mtok;
+            if (has("output_text_per_mtok")) tp.output_text_per_mtok = p.output_text_per_mtok;
+            // Thoughts are billed as output text unless the file says otherwise.
+            if (has("thinking_per_mtok")) {
+                tp.thinking_per_mtok = p.thinking_per_mtok;
+            } else if (has("output_text_per_mtok")) {
+                tp.thinking_per_mtok = p.output_text_per_mtok;
+            }
+            if (has("tokens_per_ref_image")) tp.tokens_per_ref_image = p.tokens_per_ref_image;
+            if (has("max_thinking_tokens")) tp.max_thinking_tokens = p.max_thinking_tokens;
+            if (has("text_allowance_tokens")) tp.text_allowance_tokens = p.text_allowance_tokens;
+            if (has("thinking_level")) tp.thinking_level = p.thinking_level;
+            for (const auto& [size, v] : p.per_image) tp.per_image[size] = v;
+            for (const auto& [size, v] : p.image_tokens) tp.image_tokens[size] = v;
+            if (tp.per_image.empty() && tp.image_tokens.empty()) {
+                return bad({"models", name}, "needs per_image or image_tokens to price an image");
+            }
         }
-        m_models[name] = p;
+        m_models[name] = std::move(tiers);
     }
     return util::ok_status();
 }
 
 void PriceTable::set_price_per_image(util::Micros price) { m_price_per_image = price; }
 
-util::Result<const ModelPrice*> PriceTable::find(const std::string& model) const {
+util::Result<const ModelPrice*> PriceTable::find(const std::string& model, Tier tier) const {
     auto it = m_models.find(model);
     if (it == m_models.end()) {
         std::string known;
@@ -181,13 +170,19 @@ util::Result<const ModelPrice*> PriceTable::find(const std::string& model) const
         }
         return util::error(util::Code::config,
                            "model \"" + model + "\" has no price (known: " + known +
-                               "); give one with --prices FILE.json or --price-per-image");
+                               "); give one with --prices FILE.json or --price-per-image, or a "
+                               "catalog with --models FILE.json");
     }
-    return &it->second;
+    auto t = it->second.find(tier);
+    if (t == it->second.end()) {
+        return util::error(util::Code::config, "model \"" + model + "\" has no " + std::string(tier_name(tier)) +
+                                                   " price; give one with --models FILE.json");
+    }
+    return &t->second;
 }
 
 util::Result<RequestCeiling> PriceTable::ceiling(const RequestShape& shape) const {
-    TRY_ASSIGN(const ModelPrice* p, find(shape.model));
+    TRY_ASSIGN(const ModelPrice* p, find(shape.model, shape.tier));
     RequestCeiling c;
     c.image_tokens = pick<std::int64_t>(p->image_tokens, shape.image_size, 0);
     c.thinking_tokens = p->max_thinking_tokens;
@@ -210,7 +205,7 @@ util::Result<RequestCeiling> PriceTable::ceiling(const RequestShape& shape) cons
     // charged), the input twice over (token counts are estimates), and the thinking and text
     // allowances at the thinking and text rates: everything maxOutputTokens lets through.
     const util::Micros image_worst = m_price_per_image ? image : std::max(image, image_by_tokens);
-    const util::Micros allowances = util::add_sat(tokens_cost(c.thinking_tokens, p->thinking_rate()),
+    const util::Micros allowances = util::add_sat(tokens_cost(c.thinking_tokens, p->thinking_per_mtok),
                                                   tokens_cost(c.text_tokens, p->output_text_per_mtok));
     c.worst_case = util::add_sat(util::add_sat(image_worst, util::mul_sat(input, 2)), allowances);
     return c;
@@ -229,8 +224,8 @@ util::Result<util::Micros> PriceTable::worst_case(const RequestShape& shape) con
 util::Result<util::Micros> PriceTable::actual(const std::string& model, const std::string& image_size,
                                               std::int64_t prompt_tokens, std::int64_t output_tokens,
                                               std::int64_t thoughts_tokens,
-                                              std::int64_t output_image_tokens) const {
-    TRY_ASSIGN(const ModelPrice* p, find(model));
+                                              std::int64_t output_image_tokens, Tier tier) const {
+    TRY_ASSIGN(const ModelPrice* p, find(model, tier));
     (void)image_size;
     output_tokens = std::max<std::int64_t>(output_tokens, 0);
     // Without a breakdown every output token is priced as image (the dearer rate).
@@ -245,7 +240,7 @@ util::Result<util::Micros> PriceTable::actual(const std::string& model, const st
         out = util::add_sat(out, tokens_cost(image_tokens, p->output_image_per_mtok));
     }
     return util::add_sat(util::add_sat(out, tokens_cost(prompt_tokens, p->input_per_mtok)),
-                         tokens_cost(thoughts_tokens, p->thinking_rate()));
+                         tokens_cost(thoughts_tokens, p->thinking_per_mtok));
 }
 
 }  // namespace assetgen::budget

@@ -27,7 +27,8 @@ std::string to_line(const Entry& entry) {
         .add_string("status", entry.status)
         .add_string("error_code", entry.error_code)
         .add_money("estimated", entry.estimated)
-        .add_string("shard", entry.shard);
+        .add_string("shard", entry.shard)
+        .add_string("tier", entry.tier);
     if (!entry.lease.empty()) {
         w.add_string("lease", entry.lease);
     }
@@ -71,6 +72,9 @@ util::Status read_our_fields(const JsonLineFields& f, bool required, Entry& entr
     }
     if (want("shard")) {
         TRY_ASSIGN(entry.shard, f.get_string("shard"));
+    }
+    if (f.has("tier")) {  // optional in every version: standard when absent
+        TRY_ASSIGN(entry.tier, f.get_string("tier"));
     }
     if (f.has("lease")) {  // optional in every version
         TRY_ASSIGN(entry.lease, f.get_string("lease"));

@@ -32,6 +32,9 @@ struct Entry {
     std::string error_code;      // "" when ok
     util::Micros estimated = 0;  // written as dollars
     std::string shard;           // "" or "I/N"
+    // The inference tier the request was priced at ("standard", "flex", "priority"); a line
+    // without the field reads as "standard" (older ledgers).
+    std::string tier = "standard";
     // The budget lease the request was reserved under (gs:// ledgers, budget/lease_doc.hpp);
     // "" otherwise, and then not written.
     std::string lease;

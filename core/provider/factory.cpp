@@ -32,11 +32,17 @@ util::Result<ProviderStack> make_provider(const ProviderConfig& config, const au
             o.api_base = config.api_base;
         }
         o.timeout = config.timeout;
+        o.wire.service_tier = config.service_tier;
         stack.description = "Gemini API at " + o.api_base;
         stack.provider = std::make_unique<GeminiProvider>(o, *stack.transport, clock);
         return stack;
     }
     if (config.api == "vertex") {
+        if (!config.service_tier.empty()) {
+            return util::error(util::Code::config, "--tier " + config.service_tier +
+                                                       " is for the Gemini API (--api gemini); Vertex AI "
+                                                       "runs at standard");
+        }
         VertexOptions o;
         o.project = config.project;
         if (o.project.empty()) {

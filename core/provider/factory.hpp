@@ -24,6 +24,8 @@ struct ProviderConfig {
     std::string project;         // vertex: "" = GOOGLE_CLOUD_PROJECT or the key file's project
     std::string location = "global";
     std::chrono::milliseconds timeout{300'000};
+    // Gemini API: the body's service_tier ("" = standard, not sent). GeminiWireOptions.
+    std::string service_tier;
     // Live: when it turns true, requests in flight are abandoned (CANCELLED) within a second.
     const std::atomic<bool>* abort = nullptr;
 };

@@ -356,6 +356,9 @@ std::string build_gemini_request(const ImageRequest& request, const GeminiWireOp
         {"contents", json::array({{{"role", "user"}, {"parts", std::move(parts)}}})},
         {"generationConfig", std::move(generation)},
     };
+    if (!options.service_tier.empty()) {
+        body["service_tier"] = options.service_tier;  // top level of the request body
+    }
     return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

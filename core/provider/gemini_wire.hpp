@@ -18,6 +18,10 @@ struct GeminiWireOptions {
     // true: responseModalities ["IMAGE"] (image only; no text part is paid for or parsed);
     // false: ["TEXT","IMAGE"], the API's default for image models.
     bool image_only = true;
+    // The inference tier sent as the body's "service_tier" ("flex", "priority"); "" = not
+    // sent, which the API reads as standard (flex-inference and priority-inference pages:
+    // "set the service_tier field in the request body"; read 2026-12-06).
+    std::string service_tier;
 };
 
 // The JSON body of a generateContent request: one user turn whose parts are the prompt text,

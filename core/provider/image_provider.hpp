@@ -31,6 +31,9 @@ struct ImageRequest {
     // not sent), so the API cannot bill more output than was reserved.
     std::int64_t max_output_tokens = 0;
     std::string thinking_level;
+    // Output tokens of one image of this model and size (the catalog's); 0 = unknown. Not sent:
+    // the dry run reports it as its usage.
+    std::int64_t image_tokens = 0;
 };
 
 // Token counts from usageMetadata; cost is computed by the budget module from these. A failed

@@ -294,12 +294,12 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         const std::size_t ref_images = std::min(static_cast<std::size_t>(options.max_refs),
                                                 row_refs + plan.global_refs.size());
         auto est = prices.estimate(
-            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images});
+            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images, options.tier});
         if (est.ok()) {
             plan.estimate += *est * static_cast<util::Micros>(images);
         }
         auto ceiling = prices.ceiling(
-            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images});
+            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images, options.tier});
         if (ceiling.ok()) {
             plan.max_worst_case = std::max(plan.max_worst_case, ceiling->worst_case);
         }

@@ -73,6 +73,7 @@ struct PlanOptions {
     batch::ValidationOptions validation;
     std::string model;  // default model; rows may override
     std::string image_size;
+    budget::Tier tier = budget::Tier::standard;  // --tier: whose prices the estimate uses
     int max_refs = 14;
     std::vector<std::string> global_refs;  // --global-ref flags (the file's are added)
     // When set, only the rows it accepts are counted and estimated (a shard's rows); every row

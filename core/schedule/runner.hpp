@@ -57,6 +57,7 @@ struct RunSettings {
     std::string mode;           // "dry_run" | "live"
     std::string model;          // default model; rows may override
     std::string image_size;     // "" = model default
+    budget::Tier tier = budget::Tier::standard;  // --tier: prices, and the ledger's "tier"
     std::string shard;          // "" or "I/N"
     int concurrency = 4;
     int rpm = 0;                // 0 = unlimited

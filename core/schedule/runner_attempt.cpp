@@ -37,7 +37,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     Attempted out;
     const auto& row = item.row->data.row;
     provider::ImageRequest req = make_request(row, item.variant, refs);
-    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size()};
+    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size(), settings.tier};
     // One ceiling for both sides: what the budget reserves and what the API is told it may
     // bill (maxOutputTokens, thinking level).
     auto ceiling = deps.prices.ceiling(shape);
@@ -48,6 +48,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     const Micros* worst = &ceiling->worst_case;
     req.max_output_tokens = ceiling->max_output_tokens;
     req.thinking_level = ceiling->thinking_level;
+    req.image_tokens = ceiling->image_tokens;
     out.estimate = ceiling->estimate;
     const std::uint64_t item_hash =
         util::fnv1a64(row.scene_id) ^ (static_cast<std::uint64_t>(item.variant) << 32);
@@ -232,7 +233,7 @@ void Runner::Impl::note_size(const batch::Row& row, int variant, const provider:
 Micros Runner::Impl::billed_cost(const provider::ImageRequest& req, const provider::Usage& u,
                                  Micros reserved) const {
     auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens, u.output_tokens,
-                                   u.thoughts_tokens, u.output_image_tokens);
+                                   u.thoughts_tokens, u.output_image_tokens, settings.tier);
     return cost.ok() ? *cost : reserved;
 }
 
@@ -419,6 +420,7 @@ ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const
     e.model = row.model.empty() ? settings.model : row.model;
     e.mode = settings.mode;
     e.shard = settings.shard;
+    e.tier = std::string(budget::tier_name(settings.tier));
     e.lease = deps.budget.lease_id();
     return e;
 }

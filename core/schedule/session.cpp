@@ -239,6 +239,7 @@ util::Result<report::Summary> JobSession::execute(
     settings.mode = o.mode;
     settings.model = o.plan.model;
     settings.image_size = o.plan.image_size;
+    settings.tier = o.plan.tier;
     settings.shard = o.shard;
     settings.jitter_seed = util::fnv1a64(m_place.job_id);
     settings.global_refs = m_plan.global_refs;

@@ -28,7 +28,7 @@ done < <(grep -v '^#' "$table")
 
 # Every flag in every --help has a row.
 missing=0
-for cmd in "(global)" seed run canary "ledger show" "ledger sum" "ledger verify" "ledger compact" refresh; do
+for cmd in "(global)" seed run canary "ledger show" "ledger sum" "ledger verify" "ledger compact" refresh models; do
   words=$cmd
   [ "$cmd" = "(global)" ] && words=""
   # shellcheck disable=SC2086

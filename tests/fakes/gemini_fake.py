@@ -76,6 +76,15 @@ def quota_error(fault, model, vertex, delay):
     return ApiError(429, "RESOURCE_EXHAUSTED", message, details, {})
 # ---- end of quota faults ----
 BLOCKED_THOUGHTS_TOKENS = 240  # thoughtsTokenCount of an answer withheld for safety
+# Output tokens of one image by model and imageSize, as Google's pages state them (pricing page;
+# Vertex's Gemini 3.1 Flash Image page): other models bill TOKENS_PER_IMAGE_OUT (2.5 Flash Image).
+IMAGE_TOKENS = {"gemini-3.1-flash-image": {"512": 747, "1K": 1120, "2K": 1680, "4K": 2520},
+                "gemini-3-pro-image": {"1K": 1120, "2K": 1120, "4K": 2000}}
+
+
+def image_tokens_out(model, size):
+    by_size = IMAGE_TOKENS.get(model[:-len("-preview")] if model.endswith("-preview") else model)
+    return by_size.get(size or "1K", TOKENS_PER_IMAGE_OUT) if by_size else TOKENS_PER_IMAGE_OUT
 
 GEMINI_PATH = re.compile(r"^/(v1beta|v1)/models/([^/:]+):generateContent$")
 VERTEX_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/google/models/"
@@ -130,7 +139,11 @@ def fields(*camel):
 
 
 REQUEST_FIELDS = fields("contents", "tools", "toolConfig", "safetySettings", "systemInstruction",
-                        "generationConfig", "cachedContent")
+                        "generationConfig", "cachedContent", "serviceTier")
+# The inference tier (ai.google.dev/gemini-api/docs/flex-inference, priority-inference): the
+# `service_tier` field of the request body; standard when omitted. Recorded per request in the
+# log ("service_tier") and counted in /_fake/stats ("by_tier"); billed and answered as usual.
+SERVICE_TIERS = ("standard", "flex", "priority")
 VERTEX_REQUEST_FIELDS = REQUEST_FIELDS | fields("labels", "modelArmorConfig")
 CONTENT_FIELDS = fields("role", "parts")
 PART_FIELDS = fields("text", "inlineData", "fileData", "thought", "thoughtSignature", "functionCall",
@@ -399,6 +412,7 @@ class State:
         self.requests, self.max_in_flight = 0, self.in_flight
         self.by_status, self.by_fault, self.prompt_hits = {}, {}, {}
         self.lookups = []  # models.get / models.list / publisher model GETs (GET /_fake/lookups)
+        self.by_tier = {}
 
     def note(self, entry, **values):
         with self.lock:
@@ -477,7 +491,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if path == "/_fake/stats":
                 body = {"requests": state.requests, "in_flight": state.in_flight,
                         "max_in_flight": state.max_in_flight, "by_status": state.by_status,
-                        "by_fault": state.by_fault}
+                        "by_fault": state.by_fault, "by_tier": state.by_tier}
             elif path == "/_fake/log":
                 body = state.log
             elif path == "/_fake/lookups":
@@ -647,7 +661,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             raise bad_request("Invalid JSON payload received. Unexpected token.")
         prompt, images, config = validate(body, model, vertex)
-        state.note(entry, generation_config=get(body, "generationConfig"))
+        tier = get(body, "serviceTier")
+        if tier is not None and tier not in SERVICE_TIERS:
+            raise bad_request(f"Invalid value at 'service_tier', \"{tier}\"", "service_tier")
+        tier = tier or "standard"
+        state.note(entry, generation_config=get(body, "generationConfig"), service_tier=tier)
+        with state.lock:
+            state.by_tier[tier] = state.by_tier.get(tier, 0) + 1
         fault, delay, retry_after, latency = state.choose_fault(prompt)
         state.note(entry, prompt=prompt, images=len(images), fault=fault,
                    image_sha256=[hashlib.sha256(i).hexdigest() for i in images])
@@ -701,6 +721,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send_image(self, prompt, model, config, usage, version, fault, entry=None):
         args = self.server.state.args
+        out_tokens = image_tokens_out(model, config.get("size"))
         digest = hashlib.sha256((model + "\0" + prompt).encode("utf-8", "replace")).digest()
         width, height = dimensions(config["ratio"], model, config.get("size"), fault)
         image = base64.b64encode(png(width, height, digest, args.png_bytes)).decode()
@@ -716,7 +737,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             usage["thoughtsTokenCount"] = 180
         if args.thoughts_tokens is not None or thoughts:
             usage["thoughtsTokenCount"] = thoughts_tokens(args, config.get("max_output_tokens"),
-                                                          TOKENS_PER_IMAGE_OUT, 180)
+                                                          out_tokens, 180)
         lie = THOUGHTS_MARKER.search(prompt)  # this answer alone bills past its cap
         if lie:
             usage["thoughtsTokenCount"] = int(lie.group(1))
@@ -728,11 +749,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for part in parts:
                 if not part.get("thought"):
                     part["thoughtSignature"] = base64.b64encode(digest[:12]).decode()
-        usage["candidatesTokenCount"] = TOKENS_PER_IMAGE_OUT if fault != "text-only" else 8
+        usage["candidatesTokenCount"] = out_tokens if fault != "text-only" else 8
         usage["totalTokenCount"] = (usage["promptTokenCount"] + usage["candidatesTokenCount"] +
                                     usage.get("thoughtsTokenCount", 0))
         usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": len(prompt) // 4}]
-        usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": TOKENS_PER_IMAGE_OUT}]
+        usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": out_tokens}]
         if entry is not None:
             self.server.state.note(entry, usage=dict(usage))
         body = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP",

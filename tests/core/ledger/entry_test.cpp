@@ -15,7 +15,22 @@ TEST_CASE("ledger: an entry is written with every field in the struct's order", 
           "\"prompt\":\"product on clean bg #BATCH-001\",\"images\":1,\"cost\":0.039,\"v\":1,"
           "\"id\":\"job1/BATCH-001/v2\",\"scene_id\":\"BATCH-001\",\"variant\":2,"
           "\"model\":\"gemini-2.5-flash-image\",\"mode\":\"dry_run\",\"status\":\"ok\","
-          "\"error_code\":\"\",\"estimated\":0.039,\"shard\":\"1/4\"}\n");
+          "\"error_code\":\"\",\"estimated\":0.039,\"shard\":\"1/4\",\"tier\":\"standard\"}\n");
+}
+
+TEST_CASE("ledger: the tier is written, and a line without it reads as standard", "[ledger][tier]") {
+    ledger::Entry e = test::sample_entry("job1", "BATCH-001", 1);
+    e.tier = "flex";
+    std::string line = ledger::to_line(e);
+    CHECK(line.find(",\"tier\":\"flex\"") != std::string::npos);
+    auto back = ledger::parse_line(std::string_view(line).substr(0, line.size() - 1));
+    REQUIRE(back.ok());
+    CHECK(back->tier == "flex");
+    const std::string old = line.replace(line.find(",\"tier\":\"flex\""), 14, "");
+    auto older = ledger::parse_line(std::string_view(old).substr(0, old.size() - 1));
+    REQUIRE(older.ok());
+    CHECK(older->tier == "standard");
+    CHECK(older->cost == e.cost);
 }
 
 TEST_CASE("ledger: an entry round-trips through its line, every field", "[ledger]") {
@@ -36,6 +51,7 @@ TEST_CASE("ledger: an entry round-trips through its line, every field", "[ledger
     e.error_code = "BLOCKED";
     e.estimated = 240'000;
     e.shard = "2/3";
+    e.tier = "priority";
     const std::string line = ledger::to_line(e);
     REQUIRE(line.back() == '\n');
     REQUIRE(line.find('\n') == line.size() - 1);  // one line, whatever the prompt holds

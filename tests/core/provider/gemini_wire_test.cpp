@@ -77,6 +77,19 @@ TEST_CASE("gemini: imageConfig is sent only with what is set", "[gemini][provide
     CHECK(size_only["generationConfig"]["imageConfig"] == json{{"imageSize", "4K"}});
 }
 
+TEST_CASE("gemini: the service tier is the body's service_tier, absent at standard", "[gemini][provider][tier]") {
+    ImageRequest r;
+    r.prompt = "p";
+    json standard = json::parse(build_gemini_request(r));
+    CHECK_FALSE(standard.contains("service_tier"));
+    CHECK_FALSE(standard.contains("serviceTier"));
+    GeminiWireOptions flex;
+    flex.service_tier = "flex";
+    json body = json::parse(build_gemini_request(r, flex));
+    CHECK(body["service_tier"] == "flex");
+    CHECK_FALSE(body["generationConfig"].contains("service_tier"));
+}
+
 TEST_CASE("gemini: text and image modalities on request; bad UTF-8 in a prompt does not throw",
           "[gemini][provider]") {
     ImageRequest r;
