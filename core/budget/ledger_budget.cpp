@@ -12,6 +12,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -82,6 +83,16 @@ private:
 
 }  // namespace
 
+std::string LedgerBudget::journal_line(const std::pair<long, std::uint64_t>& who, const Held& h) {
+    return nlohmann::json{{"pid", who.first},
+                          {"start", who.second},
+                          {"held", h.amount},
+                          {"day", h.day},
+                          {"place", h.place}}
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n";
+}
+
 LedgerBudget::LedgerBudget(LedgerBudgetOptions options, util::Clock& clock)
     : m_options(std::move(options)), m_clock(clock) {}
 
@@ -110,6 +121,7 @@ util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptio
     std::lock_guard lock(b->m_mutex);
     FlockGuard flock(b->m_lock_fd);
     TRY(b->refresh_locked());
+    TRY(b->release_dead_of_place_locked());
     return b;
 }
 
@@ -160,7 +172,8 @@ util::Status LedgerBudget::read_journal() {
                 return;
             }
             auto key = std::make_pair(j.value("pid", 0L), j.value("start", std::uint64_t{0}));
-            m_held[key] = j.value("held", util::Micros{0});
+            m_held[key] = Held{j.value("held", util::Micros{0}), j.value("day", std::string()),
+                               j.value("place", std::string())};
         });
 }
 
@@ -177,11 +190,50 @@ util::Status LedgerBudget::refresh_locked() {
 util::Micros LedgerBudget::others_held_locked() const {
     util::Micros sum = 0;
     for (const auto& [who, held] : m_held) {
-        if (who != m_self && held > 0 && alive(who)) {
-            sum = util::add_capped(sum, held);
+        if (who != m_self && held.amount > 0 && counts(who, held)) {
+            sum = util::add_capped(sum, held.amount);
         }
     }
     return sum;
+}
+
+util::Micros LedgerBudget::live_others_held_locked() const {
+    util::Micros sum = 0;
+    for (const auto& [who, held] : m_held) {
+        if (who != m_self && held.amount > 0 && alive(who)) {
+            sum = util::add_capped(sum, held.amount);
+        }
+    }
+    return sum;
+}
+
+// A live process's holdings count; a dead one's count for its day until a run of its place
+// releases them (it may have stored paid images whose ledger lines it never wrote).
+bool LedgerBudget::counts(const std::pair<long, std::uint64_t>& who, const Held& held) const {
+    return (!held.day.empty() && held.day == m_day) || alive(who);
+}
+
+util::Status LedgerBudget::release_dead_of_place_locked() {
+    if (m_options.place.empty()) {
+        return util::ok_status();
+    }
+    std::string lines;
+    std::vector<std::pair<long, std::uint64_t>> released;
+    for (const auto& [who, held] : m_held) {
+        if (who != m_self && held.amount > 0 && held.place == m_options.place && !alive(who)) {
+            lines += journal_line(who, Held{0, m_day, held.place});
+            released.push_back(who);
+        }
+    }
+    if (lines.empty()) {
+        return util::ok_status();
+    }
+    TRY_ASSIGN(auto f, util::AppendFile::open(m_journal_path));
+    TRY(f.append(lines));
+    for (const auto& who : released) {
+        m_held[who].amount = 0;
+    }
+    return util::ok_status();
 }
 
 void LedgerBudget::note_overshoot_locked() {
@@ -195,21 +247,17 @@ util::Status LedgerBudget::write_held_locked(util::Micros held) {
     if (m_journal_tail.offset() > k_compact_journal_bytes) {
         std::string keep;
         for (const auto& [who, h] : m_held) {
-            if (who != m_self && h > 0 && alive(who)) {
-                keep += nlohmann::json{{"pid", who.first}, {"start", who.second}, {"held", h}}.dump(
-                            -1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                        "\n";
+            if (who != m_self && h.amount > 0 && counts(who, h)) {
+                keep += journal_line(who, h);
             }
         }
         TRY(util::write_file_atomic(m_journal_path, keep));
     }
     // Opened for every write: a compaction by another process replaces the file.
     TRY_ASSIGN(auto f, util::AppendFile::open(m_journal_path));
-    TRY(f.append(
-        nlohmann::json{{"pid", m_self.first}, {"start", m_self.second}, {"held", held}}.dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace) +
-        "\n"));
-    m_held[m_self] = held;
+    const Held mine{held, m_day, m_options.place};
+    TRY(f.append(journal_line(m_self, mine)));
+    m_held[m_self] = mine;
     return util::ok_status();
 }
 
@@ -230,7 +278,7 @@ bool LedgerBudget::reserve(util::Micros amount) {
                 m_mine += amount;
                 return true;
             }
-            if (m_mine + others == 0) {
+            if (m_mine + live_others_held_locked() == 0) {  // a dead run's holdings never settle
                 return false;
             }
         }

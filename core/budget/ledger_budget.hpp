@@ -8,7 +8,12 @@
 //   ledger spent + the latest `held` of every live process + the new amount <= limit,
 // and a request settles (lowers its process's `held`) only after its ledger line is written,
 // so a cost is always counted at least once. A process that died (SIGKILL, power loss) is
-// recognised by its pid and start time and its holdings are ignored, so nothing is stranded.
+// recognised by its pid and start time. Its holdings still count until a run of the same job
+// place (its manifest) opens: that run has restored the ledger lines of the images the dead
+// process stored but never recorded (reconcile_ledger), and then releases the holdings. Until
+// then a paid image without its ledger line is covered by the dead process's reservation, so
+// another run (a shard, another job) cannot spend that room twice. Holdings of another day do
+// not count.
 // Both files are read incrementally: only the bytes appended since the last look.
 //
 // A gs:// ledger has its own budget, shared across machines through leases
@@ -35,13 +40,17 @@ struct LedgerBudgetOptions {
     std::string mode;
     std::string tz = "UTC";
     util::Micros limit = 0;
+    // The job place this process writes (its manifest path): dead processes of the same place
+    // are released once this budget opens (see above). Empty: releases nothing.
+    std::string place;
 };
 
 class LedgerBudget final : public Budget {
 public:
     // Reads today's spend and the journal. STORAGE_IO when the folder cannot be used;
     // CONFIG_ERROR for a gs:// ledger.
-    static util::Result<std::unique_ptr<LedgerBudget>> open(LedgerBudgetOptions options, util::Clock& clock);
+    static util::Result<std::unique_ptr<LedgerBudget>> open(LedgerBudgetOptions options,
+                                                            util::Clock& clock);
     ~LedgerBudget() override;
 
     bool reserve(util::Micros amount) override;
@@ -60,6 +69,11 @@ private:
     util::Status read_journal();
     util::Status write_held_locked(util::Micros held);
     util::Micros others_held_locked() const;
+    util::Micros live_others_held_locked() const;
+    util::Status release_dead_of_place_locked();
+    struct Held;
+    bool counts(const std::pair<long, std::uint64_t>& who, const Held& held) const;
+    static std::string journal_line(const std::pair<long, std::uint64_t>& who, const Held& h);
     void note_overshoot_locked();
 
     // A local day file read incrementally, and the sum read from it.
@@ -79,7 +93,12 @@ private:
     mutable std::mutex m_mutex;
     std::map<std::string, Tail> m_ledger_tails;  // by day file name
     FileTail m_journal_tail;
-    std::map<std::pair<long, std::uint64_t>, util::Micros> m_held;  // latest per process
+    struct Held {
+        util::Micros amount = 0;
+        std::string day;
+        std::string place;
+    };
+    std::map<std::pair<long, std::uint64_t>, Held> m_held;  // latest per process
     util::Micros m_spent = 0;
     util::Micros m_mine = 0;
     util::Micros m_overshoot = 0;

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "budget/gcs_lease_budget.hpp"
 #include "budget/gcs_spend.hpp"
 #include "budget/ledger_budget.hpp"
@@ -111,6 +113,11 @@ util::Result<std::unique_ptr<budget::Budget>> JobSession::open_budget(ledger::Le
     const SessionOptions& o = m_options;
     if (!m_ledger_store) {
         budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};
+        // The place whose dead runs' holdings this run may release: open() has restored their
+        // unrecorded ledger lines (reconcile_ledger) before the budget opens.
+        std::error_code ec;
+        const auto place = std::filesystem::absolute(m_place.manifest(), ec);
+        bo.place = ec ? m_place.manifest() : place.lexically_normal().string();
         TRY_ASSIGN(auto b, budget::LedgerBudget::open(bo, *m_clock));
         return std::unique_ptr<budget::Budget>(std::move(b));
     }

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "budget/ledger_budget.hpp"
 #include "core/ledger/sample_entries.hpp"
 #include "ledger/audit.hpp"
@@ -43,4 +46,54 @@ TEST_CASE("budget: spend read from the ledger stays right when the day file is c
     REQUIRE(budget.reserve(39'000));
     CHECK(budget.spent() == 5 * 39'000);
     budget.settle(39'000, 0);
+}
+
+// Issue 13 (money-property rep 21): a run killed between an image's manifest line and its
+// ledger line leaves a paid image that only the next run of the same job place records
+// (reconcile_ledger). Its reservation must keep covering that cost until then, or a shard run
+// (another place) sees the room and spends it a second time.
+TEST_CASE("budget: a dead run's holdings count until a run of its place releases them",
+          "[budget]") {
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    std::filesystem::create_directories(folder + "/.budget");
+    test::FakeClock clock(test::k_noon_ms);
+    const long dead_pid = 2'147'483'000;  // above any pid_max: never a live process
+    {
+        std::ofstream journal(folder + "/.budget/ops.dry_run.jsonl");
+        journal << R"({"pid":)" << dead_pid
+                << R"(,"start":7,"held":60000,"day":"2025-11-24","place":"/jobs/j/manifest.jsonl"})"
+                << "\n";
+        // Another day's leftovers never count.
+        journal << R"({"pid":)" << dead_pid + 1
+                << R"(,"start":7,"held":90000,"day":"2025-11-23","place":"/jobs/j/manifest.jsonl"})"
+                << "\n";
+    }
+    budget::LedgerBudgetOptions options;
+    options.ledger_folder = folder;
+    options.user = "ops";
+    options.mode = "dry_run";
+    options.limit = 100'000;
+
+    options.place = "/jobs/j/shards/0-of-2/manifest.jsonl";  // a shard run: another place
+    {
+        auto shard = budget::LedgerBudget::open(options, clock);
+        REQUIRE(shard.ok());
+        CHECK((*shard)->reserved() == 60'000);
+        CHECK_FALSE((*shard)->reserve(50'000));  // 60,000 may be paid images not yet in the ledger
+        REQUIRE((*shard)->reserve(40'000));
+        (*shard)->settle(40'000, 0);
+    }
+
+    options.place = "/jobs/j/manifest.jsonl";  // the dead run's place: reconciled, so released
+    auto same = budget::LedgerBudget::open(options, clock);
+    REQUIRE(same.ok());
+    CHECK((*same)->reserved() == 0);
+    REQUIRE((*same)->reserve(100'000));
+    (*same)->settle(100'000, 0);
+
+    options.place = "/jobs/j/shards/0-of-2/manifest.jsonl";  // the release is on disk for all
+    auto later = budget::LedgerBudget::open(options, clock);
+    REQUIRE(later.ok());
+    CHECK((*later)->reserved() == 0);
 }
