@@ -36,7 +36,7 @@ util::Status FileTail::read(const std::string& path, const std::function<void()>
             forget(on_reset);
             return util::ok_status();
         }
-        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
+        return util::io_error(path + ": cannot stat", errno);
     }
     struct stat held {};
     if (m_fd >= 0 &&

@@ -90,8 +90,7 @@ util::Result<std::unique_ptr<FileEventSink>> FileEventSink::open(const std::stri
     }
     std::FILE* f = std::fopen(path.c_str(), "a");
     if (f == nullptr) {
-        return util::error(util::Code::storage_io, "events: cannot open \"" + path +
-                                                       "\" for appending: " + std::strerror(errno));
+        return util::io_error("events: cannot open \"" + path + "\" for appending", errno);
     }
     auto sink = std::unique_ptr<FileEventSink>(new FileEventSink(f, true, clock));
     sink->m_path = path;

@@ -4,7 +4,8 @@
 # code for auth or permission), never 74 ("storage I/O") or 66 ("not found"), for
 #   1. an unreadable input;  2. an unreadable config file;
 #   3. a ledger folder the user may not write;  4. an out folder the user may not write;
-#   5. a ledger folder the user may not read (`ledger sum`).
+#   5. a ledger folder the user may not read (`ledger sum`);  6. an --events file the user may
+#   not write (nothing is made).
 # As root (who may do anything) the runs are made as uid 10001 with setpriv (util-linux); the
 # test is skipped (77) when setpriv is missing.
 source "$(dirname "$0")/common.inc"
@@ -53,4 +54,9 @@ no_other_word out
 mkdir -m 300 unreadable-ledger
 run_as 77 ledger sum unreadable-ledger
 assert_contains err.txt 'unreadable-ledger: cannot list: permission denied'
-echo "ok: unreadable or unwritable input, config, ledger and out folders each say permission denied (77)"
+touch events.jsonl && chmod 444 events.jsonl
+run_as 77 run b.csv --out o6 --ledger l6 --events events.jsonl
+assert_contains err.txt 'events.jsonl" for appending: permission denied'
+no_other_word events
+[ -z "$(find o6 -name '*.png' 2>/dev/null)" ] || fail "images were made although the events file could not be opened"
+echo "ok: unreadable or unwritable input, config, ledger, out folders and events file each say permission denied (77)"
