@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # In live mode, what the ledger charges comes from the answer's usageMetadata, priced by the
-# built-in table for gemini-3.1-flash-image, the default model (the catalog): output tokens at $60
-# per 1M plus promptTokenCount at $0.50 per 1M, each part rounded up to the next micro-dollar (a budget never
-# under-counts). The expected cost is recomputed here from the usage the fake logged for each
-# prompt, with integer arithmetic, and compared to every ok ledger line, manifest line and
-# item_complete event. `estimated` on each line is the pre-flight estimate of that image: the
-# lines add up to the pre-flight estimateUsd and to the summary's estimatedCostUsd, and the
-# summary's actualCostUsd is the ledger's total. Two runs: the 199-image seed plan (its summary
-# JSON is printed below, for README.md), then 3 rows whose prompts are long enough that rounding
-# up differs from rounding to nearest (promptTokenCount 11, 333 and 1001 at --tier flex, $0.25 per 1M: 2.75, 83.25, 250.25 µ$;
-# at standard's $0.50 every fraction is 0 or one half, where rounding up and to nearest agree).
+# built-in table for gemini-3.1-flash-image, the default model (the catalog): output tokens at
+# $60 per 1M plus promptTokenCount at $0.50 per 1M, each part rounded up to the next micro-dollar
+# (a budget never under-counts). The expected cost is recomputed here from the usage the fake
+# logged for each prompt, with integer arithmetic, and compared to every ok ledger line, manifest
+# line and item_complete event. `estimated` on each line is the pre-flight estimate of that
+# image: the lines add up to the pre-flight estimateUsd and to the summary's estimatedCostUsd,
+# and the summary's actualCostUsd is the ledger's total. Two runs: the 199-image seed plan (its
+# summary JSON is printed below, for README.md), then 3 rows whose prompts are long enough that
+# rounding up differs from rounding to nearest (promptTokenCount 11, 333 and 1001 at --tier flex,
+# $0.25 per 1M: 2.75, 83.25, 250.25 µ$; at standard's $0.50 every fraction is 0 or one half,
+# where rounding up and to nearest agree).
 source "$(dirname "$0")/common.inc"
 # The seed's 199 images at the default model estimate $13.34, over the default $10 day limit;
 # the budget is not what this test is about (scripts/demo does the same).
