@@ -392,7 +392,7 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "default_model, " + budget::builtin_catalog().default_model + ")");
     sub.add_flag("--allow-retired-model", o.allow_retired_model,
                  "send requests for a model the catalog marks shut down (refused with exit 78 "
-                 "otherwise; Google answers 404 for most)");
+                 "otherwise)");
     sub.add_option("--image-size", o.image_size, "imageConfig.imageSize: 512, 1K, 2K or 4K (models that support it)");
     sub.add_option("--simulate", o.simulate,
                    "dry run only: latency=100ms,jitter=20ms,error_rate=0.02,seed=7,size=64x64");
