@@ -164,6 +164,18 @@ util::Status check_run_options(RunOptions& o) {
                            "--events: events stream as they happen, to a local file or - (stdout); "
                            "gs:// is not supported");
     }
+    // The model catalog (--models, else the built-in one) and the default model it names.
+    if (!o.catalog) {
+        if (o.models_file.empty()) {
+            o.catalog = std::make_shared<const budget::Catalog>(budget::builtin_catalog());
+        } else {
+            TRY_ASSIGN(auto loaded, budget::load_catalog_file(o.models_file));
+            o.catalog = std::make_shared<const budget::Catalog>(std::move(loaded));
+        }
+    }
+    if (o.model.empty()) {
+        o.model = o.catalog->default_model;
+    }
     {
         std::string_view model = o.model;
         if (util::starts_with(model, "models/")) {
@@ -245,7 +257,9 @@ refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base
 }
 
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices) {
-    if (!o.models_file.empty()) {
+    if (o.catalog && !o.models_file.empty()) {
+        prices = budget::PriceTable::from_catalog(*o.catalog);
+    } else if (!o.models_file.empty()) {
         TRY_ASSIGN(const auto catalog, budget::load_catalog_file(o.models_file));
         prices = budget::PriceTable::from_catalog(catalog);
     }
@@ -373,7 +387,12 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "other local refs are refused before anything runs");
     sub.add_flag("--follow-symlinks", o.follow_symlinks,
                  "write through symbolic links below --out, --ledger and the spool folder (refused by default)");
-    sub.add_option("--model", o.model, "default model (a row's model column overrides it)")->capture_default_str();
+    sub.add_option("--model", o.model,
+                   "default model (a row's model column overrides it; default: the model catalog's "
+                   "default_model, " + budget::builtin_catalog().default_model + ")");
+    sub.add_flag("--allow-retired-model", o.allow_retired_model,
+                 "send requests for a model the catalog marks shut down (refused with exit 78 "
+                 "otherwise)");
     sub.add_option("--image-size", o.image_size, "imageConfig.imageSize: 512, 1K, 2K or 4K (models that support it)");
     sub.add_option("--simulate", o.simulate,
                    "dry run only: latency=100ms,jitter=20ms,error_rate=0.02,seed=7,size=64x64");

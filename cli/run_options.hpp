@@ -3,6 +3,7 @@
 // helpers for the steps in run.cpp.
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,7 +96,8 @@ struct RunOptions {
     bool follow_symlinks = false;  // write through symbolic links below --out, --ledger, the spool
     std::string ref_cache;  // set to refs::default_cache_dir() when the options are added
     bool no_ref_cache = false;
-    std::string model = "gemini-2.5-flash-image";
+    std::string model;  // "" = the model catalog's default_model (after check_run_options: set)
+    bool allow_retired_model = false;  // send requests for a model the catalog marks shut down
     std::string image_size;
     std::string simulate;
 
@@ -117,6 +119,8 @@ struct RunOptions {
     std::optional<util::Micros> price_per_image;  // after check_run_options
     std::string prices_file;
     std::string models_file;  // --models: a model catalog replacing the built-in one
+    // The model catalog (built in, or --models), after check_run_options.
+    std::shared_ptr<const budget::Catalog> catalog;
     bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };
 

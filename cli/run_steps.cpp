@@ -161,6 +161,8 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.plan.validation.ref_base_dir = batch::ref_base_dir(o.input);
     so.plan.validation.local_ref_dirs = o.allow_local_refs;
     so.plan.model = o.model;
+    so.plan.catalog = o.catalog;
+    so.plan.allow_retired_model = o.allow_retired_model;
     so.plan.image_size = o.image_size;
     so.plan.tier = o.tier_value;
     so.plan.max_refs = o.max_refs;

@@ -58,7 +58,9 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     if (check_place) {
         TRY(check_place(o, place));
     }
-    TRY_ASSIGN(const Plan plan, plan_batch(*input, o.plan, o.prices, DoneIndex{}));
+    PlanOptions plan_options = o.plan;
+    plan_options.catalog = nullptr;  // merging sends nothing: no model's lifecycle matters
+    TRY_ASSIGN(const Plan plan, plan_batch(*input, plan_options, o.prices, DoneIndex{}));
     if (!plan.problems.empty()) {
         for (std::size_t i = 0; i < plan.problems.size() && i < 50; ++i) {
             say(log.error, plan.problems[i].text());

@@ -25,6 +25,67 @@ namespace {
 
 using util::Code;
 
+std::string listed(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) {
+        out += (out.empty() ? "" : ", ") + i;
+    }
+    return out;
+}
+
+// The catalog's checks of the models a plan asks for (PlanOptions::catalog).
+class ModelRules {
+public:
+    explicit ModelRules(const PlanOptions& o) : m_o(o) {}
+
+    // A size or aspect ratio the row's model does not offer is a problem of the row.
+    void check_row(const batch::Row& row, const std::string& model, batch::Validator& validator) {
+        const budget::CatalogModel* m = m_o.catalog ? m_o.catalog->find(model) : nullptr;
+        if (!m) {
+            return;
+        }
+        if (!m->offers_size(m_o.image_size)) {
+            validator.add({row.where, "--image-size",
+                           "\"" + m_o.image_size + "\" is not offered by " + m->id +
+                               " (it offers " + listed(m->sizes) +
+                               "); give one of those, or a model that offers it"});
+        }
+        if (!m->offers_aspect_ratio(row.aspect_ratio)) {
+            validator.add({row.where, "aspect_ratio",
+                           "\"" + row.aspect_ratio + "\" is not offered by " + m->id +
+                               " (it offers " + listed(m->aspect_ratios) + ")"});
+        }
+    }
+
+    // A model of images to run: the first row asking for it by name is remembered.
+    void note_to_run(const batch::Row& row, const std::string& model) {
+        m_first.emplace(model, row.model.empty() ? std::string("--model") : row.where + ": model");
+    }
+
+    // Shut-down models refuse the plan (the first by name); deprecated ones warn, once each.
+    util::Status check_lifecycles(std::vector<std::string>& warnings) const {
+        if (!m_o.catalog) {
+            return util::ok_status();
+        }
+        for (const auto& [model, where] : m_first) {
+            std::string warning;
+            auto st = budget::check_lifecycle(*m_o.catalog, model, m_o.today,
+                                              m_o.allow_retired_model, warning);
+            if (!st.ok()) {
+                return util::error(st.code(), where + ": " + st.message() + "; nothing was sent");
+            }
+            if (!warning.empty()) {
+                warnings.push_back(where + ": " + warning);
+            }
+        }
+        return util::ok_status();
+    }
+
+private:
+    const PlanOptions& m_o;
+    std::map<std::string, std::string> m_first;  // model -> "--model" or "<where>: model"
+};
+
 std::string errno_text(int e) {
     return std::strerror(e);
 }
@@ -234,6 +295,7 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         std::vector<std::string> recorded;  // per variant found done with a key
     };
     std::vector<DoneRow> done_rows;
+    ModelRules rules(options);
     batch::validate_all(*source, validator, input.display_name(), [&](batch::Row&& row) {
         if (options.accept && !options.accept(row)) {
             return;
@@ -242,6 +304,7 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         plan.rows_with_refs += row.refs.empty() ? 0 : 1;
         const std::string& model = row.model.empty() ? options.model : row.model;
         models.insert(model);
+        rules.check_row(row, model, validator);
         std::uint64_t images = 0;
         DoneRow d;
         for (int v = 1; v <= row.variants; ++v) {
@@ -262,6 +325,7 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         plan.images_to_run += static_cast<std::size_t>(images);
         if (images > 0) {
             to_run[Shape{model, row.prompt.size(), row.refs.size()}] += images;
+            rules.note_to_run(row, model);
         }
     });
     plan.columns = source->columns();
@@ -288,18 +352,19 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
     }
     for (const auto& [shape, images] : to_run) {
         const auto& [model, prompt_bytes, row_refs] = shape;
-        if (std::find(plan.models_to_run.begin(), plan.models_to_run.end(), model) == plan.models_to_run.end()) {
+        if (std::find(plan.models_to_run.begin(), plan.models_to_run.end(), model) ==
+            plan.models_to_run.end()) {
             plan.models_to_run.push_back(model);
         }
         const std::size_t ref_images = std::min(static_cast<std::size_t>(options.max_refs),
                                                 row_refs + plan.global_refs.size());
-        auto est = prices.estimate(
-            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images, options.tier});
+        auto est = prices.estimate(budget::RequestShape{model, options.image_size, prompt_bytes,
+                                                        ref_images, options.tier});
         if (est.ok()) {
             plan.estimate += *est * static_cast<util::Micros>(images);
         }
-        auto ceiling = prices.ceiling(
-            budget::RequestShape{model, options.image_size, prompt_bytes, ref_images, options.tier});
+        auto ceiling = prices.ceiling(budget::RequestShape{model, options.image_size, prompt_bytes,
+                                                           ref_images, options.tier});
         if (ceiling.ok()) {
             plan.max_worst_case = std::max(plan.max_worst_case, ceiling->worst_case);
         }
@@ -308,6 +373,9 @@ util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& option
         TRY(prices.find(m).status());
     }
     plan.problems = validator.problems();
+    if (plan.problems.empty()) {
+        TRY(rules.check_lifecycles(plan.warnings));
+    }
     return plan;
 }
 

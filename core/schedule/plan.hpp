@@ -81,6 +81,14 @@ struct PlanOptions {
     std::function<bool(const batch::Row&)> accept;
     // Mode, default model and size, for the rows' content keys (content_key.hpp).
     ContentSettings content;
+    // The model catalog: each row's model (its own, else `model`) is checked against it before
+    // anything is spent. A size or aspect ratio the model does not offer is a problem of the
+    // row; a model shut down on or before `today` (YYYY-MM-DD, UTC) refuses the plan unless
+    // allow_retired_model; a deprecated one adds a warning. Models the catalog does not know
+    // (priced by --prices) are not checked. Null: nothing checked.
+    std::shared_ptr<const budget::Catalog> catalog;
+    std::string today;
+    bool allow_retired_model = false;
 };
 
 // A row that a run of the job already made an image for, from other content than it has now.
@@ -100,13 +108,15 @@ struct Plan {
     util::Micros max_worst_case = 0;  // the largest ceiling of one request to run (--max-spend-rate)
     std::vector<std::string> models_to_run;  // the models of images_to_run, each once, sorted
     std::vector<batch::Problem> problems;  // every problem found; non-empty = refuse
+    std::vector<std::string> warnings;     // deprecated models, once each (PlanOptions::catalog)
     // Rows (of those accepted) whose recorded content key differs from theirs now; non-empty
     // = refuse (refuse_changed).
     std::vector<ChangedRow> changed;
 };
 
 // Pass 1: reads and validates the whole batch and estimates what is left to do. A bad global
-// ref or an unpriced model is an error; row problems are returned in plan.problems.
+// ref or an unpriced model is an error, and so is a shut-down model (CONFIG_ERROR naming the
+// first row that asks for it, or --model); row problems are returned in plan.problems.
 util::Result<Plan> plan_batch(const BatchInput& input, const PlanOptions& options,
                               const budget::PriceTable& prices, const DoneIndex& done);
 

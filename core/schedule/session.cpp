@@ -133,7 +133,11 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
 
     TRY(s->check_bucket());
     o.plan.content = ContentSettings{o.mode, o.plan.model, o.plan.image_size};
+    o.plan.today = util::utc_date(clock.unix_ms());  // whose date the catalog's lifecycle is read at
     TRY_ASSIGN(s->m_plan, plan_batch(*s->m_input, o.plan, o.prices, s->m_history.done));
+    for (const auto& w : s->m_plan.warnings) {
+        say(s->m_log.warn, w);
+    }
     if (!s->m_plan.problems.empty()) {
         const auto& problems = s->m_plan.problems;
         const std::size_t shown = std::min(problems.size(), k_problems_shown);

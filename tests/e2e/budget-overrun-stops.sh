@@ -13,7 +13,7 @@ start_fake gemini gemini_fake.py --api-key e2e-key --latency-ms 30 --thoughts-to
 base=$(fake_url gemini)
 export GEMINI_API_KEY=e2e-key
 one_variant_batch b.csv 10
-live=(--mode live --api-base "$base" --model gemini-3-pro-image-preview --image-size 1K)
+live=(--mode live --api-base "$base" --model gemini-3-pro-image --image-size 1K)
 
 # 1. $5 a day, one request at a time.
 expect_exit 3 ag run b.csv "${live[@]}" --daily-budget-usd 5 --concurrency 1 --json

@@ -2,6 +2,9 @@
 # --baseline: a canary twice as slow as the run it is compared with fails the latency gate
 # (Mann–Whitney U) and exits 4; one as fast as the baseline passes.
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 ag seed >batch.csv 2>/dev/null
 expect_exit 0 ag run batch.csv --simulate latency=100ms,jitter=10ms,seed=1 --concurrency 64 \

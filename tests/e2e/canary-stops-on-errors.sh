@@ -2,6 +2,9 @@
 # A canary whose first stage fails the error-rate gate exits 4 and runs nothing more: every
 # ledger line belongs to a row of the 10% subset (SHA-256 of salt, NUL, scene_id < 0.10).
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 ag seed >batch.csv 2>/dev/null
 # One attempt per image, so about 30% of the images end in an error (with retries almost none

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One budget across machines: 4 shard processes at --concurrency 16 against one $1.00 dry-run
-# budget (≈ $0.039 an image) with the ledger in gs://, coordinated only by the lease document
+# budget (≈ $0.0672 an image, gemini-3.1-flash-image at 1K) with the ledger in gs://, coordinated only by the lease document
 # gs://bkt/ledger/budget/<day>/<user>.json. Over 20 repetitions, and 20 more with 10% of the
-# document's writes refused with 412: exactly 25 images in total (all that fit: 26 would not),
+# document's writes refused with 412: exactly 14 images in total (all that fit: 15 would not),
 # overshoot 0, each ledger line once, every lease given back at the end.
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/gcs-common.inc"
@@ -48,7 +48,7 @@ ids = [l['id'] for l in lines]
 assert len(ids) == len(set(ids)), 'a ledger line twice'
 images = sum(l['images'] for l in lines)
 cost = sum(l['cost'] for l in lines)
-assert images == 25, f'{images} images'
+assert images == 14, f'{images} images'
 assert cost <= Decimal('1.00'), f'overshoot: {cost}'
 paid = [l for l in lines if l['images'] > 0]
 assert all(l.get('lease') for l in paid), 'a paid line without its lease'
@@ -67,4 +67,4 @@ for rep in $(seq 21 40); do one_repetition "$rep" 1; done
 injected=$(awk '$1 == 1 { s += $2 } END { print s + 0 }' refused.txt)
 [ "$injected" -ge 10 ] || fail "only $injected 412s were injected over 20 repetitions"
 grep -q "[1-9][0-9]* redone after 412" all-err.txt || fail "no lease update was redone after a 412"
-echo "ok: 4 shards × 16 share \$1.00 through leases: 25 images, overshoot 0, in 40 repetitions (20 with 10% 412s)"
+echo "ok: 4 shards × 16 share \$1.00 through leases: 14 images, overshoot 0, in 40 repetitions (20 with 10% 412s)"

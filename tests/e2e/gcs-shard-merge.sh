@@ -4,6 +4,9 @@
 # gs://…/<job>/shards/<I>-of-2/; --merge --shards 2 reads them from gs:// and writes the job's
 # manifest (199 images), summary and results there.
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/gcs-common.inc"
 unset CLOUD_RUN_TASK_INDEX CLOUD_RUN_TASK_COUNT CLOUD_RUN_TASK_ATTEMPT BATCH_TASK_INDEX BATCH_TASK_COUNT JOB_COMPLETION_INDEX
 start_gcs

@@ -14,7 +14,7 @@ m=out/$job/manifest.jsonl
 cp "$f" ledger.orig
 cp "$m" manifest.orig
 expect_exit 0 ag ledger verify
-grep -q '"output_tokens":1290' "$f" || fail "ok lines carry no token counts"
+grep -q '"output_tokens":1120' "$f" || fail "ok lines carry no token counts"  # a 1K image of gemini-3.1-flash-image
 
 # edit FILE LINE PYTHON: rewrites line LINE (1-based) of FILE as a dict `l` changed by PYTHON
 # ("drop" deletes it, "dup" appends a copy of it after the last line).

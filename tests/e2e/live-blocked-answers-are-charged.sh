@@ -3,8 +3,8 @@
 # model did before it stopped (usageMetadata promptTokenCount + thoughtsTokenCount; the fake reports
 # 240 thoughts on an IMAGE_SAFETY answer, as a captured refusal does). Proves:
 #   1. a live run with one row withheld for safety ([fault:image-safety]), one blocked prompt and one
-#      ok row: the BLOCKED lines cost exactly prompt × $0.30/M + thoughts × $2.50/M (rounded up to the
-#      micro-dollar) from the fake's own usage, keep the token counts, the rows stay BLOCKED and are
+#      ok row: the BLOCKED lines cost exactly prompt × $0.50/M + thoughts × $3.00/M (rounded up to the
+#      micro-dollar; gemini-3.1-flash-image, the default model) from the fake's own usage, keep the token counts, the rows stay BLOCKED and are
 #      asked once; the summary's actual cost is the ledger's sum; `ledger verify` finds nothing wrong
 #      (cost_vs_tokens judges the BLOCKED lines too) and flags a BLOCKED line whose cost is edited;
 #   2. the budget counts refusals: a run of only refusals (--budget-policy partial, concurrency 1)
@@ -33,8 +33,8 @@ by_scene = {}
 for l in lines:
     by_scene.setdefault(l['scene_id'], []).append(l)
 def usd_micros(x): return round(x * 1e6)
-def expected(u):  # gemini-2.5-flash-image: $0.30/M input, $2.50/M text and thinking
-    return math.ceil(u.get('promptTokenCount', 0) * 0.30) + math.ceil(u.get('thoughtsTokenCount', 0) * 2.5)
+def expected(u):  # gemini-3.1-flash-image: $0.50/M input, $3.00/M text and thinking
+    return math.ceil(u.get('promptTokenCount', 0) * 0.50) + math.ceil(u.get('thoughtsTokenCount', 0) * 3.0)
 for sid, marker in (('UNSAFE', 'image-safety'), ('PROMPT', 'block-prompt')):
     [line] = by_scene[sid]  # one request, one line: not retried
     [entry] = [e for p, e in log.items() if '[fault:%s]' % marker in p]
@@ -70,12 +70,13 @@ PY
 expect_exit 1 ag ledger verify ledger
 assert_contains out.txt cost_vs_tokens
 
-# 2. Only refusals: the budget fills up with what they cost, and the run stops.
+# 2. Only refusals: the budget fills up with what they cost, and the run stops. $0.08: one request's
+# worst case ($0.074034 at the default model) fits, and a few refusals (≈ $0.0007 each) beside it.
 rm -rf ledger out
 one_variant_batch blocked.csv 40 " [fault:image-safety]"
 fake_post "$base/_fake/reset" '{}'
 GEMINI_API_KEY=e2e-key expect_exit 3 ag run blocked.csv --mode live --api-base "$base" --concurrency 1 \
-  --daily-budget-usd 0.05 --budget-policy partial --events events.jsonl --json
+  --daily-budget-usd 0.08 --budget-policy partial --events events.jsonl --json
 fake_get "$base/_fake/stats" stats.json
 python3 - <<'PY' || fail "a run of refusals stops at the budget"
 import glob, json
@@ -88,9 +89,9 @@ ev = [json.loads(l) for l in open('events.jsonl') if l.strip()]
 print('requests', requests, 'blocked lines', len(blocked), 'spent µ$', spent, exhausted)
 assert 0 < requests < 40 and len(blocked) == requests, (requests, len(blocked))
 assert all(round(l['cost'] * 1e6) > 0 for l in blocked)
-assert spent <= 50_000, spent
+assert spent <= 80_000, spent
 assert round(exhausted['spent_usd'] * 1e6) == spent, (exhausted, spent)
-assert spent + round(exhausted['needed_usd'] * 1e6) > 50_000, exhausted
+assert spent + round(exhausted['needed_usd'] * 1e6) > 80_000, exhausted
 assert any(l['status'] == 'BUDGET_EXCEEDED' for l in lines)
 PY
 echo "ok: refusals cost their prompt and thinking tokens to the micro-dollar, verify agrees, the budget counts them"

@@ -16,7 +16,7 @@ TALL,a tall tower,1,9:16
 SQUARE,a square tile,1,
 CSV
 GEMINI_API_KEY=e2e-key expect_exit 0 ag run batch.csv --mode live --api-base "$base" \
-  --model gemini-3-pro-image-preview --image-size 2K --json
+  --model gemini-3-pro-image --image-size 2K --json
 if grep -q 'not the' err.txt; then cat err.txt >&2; fail "a size warning for images of the right size"; fi
 python3 -c 'import json; s = json.load(open("out.txt")); assert s["sizeMismatch"] == 0, s' || fail "sizeMismatch"
 
@@ -27,10 +27,10 @@ TALL,a tall tower [fault:wrong-size],1,9:16
 SQUARE,a square tile,1,
 CSV
 GEMINI_API_KEY=e2e-key expect_exit 0 ag run wrong.csv --mode live --api-base "$base" \
-  --model gemini-3-pro-image-preview --image-size 2K --json --events events.jsonl
+  --model gemini-3-pro-image --image-size 2K --json --events events.jsonl
 assert_eq "$(grep -c 'not the' err.txt)" 1 "size warnings on stderr"
 assert_contains err.txt 'wrong.csv:'
-assert_contains err.txt 'gemini-3-pro-image-preview'
+assert_contains err.txt 'gemini-3-pro-image'
 grep -qE '1376x768, not the 2752x1536|768x1376, not the 1536x2752' err.txt || { cat err.txt >&2; fail "the warning names both sizes"; }
 python3 - <<'PY' || fail "sizeMismatch counts the two images"
 import json

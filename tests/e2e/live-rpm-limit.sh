@@ -9,6 +9,9 @@
 # worth of delay, which differs between requests by a millisecond or so; so a window here is
 # 60 s minus 50 ms of slack. A limiter that is wrong by even one request in a minute still fails.
 source "$(dirname "$0")/common.inc"
+# 150 images at the default model (gemini-3.1-flash-image, $0.067 at 1K) estimate over $10, the
+# default day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 start_fake gemini gemini_fake.py --api-key e2e-key --latency-ms 50
 base=$(fake_url gemini)

@@ -8,6 +8,9 @@
 # the images that were missing; at the end every image exists exactly once (manifest, ledger,
 # PNG files). About 12 s.
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 start_fake gemini gemini_fake.py --api-key e2e-key --latency-ms 200
 base=$(fake_url gemini)

@@ -9,15 +9,15 @@
 source "$(dirname "$0")/common.inc"
 
 start_fake gemini gemini_fake.py --api-key e2e-key \
-  --models gemini-2.5-flash-image,gemini-3.1-flash-image-preview,gemini-2.5-flash
+  --models gemini-2.5-flash-image,gemini-3.1-flash-image,gemini-2.5-flash
 base=$(fake_url gemini)
 one_variant_batch batch.csv 3
 
-# 1. gemini-3-pro-image-preview has a price, but this API does not serve it.
+# 1. gemini-3-pro-image has a price (and is GA in the catalog), but this API does not serve it.
 GEMINI_API_KEY=e2e-key expect_exit 78 ag run batch.csv --mode live --api-base "$base" \
-  --model gemini-3-pro-image-preview
-assert_contains err.txt 'model "gemini-3-pro-image-preview" does not exist'
-assert_contains err.txt 'gemini-2.5-flash-image, gemini-3.1-flash-image-preview'
+  --model gemini-3-pro-image
+assert_contains err.txt 'model "gemini-3-pro-image" does not exist'
+assert_contains err.txt 'gemini-2.5-flash-image, gemini-3.1-flash-image'
 if grep -q 'gemini-2.5-flash[^-]' err.txt; then fail "the text model was listed as an image model"; fi
 fake_get "$base/_fake/stats" stats.json
 fake_get "$base/_fake/lookups" lookups.json
@@ -27,7 +27,7 @@ stats, lookups = json.load(open('stats.json')), json.load(open('lookups.json'))
 paths = [l['path'] for l in lookups]
 print(paths, stats['requests'])
 assert stats['requests'] == 0, 'generateContent was called: %r' % stats
-assert paths == ['/v1beta/models/gemini-3-pro-image-preview', '/v1beta/models'], paths
+assert paths == ['/v1beta/models/gemini-3-pro-image', '/v1beta/models'], paths
 assert [l['status'] for l in lookups] == [404, 200], lookups
 lines = [l for f in glob.glob('ledger/*.jsonl') for l in open(f) if l.strip()]
 assert not lines, lines
@@ -36,19 +36,19 @@ PY
 # 2. A model the API knows: one lookup, then the images.
 fake_post "$base/_fake/reset" '{}'
 GEMINI_API_KEY=e2e-key expect_exit 0 ag run batch.csv --mode live --api-base "$base" \
-  --model gemini-2.5-flash-image
+  --model gemini-3.1-flash-image
 fake_get "$base/_fake/stats" stats.json
 fake_get "$base/_fake/lookups" lookups.json
 python3 - <<'PY' || fail "a known model runs after one lookup"
 import json
 stats, lookups = json.load(open('stats.json')), json.load(open('lookups.json'))
-assert [l['path'] for l in lookups] == ['/v1beta/models/gemini-2.5-flash-image'], lookups
+assert [l['path'] for l in lookups] == ['/v1beta/models/gemini-3.1-flash-image'], lookups
 assert stats['requests'] == 3, stats
 PY
 
 # 3. The dry run has no API to ask.
 fake_post "$base/_fake/reset" '{}'
-expect_exit 0 ag run batch.csv --out dry-out --ledger dry-ledger --model gemini-3-pro-image-preview
+expect_exit 0 ag run batch.csv --out dry-out --ledger dry-ledger --model gemini-3-pro-image
 fake_get "$base/_fake/lookups" lookups.json
 python3 -c 'import json; assert json.load(open("lookups.json")) == []' || fail "the dry run asked the API"
 echo "ok: an unknown model exits 78 listing the API's image models before any paid request"

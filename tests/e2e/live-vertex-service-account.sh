@@ -13,6 +13,9 @@
 #      refuses the assertion ("Invalid JWT Signature.") and the run ends with exit 77 without a
 #      single model request; no private key or token text is written anywhere.
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem 2>/dev/null
 openssl pkey -in key.pem -pubout -out pub.pem
@@ -38,7 +41,7 @@ check_tokens() { python3 - "$1" "$2" <<'PY'
 import json, sys
 oauth, log = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 issued = {t['token']: t for t in oauth['tokens']}
-path = '/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash-image:generateContent'
+path = '/v1/projects/p/locations/us-central1/publishers/google/models/gemini-3.1-flash-image:generateContent'  # the default model
 for e in log:
     assert e['api'] == 'vertex' and e['path'] == path, e['path']
     t = issued.get(e['bearer'])

@@ -6,6 +6,9 @@
 # (quote, backslash, newline) and a spilled latency histogram. promtool comes from Debian's
 # `prometheus` package (scripts/bootstrap installs it).
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 command -v promtool >/dev/null || { echo "skip: promtool is not installed (apt-get install prometheus; scripts/bootstrap does)"; exit 0; }
 

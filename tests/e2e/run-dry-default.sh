@@ -2,6 +2,9 @@
 # The embedded default: a dry run of the 100-row plan writes 199 decodable PNGs, a 199-line
 # manifest and ledger lines whose images add up to 199; the same command again spends nothing.
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 ag seed >batch.csv 2>/dev/null
 expect_exit 0 ag run batch.csv --results results.csv --events events.jsonl

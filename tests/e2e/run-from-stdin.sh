@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `assetgen seed | assetgen run - --json` reads the batch from stdin and prints the summary.
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 set +e; ag seed 2>/dev/null | ag run - --json >summary.json 2>err.txt; rc=$?; set -e
 [ $rc -eq 0 ] || { cat err.txt >&2; fail "exit $rc"; }

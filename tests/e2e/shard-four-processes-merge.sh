@@ -4,6 +4,9 @@
 # (the one its scene_id hashes to), manifest and ledger lines carry "I/4". Then --merge --shards 4
 # writes the job's manifest (199 images, each once), summary.json and a results CSV of every row.
 source "$(dirname "$0")/common.inc"
+# The seed's 199 images at the default model (gemini-3.1-flash-image) estimate $13.34, over the
+# default $10 day limit; the budget is not what this test is about (scripts/demo does the same).
+export ASSETGEN_DAILY_BUDGET_USD=20
 
 ag seed >batch.csv 2>/dev/null
 pids=()
