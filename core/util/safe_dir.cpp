@@ -22,10 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string errno_text(int err) {
-    return std::strerror(err);
-}
-
 std::vector<std::string> split_parts(std::string_view path) {
     std::vector<std::string> out;
     std::size_t start = 0;
