@@ -10,8 +10,10 @@ namespace assetgen::batch {
 namespace {
 
 constexpr std::size_t k_max_id_length = 100;
-constexpr std::array<std::string_view, 10> k_aspect_ratios = {"1:1", "2:3", "3:2",  "3:4",  "4:3",
-                                                              "4:5", "5:4", "9:16", "16:9", "21:9"};
+// Every ratio Google documents for an image model (the model catalog says which model offers
+// which; the plan refuses a row whose model does not offer its ratio).
+constexpr std::array<std::string_view, 14> k_aspect_ratios = {
+    "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"};
 
 std::string quoted(std::string_view value) {
     // Long values are cut so that a message stays one readable line.

@@ -64,4 +64,16 @@ GEMINI_API_KEY=e2e-key expect_exit 0 ag run batch.csv --mode live --api-base "$b
 fake_get "$base/_fake/stats" stats.json
 python3 -c 'import json; s=json.load(open("stats.json")); assert s["requests"]==3, s' ||
   fail "offered sizes: the three images were not requested"
+# 4. The built-in catalog's tall and wide ratios (1:4, 4:1, 1:8, 8:1): gemini-3.1-flash-image
+#    offers them, gemini-3-pro-image does not; the row is named only for the model without them.
+cat >tall.csv <<'CSV'
+scene_id,prompt,variants,model,aspect_ratio
+T1,a tall banner,1,gemini-3.1-flash-image,1:8
+T2,a wide banner,1,gemini-3-pro-image,4:1
+CSV
+expect_exit 65 ag run tall.csv --out tall-out --ledger tall-ledger
+assert_contains err.txt 'tall.csv:3: aspect_ratio: "4:1" is not offered by gemini-3-pro-image'
+if grep -q 'tall.csv:2:' err.txt; then cat err.txt >&2; fail "1:8 is offered by gemini-3.1-flash-image but its row was named"; fi
+grep -v '^T2,' tall.csv >tall-ok.csv
+expect_exit 0 ag run tall-ok.csv --out tall-out --ledger tall-ledger
 echo "ok: a size or aspect ratio the model does not offer is refused before any request"

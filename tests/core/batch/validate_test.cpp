@@ -198,7 +198,7 @@ TEST_CASE("batch: ref_mode takes either mode, in any case and with hyphens", "[b
 
 TEST_CASE("batch: aspect_ratio is one of the Gemini ratios", "[batch]") {
     for (const char* ok : {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9",
-                           "", " 16 : 9 "}) {
+                           "1:4", "4:1", "1:8", "8:1", "", " 16 : 9 "}) {
         INFO(ok);
         CHECK(problem_for("aspect_ratio", ok).empty());
     }
@@ -206,7 +206,7 @@ TEST_CASE("batch: aspect_ratio is one of the Gemini ratios", "[batch]") {
     CHECK(v.check(row_with(2, "aspect_ratio", " 16 : 9 "))->aspect_ratio == "16:9");
     CHECK(problem_for("aspect_ratio", "16:10") ==
           "batch.csv:17: aspect_ratio: \"16:10\" is not one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, "
-          "9:16, 16:9, 21:9");
+          "9:16, 16:9, 21:9, 1:4, 4:1, 1:8, 8:1");
     CHECK(problem_for("aspect_ratio", "16:09:00") ==
           "batch.csv:17: aspect_ratio: \"16:09:00\" is a time the sheet made of 16:9; format the "
           "column "
