@@ -264,8 +264,38 @@ util::Status VertexProvider::check_model(const std::string& model) {
     if (!sent.ok() || sent->status != 404) {
         return lookup_failure("publishers.models.get", sent, m_clock, token.value());
     }
-    return unknown_model("vertex", id, "the publisher model GET answered 404 at " + url, {},
-                         "see the Model Garden for the image models of your location");
+    // The model is unknown: list the publisher's image models (publishers.models.list, which
+    // only v1beta1 has: https://cloud.google.com/vertex-ai/docs/reference/rest/v1beta1/publishers.models/list).
+    std::vector<std::string> listed;
+    std::string note;
+    std::string page;
+    const std::string list_url = m_options.api_base + "/v1beta1/publishers/google/models";
+    for (int i = 0; i < 10; ++i) {
+        net::HttpRequest list =
+            get(list_url + "?pageSize=1000" + (page.empty() ? "" : "&pageToken=" + page), m_options.timeout);
+        list.headers.emplace_back("Authorization", "Bearer " + token.value());
+        auto answer = m_transport.send(list);
+        if (!answer.ok() || answer->status != 200) {
+            note = "publishers.models.list failed too: " +
+                   lookup_failure("publishers.models.list", answer, m_clock, token.value()).message();
+            break;
+        }
+        auto listing = parse_model_listing(answer->body);
+        if (!listing.ok()) {
+            note = listing.status().message();
+            break;
+        }
+        listed.insert(listed.end(), listing->image_models.begin(), listing->image_models.end());
+        page = listing->next_page_token;
+        if (page.empty() || !is_path_safe(page)) {
+            break;
+        }
+    }
+    if (listed.empty() && note.empty()) {
+        note = "publishers.models.list names no image model; see the Model Garden for your location";
+    }
+    return scrub(unknown_model("vertex", id, "the publisher model GET answered 404 at " + url, listed, note),
+                 token.value());
 }
 
 std::string VertexProvider::url_for(const std::string& model) const {

@@ -42,6 +42,9 @@ util::Result<ModelListing> parse_model_listing(std::string_view body) {
     out.next_page_token = string_at(root, "nextPageToken", "next_page_token");
     const json* models = array_at(root, "models", "models");
     if (models == nullptr) {
+        models = array_at(root, "publisherModels", "publisher_models");  // Vertex's listing
+    }
+    if (models == nullptr) {
         return out;
     }
     for (const json& m : *models) {
@@ -51,6 +54,9 @@ util::Result<ModelListing> parse_model_listing(std::string_view body) {
         std::string name = string_at(m, "name", "name");
         if (util::starts_with(name, "models/")) {
             name = name.substr(7);
+        } else if (const auto slash = name.rfind('/');
+                   util::starts_with(name, "publishers/") && slash != std::string::npos) {
+            name = name.substr(slash + 1);  // publishers/google/models/<id>
         }
         if (name.empty() || name.find("image") == std::string::npos) {
             continue;

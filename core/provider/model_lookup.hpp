@@ -23,7 +23,10 @@ struct ModelListing {
     std::string next_page_token;  // "" on the last page
 };
 
-// Reads a models.list answer. BAD_RESPONSE when it is not a JSON object.
+// Reads a models.list answer, or Vertex AI's publishers.models.list (GET
+// /v1beta1/publishers/google/models → {"publisherModels": [{"name":
+// "publishers/google/models/<id>"}], "nextPageToken"}; it has no generation methods, so the
+// name decides). BAD_RESPONSE when it is not a JSON object.
 util::Result<ModelListing> parse_model_listing(std::string_view body);
 
 // The refusal of a model the API does not know: CONFIG_ERROR `<api>: model "<model>" does not

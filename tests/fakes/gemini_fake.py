@@ -216,6 +216,8 @@ def corrupt_image_bytes(digest):
 MODEL_GET_PATH = re.compile(r"^/(v1beta|v1)/models/([^/:]+)$")
 MODEL_LIST_PATH = re.compile(r"^/(v1beta|v1)/models$")
 PUBLISHER_MODEL_PATH = re.compile(r"^/(v1|v1beta1)/publishers/google/models/([^/:]+)$")
+# Vertex AI's publishers.models.list (v1beta1 only): {"publisherModels": [...], "nextPageToken"}.
+PUBLISHER_LIST_PATH = re.compile(r"^/v1beta1/publishers/google/models$")
 DEFAULT_LISTED = ["gemini-2.5-flash-image", "gemini-3-pro-image-preview", "gemini-3.1-flash-image-preview",
                   "gemini-2.5-flash", "text-embedding-004"]
 
@@ -512,6 +514,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """models.get, models.list and the Vertex publisher model; False when the path is none of them."""
         get, listing = MODEL_GET_PATH.match(path), MODEL_LIST_PATH.match(path)
         publisher = PUBLISHER_MODEL_PATH.match(path)
+        publisher_list = PUBLISHER_LIST_PATH.match(path)
+        listing = listing or publisher_list
         if not (get or listing or publisher):
             return False
         state, args = self.server.state, self.server.state.args
@@ -519,13 +523,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with state.lock:
             state.lookups.append(entry)
         try:
-            self.authenticate(publisher is not None)
+            self.authenticate(publisher is not None or publisher_list is not None)
             if listing:
                 known = sorted(args.models) if args.models else DEFAULT_LISTED
                 query = parse_qs(urlsplit(self.path).query)
                 size = max(1, min(1000, int((query.get("pageSize") or ["50"])[0])))
                 start = int((query.get("pageToken") or ["0"])[0] or 0)
-                body = {"models": [model_resource(m) for m in known[start:start + size]]}
+                page = known[start:start + size]
+                body = {"publisherModels": [{"name": "publishers/google/models/" + m, "versionId": "001",
+                                             "openSourceCategory": "PROPRIETARY", "launchStage": "GA"}
+                                            for m in page]} if publisher_list else \
+                    {"models": [model_resource(m) for m in page]}
                 if start + size < len(known):
                     body["nextPageToken"] = str(start + size)
                 status = 200

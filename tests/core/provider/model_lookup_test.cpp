@@ -19,6 +19,19 @@ TEST_CASE("model lookup: models.list keeps the image models that generate conten
     CHECK_FALSE(parse_model_listing("<html>").ok());
 }
 
+TEST_CASE("model lookup: Vertex's publishers.models.list keeps the image models by name",
+          "[provider][models]") {
+    auto listing = parse_model_listing(R"({"publisherModels":[
+        {"name":"publishers/google/models/gemini-2.5-flash","launchStage":"GA"},
+        {"name":"publishers/google/models/gemini-3-pro-image","launchStage":"GA"},
+        {"name":"publishers/google/models/gemini-3.1-flash-image"}],
+        "nextPageToken":"p2"})");
+    REQUIRE(listing.ok());
+    CHECK(listing->image_models ==
+          std::vector<std::string>{"gemini-3-pro-image", "gemini-3.1-flash-image"});
+    CHECK(listing->next_page_token == "p2");
+}
+
 TEST_CASE("model lookup: an unknown model is a configuration error naming what exists",
           "[provider][models]") {
     auto st = unknown_model("gemini", "gemini-9-image", "models.get answered 404",
