@@ -137,6 +137,44 @@ Status lookup_failure(const std::string& call, const util::Result<net::HttpRespo
                  secret);
 }
 
+// The image models a listing names (models.list, or Vertex's publishers.models.list), up to 10
+// pages of `url` ("?pageSize=1000[&pageToken=…]" added), each GET carrying `auth` as a header.
+// When it cannot say, `note` says why: the listing failed, or `none` when it names no image model.
+struct ImageModels {
+    std::vector<std::string> listed;
+    std::string note;
+};
+ImageModels list_image_models(net::HttpTransport& transport, const std::string& url,
+                              std::pair<std::string, std::string> auth, const std::string& call,
+                              std::chrono::milliseconds timeout, const util::Clock& clock,
+                              const std::string& secret, const std::string& none) {
+    ImageModels out;
+    std::string page;
+    for (int i = 0; i < 10; ++i) {
+        net::HttpRequest list = get(url + "?pageSize=1000" + (page.empty() ? "" : "&pageToken=" + page), timeout);
+        list.headers.push_back(auth);
+        auto answer = transport.send(list);
+        if (!answer.ok() || answer->status != 200) {
+            out.note = call + " failed too: " + lookup_failure(call, answer, clock, secret).message();
+            return out;
+        }
+        auto listing = parse_model_listing(answer->body);
+        if (!listing.ok()) {
+            out.note = listing.status().message();
+            return out;
+        }
+        out.listed.insert(out.listed.end(), listing->image_models.begin(), listing->image_models.end());
+        page = listing->next_page_token;
+        if (page.empty() || !is_path_safe(page)) {
+            break;
+        }
+    }
+    if (out.listed.empty()) {
+        out.note = none;
+    }
+    return out;
+}
+
 }  // namespace
 
 GeminiProvider::GeminiProvider(GeminiOptions options, net::HttpTransport& transport,
@@ -185,34 +223,12 @@ util::Status GeminiProvider::check_model(const std::string& model) {
         return lookup_failure("models.get", sent, m_clock, m_options.api_key);
     }
     // The model is unknown: say which image models this key can use instead.
-    std::vector<std::string> listed;
-    std::string note;
-    std::string token;
-    for (int page = 0; page < 10; ++page) {
-        net::HttpRequest list = get(models_url + "?pageSize=1000" + (token.empty() ? "" : "&pageToken=" + token),
-                                    m_options.timeout);
-        list.headers.emplace_back("x-goog-api-key", m_options.api_key);
-        auto answer = m_transport.send(list);
-        if (!answer.ok() || answer->status != 200) {
-            note = "models.list failed too: " + lookup_failure("models.list", answer, m_clock, m_options.api_key).message();
-            break;
-        }
-        auto listing = parse_model_listing(answer->body);
-        if (!listing.ok()) {
-            note = listing.status().message();
-            break;
-        }
-        listed.insert(listed.end(), listing->image_models.begin(), listing->image_models.end());
-        token = listing->next_page_token;
-        if (token.empty() || !is_path_safe(token)) {
-            break;
-        }
-    }
-    if (listed.empty() && note.empty()) {
-        note = "models.list names no image model for this key";
-    }
+    const ImageModels images =
+        list_image_models(m_transport, models_url, {"x-goog-api-key", m_options.api_key}, "models.list",
+                          m_options.timeout, m_clock, m_options.api_key,
+                          "models.list names no image model for this key");
     return scrub(unknown_model("gemini", id, "models.get answered 404 at " + models_url + "/" + id,
-                               listed, note),
+                               images.listed, images.note),
                  m_options.api_key);
 }
 
@@ -266,35 +282,12 @@ util::Status VertexProvider::check_model(const std::string& model) {
     }
     // The model is unknown: list the publisher's image models (publishers.models.list, which
     // only v1beta1 has: https://cloud.google.com/vertex-ai/docs/reference/rest/v1beta1/publishers.models/list).
-    std::vector<std::string> listed;
-    std::string note;
-    std::string page;
-    const std::string list_url = m_options.api_base + "/v1beta1/publishers/google/models";
-    for (int i = 0; i < 10; ++i) {
-        net::HttpRequest list =
-            get(list_url + "?pageSize=1000" + (page.empty() ? "" : "&pageToken=" + page), m_options.timeout);
-        list.headers.emplace_back("Authorization", "Bearer " + token.value());
-        auto answer = m_transport.send(list);
-        if (!answer.ok() || answer->status != 200) {
-            note = "publishers.models.list failed too: " +
-                   lookup_failure("publishers.models.list", answer, m_clock, token.value()).message();
-            break;
-        }
-        auto listing = parse_model_listing(answer->body);
-        if (!listing.ok()) {
-            note = listing.status().message();
-            break;
-        }
-        listed.insert(listed.end(), listing->image_models.begin(), listing->image_models.end());
-        page = listing->next_page_token;
-        if (page.empty() || !is_path_safe(page)) {
-            break;
-        }
-    }
-    if (listed.empty() && note.empty()) {
-        note = "publishers.models.list names no image model; see the Model Garden for your location";
-    }
-    return scrub(unknown_model("vertex", id, "the publisher model GET answered 404 at " + url, listed, note),
+    const ImageModels images = list_image_models(
+        m_transport, m_options.api_base + "/v1beta1/publishers/google/models",
+        {"Authorization", "Bearer " + token.value()}, "publishers.models.list", m_options.timeout, m_clock,
+        token.value(), "publishers.models.list names no image model; see the Model Garden for your location");
+    return scrub(unknown_model("vertex", id, "the publisher model GET answered 404 at " + url, images.listed,
+                               images.note),
                  token.value());
 }
 
