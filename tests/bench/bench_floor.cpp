@@ -1,8 +1,9 @@
 // The floor of scripts/bench: the irreducible CPU work of one image of a given size, measured
 // on this machine with the fastest correct code the project has: base64-decode the payload (the
 // table-driven util::base64_decode), SHA-256 it (OpenSSL, util::sha256), write it to a new file
-// with one write() and fsync() it. Also times the two readers of a whole generateContent answer
-// carrying that image (the JsonView one assetgen uses and the nlohmann reference).
+// with one write() and fsync() it (a new file each time, as a run writes them). Also times the two
+// readers of a whole generateContent answer carrying that image (the JsonView one assetgen uses and
+// the nlohmann reference).
 //
 //   bench_floor --bytes N [--count K] [--dir DIR]
 // prints one line of key=value pairs (milliseconds of CPU per image, user + system, medians of
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
         R"("candidatesTokenCount":1290,"totalTokenCount":1302},"modelVersion":"m"})";
 
     std::vector<double> decode, sha, write_fsync, reader, dom;
+    std::vector<std::string> paths;
     for (int k = 0; k < count; ++k) {
         double t0 = cpu_ms();
         auto decoded = util::base64_decode(payload);
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         double t3 = cpu_ms();
-        ::unlink(path.c_str());
+        paths.push_back(path);  // removed at the end: each image is a new file, as in a run
         double t4 = cpu_ms();
         auto fast = provider::parse_gemini_response(answer);
         double t5 = cpu_ms();
@@ -113,6 +115,9 @@ int main(int argc, char** argv) {
         write_fsync.push_back(t3 - t2);
         reader.push_back(t5 - t4);
         dom.push_back(t6 - t5);
+    }
+    for (const std::string& p : paths) {
+        ::unlink(p.c_str());
     }
     const double floor = median(decode) + median(sha) + median(write_fsync);
     std::printf(
