@@ -4,8 +4,9 @@
 // session cache, so the next request to the same host reuses the connection (keep-alive, or
 // an HTTP/2 connection). Options that libcurl reads from the environment (https_proxy,
 // no_proxy, ...) are never set here, so proxies work as the user configured them. Bodies go
-// into a string through a write callback that refuses to grow past max_response_bytes; curl
-// error codes are mapped onto the project's transient/permanent codes in one table. A request
+// into a string (reserved once from Content-Length) through a write callback that refuses to
+// grow past max_response_bytes; curl error codes are mapped onto the project's
+// transient/permanent codes in one table. A request
 // that pins addresses (HttpRequest::resolve, CURLOPT_RESOLVE) gets a fresh handle that is
 // cleaned up afterwards: pinned entries live in the handle's DNS cache and must not leak into
 // later requests, nor may a pooled connection to another address be reused for it.
@@ -36,6 +37,8 @@ struct Transfer {
     bool too_large = false;
     const std::atomic<bool>* abort = nullptr;
     bool aborted = false;
+    CURL* curl = nullptr;
+    bool sized = false;  // the body's buffer was sized from Content-Length
 };
 
 // Called by libcurl about once a second even while nothing arrives (and more often while data
@@ -55,6 +58,18 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     if (transfer->response.body.size() + n > transfer->max_bytes) {
         transfer->too_large = true;
         return 0;  // anything but n aborts the transfer with CURLE_WRITE_ERROR
+    }
+    if (!transfer->sized) {
+        // One allocation for the whole body when its length is announced (a 2 MB answer
+        // otherwise grows through a dozen reallocations and copies).
+        transfer->sized = true;
+        curl_off_t length = -1;
+        if (curl_easy_getinfo(transfer->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) ==
+                CURLE_OK &&
+            length > 0) {
+            transfer->response.body.reserve(
+                std::min(static_cast<std::size_t>(length), transfer->max_bytes));
+        }
     }
     transfer->response.body.append(data, n);
     return n;
@@ -220,6 +235,7 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     Transfer transfer;
     transfer.max_bytes = request.max_response_bytes;
     transfer.abort = m_options.abort;
+    transfer.curl = curl;
     char errbuf[CURL_ERROR_SIZE] = {};
 
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());

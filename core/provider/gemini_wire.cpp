@@ -19,6 +19,7 @@
 // image are MODEL_ERROR ("the model answered without an image").
 
 #include "provider/gemini_wire.hpp"
+#include "provider/gemini_wire_detail.hpp"
 
 #include <algorithm>
 #include <array>
@@ -324,6 +325,18 @@ const QuotaViolation* telling_violation(const QuotaDetails& q, Code code) {
 
 }  // namespace
 
+namespace detail {
+std::string clean_text(std::string_view text) {
+    return assetgen::provider::clean_text(text);
+}
+bool is_block_reason(std::string_view reason) {
+    return assetgen::provider::is_block_reason(reason);
+}
+util::Result<std::string> decode_image_data(std::string_view data) {
+    return decode_data(data);
+}
+}  // namespace detail
+
 std::string build_gemini_request(const ImageRequest& request, const GeminiWireOptions& options) {
     json parts = json::array();
     parts.push_back({{"text", request.prompt}});
@@ -362,7 +375,7 @@ std::string build_gemini_request(const ImageRequest& request, const GeminiWireOp
     return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-util::Result<ImageResult> parse_gemini_response(std::string_view body) {
+util::Result<ImageResult> parse_gemini_response_dom(std::string_view body) {
     json root = json::parse(body.begin(), body.end(), nullptr, false);
     if (root.is_discarded()) {
         return bad_response("the answer is not valid JSON (" + std::to_string(body.size()) +

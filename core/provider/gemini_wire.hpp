@@ -40,6 +40,9 @@ std::string build_gemini_request(const ImageRequest& request,
 // undecodable image data). A failure of an answer with usageMetadata carries it as
 // Status::usage() (what the refusal was billed).
 util::Result<ImageResult> parse_gemini_response(std::string_view body);
+// The same reading through a whole nlohmann::json DOM: the reference the fast reader above
+// (gemini_answer.cpp, a JsonView of the answer) is tested and fuzzed against. Same results.
+util::Result<ImageResult> parse_gemini_response_dom(std::string_view body);
 
 // Maps a non-200 answer to a Status carrying the HTTP status and, when the server gave one,
 // the longer of RetryInfo.retryDelay and Retry-After as retry_after. The message keeps

@@ -1,0 +1,104 @@
+// The loopback Gemini fake of scripts/bench: answers every generateContent with one
+// pre-encoded body after a fixed latency, and models.get with one Model resource, so that a
+// benchmark measures assetgen and not the fake (the Python fake, kept for behaviour tests,
+// spends 0.5-0.8 ms of CPU per answer and more on a 2 MB one). Built on tests/support's
+// HttpServer (127.0.0.1, a thread per connection, keep-alive).
+//
+//   bench_fake --answer FILE --model FILE [--latency-ms N] --port-file FILE
+// Runs until SIGINT or SIGTERM. GET /_fake/stats answers {"requests":N,"max_in_flight":M}.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "support/http_server.hpp"
+
+using assetgen::test::HttpServer;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        std::fprintf(stderr, "bench_fake: cannot read %s\n", path.c_str());
+        std::exit(2);
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string answer_file, model_file, port_file;
+    long latency_ms = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string flag = argv[i];
+        if (flag == "--answer") {
+            answer_file = argv[i + 1];
+        } else if (flag == "--model") {
+            model_file = argv[i + 1];
+        } else if (flag == "--latency-ms") {
+            latency_ms = std::atol(argv[i + 1]);
+        } else if (flag == "--port-file") {
+            port_file = argv[i + 1];
+        } else {
+            answer_file.clear();
+            break;
+        }
+    }
+    if (answer_file.empty() || model_file.empty() || port_file.empty() || argc % 2 == 0) {
+        std::fprintf(
+            stderr,
+            "usage: bench_fake --answer FILE --model FILE [--latency-ms N] --port-file FILE\n");
+        return 2;
+    }
+    const std::string answer = read_file(answer_file);
+    const std::string model = read_file(model_file);
+    const std::chrono::milliseconds latency(latency_ms);
+
+    // Signals are taken by sigwait below, not by any server thread.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+    HttpServer* self = nullptr;
+    HttpServer server([&](const HttpServer::Request& r) {
+        HttpServer::Response out;
+        out.headers = {{"Content-Type", "application/json; charset=UTF-8"}};
+        if (r.method == "POST" && r.path.ends_with(":generateContent")) {
+            out.body = answer;
+            out.delay = latency;
+        } else if (r.method == "GET" && r.path == "/_fake/stats") {
+            out.body = "{\"requests\":" + std::to_string(self->requests_handled()) +
+                       ",\"max_in_flight\":" + std::to_string(self->max_concurrent_requests()) +
+                       "}";
+        } else if (r.method == "GET" && r.path.starts_with("/v1beta/models/")) {
+            out.body = model;
+        } else {
+            out.status = 404;
+            out.body =
+                R"({"error":{"code":404,"message":"bench_fake: not served","status":"NOT_FOUND"}})";
+        }
+        return out;
+    });
+    self = &server;
+    {
+        const std::string tmp = port_file + ".tmp";
+        std::ofstream(tmp) << server.port() << "\n";
+        std::rename(tmp.c_str(), port_file.c_str());
+    }
+    int sig = 0;
+    sigwait(&stop, &sig);
+    std::fprintf(stderr, "bench_fake: %zu requests, at most %zu in flight\n",
+                 server.requests_handled(), server.max_concurrent_requests());
+    server.stop();
+    return 0;
+}
