@@ -89,7 +89,8 @@ void Runner::Impl::execute(const Item& item) {
     if (a.status.ok()) {
         Status st = record_success(item, a, o);
         if (!st.ok()) {
-            // Paid for but not stored: the ledger still gets the cost.
+            // Paid for but not recorded: the ledger still gets the cost once (a failure line, or
+            // the manifest line's own ledger line when that line was durable).
             a.status = st;
             record_failure(item, a, o);
             std::lock_guard lock(dispatch_mutex);
