@@ -458,8 +458,9 @@ struct Bench {
         Outcome out;
         schedule::Runner runner(settings, deps, history->done);
         out.summary = runner.run(feed, planned, [&](const schedule::RowResult& r) {
-            out.rows.push_back(SeenRow{r.row->row.scene_id, r.status, r.first_error,
-                                       r.first_message, r.cost, r.variants});
+            out.rows.push_back(SeenRow{r.row->row.scene_id,
+                                       std::string(schedule::row_status_name(r.status)),
+                                       r.first_error, r.first_message, r.cost, r.variants});
         });
         return out;
     }

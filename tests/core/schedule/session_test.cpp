@@ -54,8 +54,11 @@ TEST_CASE("session: a dry run from batch file to records, then a re-run that has
     CHECK(session.plan().images_to_run == 3);
     REQUIRE(session.open().ok());
     std::vector<std::string> statuses;
-    auto summary = session.execute(
-        {}, [&](const schedule::RowResult& r) { statuses.push_back(r.status); }, {});
+    auto summary = session.execute({},
+                                   [&](const schedule::RowResult& r) {
+                                       statuses.emplace_back(schedule::row_status_name(r.status));
+                                   },
+                                   {});
     REQUIRE(summary.ok());
     CHECK(summary->status == "ok");
     CHECK(summary->images_generated == 3);
