@@ -147,7 +147,9 @@ ExitCode run_run(RunOptions& o, Console& console) {
         console.warn("refs: " + std::to_string(s.refs_failed) +
                      " reference(s) could not be used; their rows ran without them (see the refs events)");
     }
-    if (s.status == "budget_exceeded" && s.overrun_requests > 0) {
+    const auto end = schedule::parse_run_end(s.status);
+    using schedule::RunEnd;
+    if (end == RunEnd::budget_exceeded && s.overrun_requests > 0) {
         const util::Micros spent = s.budget_spent_before + s.actual_cost;
         const util::Micros over = spent - session.budget_limit();
         console.error("budget: the server billed " + util::format_usd(s.reservation_overrun) +
@@ -156,21 +158,21 @@ ExitCode run_run(RunOptions& o, Console& console) {
                       "further request was sent. Spent today " + util::format_usd(spent) + " of " +
                       util::format_usd(session.budget_limit()) +
                       (over > 0 ? ", overshoot " + util::format_usd(over) : std::string()));
-    } else if (s.status == "budget_exceeded") {
+    } else if (end == RunEnd::budget_exceeded) {
         console.error("budget: the daily limit " + util::format_usd(session.budget_limit()) +
                       " was reached; the rest of the rows end as BUDGET_EXCEEDED");
-    } else if (s.status == "upstream_unavailable") {
+    } else if (end == RunEnd::upstream_unavailable) {
         console.error("the model stayed unavailable longer than --circuit-max-open; rows not started end as UPSTREAM_UNAVAILABLE");
-    } else if (s.status == "quota_daily" || s.status == "spend_cap" || s.status == "billing_cap") {
+    } else if (end == RunEnd::quota_daily || end == RunEnd::spend_cap || end == RunEnd::billing_cap) {
         std::string code = s.status;
         for (char& c : code) {
             c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         }
         console.error("stopped: " + code + ": no new request was sent (requests in flight finished; the rows not made end as " +
                       code + "): " + s.first_error);
-    } else if (s.status == "auth_failed") {
+    } else if (end == RunEnd::auth_failed) {
         console.error("stopped: " + s.first_error);
-    } else if (s.status == "interrupted") {
+    } else if (end == RunEnd::interrupted) {
         abandoned.report(console, o.grace_text);
         console.warn(
             "interrupted: the images that finished were recorded; run the same command again to "

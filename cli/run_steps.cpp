@@ -124,7 +124,7 @@ std::string progress_line(const schedule::Progress& p, std::chrono::steady_clock
 // Failed rows on stderr (the first few; the results file and events have them all).
 void report_failed_row(const schedule::RowResult& r, int& shown, Console& console) {
     constexpr int k_max_shown = 20;
-    if (r.first_error == util::Code::ok || r.status == "interrupted") {
+    if (r.first_error == util::Code::ok || r.status == schedule::RowStatus::interrupted) {
         return;
     }
     if (++shown > k_max_shown) {
@@ -232,18 +232,23 @@ std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions o
 }
 
 std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
-    if (s.status == "interrupted") {
-        return g_stop.load() == SIGTERM ? ExitCode::interrupted_term : ExitCode::interrupted_int;
-    }
-    if (s.status == "budget_exceeded") {
-        return ExitCode::budget;
-    }
-    if (s.status == "upstream_unavailable" || s.status == "quota_daily" || s.status == "spend_cap" ||
-        s.status == "billing_cap") {
-        return ExitCode::upstream_unavailable;
-    }
-    if (s.status == "auth_failed") {
-        return ExitCode::auth;
+    using schedule::RunEnd;
+    switch (schedule::parse_run_end(s.status).value_or(RunEnd::error)) {
+        case RunEnd::interrupted:
+            return g_stop.load() == SIGTERM ? ExitCode::interrupted_term : ExitCode::interrupted_int;
+        case RunEnd::budget_exceeded:
+            return ExitCode::budget;
+        case RunEnd::upstream_unavailable:
+        case RunEnd::quota_daily:
+        case RunEnd::spend_cap:
+        case RunEnd::billing_cap:
+            return ExitCode::upstream_unavailable;
+        case RunEnd::auth_failed:
+            return ExitCode::auth;
+        case RunEnd::ok:
+        case RunEnd::failed:
+        case RunEnd::error:
+            break;
     }
     return std::nullopt;
 }

@@ -89,7 +89,8 @@ void Runner::Impl::execute(const Item& item) {
     if (a.status.ok()) {
         Status st = record_success(item, a, o);
         if (!st.ok()) {
-            // Paid for but not stored: the ledger still gets the cost.
+            // Paid for but not recorded: the ledger still gets the cost once (a failure line, or
+            // the manifest line's own ledger line when that line was durable).
             a.status = st;
             record_failure(item, a, o);
             std::lock_guard lock(dispatch_mutex);
@@ -192,26 +193,28 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     s.circuit_opens = static_cast<std::uint64_t>(impl.breaker.opens());
     impl.add_ref_stats();
     s.first_error = impl.auth_error.ok() ? "" : impl.auth_error.message();
+    RunEnd end = RunEnd::ok;
     switch (impl.halt.load()) {
         case Halt::budget:
-            s.status = "budget_exceeded";
+            end = RunEnd::budget_exceeded;
             break;
         case Halt::upstream:
-            s.status = "upstream_unavailable";
+            end = RunEnd::upstream_unavailable;
             break;
         case Halt::auth:
-            s.status = "auth_failed";
+            end = RunEnd::auth_failed;
             break;
         case Halt::error:
-            s.status = "error";
+            end = RunEnd::error;
             break;
-        case Halt::quota:  // "quota_daily", "spend_cap", "billing_cap"
-            s.status = lower_code(impl.quota_stop.code());
+        case Halt::quota:
+            end = quota_run_end(impl.quota_stop.code()).value_or(RunEnd::error);
             s.first_error = impl.quota_stop.message() + "; " + impl.quota_reset;
             break;
         default:
-            s.status = m_deps.stop.load() != 0 ? "interrupted" : (s.rows_failed ? "failed" : "ok");
+            end = m_deps.stop.load() != 0 ? RunEnd::interrupted : (s.rows_failed ? RunEnd::failed : RunEnd::ok);
     }
+    s.status = std::string(run_end_name(end));
     if (!impl.fatal.ok()) {
         return impl.fatal;
     }

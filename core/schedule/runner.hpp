@@ -24,6 +24,7 @@
 #include "report/summary.hpp"
 #include "schedule/circuit_breaker.hpp"
 #include "schedule/durable_log.hpp"
+#include "schedule/outcome.hpp"
 #include "schedule/policies.hpp"
 #include "schedule/spend_rate.hpp"
 #include "storage/storage.hpp"
@@ -119,9 +120,7 @@ struct VariantOutcome {
 struct RowResult {
     const BatchRow* row = nullptr;
     std::vector<VariantOutcome> variants;
-    // "ok", "partial", "failed", "blocked", "budget_exceeded", "upstream_unavailable",
-    // "interrupted"
-    std::string status;
+    RowStatus status = RowStatus::failed;  // its name goes into the results file
     util::Code first_error = util::Code::ok;
     std::string first_message;
     util::Micros cost = 0;

@@ -469,6 +469,7 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
         }
     }
     TRY(deps.manifest.append_durable(m));
+    a.in_manifest = true;
 
     ledger::Entry e = base_entry(row, item.variant);
     e.ts = m.ts;
@@ -527,7 +528,10 @@ void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantO
     o.code = code;
     o.message = a.status.message();
     o.cost = a.cost;
-    if (made || code == Code::budget_exceeded) {
+    o.attempts = a.attempts;
+    // An image whose manifest line is durable is charged by that line's ledger line (written
+    // now or restored by the next run's reconciliation), never by a failure line as well.
+    if ((made || code == Code::budget_exceeded) && !a.in_manifest) {
         ledger::Entry e = base_entry(row, item.variant);
         e.images = 0;
         e.cost = a.cost;

@@ -204,24 +204,18 @@ void Runner::Impl::emit_row(const RowState& r) {
     }
     const int n = static_cast<int>(r.outcomes.size());
     if (ok == n) {
-        res.status = "ok";
+        res.status = RowStatus::ok;
     } else if (ok > 0) {
-        res.status = "partial";
-    } else if (res.first_error == Code::blocked || res.first_error == Code::budget_exceeded ||
-               res.first_error == Code::upstream_unavailable || res.first_error == Code::quota_daily ||
-               res.first_error == Code::spend_cap || res.first_error == Code::billing_cap) {
-        res.status = lower_code(res.first_error);
-    } else if (res.first_error == Code::cancelled) {
-        res.status = "interrupted";
+        res.status = RowStatus::partial;
     } else {
-        res.status = "failed";
+        res.status = row_status_of_error(res.first_error);
     }
     {
         std::lock_guard s(stats_mutex);
         ++summary.rows;
         if (ok == n) {
             ++summary.rows_ok;
-        } else if (failed + not_run > 0 && res.status != "interrupted") {
+        } else if (failed + not_run > 0 && res.status != RowStatus::interrupted) {
             ++summary.rows_failed;
         }
     }

@@ -147,6 +147,9 @@ struct Runner::Impl {
         std::uint64_t rate_ticket = 0;  // held in spend_rate until execute() settles it (0: none)
         // The usage of a failed answer that was billed (a refusal): its line records it.
         std::optional<provider::Usage> usage;
+        // The image's manifest line is durable: it promises the ledger line, which the next
+        // run's reconciliation writes if this run could not (so no failure line charges it too).
+        bool in_manifest = false;
     };
 
 

@@ -315,7 +315,7 @@ util::Result<report::Summary> JobSession::execute(
             if (w.results) {
                 report::ResultRow rr;
                 rr.input = r.row->cells;
-                rr.status = r.status;
+                rr.status = std::string(row_status_name(r.status));
                 for (const auto& v : r.variants) {
                     if (!v.signed_url.empty()) {
                         rr.images.push_back(v.signed_url);

@@ -24,7 +24,8 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     stop_checkpoints();
     // What was made is published first (a gs:// job's manifest and state): if the ledger push
     // below fails, another machine still sees these images as done and does not pay again.
-    const std::string phase = summary.status == "interrupted" ? "interrupted" : "finished";
+    const std::string phase =
+        parse_run_end(summary.status) == RunEnd::interrupted ? "interrupted" : "finished";
     const util::Status published = checkpoint(phase);
     if (!published.ok()) {
         say(m_log.warn, "checkpoint: " + published.message() + " (tried again at the end)");
@@ -145,37 +146,18 @@ util::Status JobSession::checkpoint(const std::string& phase) {
 
 void JobSession::start_checkpoints() {
     Open& w = *m_open;
-    if (m_options.checkpoint_every.count() <= 0) {
-        return;
-    }
-    w.thread = std::thread([this, &w] {
-        std::unique_lock lock(w.thread_mutex);
-        while (!w.stopping) {
-            // A real timed wait: checkpoints are wall-clock housekeeping, not behaviour a test
-            // waits for (tests see the first and the last, which are synchronous).
-            w.wake.wait_for(lock, m_options.checkpoint_every, [&] { return w.stopping; });
-            if (w.stopping) {
-                break;
-            }
-            lock.unlock();
-            if (auto st = checkpoint("running"); !st.ok()) {
-                say(m_log.warn, "checkpoint: " + st.message() + " (the next one tries again)");
-            }
-            lock.lock();
+    w.checkpointer = std::make_unique<Periodic>(*m_clock, m_options.checkpoint_every, [this] {
+        if (auto st = checkpoint("running"); !st.ok()) {
+            say(m_log.warn, "checkpoint: " + st.message() + " (the next one tries again)");
         }
     });
+    w.checkpointer->start();
 }
 
 void JobSession::stop_checkpoints() {
-    if (!m_open || !m_open->thread.joinable()) {
-        return;
+    if (m_open && m_open->checkpointer) {
+        m_open->checkpointer->stop();
     }
-    {
-        std::lock_guard lock(m_open->thread_mutex);
-        m_open->stopping = true;
-    }
-    m_open->wake.notify_all();
-    m_open->thread.join();
 }
 
 }  // namespace assetgen::schedule

@@ -16,6 +16,7 @@
 #include "report/metrics.hpp"
 #include "schedule/default_folders.hpp"
 #include "schedule/gcs_job_lock.hpp"
+#include "schedule/periodic.hpp"
 #include "schedule/session.hpp"
 #include "signing/url_refresh.hpp"
 #include "storage/gcs_url.hpp"
@@ -52,11 +53,8 @@ struct JobSession::Open {
     Progress progress;
     std::string phase = "running";
 
-    // The checkpoint thread.
-    std::mutex thread_mutex;
-    std::condition_variable wake;
-    bool stopping = false;
-    std::thread thread;
+    // The checkpoint thread (every checkpoint_every on the session's clock).
+    std::unique_ptr<Periodic> checkpointer;
 };
 
 }  // namespace assetgen::schedule

@@ -1,0 +1,148 @@
+// The job pipeline under unit tests (issue 16 item 6): JobSession on a dry run (no network, no
+// money) with the fake clock, in a temp folder; and the checkpoint thread's timer (Periodic),
+// driven by the fake clock. The Runner itself: runner_test.cpp and its siblings.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "schedule/periodic.hpp"
+#include "schedule/session.hpp"
+#include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace assetgen;
+using namespace std::chrono_literals;
+
+namespace {
+
+schedule::SessionOptions dry_run_options(const test::TempDir& dir, const std::string& input) {
+    schedule::SessionOptions o;
+    o.input = input;
+    o.out = dir.file("out");
+    o.ledger = dir.file("ledger");
+    o.spool_dir = dir.file("spool");
+    o.user = "tester";
+    o.mode = "dry_run";
+    o.daily_limit = 20'000'000;
+    o.plan.model = "gemini-3.1-flash-image";
+    o.run.concurrency = 2;
+    o.refs.cache_dir = "";
+    o.checkpoint_every = 30s;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("session: a dry run from batch file to records, then a re-run that has nothing to do",
+          "[runner][session][schedule]") {
+    test::TempDir dir;
+    test::FakeClock clock;
+    std::atomic<int> stop{0};
+    const std::string input =
+        dir.write("batch.csv", "scene_id,prompt,variants\nA-1,a red chair,2\nA-2,a blue lamp,1\n");
+    std::vector<std::string> errors;
+    schedule::SessionLog log{{}, {}, [&](const std::string& m) { errors.push_back(m); }};
+
+    auto prepared = schedule::JobSession::prepare(dry_run_options(dir, input), clock, stop, log);
+    REQUIRE(prepared.ok());
+    auto& session = **prepared;
+    CHECK(session.plan().images == 3);
+    CHECK(session.plan().images_to_run == 3);
+    REQUIRE(session.open().ok());
+    std::vector<std::string> statuses;
+    auto summary = session.execute({},
+                                   [&](const schedule::RowResult& r) {
+                                       statuses.emplace_back(schedule::row_status_name(r.status));
+                                   },
+                                   {});
+    REQUIRE(summary.ok());
+    CHECK(summary->status == "ok");
+    CHECK(summary->images_generated == 3);
+    CHECK(statuses == std::vector<std::string>{"ok", "ok"});
+    auto json = session.finish(*summary);
+    REQUIRE(json.ok());
+    CHECK(session.write_failures().empty());
+    CHECK(errors.empty());
+
+    const std::string job = dir.file("out/" + session.job_id());
+    CHECK(std::filesystem::exists(job + "/A-1/A-1_v2.png"));
+    CHECK(std::filesystem::exists(job + "/summary.json"));
+    auto state = nlohmann::json::parse(dir.read("out/" + session.job_id() + "/state.json"));
+    CHECK(state["phase"] == "finished");
+    CHECK(state["imagesDone"] == 3);
+
+    // The same command again: the job is found finished, nothing is planned to run.
+    auto again = schedule::JobSession::prepare(dry_run_options(dir, input), clock, stop, log);
+    REQUIRE(again.ok());
+    CHECK((*again)->job_id() == session.job_id());
+    CHECK((*again)->plan().images_to_run == 0);
+}
+
+TEST_CASE("session: a batch with a bad row is refused before anything is written",
+          "[runner][session][schedule]") {
+    test::TempDir dir;
+    test::FakeClock clock;
+    std::atomic<int> stop{0};
+    const std::string input =
+        dir.write("batch.csv", "scene_id,prompt,variants\nA-1,a red chair,2\nA-2,,9\n");
+    std::vector<std::string> errors;
+    schedule::SessionLog log{{}, {}, [&](const std::string& m) { errors.push_back(m); }};
+    auto prepared = schedule::JobSession::prepare(dry_run_options(dir, input), clock, stop, log);
+    REQUIRE_FALSE(prepared.ok());
+    CHECK(prepared.status().code() == util::Code::invalid_input);
+    REQUIRE_FALSE(errors.empty());
+    CHECK(errors[0].find("batch.csv:3:") != std::string::npos);  // the row named
+    CHECK_FALSE(std::filesystem::exists(dir.file("out")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("ledger")));
+}
+
+TEST_CASE("checkpoint thread: runs every period on the clock, never before, and stops at once",
+          "[runner][session][schedule]") {
+    test::FakeClock clock;
+    std::mutex mutex;
+    std::condition_variable ran;
+    std::vector<util::SteadyTime> at;
+    const auto t0 = clock.steady();
+    schedule::Periodic periodic(clock, 30s, [&] {
+        std::lock_guard lock(mutex);
+        at.push_back(clock.steady());
+        ran.notify_all();
+    });
+    periodic.start();
+    auto wait_runs = [&](std::size_t n) {
+        std::unique_lock lock(mutex);
+        return ran.wait_for(lock, 10s, [&] { return at.size() >= n; });
+    };
+    clock.advance(29s);
+    periodic.nudge();
+    clock.advance(1s);
+    periodic.nudge();
+    REQUIRE(wait_runs(1));
+    clock.advance(30s);
+    periodic.nudge();
+    REQUIRE(wait_runs(2));
+    periodic.stop();  // the next one is due in 30 s of the clock: stop does not wait for it
+    clock.advance(60s);
+    periodic.nudge();
+    std::lock_guard lock(mutex);
+    REQUIRE(at.size() == 2);
+    // The first ran when the clock said 30 s, not at 29 s: the wait is on the clock.
+    CHECK(at[0] - t0 == 30s);
+    CHECK(at[1] - t0 == 60s);
+    CHECK(periodic.runs() == 2);
+}
+
+TEST_CASE("checkpoint thread: a period of 0 starts no thread", "[runner][session][schedule]") {
+    test::FakeClock clock;
+    int runs = 0;
+    schedule::Periodic periodic(clock, 0ms, [&] { ++runs; });
+    periodic.start();
+    clock.advance(1h);
+    periodic.nudge();
+    periodic.stop();
+    CHECK(runs == 0);
+}
