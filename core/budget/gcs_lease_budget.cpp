@@ -87,6 +87,12 @@ util::Result<std::unique_ptr<GcsLeaseBudget>> GcsLeaseBudget::open(LeaseBudgetOp
     TRY(b->m_spend->refresh(true));
     TRY(read_document(o.store->client(), b->m_doc_url, LeaseDoc{}).status());
     b->m_seen_spent = b->m_spend->spent();
+    if (b->m_options.release_dead && !b->m_options.place.empty()) {
+        // Not fatal: a dead lease left in place only holds room, it never lets any be overspent.
+        if (auto st = b->release_dead_of_place(); !st.ok()) {
+            b->say("budget: the leases of this job's killed runs stay counted: " + st.message());
+        }
+    }
     if (b->m_options.renew_thread) {
         b->m_thread = std::thread([p = b.get()] { p->renew_loop(); });
     }
@@ -125,6 +131,7 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
         ask.id = m_id;
         ask.ttl_ms = m_options.ttl.count();
         ask.holder = m_options.holder;
+        ask.place = m_options.place;
         {
             std::lock_guard lock(m_mutex);
             ask.in_use = change == Change::renew ? m_amount : m_used + m_reserved;
@@ -170,6 +177,16 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
                 util::format_usd(lease.amount) + ", not renewed for " +
                 util::format_duration(std::chrono::milliseconds(now - lease.expires_ms + m_options.ttl.count())) +
                 "); what it spent stays counted");
+        }
+        for (const auto& [id, lease] : d.dead_leases) {
+            if (m_told_dead.insert(id).second) {
+                say("budget: the lease " + id + " of " + lease.holder +
+                    " expired unrenewed; it stays counted (" + util::format_usd(lease.amount) +
+                    ", less what the ledger shows it spent), as its holder may have paid for "
+                    "images "
+                    "not yet in the ledger, until that job runs again on that machine (or the day "
+                    "ends)");
+            }
         }
         std::lock_guard lock(m_mutex);
         ++m_stats.writes;
@@ -252,6 +269,50 @@ void GcsLeaseBudget::settle(util::Micros reserved, util::Micros actual) {
         m_poll = m_options.poll_min;
     }
     m_changed.notify_all();
+}
+
+util::Status GcsLeaseBudget::release_dead_of_place() {
+    std::lock_guard doc_lock(m_doc_mutex);
+    storage::GcsClient& client = m_options.store->client();
+    bool pushed = false;
+    for (int attempt = 0;; ++attempt) {
+        TRY_ASSIGN(auto current, read_document(client, m_doc_url, LeaseDoc{}));
+        auto& [doc, generation] = current;
+        auto mode = doc.modes.find(m_options.mode);
+        if (generation == 0 || mode == doc.modes.end()) {
+            return util::ok_status();
+        }
+        const auto released = budget::release_dead_of_place(mode->second, m_options.place, m_id);
+        if (released.empty()) {
+            return util::ok_status();
+        }
+        if (!pushed) {
+            // What this run wrote back for the dead runs must be visible before their leases go.
+            if (m_options.flush_ledger) {
+                TRY(m_options.flush_ledger());
+            }
+            pushed = true;
+            continue;  // read the document again: it may have changed meanwhile
+        }
+        doc.updated_ms = m_clock.unix_ms();
+        storage::Preconditions pre;
+        pre.if_generation_match = generation;
+        auto written = client.upload(m_doc_url, to_json(doc), "application/json", pre);
+        if (!written.ok()) {
+            if (!storage::is_precondition_failed(written.status()) || attempt > 50) {
+                return util::error(written.status().code(),
+                                   m_doc_url.to_string() + ": " + written.status().message());
+            }
+            m_clock.sleep_for(std::chrono::milliseconds(1 + attempt % 20));
+            continue;
+        }
+        for (const auto& [id, lease] : released) {
+            say("budget: released the lease " + id + " of " + lease.holder + " (" +
+                util::format_usd(lease.amount) +
+                "), a killed run of this job: its ledger lines are written and pushed");
+        }
+        return util::ok_status();
+    }
 }
 
 util::Status GcsLeaseBudget::renew() {

@@ -12,11 +12,16 @@
 // fits. When none fits it pushes its own ledger lines (so others see that its lease is used,
 // not held) and waits for others' leases to come back, polling with backoff; it gives up
 // (BUDGET_EXCEEDED) only when no other live lease holds anything. A background thread renews
-// the lease every ttl/4; an unrenewed lease is dropped by whoever next writes the document once
-// ttl + ttl/4 (the clock-skew grace) have passed since its last renewal, so a task killed with
-// SIGKILL strands nothing beyond that. At the end the process pushes its ledger lines and
-// removes its lease. Ledger lines carry the lease id ("lease"), which is how the others tell a
-// lease's spent part (in the ledger) from its outstanding part.
+// the lease every ttl/4; an unrenewed lease is taken for dead by whoever next writes the
+// document once ttl + ttl/4 (the clock-skew grace) have passed since its last renewal. It is
+// kept, though, and what it holds beyond its visible spend keeps counting (lease_doc.hpp): the holder
+// may have paid for images whose ledger lines are only in its machine's spool, or were never
+// written (SIGKILL between the manifest line and the ledger line). The next run of the same
+// place (same spool folder, same job and shard) pushes that spool when its ledger writer opens,
+// writes the missing lines back from the manifest (reconcile_ledger), pushes them and releases
+// the dead lease as it opens; otherwise it holds its room until the day ends. At the end the
+// process pushes its ledger lines and removes its lease. Ledger lines carry the lease id ("lease"),
+// which is how the others tell a lease's spent part (in the ledger) from its outstanding part.
 
 #include <chrono>
 #include <condition_variable>
@@ -25,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -47,6 +53,11 @@ struct LeaseBudgetOptions {
     std::chrono::milliseconds ttl{300'000};
     int lease_images = 16;                   // a slice = this many requests' worst case
     std::string holder;                      // who holds it, for people reading the document
+    // "<spool folder id>:<job place>": dead leases of this place are released at open when
+    // release_dead is set (the caller has pushed the spools of dead writers and written back
+    // the place's missing ledger lines). Empty: the lease is dropped at expiry (older builds).
+    std::string place;
+    bool release_dead = false;
     // Pushes this process's ledger lines to the day objects (GcsLedgerWriter::flush).
     std::function<util::Status()> flush_ledger;
     // One line for people: leases reclaimed from dead holders, waits, document errors.
@@ -96,6 +107,8 @@ private:
     util::Result<LeaseDecision> update(Change change, util::Micros need);
     void say(const std::string& line) const;
     void renew_loop();
+    // Removes the dead leases of this place from the document (after pushing the ledger).
+    util::Status release_dead_of_place();
 
     LeaseBudgetOptions m_options;
     util::Clock& m_clock;
@@ -121,6 +134,7 @@ private:
     util::Micros m_overshoot = 0;
     std::optional<util::Micros> m_exhausted;  // a request this size no longer fits, for good
     std::chrono::milliseconds m_poll;         // the next wait for others' leases
+    std::set<std::string> m_told_dead;        // dead leases already reported
     Stats m_stats;
 
     std::mutex m_thread_mutex;

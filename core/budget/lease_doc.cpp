@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/money.hpp"
+
 namespace assetgen::budget {
 namespace {
 
@@ -47,6 +49,9 @@ std::string to_json(const LeaseDoc& doc) {
                           {"expires_ms", l.expires_ms},
                           {"granted_ms", l.granted_ms},
                           {"holder", l.holder}};
+            if (!l.place.empty()) {
+                leases[id]["place"] = l.place;
+            }
         }
         modes[name] = {{"limit_micros", mode.limit}, {"leases", std::move(leases)}};
     }
@@ -96,38 +101,69 @@ util::Result<LeaseDoc> parse_lease_doc(std::string_view text) {
             TRY_ASSIGN(lease.expires_ms, int_at(l, "expires_ms", at));
             TRY_ASSIGN(lease.granted_ms, int_at(l, "granted_ms", at));
             TRY_ASSIGN(lease.holder, string_at(l, "holder", at));
+            if (l.contains("place")) {
+                TRY_ASSIGN(lease.place, string_at(l, "place", at));
+            }
             mode.leases.emplace(id, std::move(lease));
         }
     }
     return doc;
 }
 
-util::Micros held_by_leases(const ModeLeases& mode, const LeaseView& view, const std::string& except_id) {
+bool lease_expired(const Lease& lease, const LeaseView& view) {
+    return view.now_ms > lease.expires_ms + view.grace_ms;
+}
+
+util::Micros held_by_leases(const ModeLeases& mode, const LeaseView& view,
+                            const std::string& except_id) {
     util::Micros held = 0;
     for (const auto& [id, lease] : mode.leases) {
-        if (id != except_id && view.now_ms <= lease.expires_ms + view.grace_ms) {
-            held += outstanding(id, lease, view);
+        if (id != except_id && (!lease_expired(lease, view) || !lease.place.empty())) {
+            held = util::add_sat(held, outstanding(id, lease, view));
         }
     }
     return held;
+}
+
+std::vector<std::pair<std::string, Lease>> release_dead_of_place(ModeLeases& mode,
+                                                                 const std::string& place,
+                                                                 const std::string& except_id) {
+    std::vector<std::pair<std::string, Lease>> out;
+    if (place.empty()) {
+        return out;
+    }
+    for (auto it = mode.leases.begin(); it != mode.leases.end();) {
+        if (it->first != except_id && it->second.place == place) {
+            out.emplace_back(it->first, it->second);
+            it = mode.leases.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return out;
 }
 
 LeaseDecision decide(ModeLeases& mode, const LeaseView& view, const LeaseAsk& ask) {
     LeaseDecision d;
     mode.limit = view.limit;
     for (auto it = mode.leases.begin(); it != mode.leases.end();) {
-        if (it->first != ask.id && view.now_ms > it->second.expires_ms + view.grace_ms) {
+        if (it->first == ask.id || !lease_expired(it->second, view)) {
+            ++it;
+        } else if (!it->second.place.empty()) {
+            // Its holder may have paid for what its place's next run writes back: kept.
+            d.dead = util::add_sat(d.dead, outstanding(it->first, it->second, view));
+            d.dead_leases.emplace_back(it->first, it->second);
+            ++it;
+        } else {
             d.reclaimed.emplace_back(it->first, it->second);
             it = mode.leases.erase(it);
-        } else {
-            ++it;
         }
     }
-    d.others = held_by_leases(mode, view, ask.id);
+    d.others = held_by_leases(mode, view, ask.id) - d.dead;
     auto seen = view.by_lease.find(ask.id);
     const util::Micros mine_seen = seen == view.by_lease.end() ? 0 : seen->second;
     // spent + others + (amount - mine_seen) <= limit, and amount >= in_use.
-    const util::Micros cap = view.limit - view.spent - d.others + mine_seen;
+    const util::Micros cap = view.limit - view.spent - d.others - d.dead + mine_seen;
     d.room = std::max<util::Micros>(0, cap - ask.in_use);
     if (ask.release) {
         mode.leases.erase(ask.id);
@@ -144,6 +180,7 @@ LeaseDecision decide(ModeLeases& mode, const LeaseView& view, const LeaseAsk& as
     mine.amount = d.amount;
     mine.expires_ms = view.now_ms + ask.ttl_ms;
     mine.holder = ask.holder;
+    mine.place = ask.place;
     return d;
 }
 

@@ -12,9 +12,14 @@
 //     spent + sum of outstanding over the live leases
 // counts every cost at least once, however stale the view of the ledger (a line that becomes
 // visible moves from "outstanding" into "spent"), and a lease is granted only while that sum
-// stays within the limit. A holder changes only its own lease; a lease is live until its expiry plus a
-// grace for clock skew; after that its holder is taken for dead, its lease is dropped and only
-// the lines it wrote stay counted, so a dead task strands nothing beyond the expiry.
+// stays within the limit. A holder changes only its own lease; a lease is live until its expiry
+// plus a grace for clock skew; after that its holder is taken for dead. A dead lease that names its
+// place (the spool folder and job place of its holder) is kept, and its outstanding part still
+// counts: its holder may have paid for images whose ledger lines are only in that spool, or not
+// written at all (a kill between the manifest line and the ledger line). It is released only by
+// a run of the same place that has pushed that spool and written the missing lines back
+// (release_dead_of_place), or with the day. A dead lease without a place (written by an older
+// build) is dropped, and only the lines it wrote stay counted.
 
 #include <cstdint>
 #include <map>
@@ -31,6 +36,9 @@ struct Lease {
     std::int64_t expires_ms = 0;  // holder's wall clock
     std::int64_t granted_ms = 0;  // first granted
     std::string holder;           // who, for people: "job-…, shard 1/4, pid 42 on host"
+    // Where its holder's unrecorded spend can be found again: "<spool folder id>:<job place>"
+    // (empty in documents of older builds).
+    std::string place;
 
     bool operator==(const Lease&) const = default;
 };
@@ -74,20 +82,34 @@ struct LeaseAsk {
     util::Micros want = 0;
     std::int64_t ttl_ms = 0;
     std::string holder;
+    std::string place;
     bool release = false;  // drop the lease (in_use must be visible in the ledger by then)
 };
 
 struct LeaseDecision {
-    util::Micros amount = 0;    // the lease's new amount (in_use when need did not fit)
-    bool granted = false;       // amount >= in_use + need
-    util::Micros others = 0;    // outstanding under the other live leases
-    util::Micros room = 0;      // what was left for this lease beyond in_use, before want capped it
-    std::vector<std::pair<std::string, Lease>> reclaimed;  // expired leases dropped
+    util::Micros amount = 0;  // the lease's new amount (in_use when need did not fit)
+    bool granted = false;     // amount >= in_use + need
+    util::Micros others = 0;  // outstanding under the other live leases
+    util::Micros dead = 0;    // outstanding under dead leases kept for their place
+    util::Micros room = 0;    // what was left for this lease beyond in_use, before want capped it
+    std::vector<std::pair<std::string, Lease>> reclaimed;    // expired leases dropped
+    std::vector<std::pair<std::string, Lease>> dead_leases;  // expired leases kept (their place)
 };
 
-// What the live leases other than except_id hold beyond their visible spend (their outstanding
-// parts), as decide counts it.
-util::Micros held_by_leases(const ModeLeases& mode, const LeaseView& view, const std::string& except_id = {});
+// True when the lease's holder is taken for dead (expiry + grace passed).
+bool lease_expired(const Lease& lease, const LeaseView& view);
+
+// What the leases other than except_id hold beyond their visible spend (their outstanding
+// parts), as decide counts it: the live ones and the dead ones kept for their place.
+util::Micros held_by_leases(const ModeLeases& mode, const LeaseView& view,
+                            const std::string& except_id = {});
+
+// Removes the leases of place other than except_id (their holders are gone: this process holds
+// the place's job lock) and returns them. Call only once the spool named by place is pushed and
+// the place's missing ledger lines are written back.
+std::vector<std::pair<std::string, Lease>> release_dead_of_place(ModeLeases& mode,
+                                                                 const std::string& place,
+                                                                 const std::string& except_id);
 
 // Applies ask to the mode's leases in doc (dropping expired leases of others, setting this one's
 // amount and expiry, or removing it on release) and says what was decided. Never grants more

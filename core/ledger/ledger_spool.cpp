@@ -165,6 +165,35 @@ util::Result<std::vector<SpoolLine>> read_spool_lines(const std::string& path, s
     return out;
 }
 
+util::Result<std::string> spool_folder_id(const std::string& dir) {
+    const std::string path = dir + "/.id";
+    auto existing = util::read_file(path);
+    if (existing.ok() && !util::trim(*existing).empty()) {
+        return std::string(util::trim(*existing));
+    }
+    if (!existing.ok() && existing.status().code() != Code::not_found) {
+        return existing.status();
+    }
+    TRY(util::make_dirs(dir));
+    std::random_device rd;
+    char id[33];
+    std::snprintf(id, sizeof id, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+    // Written whole beside it, then linked into place: the first one made wins, never a torn one.
+    const std::string mine = dir + "/.id-" + id;
+    TRY(util::write_file_atomic(mine, std::string(id) + "\n"));
+    const int linked = ::link(mine.c_str(), path.c_str());
+    const int err = errno;
+    ::unlink(mine.c_str());
+    if (linked != 0 && err != EEXIST) {
+        return util::io_error(path + ": cannot create", err);
+    }
+    TRY_ASSIGN(std::string text, util::read_file(path));
+    if (util::trim(text).empty()) {
+        return util::error(Code::storage_io, path + ": empty; delete it");
+    }
+    return std::string(util::trim(text));
+}
+
 util::Result<std::vector<std::string>> list_spools(const std::string& dir) {
     std::vector<std::string> out;
     std::error_code ec;

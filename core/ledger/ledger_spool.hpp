@@ -66,6 +66,10 @@ util::Status write_spool_state(const std::string& path, const SpoolState& state)
 util::Result<std::vector<SpoolLine>> read_spool_lines(const std::string& path, std::uint64_t offset,
                                                       std::size_t* skipped = nullptr);
 
+// The id of the spool folder dir: random, made once and kept in <dir>/.id. Runs that share it
+// see each other's spools (one machine, or one shared disk). STORAGE_IO when it cannot be made.
+util::Result<std::string> spool_folder_id(const std::string& dir);
+
 // The writer ids that have a spool file in dir, sorted; none when dir does not exist.
 util::Result<std::vector<std::string>> list_spools(const std::string& dir);
 

@@ -188,20 +188,23 @@ std::string thumbnail_src(const ReportCard& card, const std::string& report_dir)
     return encode_path(relative_to(card.image, report_dir));
 }
 
-void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,
-                        const HtmlReportOptions& o) {
-    // Counts per status class (in header order), per error code, and the cost.
-    std::map<std::string, std::uint64_t> by_status;
-    std::map<std::string, std::uint64_t> by_code;
-    util::Micros cost = 0;
-    for (const auto& c : cards) {
-        ++by_status[status_class(c.status)];
-        if (!c.error_code.empty()) {
-            ++by_code[c.error_code];
-        }
-        cost += c.cost;
+void HtmlReportTotals::add(const ReportCard& c) {
+    ++cards;
+    ++by_status[status_class(c.status)];
+    if (!c.error_code.empty()) {
+        ++by_code[c.error_code];
     }
-    std::vector<std::pair<std::string, std::uint64_t>> statuses(by_status.begin(), by_status.end());
+    cost += c.cost;
+}
+
+void render_html_head(std::ostream& out, const HtmlReportTotals& totals,
+                      const HtmlReportOptions& o) {
+    const auto& by_code = totals.by_code;
+    const util::Micros cost = totals.cost;
+    const std::uint64_t n_cards = totals.cards;
+    // Counts per status class, in header order.
+    std::vector<std::pair<std::string, std::uint64_t>> statuses(totals.by_status.begin(),
+                                                                totals.by_status.end());
     std::stable_sort(statuses.begin(), statuses.end(), [](const auto& a, const auto& b) {
         return status_rank(a.first) < status_rank(b.first);
     });
@@ -224,7 +227,7 @@ void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,
     }
     out << "#f-all:checked~header "
            "label[for=\"f-all\"]{background:var(--fg);color:var(--bg)}\n</style>\n</head>\n"
-        << "<body data-cards=\"" << cards.size() << "\">\n";
+        << "<body data-cards=\"" << n_cards << "\">\n";
 
     // The filter radios come first: CSS reaches the header and main only as later siblings.
     out << "<input type=\"radio\" name=\"filter\" class=\"filter\" id=\"f-all\" checked "
@@ -257,7 +260,7 @@ void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,
         out << "<div" << (cls.empty() ? "" : " class=\"t-" + std::string(cls) + "\"") << "><dt>"
             << name << "</dt><dd>" << value << "</dd></div>\n";
     };
-    total("images", std::to_string(cards.size()), "images");
+    total("images", std::to_string(n_cards), "images");
     for (const auto& [cls, n] : statuses) {
         total(cls, std::to_string(n), cls);
     }
@@ -280,7 +283,7 @@ void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,
     }
     out << "</dl>\n<nav class=\"filters\" aria-label=\"filter by status\">\n<label "
            "for=\"f-all\">all "
-        << cards.size() << "</label>\n";
+        << n_cards << "</label>\n";
     for (const auto& [cls, n] : statuses) {
         out << "<label for=\"s-" << cls << "\">" << cls << " " << n << "</label>\n";
     }
@@ -293,8 +296,10 @@ void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,
         out << "</ul>\n";
     }
     out << "</header>\n<main>\n";
+}
 
-    for (const auto& c : cards) {
+void render_html_card(std::ostream& out, const ReportCard& c, const HtmlReportOptions& o) {
+    {
         const std::string cls = status_class(c.status);
         const std::string src = thumbnail_src(c, o.report_dir);
         const std::string name = c.scene_id + " v" + std::to_string(c.variant);
@@ -333,8 +338,24 @@ void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,
         }
         out << "</div>\n</article>\n";
     }
-    out << "</main>\n<footer>" << cards.size()
+}
+
+void render_html_tail(std::ostream& out, const HtmlReportTotals& totals) {
+    out << "</main>\n<footer>" << totals.cards
         << " images · written by assetgen</footer>\n</body>\n</html>\n";
+}
+
+void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,
+                        const HtmlReportOptions& o) {
+    HtmlReportTotals totals;
+    for (const auto& c : cards) {
+        totals.add(c);
+    }
+    render_html_head(out, totals, o);
+    for (const auto& c : cards) {
+        render_html_card(out, c, o);
+    }
+    render_html_tail(out, totals);
 }
 
 std::string render_html_report(const std::vector<ReportCard>& cards,

@@ -8,6 +8,7 @@
 // class="card status-<status>" and data-* attributes for anyone who wants to script it.
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -52,6 +53,24 @@ struct HtmlReportOptions {
 // percent-encoded, so that even "javascript:x" stays a file name; "" for a gs:// URI without a
 // signed URL (a browser cannot read it) and for any other scheme.
 std::string thumbnail_src(const ReportCard& card, const std::string& report_dir);
+
+// What the page's header and footer count: cards per status class and per error code, and the
+// cost of the cards. add() each card once.
+struct HtmlReportTotals {
+    std::uint64_t cards = 0;
+    std::map<std::string, std::uint64_t> by_status;  // by status_class
+    std::map<std::string, std::uint64_t> by_code;
+    util::Micros cost = 0;
+    void add(const ReportCard& card);
+};
+
+// The page in three pieces, for writers that stream cards (html_report_stream.hpp): the head
+// (up to <main>, with the totals of every card), one card, and the tail. The head, each card in
+// order and the tail are exactly render_html_report's page.
+void render_html_head(std::ostream& out, const HtmlReportTotals& totals,
+                      const HtmlReportOptions& options);
+void render_html_card(std::ostream& out, const ReportCard& card, const HtmlReportOptions& options);
+void render_html_tail(std::ostream& out, const HtmlReportTotals& totals);
 
 // Writes the page to out. Never fails (the stream's state tells whether it was written).
 void render_html_report(std::ostream& out, const std::vector<ReportCard>& cards,

@@ -33,7 +33,7 @@ void say(const std::function<void(const std::string&)>& f, const std::string& te
 constexpr std::size_t k_problems_shown = 50;
 
 // One contact-sheet card per image of a finished row.
-void add_cards(const RowResult& r, std::vector<report::ReportCard>& cards) {
+void add_cards(const RowResult& r, report::HtmlReportStream& cards) {
     for (std::size_t k = 0; k < r.variants.size(); ++k) {
         const VariantOutcome& v = r.variants[k];
         report::ReportCard c;
@@ -55,7 +55,7 @@ void add_cards(const RowResult& r, std::vector<report::ReportCard>& cards) {
             c.error_code = std::string(util::code_name(v.code));
             c.error = v.message;
         }
-        cards.push_back(std::move(c));
+        cards.add(c);
     }
 }
 
@@ -331,7 +331,7 @@ util::Result<report::Summary> JobSession::execute(
                 w.results->write(rr);
             }
             if (!o.report.empty()) {
-                add_cards(r, w.cards);
+                add_cards(r, *w.report);
             }
             if (on_row) {
                 on_row(r);

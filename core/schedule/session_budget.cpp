@@ -13,6 +13,8 @@
 #include "budget/ledger_budget.hpp"
 #include "budget/spend.hpp"
 #include "ledger/gcs_ledger_store.hpp"
+#include "ledger/gcs_ledger_writer.hpp"
+#include "ledger/ledger_spool.hpp"
 #include "storage/gcs_wire.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
@@ -133,6 +135,17 @@ util::Result<std::unique_ptr<budget::Budget>> JobSession::open_budget(ledger::Le
     lo.holder = "job " + m_place.job_id + (o.shard.empty() ? "" : ", shard " + o.shard) + ", pid " +
                 std::to_string(::getpid()) + " on " + host_name();
     lo.flush_ledger = [&ledger] { return ledger.flush(); };
+    // Dead leases of this place (spool folder + job place) hold their room until a run that
+    // can push their spool and has written back their missing lines (open() did both when the
+    // writer recovered every dead spool) releases them.
+    {
+        TRY_ASSIGN(const std::string spool_id, ledger::spool_folder_id(m_ledger_spool));
+        std::error_code ec;
+        const auto place = std::filesystem::absolute(m_place.manifest(), ec);
+        lo.place = spool_id + ":" + (ec ? m_place.manifest() : place.lexically_normal().string());
+        const auto* writer = dynamic_cast<const ledger::GcsLedgerWriter*>(&ledger);
+        lo.release_dead = writer != nullptr && writer->recovery().problems.empty();
+    }
     lo.log = m_log.info;
     TRY_ASSIGN(auto b, budget::GcsLeaseBudget::open(lo, *m_clock));
     say(m_log.info, "budget: shared through leases in " + b->document().to_string() + " (slices of " +

@@ -91,10 +91,12 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         ho.generated_ms = m_clock->unix_ms();
         ho.summary = &summary;
         if (storage::is_gcs(m_options.report)) {
-            keep_going(m_storage->put(m_options.report, report::render_html_report(w.cards, ho),
-                                      "text/html; charset=utf-8"));
+            auto page = w.report->page(ho);  // an object is uploaded whole
+            keep_going(page.ok()
+                           ? m_storage->put(m_options.report, *page, "text/html; charset=utf-8")
+                           : page.status());
         } else {
-            keep_going(report::write_html_report(m_options.report, w.cards, ho));
+            keep_going(w.report->write_file(m_options.report, ho));
         }
     }
     TRY(checkpoint(phase));

@@ -13,6 +13,7 @@
 #include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
 #include "net/curl_transport.hpp"
+#include "report/html_report_stream.hpp"
 #include "report/metrics.hpp"
 #include "schedule/default_folders.hpp"
 #include "schedule/gcs_job_lock.hpp"
@@ -41,7 +42,7 @@ struct JobSession::Open {
     std::unique_ptr<JobCheckpoints> checkpoints;
     std::unique_ptr<util::TempStream> results_file;  // --results, streamed as rows finish
     std::unique_ptr<report::ResultsCsvWriter> results;
-    std::vector<report::ReportCard> cards;  // --report
+    std::unique_ptr<report::HtmlReportStream> report;  // --report, cards streamed as rows finish
 
     // --sign-urls
     std::unique_ptr<net::HttpTransport> sign_transport;

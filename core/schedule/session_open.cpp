@@ -132,6 +132,12 @@ util::Status JobSession::open() {
         w.results =
             std::make_unique<report::ResultsCsvWriter>(w.results_file->stream(), m_plan.columns);
     }
+    if (!o.report.empty()) {
+        // Cards go to a temp file as rows finish; finish() writes the page around them.
+        report::HtmlReportOptions cards;
+        cards.report_dir = storage::is_gcs(o.report) ? "" : report::report_dir_for(o.report);
+        TRY_ASSIGN(w.report, report::HtmlReportStream::create("--report " + o.report, cards));
+    }
     if (o.sign_ttl_seconds > 0) {
         w.sign_transport = std::make_unique<net::CurlTransport>();
         TRY_ASSIGN(auto signer,

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# A shard killed with SIGKILL while it holds a budget lease strands nothing beyond the lease's
-# expiry: shard 0/4 takes a lease (16 requests' worst case, at least $0.60) on a $1.00 dry-run budget
-# and is killed with its requests in flight; the 4 shards then run (shard 0 as Cloud Run's
-# retried task, attempt 1). Until the dead lease expires (--budget-lease-ttl 4s, + 1s grace
-# for clock skew) only what lies beside it can be spent (at most 9 images); after that it is dropped
-# and the rest is spent too: 14 images in all (≈ $0.0672 each, gemini-3.1-flash-image at 1K), never more than $1.00. Meanwhile the pre-flight
-# check of another run counts the dead lease as held.
+# A shard killed with SIGKILL while it holds a budget lease strands nothing once its task is
+# retried: shard 0/4 takes a lease (16 requests' worst case, at least $0.60) on a $1.00 dry-run
+# budget and is killed with its requests in flight; the 4 shards then run (shard 0 as Cloud Run's
+# retried task, attempt 1, on the same machine). The dead lease is kept past its expiry
+# (--budget-lease-ttl 4s) since its holder may have paid for images not yet in the ledger
+# (gcs-kill-unpushed-lines-keep-lease.sh); the retried task releases it once it has pushed the
+# dead spool and written back what the manifest lacked, and the rest is spent too: 14 images in
+# all (≈ $0.0672 each, gemini-3.1-flash-image at 1K), never more than $1.00. Meanwhile the
+# pre-flight check of another run counts the dead lease as held.
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/gcs-common.inc"
 unset CLOUD_RUN_TASK_INDEX CLOUD_RUN_TASK_COUNT CLOUD_RUN_TASK_ATTEMPT BATCH_TASK_INDEX BATCH_TASK_COUNT JOB_COMPLETION_INDEX
@@ -59,23 +61,19 @@ for i in 0 1 2 3; do
 done
 assert_contains err0.txt "retried task (attempt 1)"
 cat err*.txt >all.txt
-assert_contains all.txt "dropped the expired lease"
+assert_contains err0.txt "released the lease"
 gcs_get bkt "ledger/$day.jsonl" day.jsonl
 gcs_get bkt "$doc" doc.json
-python3 - "$expires" <<'PY' || fail "budget after the SIGKILL"
+python3 <<'PY' || fail "budget after the SIGKILL"
 import json, sys
 from decimal import Decimal
-expires = int(sys.argv[1])
 lines = [json.loads(l, parse_float=Decimal) for l in open('day.jsonl') if l.strip()]
 paid = [l for l in lines if l['images'] > 0]
 assert len({l['id'] for l in lines}) == len(lines), 'a ledger line twice'
 total = sum(l['images'] for l in paid)
 assert total == 14, f'{total} images (the dead lease stranded budget, or was overspent)'
 assert sum(l['cost'] for l in lines) <= Decimal('1.00')
-# Before the dead lease could be dropped (expiry + a quarter of the 4s ttl) only what lay beside it.
-early = sum(l['images'] for l in paid if l['ts'] < expires + 1000)
-assert early <= 9, f'{early} images while the dead lease was still live'
 assert json.load(open('doc.json'))['modes']['dry_run']['leases'] == {}, 'a lease was left behind'
-print(f'{total} images; {early} before the dead lease expired')
+print(f'{total} images')
 PY
-echo "ok: a SIGKILL'd shard's lease strands budget only until it expires; 14 images, \$1.00 not exceeded"
+echo "ok: a SIGKILL'd shard's lease strands budget only until its task is retried; 14 images, \$1.00 not exceeded"

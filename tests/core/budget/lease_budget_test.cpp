@@ -81,6 +81,39 @@ TEST_CASE("lease doc: expired leases are dropped only after their grace", "[budg
     CHECK(dropped.amount == 624'000);
 }
 
+TEST_CASE(
+    "lease doc: an expired lease with a place is kept and counted until its place releases it",
+    "[budget]") {
+    budget::ModeLeases mode;
+    mode.leases["dead"] =
+        budget::Lease{624'000, 9'000, 1'000, "dead", "spool1:/jobs/a/manifest.jsonl"};
+    // 100,000 of it is visible in the ledger: 524,000 may be paid and unrecorded.
+    auto d =
+        budget::decide(mode, view(100'000, {{"dead", 100'000}}, 10'001), ask(0, 39'000, 1'000'000));
+    CHECK(d.reclaimed.empty());
+    REQUIRE(d.dead_leases.size() == 1);
+    CHECK(d.dead == 524'000);
+    CHECK(d.others == 0);  // nothing to wait for: it will not come back by itself
+    CHECK(d.amount == 1'000'000 - 100'000 - 524'000);
+    CHECK(budget::held_by_leases(mode, view(100'000, {{"dead", 100'000}}, 50'000), "me") ==
+          524'000);
+    // Another place does not release it; its own place does, and then the room is free.
+    CHECK(budget::release_dead_of_place(mode, "spool2:/jobs/a/manifest.jsonl", "me").empty());
+    auto released = budget::release_dead_of_place(mode, "spool1:/jobs/a/manifest.jsonl", "me");
+    REQUIRE(released.size() == 1);
+    CHECK(released[0].first == "dead");
+    CHECK(mode.leases.count("dead") == 0);
+    CHECK(mode.leases.at("me").place.empty());
+}
+
+TEST_CASE("lease doc: a lease's place reads back as written", "[budget]") {
+    budget::LeaseDoc doc{"ops", "2025-11-24", "UTC", 77, {}};
+    doc.modes["live"].leases["me"] = budget::Lease{5, 6, 7, "h", "abc:/x/manifest.jsonl"};
+    auto parsed = budget::parse_lease_doc(budget::to_json(doc));
+    REQUIRE(parsed.ok());
+    CHECK(*parsed == doc);
+}
+
 TEST_CASE("lease doc: release removes the lease; the document reads back as written", "[budget]") {
     budget::LeaseDoc doc{"ops", "2025-11-24", "Europe/Paris", 77, {}};
     doc.modes["dry_run"].leases["me"] = budget::Lease{5, 6, 7, "job x, shard 1/4, pid 9 on h"};
