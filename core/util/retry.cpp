@@ -116,11 +116,14 @@ std::optional<Millis> RetryState::next(int attempt, const RetryClass& c) {
         m_stop = StopReason::hint_too_long;
         return std::nullopt;
     }
-    const Millis drawn = backoff_delay(m_policy, attempt, m_previous, m_random());
-    m_previous = drawn;
-    Millis wait = drawn;
-    if (c.hint && *c.hint > wait) {
-        wait = *c.hint;
+    Millis wait(0);
+    if (!c.immediate) {
+        const Millis drawn = backoff_delay(m_policy, attempt, m_previous, m_random());
+        m_previous = drawn;
+        wait = drawn;
+        if (c.hint && *c.hint > wait) {
+            wait = *c.hint;
+        }
     }
     if (m_policy.deadline) {
         const auto elapsed = std::chrono::duration_cast<Millis>(m_clock.steady() - m_start);

@@ -59,6 +59,9 @@ struct RetryClass {
     bool retryable = false;      // a retry may cure it (transient: 408, 429, 5xx, timeouts, resets)
     bool idempotent = true;      // repeating is safe (false: a write without precondition was sent)
     std::optional<Millis> hint;  // the server's delay (Retry-After, RetryInfo.retryDelay)
+    // Retry at once, without a wait (the caller already removed the cause, e.g. re-uploaded a
+    // part); the attempt still counts against max_attempts and the deadline.
+    bool immediate = false;
 };
 
 // The default classification: transient codes are retried, with the Status's retry_after hint.
