@@ -16,12 +16,8 @@ milliseconds BackoffPolicy::delay(int attempt, std::uint64_t random,
 
 util::RetryPolicy model_retry_policy(const RetryPolicy& retry, const BackoffPolicy& backoff,
                                      milliseconds max_retry_delay) {
-    util::RetryPolicy p;
-    p.max_attempts = retry.max_attempts;
-    p.initial_backoff = backoff.base;
-    p.max_backoff = backoff.cap;
-    p.multiplier = 2.0;
-    p.jitter = util::Jitter::full;
+    util::RetryPolicy p =
+        util::exponential_full_jitter(retry.max_attempts, backoff.base, backoff.cap);
     p.max_hint = max_retry_delay;
     return p;
 }

@@ -3,13 +3,10 @@
 #include "util/text.hpp"
 
 namespace assetgen::storage {
+
 util::RetryPolicy GcsRetryOptions::policy() const {
-    util::RetryPolicy p;
-    p.max_attempts = retry.max_attempts;
-    p.initial_backoff = backoff.base;
-    p.max_backoff = backoff.cap;
-    p.multiplier = 2.0;
-    p.jitter = util::Jitter::full;
+    util::RetryPolicy p =
+        util::exponential_full_jitter(retry.max_attempts, backoff.base, backoff.cap);
     p.deadline = retry.max_elapsed;
     return p;
 }

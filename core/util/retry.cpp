@@ -12,6 +12,16 @@ std::uint64_t splitmix64(std::uint64_t x) {
     return x ^ (x >> 31);
 }
 
+RetryPolicy exponential_full_jitter(int max_attempts, Millis initial, Millis max) {
+    RetryPolicy p;
+    p.max_attempts = max_attempts;
+    p.initial_backoff = initial;
+    p.max_backoff = max;
+    p.multiplier = 2.0;
+    p.jitter = Jitter::full;
+    return p;
+}
+
 RetryClass classify_transient(const Status& status) {
     RetryClass c;
     c.retryable = is_transient(status.code());

@@ -54,6 +54,10 @@ struct RetryPolicy {
     std::optional<Millis> max_hint;
 };
 
+// Google's recommended shape: max_attempts, full jitter under a ceiling that starts at initial
+// and doubles up to max (no deadline, no hint limit; callers add theirs).
+RetryPolicy exponential_full_jitter(int max_attempts, Millis initial, Millis max);
+
 // What the caller's classifier says about one failure.
 struct RetryClass {
     bool retryable = false;      // a retry may cure it (transient: 408, 429, 5xx, timeouts, resets)
