@@ -42,7 +42,8 @@ IamSigner::IamSigner(std::shared_ptr<TokenSource> tokens, net::HttpTransport& tr
       m_transport(transport),
       m_clock(clock),
       m_email(std::move(email)),
-      m_options(std::move(options)) {
+      m_options(std::move(options)),
+      m_random(m_options.jitter_seed) {
     m_options.endpoint = trim_endpoint(m_options.endpoint);
     if (m_options.max_attempts < 1) {
         m_options.max_attempts = 1;
@@ -59,16 +60,17 @@ std::string IamSigner::describe() const {
 }
 
 util::Result<std::string> IamSigner::sign(std::string_view bytes) {
-    auto wait = m_options.backoff;
-    for (int attempt = 1;; ++attempt) {
-        auto signature = sign_once(bytes);
-        if (signature.ok() || attempt >= m_options.max_attempts ||
-            !util::is_transient(signature.status().code())) {
-            return signature;
-        }
-        m_clock.sleep_for(wait);
-        wait *= 2;
-    }
+    // signBlob has no side effect: every transient failure may be repeated.
+    util::RetryPolicy policy;
+    policy.max_attempts = m_options.max_attempts;
+    policy.initial_backoff = m_options.backoff;
+    policy.max_backoff = m_options.max_backoff;
+    policy.jitter = util::Jitter::full;
+    util::RetryHooks hooks;
+    hooks.random = [this] { return m_random(); };
+    auto signed_blob = util::retry_loop(
+        m_clock, policy, [&](int) { return sign_once(bytes); }, hooks);
+    return std::move(signed_blob.value);
 }
 
 util::Result<std::string> IamSigner::sign_once(std::string_view bytes) {

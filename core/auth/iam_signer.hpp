@@ -17,6 +17,7 @@
 #include "net/http.hpp"
 #include "signing/v4.hpp"
 #include "util/clock.hpp"
+#include "util/retry.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::auth {
@@ -29,7 +30,10 @@ inline constexpr std::string_view k_iam_endpoint_env = "ASSETGEN_IAM_ENDPOINT";
 struct IamSignerOptions {
     std::string endpoint{k_default_iam_endpoint};  // scheme://host[:port], no trailing '/'
     int max_attempts = 3;                          // tries per signature, transient failures only
-    std::chrono::milliseconds backoff{500};        // first wait between tries; doubles each time
+    // Waits between tries: full jitter under a ceiling that starts here and doubles, capped.
+    std::chrono::milliseconds backoff{500};
+    std::chrono::milliseconds max_backoff{8000};
+    std::uint64_t jitter_seed = 0x1a35;            // the jitter's random source (util::SplitMix)
     std::chrono::milliseconds timeout{30'000};     // per HTTP request
 };
 
@@ -45,10 +49,10 @@ public:
               util::Clock& clock, std::string email, IamSignerOptions options = {});
 
     // The raw RSA-SHA256 signature. Transient failures (429, 5xx, timeouts, connection errors) are
-    // retried up to max_attempts with backoff on the clock. PERMISSION_DENIED on 403 (the message
-    // names the role needed), AUTH_FAILED on 401/404, BAD_RESPONSE when the answer has no
-    // base64 signedBlob, the token source's Status when no token can be had. Never contains the
-    // token or the payload.
+    // retried up to max_attempts with jittered backoff on the clock (util::retry_loop).
+    // PERMISSION_DENIED on 403 (the message names the role needed), AUTH_FAILED on 401/404,
+    // BAD_RESPONSE when the answer has no base64 signedBlob, the token source's Status when no
+    // token can be had. Never contains the token or the payload.
     util::Result<std::string> sign(std::string_view bytes) override;
     std::string client_email() const override { return m_email; }
     // The keyId of the last signature ("" before the first).
@@ -64,6 +68,7 @@ private:
     util::Clock& m_clock;
     std::string m_email;
     IamSignerOptions m_options;
+    util::SplitMix m_random;
     mutable std::mutex m_mutex;  // guards m_key_id
     std::string m_key_id;
 };

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/http_status.hpp"
 #include "signing/jwt.hpp"
 #include "signing/v4.hpp"
 #include "util/atomic_file.hpp"
@@ -110,18 +111,10 @@ util::Result<AccessToken> parse_token_response(std::string_view body, std::strin
 
 util::Status token_error(const net::HttpResponse& response, std::string_view where) {
     int status = response.status;
-    Code code = Code::bad_response;
-    if (status == 400 || status == 401 || status == 404) {
-        code = Code::unauthenticated;
-    } else if (status == 403) {
-        code = Code::permission_denied;
-    } else if (status == 408) {
-        code = Code::deadline_exceeded;
-    } else if (status == 429) {
-        code = Code::rate_limited;
-    } else if (status >= 500 && status <= 599) {
-        code = Code::unavailable;
-    }
+    // At a token endpoint a 400 (invalid_grant) or 404 (no such account) is bad credentials.
+    const Code code = status == 400 || status == 404
+                          ? Code::unauthenticated
+                          : net::code_for_http_status(status, Code::bad_response);
     std::string detail;
     nlohmann::json j = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
     if (j.is_object()) {

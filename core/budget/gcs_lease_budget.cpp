@@ -6,10 +6,16 @@
 
 #include "budget/spend.hpp"
 #include "storage/gcs_wire.hpp"
+#include "util/hash.hpp"
 #include "util/money.hpp"
+#include "util/retry.hpp"
 
 namespace assetgen::budget {
 namespace {
+
+// A lease update that keeps losing the race to other processes gives up (it was unbounded).
+constexpr int k_update_rounds = 64;
+constexpr std::chrono::milliseconds k_update_deadline{60'000};
 
 // A user name as one object-name segment: [A-Za-z0-9._@-] kept, anything else %XX, so two
 // users never share a document.
@@ -112,8 +118,18 @@ void GcsLeaseBudget::say(const std::string& line) const {
 util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros need) {
     std::lock_guard doc_lock(m_doc_mutex);
     storage::GcsClient& client = m_options.store->client();
-    std::minstd_rand jitter(static_cast<unsigned>(std::hash<std::string>{}(m_id)));
-    for (int attempt = 0;; ++attempt) {
+    // A 412 means another process changed the document first: read it again after a short,
+    // jittered pause (5 ms doubling to 200 ms), a bounded number of times.
+    util::RetryPolicy rounds;
+    rounds.max_attempts = k_update_rounds;
+    rounds.initial_backoff = std::chrono::milliseconds(5);
+    rounds.max_backoff = std::chrono::milliseconds(200);
+    rounds.jitter = util::Jitter::full;
+    rounds.deadline = k_update_deadline;
+    util::SplitMix jitter(util::fnv1a64(m_id));
+    util::RetryHooks hooks;
+    hooks.random = [&] { return jitter(); };
+    auto round = [&](int) -> util::Result<LeaseDecision> {
         if (change == Change::renew || change == Change::shrink || change == Change::release) {
             std::lock_guard lock(m_mutex);
             if (!m_has_lease) {
@@ -163,14 +179,12 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
             if (!storage::is_precondition_failed(written.status())) {
                 return util::error(written.status().code(), m_doc_url.to_string() + ": " + written.status().message());
             }
-            // Someone else changed it first: read it again after a short, jittered pause.
+            // Someone else changed it first.
             {
                 std::lock_guard lock(m_mutex);
                 ++m_stats.conflicts;
             }
-            const int cap_ms = std::min(200, 5 << std::min(attempt, 6));
-            m_clock.sleep_for(std::chrono::milliseconds(1 + static_cast<int>(jitter() % cap_ms)));
-            continue;
+            return written.status();
         }
         for (const auto& [id, lease] : d.reclaimed) {
             say("budget: dropped the expired lease " + id + " of " + lease.holder + " (" +
@@ -198,7 +212,19 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
         m_others = d.others;
         m_overshoot = std::max(m_overshoot, view.spent - m_options.limit);
         return d;
+    };
+    auto updated = util::retry_loop(
+        m_clock, rounds, round,
+        [](const util::Status& st) {
+            return util::RetryClass{storage::is_precondition_failed(st), true, std::nullopt};
+        },
+        hooks);
+    if (updated.ok() || !storage::is_precondition_failed(updated.value.status())) {
+        return std::move(updated.value);
     }
+    return util::error(util::Code::storage_io,
+                       m_doc_url.to_string() + ": other processes changed it first " +
+                           std::to_string(updated.attempts) + " times in a row");
 }
 
 bool GcsLeaseBudget::reserve(util::Micros amount) {

@@ -19,6 +19,7 @@
 #include "storage/gcs_url.hpp"
 #include "storage/gcs_wire.hpp"
 #include "util/atomic_file.hpp"
+#include "util/retry.hpp"
 
 namespace assetgen::ledger {
 namespace {
@@ -127,7 +128,14 @@ util::Status update_day_totals(const LedgerLocation& ledger, const std::string& 
         return util::error(util::Code::config, where + ": no Cloud Storage client");
     }
     TRY_ASSIGN(const storage::GcsUrl url, storage::parse_gcs_url(where));
-    for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
+    // A 412 means another run wrote it meanwhile: read again (its ledger view may lack our
+    // lines) after 5 ms, doubling.
+    util::RetryPolicy rounds;
+    rounds.max_attempts = k_max_attempts;
+    rounds.initial_backoff = std::chrono::milliseconds(5);
+    rounds.max_backoff = std::chrono::milliseconds(5 << k_max_attempts);
+    rounds.jitter = util::Jitter::none;
+    auto round = [&](int) -> util::Status {
         std::int64_t generation = 0;
         auto meta = ledger.gcs->stat(url);
         if (meta.ok()) {
@@ -140,14 +148,16 @@ util::Status update_day_totals(const LedgerLocation& ledger, const std::string& 
         pre.if_generation_match = generation;
         auto written = ledger.gcs->upload(url, day_totals_json(totals, clock.unix_ms()),
                                           "application/json", pre);
-        if (written.ok()) {
-            return util::ok_status();
+        if (written.ok() || storage::is_precondition_failed(written.status())) {
+            return written.status();
         }
-        if (!storage::is_precondition_failed(written.status())) {
-            return util::error(written.status().code(), where + ": " + written.status().message());
-        }
-        // Another run wrote it meanwhile: read again (its ledger view may lack our lines).
-        clock.sleep_for(std::chrono::milliseconds(5 << attempt));
+        return util::error(written.status().code(), where + ": " + written.status().message());
+    };
+    auto updated = util::retry_loop(clock, rounds, round, [](const util::Status& st) {
+        return util::RetryClass{storage::is_precondition_failed(st), true, std::nullopt};
+    });
+    if (updated.ok() || !storage::is_precondition_failed(updated.value)) {
+        return updated.value;
     }
     return util::error(
         util::Code::unavailable,

@@ -15,13 +15,13 @@
 #include "ledger/gcs_append.hpp"
 
 #include <algorithm>
-#include <random>
 #include <set>
 #include <string_view>
 
 #include "ledger/entry.hpp"
 #include "storage/crc32c.hpp"
 #include "util/hash.hpp"
+#include "util/retry.hpp"
 
 namespace assetgen::ledger {
 namespace {
@@ -94,11 +94,17 @@ util::Result<bool> was_applied(GcsLedgerStore& store, const DayState& now, const
 // Uploads the part create-only; a part already there with the same bytes (our own earlier
 // attempt) is used as it is, one with other bytes is replaced. Returns its generation.
 util::Result<std::int64_t> upload_part(GcsLedgerStore& store, const storage::GcsUrl& part,
-                                       const std::string& bytes) {
+                                       const std::string& bytes, util::Clock& clock) {
     storage::Preconditions create;
     create.if_generation_match = 0;
     const std::string crc = storage::crc32c_base64(bytes);
-    for (int round = 0; round < k_part_rounds; ++round) {
+    // A 412 means a part is there already: ours (used), gone again (retried at once) or
+    // another's (removed, retried at once).
+    util::RetryPolicy tries;
+    tries.max_attempts = k_part_rounds;
+    bool met_other = false;
+    auto attempt = [&](int) -> util::Result<std::int64_t> {
+        met_other = false;
         auto up = store.client().upload(part, bytes, k_ledger_content_type, create);
         if (up.ok()) {
             return up->generation;
@@ -108,9 +114,7 @@ util::Result<std::int64_t> upload_part(GcsLedgerStore& store, const storage::Gcs
         }
         auto there = store.client().stat(part);
         if (!there.ok()) {
-            if (there.status().code() == Code::not_found) {
-                continue;
-            }
+            met_other = there.status().code() == Code::not_found;
             return there.status();
         }
         if (there->size == bytes.size() && there->crc32c == crc) {
@@ -120,6 +124,14 @@ util::Result<std::int64_t> upload_part(GcsLedgerStore& store, const storage::Gcs
         if (!removed.ok() && removed.code() != Code::not_found) {
             return removed;
         }
+        met_other = true;
+        return up.status();
+    };
+    auto uploaded = util::retry_loop(clock, tries, attempt, [&](const Status&) {
+        return util::RetryClass{met_other, true, std::nullopt, true};
+    });
+    if (uploaded.ok() || uploaded.stop != util::StopReason::attempts_exhausted) {
+        return std::move(uploaded.value);
     }
     return Status(Code::storage_io, "upload " + part.to_string() + ": kept meeting another object");
 }
@@ -250,10 +262,22 @@ util::Result<AppendOutcome> append_run(GcsLedgerStore& store, const std::string&
             return append_run(store, writer, kept, known, record, rest, clock);
         }
     }
-    TRY_ASSIGN(std::int64_t part_generation, upload_part(store, part, run.bytes));
-    std::mt19937_64 jitter(util::fnv1a64(part.object));
+    TRY_ASSIGN(std::int64_t part_generation, upload_part(store, part, run.bytes, clock));
+    // Each round reads the day object and composes onto exactly that state. A lost race (412)
+    // waits a jittered while (doubling from race_backoff, at most 2 s); a round that fixed its
+    // own cause (a part sent again, components reset) goes again at once.
+    util::RetryPolicy rounds;
+    rounds.max_attempts = options.max_rounds;
+    rounds.initial_backoff = options.race_backoff;
+    rounds.max_backoff = std::chrono::milliseconds(2000);
+    rounds.jitter = util::Jitter::full;
+    util::SplitMix jitter(util::fnv1a64(part.object));
+    util::RetryHooks hooks;
+    hooks.random = [&] { return jitter(); };
     bool unsure = false;  // an attempt failed in a way that may hide its success
-    for (int round = 0; round < options.max_rounds; ++round) {
+    bool again_now = false;  // this round removed its own cause: the next one goes at once
+    auto round = [&](int) -> util::Result<AppendOutcome> {
+        again_now = false;
         TRY_ASSIGN(const DayState now, store.stat_day(run.day));
         if (unsure) {
             TRY_ASSIGN(const bool applied, was_applied(store, now, token, *base_seq, run));
@@ -265,7 +289,8 @@ util::Result<AppendOutcome> append_run(GcsLedgerStore& store, const std::string&
         }
         if (now.exists && now.component_count >= max_components) {
             TRY(reset_components(store, run.day, now, max_components));
-            continue;
+            again_now = true;
+            return Status(Code::storage_io, "components reset");
         }
         if (!base_seq) {
             TRY(record(SpoolIntent{run.day, part.object, run.first, run.end, now.seq}));
@@ -281,26 +306,32 @@ util::Result<AppendOutcome> append_run(GcsLedgerStore& store, const std::string&
         if (failed.code() == Code::not_found) {
             // Our part is gone (removed by hand or by a lifecycle rule): send it again. Which
             // attempt failed how is not ours to know, so the next round checks first.
-            TRY_ASSIGN(part_generation, upload_part(store, part, run.bytes));
+            TRY_ASSIGN(part_generation, upload_part(store, part, run.bytes, clock));
             unsure = true;
-            continue;
+            again_now = true;
+            return failed;
         }
         if (failed.http_status() == 400 && now.exists && now.component_count > 1) {
             // The component cap may be lower than max_components thinks.
             TRY(reset_components(store, run.day, now, max_components));
             unsure = true;
-            continue;
+            again_now = true;
+            return failed;
         }
-        if (!storage::is_precondition_failed(failed)) {
-            return failed;  // the intent stays recorded: the next push asks again
+        if (storage::is_precondition_failed(failed)) {
+            unsure = true;
         }
-        unsure = true;
-        const auto cap =
-            std::min<std::int64_t>(2000, options.race_backoff.count() << std::min(round, 6));
-        if (cap > 0) {
-            clock.sleep_for(std::chrono::milliseconds(
-                std::uniform_int_distribution<std::int64_t>(0, cap)(jitter)));
-        }
+        return failed;  // not a 412: the intent stays recorded, the next push asks again
+    };
+    auto lost_race = [&](const Status& failed) {
+        util::RetryClass c;
+        c.retryable = again_now || storage::is_precondition_failed(failed);
+        c.immediate = again_now;
+        return c;
+    };
+    auto appended = util::retry_loop(clock, rounds, round, lost_race, hooks);
+    if (appended.ok() || appended.stop != util::StopReason::attempts_exhausted) {
+        return std::move(appended.value);
     }
     return Status(Code::storage_io, "append to " + store.day_object(run.day).to_string() +
                                         ": other writers won " +

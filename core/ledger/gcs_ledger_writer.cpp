@@ -15,8 +15,10 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 
 #include "util/atomic_file.hpp"
+#include "util/retry.hpp"
 #include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
@@ -245,14 +247,28 @@ util::Status GcsLedgerWriter::push_until(std::uint64_t target, bool skip_present
 }
 
 void GcsLedgerWriter::background() {
-    std::unique_lock<std::mutex> lock(m_wake_mutex);
-    auto wait = m_options.flush_interval;
-    while (!m_stop) {
-        m_wake.wait_for(lock, wait, [&] { return m_stop; });
-        if (m_stop) {
-            break;
-        }
+    // A failed push is tried again for the writer's life (every line must reach the day
+    // objects), the wait doubling from 2 × flush_interval up to max_backoff (429 above all);
+    // the waits are on the wake condition, so close() ends them at once.
+    util::RetryPolicy again;
+    again.max_attempts = std::numeric_limits<int>::max();
+    again.initial_backoff = m_options.flush_interval * 2;
+    again.max_backoff = std::max(m_options.max_backoff, m_options.flush_interval);
+    again.jitter = util::Jitter::none;
+    util::RetryHooks hooks;
+    std::unique_lock<std::mutex> lock(m_wake_mutex, std::defer_lock);
+    hooks.wait = [&](std::chrono::milliseconds d) {
+        lock.lock();
+        m_wake.wait_for(lock, d, [&] { return m_stop; });
+        const bool go_on = !m_stop;
         lock.unlock();
+        return go_on;
+    };
+    hooks.on_retry = [&](const util::RetryNotice& n) {
+        log("ledger: push to " + m_store.describe() + " failed (next try in " +
+            util::format_duration(n.delay) + "): " + n.status->to_string());
+    };
+    auto push_pending = [&](int) {
         util::Status pushed;
         bool pending = false;
         {
@@ -265,14 +281,11 @@ void GcsLedgerWriter::background() {
         if (pending && pushed.ok()) {
             pushed = push_until(UINT64_MAX);
         }
-        lock.lock();
-        if (pushed.ok()) {
-            wait = m_options.flush_interval;
-        } else {
-            wait = std::min(wait * 2, std::max(m_options.max_backoff, m_options.flush_interval));
-            log("ledger: push to " + m_store.describe() + " failed (next try in " +
-                util::format_duration(wait) + "): " + pushed.to_string());
-        }
+        return pushed;
+    };
+    auto always = [](const util::Status&) { return util::RetryClass{true, true, std::nullopt}; };
+    while (hooks.wait(m_options.flush_interval)) {
+        (void)util::retry_loop(m_clock, again, push_pending, always, hooks);
     }
 }
 

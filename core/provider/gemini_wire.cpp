@@ -29,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/http_status.hpp"
 #include "provider/quota_failure.hpp"
 #include "util/base64.hpp"
 #include "util/text.hpp"
@@ -458,29 +459,8 @@ util::Result<ImageResult> parse_gemini_response_dom(std::string_view body) {
 }
 
 util::Code code_for_http_status(int http_status) {
-    switch (http_status) {
-        case 400:
-            return Code::model_error;
-        case 401:
-            return Code::unauthenticated;
-        case 402:  // prepay credit used up: nothing a retry cures; the operator must act
-        case 403:
-            return Code::permission_denied;
-        case 404:
-            return Code::not_found;
-        case 408:
-        case 499:
-        case 504:
-            return Code::deadline_exceeded;
-        case 429:
-            return Code::rate_limited;
-        default:
-            break;
-    }
-    if (http_status >= 500) {
-        return Code::unavailable;
-    }
-    return Code::model_error;
+    // A status the table does not name (400 above all) is the model refusing the request.
+    return net::code_for_http_status(http_status, Code::model_error);
 }
 
 util::Status parse_gemini_error(int http_status, std::string_view body,

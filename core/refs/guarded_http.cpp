@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "net/http_status.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::refs {
@@ -109,18 +110,7 @@ util::Status transport_failure(const util::Status& s, const net::HttpRequest& re
 
 util::Status http_failure(int status, int hop, const Url& url) {
     std::string what = "answered HTTP " + std::to_string(status) + hop_text(hop, url);
-    Code code = Code::invalid_input;
-    if (status == 429) {
-        code = Code::rate_limited;
-    } else if (status == 408) {
-        code = Code::deadline_exceeded;
-    } else if (status >= 500) {
-        code = Code::unavailable;
-    } else if (status == 404 || status == 410) {
-        code = Code::not_found;
-    } else if (status == 401 || status == 403) {
-        code = Code::permission_denied;
-    }
+    const Code code = net::code_for_http_status(status, Code::invalid_input);
     return util::error(code, what).with_http_status(status);
 }
 

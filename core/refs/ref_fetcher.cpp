@@ -5,7 +5,8 @@
 // the same future instead of fetching again. A worker serves an http(s) ref from the disk
 // cache when it is fresh, revalidates it when stale (If-None-Match / If-Modified-Since → 304),
 // and otherwise downloads it through guarded_get (address checks, pinning, redirects); gs://
-// refs are read through Storage, local files directly (only inside the allowed folders). Transient failures are retried with the
+// refs are read through Storage (whose own retry policy applies; no second loop here), local
+// files directly (only inside the allowed folders). Transient http(s) failures are retried with the
 // backoff waited on the Clock while the worker keeps its slot, so no more than `concurrency`
 // fetches are ever in flight. resolve_row merges a row's refs in waves: it fetches only as
 // many refs as could still fit under the cap, and asks for more only when duplicates of
@@ -28,6 +29,7 @@
 #include "refs/http_cache.hpp"
 #include "refs/image_type.hpp"
 #include "util/hash.hpp"
+#include "util/retry.hpp"
 #include "util/safe_dir.hpp"
 #include "util/text.hpp"
 
@@ -148,25 +150,24 @@ void RefFetcher::work() {
 
 template <typename F>
 auto RefFetcher::with_retries(F&& attempt) -> decltype(attempt()) {
-    for (int n = 0;; ++n) {
-        auto result = attempt();
-        count(&RefStats::attempts);
-        if (result.ok() || !util::is_transient(result.status().code()) || n >= m_options.retries) {
-            if (!result.ok() && n > 0) {
-                const util::Status& s = result.status();
-                return util::Status(s.code(),
-                                    s.message() + " (" + std::to_string(n + 1) + " attempts)")
-                    .with_http_status(s.http_status());
-            }
-            return result;
-        }
-        count(&RefStats::retries);
-        if (!m_options.backoff.empty()) {
-            std::size_t i =
-                std::min<std::size_t>(static_cast<std::size_t>(n), m_options.backoff.size() - 1);
-            m_clock.sleep_for(m_options.backoff[i]);
-        }
+    util::RetryPolicy policy;
+    policy.max_attempts = m_options.retries + 1;
+    policy.initial_backoff = m_options.backoff_initial;
+    policy.max_backoff = m_options.backoff_max;
+    policy.jitter = util::Jitter::none;
+    util::RetryHooks hooks;
+    hooks.on_retry = [this](const util::RetryNotice&) { count(&RefStats::retries); };
+    auto outcome = util::retry_loop(
+        m_clock, policy,
+        [&](int) {
+            count(&RefStats::attempts);
+            return attempt();
+        },
+        hooks);
+    if (outcome.ok()) {
+        return std::move(outcome.value);
     }
+    return util::with_attempts(outcome.value.status(), outcome.attempts);
 }
 
 RefFetcher::Outcome RefFetcher::fetch(const RefLocation& location) {
@@ -275,7 +276,10 @@ RefFetcher::Outcome RefFetcher::fetch_stored(const RefLocation& location) {
         return accept(location, std::move(*data), "");
     }
     storage::Storage& storage = *m_storage;
-    util::Result<std::string> data = with_retries([&] { return storage.get(location.fetch); });
+    // Cloud Storage retries the read by its own policy (GcsRetryOptions); retrying it here too
+    // would multiply the attempts (3 × 6), so a gs:// ref is read once from here.
+    count(&RefStats::attempts);
+    util::Result<std::string> data = storage.get(location.fetch);
     if (!data.ok()) {
         if (data.status().code() == Code::not_found) {
             return Outcome{util::error(Code::not_found, "does not exist"), nullptr};

@@ -41,8 +41,9 @@ struct RefsOptions {
     std::size_t concurrency = 4;                // fetches in flight for the whole batch
     std::chrono::milliseconds timeout{10'000};  // per HTTP request (each redirect hop)
     int retries = 2;                            // extra attempts after a transient failure
-    std::vector<std::chrono::milliseconds> backoff{std::chrono::seconds(1),
-                                                   std::chrono::seconds(2)};
+    // Waits between HTTP attempts: 1 s, then 2 s (and 2 s after that), no jitter.
+    std::chrono::milliseconds backoff_initial{1000};
+    std::chrono::milliseconds backoff_max{2000};
     std::size_t max_refs = 6;                   // refs kept per row, after de-duplication
     std::size_t max_bytes_per_ref = 20u << 20;  // a larger ref is refused
     // Budget for a row's refs inline in one request, counted as base64 (4 bytes per 3): the

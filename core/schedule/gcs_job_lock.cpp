@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/gcs_wire.hpp"
+#include "util/hash.hpp"
+#include "util/retry.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::schedule {
@@ -283,8 +285,18 @@ util::Status GcsJobLock::update(Change change) {
     storage::GcsClient& client = *m_options.client;
     const storage::GcsUrl& url = m_options.document;
     const std::string where = url.to_string();
-    std::minstd_rand jitter(static_cast<unsigned>(std::hash<std::string>{}(m_id)));
-    for (int attempt = 0;; ++attempt) {
+    // A 412 means another run changed the document first: read it again after a short,
+    // jittered pause (5 ms doubling to 200 ms), a bounded number of times (it was unbounded).
+    util::RetryPolicy rounds;
+    rounds.max_attempts = 64;
+    rounds.initial_backoff = std::chrono::milliseconds(5);
+    rounds.max_backoff = std::chrono::milliseconds(200);
+    rounds.jitter = util::Jitter::full;
+    rounds.deadline = std::chrono::milliseconds(60'000);
+    util::SplitMix jitter(util::fnv1a64(m_id));
+    util::RetryHooks hooks;
+    hooks.random = [&] { return jitter(); };
+    auto round = [&](int) -> util::Status {
         if (change != Change::take) {
             std::lock_guard lock(m_mutex);
             if (!m_held) {
@@ -346,10 +358,7 @@ util::Status GcsJobLock::update(Change change) {
             if (!storage::is_precondition_failed(written)) {
                 return util::error(written.code(), where + ": " + written.message());
             }
-            // Another run changed it first: read it again after a short, jittered pause.
-            const int cap_ms = std::min(200, 5 << std::min(attempt, 6));
-            m_clock.sleep_for(std::chrono::milliseconds(1 + static_cast<int>(jitter() % cap_ms)));
-            continue;
+            return written;  // another run changed it first
         }
         for (const auto& [id, h] : d.taken_over) {
             say("job lock: took over job " + m_options.job_id + " from " + describe_holder(h) +
@@ -361,7 +370,19 @@ util::Status GcsJobLock::update(Change change) {
         m_held = change != Change::release;
         m_expires_ms = change == Change::release ? 0 : now + m_options.ttl.count();
         return util::ok_status();
+    };
+    auto updated = util::retry_loop(
+        m_clock, rounds, round,
+        [](const util::Status& st) {
+            return util::RetryClass{storage::is_precondition_failed(st), true, std::nullopt};
+        },
+        hooks);
+    if (updated.ok() || !storage::is_precondition_failed(updated.value)) {
+        return updated.value;
     }
+    return util::error(util::Code::storage_io, where + ": other runs changed it first " +
+                                                   std::to_string(updated.attempts) +
+                                                   " times in a row");
 }
 
 util::Status GcsJobLock::renew() {

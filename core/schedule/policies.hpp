@@ -1,12 +1,14 @@
 #pragma once
-// The three small policy objects that drive the one retry loop (retry_loop.hpp): which
-// failures are retried and how often (RetryPolicy), how long to wait between attempts
-// (BackoffPolicy), and which writes are safe to repeat (IdempotencyPolicy).
+// The model requests' retry rules as the run's flags set them: which failures are retried and
+// how often (RetryPolicy), how long to wait between attempts (BackoffPolicy), and which writes
+// are safe to repeat (IdempotencyPolicy). model_retry_policy turns them into the policy of the
+// one loop, util::retry_loop.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 
+#include "util/retry.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::schedule {
@@ -41,7 +43,15 @@ struct IdempotencyPolicy {
     }
 };
 
-// A stable 64-bit mix (splitmix64) for jitter and simulated faults: reproducible with a seed.
-std::uint64_t mix64(std::uint64_t x);
+// A stable 64-bit mix (util::splitmix64) for jitter and simulated faults: reproducible with a seed.
+inline std::uint64_t mix64(std::uint64_t x) {
+    return util::splitmix64(x);
+}
+
+// The util::retry_loop policy of model requests (generateContent, models.get): max_attempts
+// from --max-attempts, full jitter from base to cap, no overall deadline, and a server hint
+// above max_retry_delay (--max-retry-delay) stops the retries.
+util::RetryPolicy model_retry_policy(const RetryPolicy& retry, const BackoffPolicy& backoff,
+                                     milliseconds max_retry_delay);
 
 }  // namespace assetgen::schedule

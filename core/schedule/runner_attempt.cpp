@@ -10,6 +10,7 @@
 #include "schedule/content_key.hpp"
 #include "util/hash.hpp"
 #include "util/money.hpp"
+#include "util/retry.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::schedule {
@@ -53,17 +54,24 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     const std::uint64_t item_hash =
         util::fnv1a64(row.scene_id) ^ (static_cast<std::uint64_t>(item.variant) << 32);
 
-    for (int attempt = 1;; ++attempt) {
+    // One attempt of the request; a way out that is not a failure to retry (stopped, budget,
+    // gates, quota stop, an image, a billed final answer) sets `done` with out.status.
+    bool done = false;
+    auto one = [&](int attempt) -> Status {
         out.attempts = attempt;
         req.attempt = attempt;
+        auto finish = [&]() -> Status {
+            done = true;
+            return out.status.ok() ? Status() : out.status;
+        };
         if (deps.stop.load() != 0) {
             out.status = Status(Code::cancelled, "stopped before the request started");
-            return out;
+            return finish();
         }
         if (spend_rate.enabled()) {
             out.rate_ticket = wait_spend_rate(row, item.variant, *worst, out.status);
             if (out.rate_ticket == 0) {
-                return out;
+                return finish();
             }
         }
         // Every way out of this attempt below ends the ticket: a request not sent or refused
@@ -79,7 +87,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             set_halt(Halt::budget);
             emit_budget_event(*worst);
             out.status = Status(Code::budget_exceeded, "the daily budget has no room for this image");
-            return out;
+            return finish();
         }
         bool probe = false;
         Status gate = pass_gates(probe);
@@ -87,13 +95,13 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             free_ticket(0);
             deps.budget.settle(*worst, 0);
             out.status = gate;
-            return out;
+            return finish();
         }
         if (halt.load() == Halt::quota) {  // a hard 429 came while this one waited: not sent
             free_ticket(0);
             deps.budget.settle(*worst, 0);
             out.status = quota_not_sent();
-            return out;
+            return finish();
         }
         auto t0 = deps.clock.steady();
         in_flight.fetch_add(1);
@@ -126,7 +134,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
                 out.result = std::move(r).value();
                 out.result.mime_type = format->mime_type;  // the bytes decide the file's extension
                 out.status = Status();
-                return out;
+                return finish();
             }
             st = Status(Code::bad_response, "the answer's image is not an image: " + format.status().message() +
                                                 " (billed; made again)");
@@ -149,7 +157,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
                     out.usage = *st.usage();
                     out.reserved = *worst;  // settled by execute() once that line is written
                     out.status = st;
-                    return out;
+                    return finish();
                 }
                 record_bad_image(item, attempt, paid, out.estimate, st);
                 free_ticket(paid);  // its ledger line is written
@@ -161,35 +169,54 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
                 if (provider::is_quota_stop(st.code())) {  // never retried: the run stops sending
                     note_quota_stop(row, item.variant, st);
                     out.status = st;
-                    return out;
+                    return finish();
                 }
             }
         }
-        if (!settings.retry.should_retry(st, attempt)) {
-            out.status = st;
-            return out;
-        }
-        if (st.retry_after() && *st.retry_after() > settings.max_retry_delay) {
-            out.status = hint_too_long(row, item.variant, st);
-            return out;
-        }
-        auto delay = settings.backoff.delay(attempt, mix64(settings.jitter_seed ^ item_hash ^ static_cast<std::uint64_t>(attempt)),
-                                            st.retry_after());
+        return st;
+    };
+    auto classify = [&](const Status& st) {
+        util::RetryClass c = util::classify_transient(st);
+        c.retryable = c.retryable && !done;
+        return c;
+    };
+    util::RetryHooks hooks;
+    int draws = 0;  // one draw per retry: the same jitter as each attempt's own seed
+    hooks.random = [&] {
+        return util::splitmix64(settings.jitter_seed ^ item_hash ^
+                                static_cast<std::uint64_t>(++draws));
+    };
+    hooks.on_retry = [&](const util::RetryNotice& n) {
         {
             std::lock_guard s(stats_mutex);
             ++summary.retries;
         }
         deps.events.emit("retry", {{"scene_id", row.scene_id},
                                    {"variant", item.variant},
-                                   {"attempt", attempt},
-                                   {"error_code", util::code_name(st.code())},
-                                   {"message", st.message()},
-                                   {"delay_ms", delay.count()}});
-        if (!wait_until(deps.clock.steady() + delay)) {
-            out.status = Status(Code::cancelled, "stopped while waiting to retry");
-            return out;
-        }
+                                   {"attempt", n.attempt},
+                                   {"error_code", util::code_name(n.status->code())},
+                                   {"message", n.status->message()},
+                                   {"delay_ms", n.delay.count()}});
+    };
+    hooks.wait = [&](std::chrono::milliseconds d) { return wait_until(deps.clock.steady() + d); };
+    auto tried = util::retry_loop(
+        deps.clock, model_retry_policy(settings.retry, settings.backoff, settings.max_retry_delay),
+        one, classify, hooks);
+    if (done) {
+        return out;
     }
+    switch (tried.stop) {
+        case util::StopReason::hint_too_long:
+            out.status = hint_too_long(row, item.variant, tried.value);
+            break;
+        case util::StopReason::cancelled:
+            out.status = Status(Code::cancelled, "stopped while waiting to retry");
+            break;
+        default:
+            out.status = tried.value;
+            break;
+    }
+    return out;
 }
 
 // The image is kept whatever its size (it was paid for); a size other than the one asked for

@@ -1,36 +1,14 @@
 #include "storage/gcs_retry.hpp"
 
-#include <algorithm>
-
 #include "util/text.hpp"
 
 namespace assetgen::storage {
-namespace {
 
-// splitmix64: a stable mix for jitter, reproducible from the loop's seed.
-std::uint64_t mix(std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-}  // namespace
-
-milliseconds GcsBackoffPolicy::delay(int attempt, std::uint64_t random,
-                                     std::optional<milliseconds> hint) const {
-    int shift = std::clamp(attempt - 1, 0, 30);
-    std::int64_t ceiling = base.count() << shift;
-    if (ceiling < 0 || ceiling > cap.count()) {
-        ceiling = cap.count();
-    }
-    milliseconds jitter(
-        ceiling > 0 ? static_cast<std::int64_t>(random % static_cast<std::uint64_t>(ceiling + 1))
-                    : 0);
-    if (hint && *hint > jitter) {
-        return *hint;
-    }
-    return jitter;
+util::RetryPolicy GcsRetryOptions::policy() const {
+    util::RetryPolicy p =
+        util::exponential_full_jitter(retry.max_attempts, backoff.base, backoff.cap);
+    p.deadline = retry.max_elapsed;
+    return p;
 }
 
 std::string_view gcs_op_name(GcsOp op) {
@@ -64,46 +42,42 @@ bool is_idempotent(GcsOp op, bool generation_pinned) {
 
 GcsRetryLoop::GcsRetryLoop(GcsRetryOptions options, util::Clock& clock, std::uint64_t seed,
                            GcsLog log)
-    : m_options(options), m_clock(clock), m_counter(seed), m_log(std::move(log)) {}
+    : m_options(options),
+      m_policy(options.policy()),
+      m_clock(clock),
+      m_random(seed),
+      m_log(std::move(log)) {}
 
-std::optional<milliseconds> GcsRetryLoop::next_delay(const util::Status& status, int n,
-                                                     bool idempotent, bool sent,
-                                                     util::SteadyTime start,
-                                                     std::string_view what) {
-    const std::string head = "gcs: " + std::string(what) + ": attempt " + std::to_string(n);
-    if (!m_options.retry.should_retry(status, n)) {
-        if (util::is_transient(status.code())) {
-            log(head + " failed (" + status.to_string() + "); giving up after " +
-                std::to_string(n) + " attempts");
-        }
-        return std::nullopt;
-    }
-    // A request that never left may always be repeated; one that did, only when idempotent.
-    if (sent && !idempotent) {
-        log(head + " failed (" + status.to_string() +
-            "); not retried: a write without a generation precondition is not idempotent");
-        return std::nullopt;
-    }
-    milliseconds wait =
-        m_options.backoff.delay(n, mix(m_counter.fetch_add(1)), status.retry_after());
-    auto elapsed = std::chrono::duration_cast<milliseconds>(m_clock.steady() - start);
-    if (elapsed + wait > m_options.retry.max_elapsed) {
-        log(head + " failed (" + status.to_string() + "); giving up: retry time limit " +
-            util::format_duration(m_options.retry.max_elapsed) + " reached");
-        return std::nullopt;
-    }
-    log(head + " failed (" + status.to_string() + "); retrying in " + util::format_duration(wait));
-    return wait;
+util::RetryHooks GcsRetryLoop::hooks(std::string_view what) {
+    util::RetryHooks h;
+    h.random = [this] { return m_random(); };
+    h.on_retry = [this, what](const util::RetryNotice& n) {
+        log("gcs: " + std::string(what) + ": attempt " + std::to_string(n.attempt) + " failed (" +
+            n.status->to_string() + "); retrying in " + util::format_duration(n.delay));
+    };
+    return h;
 }
 
-util::Status GcsRetryLoop::annotate(const util::Status& status, int attempts) {
-    util::Status out(status.code(),
-                     status.message() + " (after " + std::to_string(attempts) + " attempts)");
-    out.with_http_status(status.http_status());
-    if (status.retry_after()) {
-        out.with_retry_after(*status.retry_after());
+util::Status GcsRetryLoop::finish(std::string_view what, const util::Status& status, int attempts,
+                                  util::StopReason stop) const {
+    const std::string head = "gcs: " + std::string(what) + ": attempt " + std::to_string(attempts) +
+                             " failed (" + status.to_string() + ")";
+    switch (stop) {
+        case util::StopReason::attempts_exhausted:
+            log(head + "; giving up after " + std::to_string(attempts) + " attempts");
+            break;
+        case util::StopReason::not_idempotent:
+            log(head +
+                "; not retried: a write without a generation precondition is not idempotent");
+            break;
+        case util::StopReason::deadline:
+            log(head + "; giving up: retry time limit " +
+                util::format_duration(m_options.retry.max_elapsed) + " reached");
+            break;
+        default:
+            break;
     }
-    return out;
+    return util::with_attempts(status, attempts);
 }
 
 void GcsRetryLoop::log(const std::string& line) const {

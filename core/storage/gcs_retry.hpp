@@ -1,11 +1,9 @@
 #pragma once
-// The one retry loop of the GCS client and its three small policies: which failures are
-// retried and how often, how long to wait, and which calls are safe to repeat. They mirror
-// schedule/policies.hpp on purpose: storage sits below schedule and may not include it (to be
-// merged into one set in a lower module later). Waiting goes through util::Clock only.
+// The GCS client's retry rules: how often and how long (GcsRetryPolicy, GcsBackoffPolicy) and
+// which calls are safe to repeat (GcsIdempotencyPolicy), driven by the one util::retry_loop.
+// Waiting goes through util::Clock only.
 // Google's strategy: https://cloud.google.com/storage/docs/retry-strategy
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,6 +12,7 @@
 #include <string_view>
 
 #include "util/clock.hpp"
+#include "util/retry.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::storage {
@@ -30,25 +29,18 @@ std::string_view gcs_op_name(GcsOp op);
 // a generation (generation_pinned). ifMetagenerationMatch alone does not make a write safe.
 bool is_idempotent(GcsOp op, bool generation_pinned);
 
-// Which failures are retried, and for how long.
+// How often, and for how long, a failed call is repeated (util::retry_loop does the work).
 struct GcsRetryPolicy {
     int max_attempts = 6;
     milliseconds max_elapsed{120'000};  // no new attempt would start after this much time
-    // True when a failed attempt (1-based) may be followed by another: transient codes only
-    // (408, 429, 5xx, transport errors, truncated answers); never 412, 404, 401, 403 or 400.
-    bool should_retry(const util::Status& status, int attempt) const {
-        return util::is_transient(status.code()) && attempt < max_attempts;
-    }
 };
 
-// Truncated exponential backoff with full jitter, as Google recommends.
+// Truncated exponential backoff with full jitter, as Google recommends: the wait after failed
+// attempt n is uniform in [0, min(cap, base × 2^(n-1))]; a server hint (Retry-After) wins
+// when longer.
 struct GcsBackoffPolicy {
     milliseconds base{1000};
     milliseconds cap{32'000};
-    // The wait after failed attempt `attempt` (1-based): uniform in [0, min(cap, base ×
-    // 2^(attempt-1))] drawn from random; a server hint (Retry-After) wins when longer.
-    milliseconds delay(int attempt, std::uint64_t random,
-                       std::optional<milliseconds> hint = std::nullopt) const;
 };
 
 // Whether repeating a call is safe.
@@ -70,6 +62,9 @@ struct GcsRetryOptions {
     GcsRetryPolicy retry;
     GcsBackoffPolicy backoff;
     GcsIdempotencyPolicy idempotency;
+    // The same rules as util::retry_loop's policy; transient codes only are retried (408,
+    // 429, 5xx, transport errors, truncated answers), never 412, 404, 401, 403 or 400.
+    util::RetryPolicy policy() const;
 };
 
 // Receives one line per retry decision; lines are already redacted.
@@ -88,35 +83,42 @@ public:
     // with "(after N attempts)". what names the call in log lines ("read gs://b/o").
     template <typename T, typename Attempt>
     util::Result<T> run(std::string_view what, bool idempotent, Attempt&& attempt) {
-        const util::SteadyTime start = m_clock.steady();
-        for (int n = 1;; ++n) {
-            bool sent = true;
-            util::Result<T> result = attempt(sent);
-            if (result.ok()) {
-                return result;
-            }
-            auto wait = next_delay(result.status(), n, idempotent, sent, start, what);
-            if (!wait) {
-                return n > 1 ? annotate(result.status(), n) : result.status();
-            }
-            m_clock.sleep_for(*wait);
+        bool sent = true;
+        auto outcome = util::retry_loop(
+            m_clock, m_policy,
+            [&](int) -> util::Result<T> {
+                sent = true;
+                return attempt(sent);
+            },
+            [&](const util::Status& s) {
+                // A request that never left may always be repeated; one that did, only when
+                // idempotent.
+                util::RetryClass c = util::classify_transient(s);
+                c.idempotent = idempotent || !sent;
+                return c;
+            },
+            hooks(what));
+        if (outcome.ok()) {
+            return std::move(outcome.value);
         }
+        return finish(what, outcome.value.status(), outcome.attempts, outcome.stop);
     }
 
     // The policies in effect.
     const GcsRetryOptions& options() const { return m_options; }
 
 private:
-    // The wait before attempt n + 1, or nullopt to stop (and say why in the log).
-    std::optional<milliseconds> next_delay(const util::Status& status, int n, bool idempotent,
-                                           bool sent, util::SteadyTime start,
-                                           std::string_view what);
-    static util::Status annotate(const util::Status& status, int attempts);
+    // The retry_loop hooks of one call: its jitter source and its "retrying in" log line.
+    util::RetryHooks hooks(std::string_view what);
+    // The failure a call ends with (annotated with its attempt count), and why in the log.
+    util::Status finish(std::string_view what, const util::Status& status, int attempts,
+                        util::StopReason stop) const;
     void log(const std::string& line) const;
 
     GcsRetryOptions m_options;
+    util::RetryPolicy m_policy;
     util::Clock& m_clock;
-    std::atomic<std::uint64_t> m_counter;
+    util::SplitMix m_random;
     GcsLog m_log;
 };
 

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/http_status.hpp"
 #include "util/text.hpp"
 #include "util/utf8.hpp"
 
@@ -355,20 +356,7 @@ util::Status gcs_error(const net::HttpResponse& response, std::string_view where
     if (!message.empty()) {
         text += ": " + shorten(message);
     }
-    Code code = Code::storage_io;
-    if (status == 404) {
-        code = Code::not_found;
-    } else if (status == 401) {
-        code = Code::unauthenticated;
-    } else if (status == 403) {
-        code = Code::permission_denied;
-    } else if (status == 408) {
-        code = Code::deadline_exceeded;
-    } else if (status == 429) {
-        code = Code::rate_limited;
-    } else if (status >= 500 && status <= 599) {
-        code = Code::unavailable;
-    }
+    const Code code = net::code_for_http_status(status, Code::storage_io);
     Status out(code, util::redact(text));
     out.with_http_status(status);
     std::string retry_after(util::trim(response.header("retry-after")));

@@ -185,8 +185,8 @@ TEST_CASE(
         auto sig = signer.sign("bytes");
         REQUIRE(sig.ok());
         CHECK(fake.requests().size() == 3);
-        CHECK(clock.sleeps() == 2);
-        CHECK(clock.steady() - t0 == std::chrono::milliseconds(1500));
+        // Full jitter under ceilings of 0.5 s and 1 s: at most 1.5 s waited, on the clock.
+        CHECK(clock.steady() - t0 <= std::chrono::milliseconds(1500));
     }
     SECTION("three 503s give up with MODEL_UNAVAILABLE") {
         fake.script = {503, 503, 503, 503};

@@ -212,7 +212,7 @@ TEST_CASE("refs: 4xx is final, 429 and connection errors are retried", "[refs]")
     auto down = fetcher.resolve_row({"https://public.example/down.png?k=v"}, {}, "b.csv:4");
     CHECK(down.status().message() ==
           "b.csv:4: refs: \"https://public.example/down.png\" could not be "
-          "reached: Couldn't connect to server (3 attempts)");
+          "reached: Couldn't connect to server (after 3 attempts)");
     CHECK(calls == 3);
     CHECK(clock.waits() == std::vector<std::chrono::milliseconds>{1000ms, 2000ms, 1000ms, 2000ms});
 }

@@ -331,7 +331,7 @@ TEST_CASE("refs: a hanging URL gives up after the timeout, twice more after 1 s 
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::ref_fetch_failed);
     CHECK(r.status().message() == "batch.csv:7: refs: \"" + url(server, "/hang.png") +
-                                      "\" timed out after 200ms (3 attempts)");
+                                      "\" timed out after 200ms (after 3 attempts)");
     CHECK(site.count("/hang.png") == 3);
     CHECK(clock.waits() == std::vector<std::chrono::milliseconds>{1000ms, 2000ms});
     auto stats = fetcher.stats();

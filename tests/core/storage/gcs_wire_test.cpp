@@ -235,9 +235,9 @@ TEST_CASE("storage: error answers map to codes; 412 stays detectable", "[storage
          {Case{400, Code::storage_io}, Case{401, Code::unauthenticated},
           Case{403, Code::permission_denied}, Case{404, Code::not_found},
           Case{408, Code::deadline_exceeded}, Case{409, Code::storage_io},
-          Case{410, Code::storage_io}, Case{412, Code::storage_io}, Case{429, Code::rate_limited},
+          Case{410, Code::not_found}, Case{412, Code::storage_io}, Case{429, Code::rate_limited},
           Case{500, Code::unavailable}, Case{502, Code::unavailable}, Case{503, Code::unavailable},
-          Case{504, Code::unavailable}}) {
+          Case{504, Code::deadline_exceeded}}) {
         INFO(status);
         net::HttpResponse r;
         r.status = status;
