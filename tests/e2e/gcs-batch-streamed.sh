@@ -3,7 +3,7 @@
 #   1. a gs:// batch over --max-input-bytes stops with exit 65 and the message stdin and local
 #      files give ("<location>: more than 1 MiB, the input limit"), nothing is written to the
 #      bucket and no spool file is left in $TMPDIR;
-#   2. a 200 MB gs:// batch read up to a 190 MiB limit keeps the peak resident memory under
+#   2. a 210 MB gs:// batch read up to a 190 MiB limit keeps the peak resident memory under
 #      100 MB (/usr/bin/time -v), where reading it whole would need more than 190 MB;
 #   3. a batch within the limit still runs (the streamed copy is the batch: 3 rows, 3 images).
 source "$(dirname "$0")/common.inc"
@@ -24,17 +24,17 @@ assert_contains err.txt '--max-input-bytes'
 assert_eq "$(gcs_names bkt out/)$(gcs_names bkt ledger/)" "" "objects written by a refused batch"
 assert_eq "$(ls -A tmp)" "" "files left in TMPDIR"
 
-# 200 MB of rows, uploaded straight from python (the fake keeps it in its own memory).
+# 210 MB of rows, uploaded straight from python (the fake keeps it in its own memory).
 gcs_py "
 line = b'ROW-%08d,product on clean bg\n'
 chunk = b''.join(line % i for i in range(100000))
-put('bkt', 'in/huge.csv', b'scene_id,prompt\n' + chunk * (200 * 1000 * 1000 // len(chunk)))"
+put('bkt', 'in/huge.csv', b'scene_id,prompt\n' + chunk * (210 * 1000 * 1000 // len(chunk)))"
 set +e
 /usr/bin/time -v -o time.txt "$ASSETGEN" run gs://bkt/in/huge.csv --max-input-bytes 190MiB \
   --out gs://bkt/out --ledger gs://bkt/ledger >out.txt 2>err.txt
 got=$?
 set -e
-assert_eq "$got" 65 "exit of a 200 MB batch over a 190 MiB limit"
+assert_eq "$got" 65 "exit of a 210 MB batch over a 190 MiB limit"
 assert_contains err.txt 'gs://bkt/in/huge.csv: more than 190 MiB, the input limit'
 rss_kb=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' time.txt)
 [ -n "$rss_kb" ] || fail "no peak RSS in time.txt"
