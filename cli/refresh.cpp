@@ -194,84 +194,69 @@ private:
     std::unique_ptr<auth::UrlSigner> m_signer;
 };
 
-// The file being refreshed: read with what identifies that version, written back only if it is
-// still that version, so lines a run appends meanwhile are never lost. On Cloud Storage that is
-// the generation (ifGenerationMatch, a 412 when another writer came first); on a local file the
-// bytes are read again just before the atomic rename (a small window remains; README says so).
+// The file being refreshed: read with its generation, written back only if it is still that
+// generation (Storage's ifGenerationMatch: a 412 when another writer came first, on Cloud
+// Storage and on a local file alike), so lines a run appends meanwhile are never lost. A local
+// file appended in place between the check and the rename leaves a small window (README).
 // The largest manifest, results file or page refresh reads (it holds the text whole).
 constexpr std::uint64_t k_max_document_bytes = 256ull << 20;
 
 class Document {
 public:
     Document(storage::Storage& store, std::string location)
-        : m_store(store), m_location(std::move(location)) {
-        auto* gcs = dynamic_cast<storage::GcsStorage*>(&store);
-        if (gcs != nullptr) {
-            auto url = storage::parse_gcs_url(m_location);
-            if (url.ok()) {
-                m_gcs = gcs;
-                m_url = std::move(url).value();
-            }
-        }
-    }
+        : m_store(store), m_location(std::move(location)) {}
 
     // The text now. NOT_FOUND (saying so) when there is none.
     util::Result<std::string> read() {
         util::Result<std::string> text = util::error(Code::internal, "unread");
-        if (m_gcs != nullptr) {
-            auto object = m_gcs->client().read(m_url);
+        if (storage::is_gcs(m_location)) {
+            auto object = m_store.read(m_location, storage::ReadOptions{});
             if (object.ok()) {
                 m_generation = object->generation;
                 text = std::move(object->data);
             } else {
                 text = object.status();
             }
-        } else if (storage::is_gcs(m_location)) {
-            text = m_store.get(m_location);
         } else {
-            // The whole document is held to rewrite it: a limit, and a NUL byte (no manifest,
-            // results file or page has one) stops /dev/zero and endless pipes at once.
-            text = util::read_text_file(m_location, k_max_document_bytes);
+            // The generation first: a change before the text is read makes the write below
+            // fail its precondition, and the round starts again (never the reverse). The whole
+            // document is held to rewrite it: a limit, and a NUL byte (no manifest, results
+            // file or page has one) stops /dev/zero and endless pipes at once.
+            auto info = m_store.stat(m_location);
+            if (info.ok()) {
+                m_generation = info->generation;
+                text = util::read_text_file(m_location, k_max_document_bytes);
+            } else {
+                // Not a regular file, or unreadable: the reader's message names it best.
+                auto probe = util::read_text_file(m_location, k_max_document_bytes);
+                text = probe.ok() ? util::Result<std::string>(info.status()) : probe;
+            }
         }
         if (!text.ok() && text.status().code() == Code::not_found) {
             return util::error(Code::not_found, m_location + ": no such file or object");
         }
-        if (text.ok()) {
-            m_read = *text;
-        }
         return text;
     }
 
-    // Writes text if the document still holds what read() returned; false when it changed.
+    // Writes text if the document still holds the generation read(); false when it changed.
     util::Result<bool> write_if_unchanged(std::string_view text) {
-        const std::string type = content_type_for(m_location);
-        if (m_gcs != nullptr && m_generation > 0) {
-            storage::Preconditions pre;
-            pre.if_generation_match = m_generation;
-            auto written = m_gcs->client().upload(m_url, text, type, pre);
-            if (!written.ok()) {
-                if (storage::is_precondition_failed(written.status())) {
-                    return false;
-                }
-                return written.status();
+        storage::WriteOptions options;
+        options.content_type = content_type_for(m_location);
+        options.if_generation_match = m_generation;
+        auto written = m_store.write(m_location, text, options);
+        if (!written.ok()) {
+            if (storage::is_precondition_failed(written.status())) {
+                return false;
             }
-            return true;
+            return written.status();
         }
-        TRY_ASSIGN(std::string now, m_store.get(m_location));
-        if (now != m_read) {
-            return false;
-        }
-        TRY(m_store.put(m_location, text, type));
         return true;
     }
 
 private:
     storage::Storage& m_store;
     std::string m_location;
-    storage::GcsStorage* m_gcs = nullptr;
-    storage::GcsUrl m_url;
     std::int64_t m_generation = 0;
-    std::string m_read;
 };
 
 void warn_if_managed_key_too_short(const auth::UrlSigner& signer, std::int64_t ttl_seconds,

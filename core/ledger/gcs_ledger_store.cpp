@@ -1,46 +1,29 @@
-// How this works: the calls GcsClient lacks are built from gcs_wire's request builders (the
-// compose body gains destination metadata, a read gains a Range header) or from the documented
-// paths (rewriteTo, multipart upload), and each runs through a GcsRetryLoop with Google's
-// idempotency verdict: every write here carries ifGenerationMatch, so all may be retried; a
-// retry whose first attempt was applied then meets 412, which callers resolve by reading the
-// day object's metadata (gcs_append.cpp). Tokens are added per attempt as GcsClient does.
-// References: https://cloud.google.com/storage/docs/json_api/v1/objects/compose,
-// .../objects/rewrite, .../objects/get (Range),
-// https://cloud.google.com/storage/docs/uploading-objects
+// How this works: every call goes through the Storage interface of Cloud Storage (GcsStorage,
+// which owns the one GcsClient): stat with custom metadata, compose and copy (objects.rewrite)
+// with metadata and ifGenerationMatch, ranged reads with ifGenerationNotMatch, writes with
+// metadata. No request is built and no answer parsed here. Every write carries
+// ifGenerationMatch, so the client may retry it; a retry whose first attempt was applied then
+// meets 412, which callers resolve by reading the day object's metadata (gcs_append.cpp).
 
 #include "ledger/gcs_ledger_store.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <random>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/chain.hpp"
 #include "net/curl_transport.hpp"
-#include "storage/crc32c.hpp"
 #include "util/hash.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::ledger {
 namespace {
 
-using nlohmann::json;
 using util::Code;
 using util::Status;
 
 constexpr const char* k_seq_key = "assetgen-seq";
 constexpr const char* k_parts_key = "assetgen-parts";
-// A rewrite of a large object may take several calls; ours are small, so a few suffice.
-constexpr int k_max_rewrite_calls = 64;
-
-storage::GcsClientOptions normalised(storage::GcsClientOptions options) {
-    while (!options.endpoint.base.empty() && options.endpoint.base.back() == '/') {
-        options.endpoint.base.pop_back();
-    }
-    return options;
-}
 
 std::int64_t to_int(std::string_view s) {
     std::int64_t v = 0;
@@ -48,72 +31,42 @@ std::int64_t to_int(std::string_view s) {
     return ec == std::errc() && p == s.data() + s.size() ? v : 0;
 }
 
-json metadata_json(std::int64_t seq, const std::vector<std::string>& recent) {
+storage::Metadata metadata_of(std::int64_t seq, const std::vector<std::string>& recent) {
     std::string parts;
     for (const auto& t : recent) {
         parts += (parts.empty() ? "" : ",") + t;
     }
-    return json{{k_seq_key, std::to_string(seq)}, {k_parts_key, parts}};
+    return storage::Metadata{{k_seq_key, std::to_string(seq)}, {k_parts_key, parts}};
 }
 
-util::Result<DayState> parse_day_state(const std::string& body, const std::string& where) {
-    auto meta = storage::parse_object_metadata(body);
-    if (!meta.ok()) {
-        return Status(meta.status().code(), where + ": " + meta.status().message());
-    }
+DayState state_of(const storage::ObjectInfo& info) {
     DayState s;
     s.exists = true;
-    s.generation = meta->generation;
-    s.size = meta->size;
-    s.component_count = meta->component_count;
-    s.crc32c = meta->crc32c;
-    json j = json::parse(body, nullptr, false);
-    if (auto m = j.find("metadata"); m != j.end() && m->is_object()) {
-        if (auto seq = m->find(k_seq_key); seq != m->end() && seq->is_string()) {
-            s.seq = to_int(seq->get<std::string>());
-        }
-        if (auto parts = m->find(k_parts_key); parts != m->end() && parts->is_string()) {
-            s.recent = util::split_any(parts->get<std::string>(), ",");
-        }
+    s.generation = info.generation;
+    s.size = info.size;
+    s.component_count = info.component_count;
+    s.crc32c = info.crc32c;
+    if (auto seq = info.metadata.find(k_seq_key); seq != info.metadata.end()) {
+        s.seq = to_int(seq->second);
+    }
+    if (auto parts = info.metadata.find(k_parts_key); parts != info.metadata.end()) {
+        s.recent = util::split_any(parts->second, ",");
     }
     return s;
 }
 
-std::int64_t header_int(const net::HttpResponse& r, std::string_view name) {
-    return to_int(util::trim(r.header(name)));
-}
-
-// "bytes a-b/total" → (a, total).
-bool parse_content_range(std::string_view v, std::uint64_t& start, std::uint64_t& total) {
-    v = util::trim(v);
-    constexpr std::string_view k_prefix = "bytes ";
-    if (v.substr(0, k_prefix.size()) != k_prefix) {
-        return false;
-    }
-    v.remove_prefix(k_prefix.size());
-    const auto dash = v.find('-');
-    const auto slash = v.find('/');
-    if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) {
-        return false;
-    }
-    auto a = v.substr(0, dash);
-    auto t = v.substr(slash + 1);
-    auto r1 = std::from_chars(a.data(), a.data() + a.size(), start);
-    auto r2 = std::from_chars(t.data(), t.data() + t.size(), total);
-    return r1.ec == std::errc() && r2.ec == std::errc();
+storage::WriteOptions day_write(std::int64_t if_generation_match, storage::Metadata metadata) {
+    storage::WriteOptions o;
+    o.content_type = k_ledger_content_type;
+    o.if_generation_match = if_generation_match;
+    o.metadata = std::move(metadata);
+    return o;
 }
 
 Status changed_meanwhile(const std::string& where) {
     Status s(Code::storage_io, where + ": the object changed meanwhile");
     s.with_http_status(412);
     return s;
-}
-
-std::string random_boundary() {
-    std::random_device rd;
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "assetgen-%08x%08x%08x", rd(), rd(), rd());
-    return buf;
 }
 
 }  // namespace
@@ -137,11 +90,7 @@ std::string part_token(std::string_view part_object_name) {
 GcsLedgerStore::GcsLedgerStore(net::HttpTransport& transport, auth::TokenSource* tokens,
                                util::Clock& clock, storage::GcsClientOptions options,
                                storage::GcsUrl location)
-    : m_transport(transport),
-      m_tokens(tokens),
-      m_options(normalised(std::move(options))),
-      m_client(transport, tokens, clock, m_options),
-      m_retry(m_options.retry, clock, m_options.jitter_seed ^ 0x1ed9e7, m_options.log),
+    : m_storage(std::make_unique<storage::GcsClient>(transport, tokens, clock, std::move(options))),
       m_location(std::move(location)) {
     while (!m_location.object.empty() && m_location.object.back() == '/') {
         m_location.object.pop_back();
@@ -184,240 +133,111 @@ storage::GcsUrl GcsLedgerStore::part_object(std::string_view day, std::string_vi
                     std::to_string(first) + "-" + std::to_string(end) + ".jsonl")};
 }
 
-util::Result<net::HttpResponse> GcsLedgerStore::send(net::HttpRequest request, bool& sent) {
-    request.timeout = m_options.timeout;
-    if (m_tokens != nullptr && !m_options.endpoint.emulator) {
-        auto token = m_tokens->token();
-        if (!token.ok()) {
-            sent = false;
-            Status s(token.status().code(),
-                     util::redact("gcs: credentials (" + m_tokens->describe() +
-                                  "): " + token.status().message()));
-            s.with_http_status(token.status().http_status());
-            return s;
-        }
-        if (!token->empty()) {
-            request.headers.emplace_back("Authorization", "Bearer " + *token);
-        }
-    }
-    sent = true;
-    auto response = m_transport.send(request);
-    if (m_options.log && m_options.log_requests) {
-        m_options.log("gcs: " + storage::describe_gcs_request(request) + " → " +
-                      (response.ok() ? std::to_string(response->status)
-                                     : util::redact(response.status().to_string())));
-    }
-    if (!response.ok()) {
-        Status s(response.status().code(), util::redact(response.status().message()));
-        s.with_http_status(response.status().http_status());
-        return s;
-    }
-    return response;
-}
-
-util::Result<DayState> GcsLedgerStore::state_of(const util::Result<net::HttpResponse>& sent,
-                                                const std::string& where) {
-    if (!sent.ok()) {
-        return sent.status();
-    }
-    if (sent->status != 200 && sent->status != 201) {
-        return storage::gcs_error(*sent, where);
-    }
-    return parse_day_state(sent->body, where);
-}
-
 util::Result<DayState> GcsLedgerStore::stat_day(std::string_view day) {
-    const storage::GcsUrl url = day_object(day);
-    const std::string where = "stat " + url.to_string();
-    auto state = m_retry.run<DayState>(where, true, [&](bool& sent) {
-        return state_of(send(storage::stat_request(m_options.endpoint, url, {}), sent), where);
-    });
-    if (!state.ok() && state.status().code() == Code::not_found) {
-        return DayState{};
+    auto info = m_storage.stat(day_object(day).to_string());
+    if (!info.ok()) {
+        if (info.status().code() == Code::not_found) {
+            return DayState{};
+        }
+        return info.status();
     }
-    return state;
+    return state_of(*info);
 }
 
 util::Result<DayState> GcsLedgerStore::compose_day(std::string_view day, const DayState& base,
                                                    const storage::GcsUrl& part,
                                                    std::int64_t part_generation,
                                                    const std::string& token, std::size_t history) {
-    const storage::GcsUrl url = day_object(day);
-    const std::string where = "compose " + url.to_string();
-    std::vector<storage::ComposeSource> sources;
+    const std::string url = day_object(day).to_string();
+    std::vector<storage::SourceObject> sources;
     if (base.exists) {
-        sources.push_back(storage::ComposeSource{url.object, base.generation});
+        sources.push_back(storage::SourceObject{url, base.generation});
     }
-    sources.push_back(storage::ComposeSource{part.object, part_generation});
-    storage::Preconditions pre;
-    pre.if_generation_match = base.exists ? base.generation : 0;
-
+    sources.push_back(storage::SourceObject{part.to_string(), part_generation});
     std::vector<std::string> recent = base.recent;
     recent.push_back(token);
     const std::size_t keep = history > 0 ? history : 1;
     if (recent.size() > keep) {
         recent.erase(recent.begin(), recent.end() - static_cast<std::ptrdiff_t>(keep));
     }
-    net::HttpRequest request =
-        storage::compose_request(m_options.endpoint, url, sources, k_ledger_content_type, pre);
-    json body = json::parse(request.body);
-    body["destination"]["metadata"] = metadata_json(base.seq + 1, recent);
-    request.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return m_retry.run<DayState>(where, true,
-                                 [&](bool& sent) { return state_of(send(request, sent), where); });
+    TRY_ASSIGN(storage::ObjectInfo info,
+               m_storage.compose(url, sources,
+                                 day_write(base.exists ? base.generation : 0,
+                                           metadata_of(base.seq + 1, recent))));
+    return state_of(info);
 }
 
 util::Result<DayState> GcsLedgerStore::rewrite_day(std::string_view day, const DayState& current) {
-    const storage::GcsUrl url = day_object(day);
-    const std::string where = "rewrite " + url.to_string();
-    const std::string base_url = storage::stat_request(m_options.endpoint, url, {}).url +
-                                 "/rewriteTo/b/" + url.bucket + "/o/" +
-                                 storage::percent_encode(url.object) +
-                                 "?sourceGeneration=" + std::to_string(current.generation) +
-                                 "&ifGenerationMatch=" + std::to_string(current.generation);
-    const std::string body = json{{"contentType", k_ledger_content_type},
-                                  {"metadata", metadata_json(current.seq, current.recent)}}
-                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string rewrite_token;
-    for (int call = 0; call < k_max_rewrite_calls; ++call) {
-        net::HttpRequest request;
-        request.method = "POST";
-        request.url = base_url;
-        if (!rewrite_token.empty()) {
-            request.url += "&rewriteToken=" + storage::percent_encode(rewrite_token);
-        }
-        request.headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
-        request.body = body;
-        TRY_ASSIGN(json answer,
-                   m_retry.run<json>(where, true, [&](bool& sent) -> util::Result<json> {
-                       auto r = send(request, sent);
-                       if (!r.ok()) {
-                           return r.status();
-                       }
-                       if (r->status != 200) {
-                           return storage::gcs_error(*r, where);
-                       }
-                       json j = json::parse(r->body, nullptr, false);
-                       if (j.is_discarded() || !j.is_object()) {
-                           return Status(Code::bad_response, where + ": answer is not JSON");
-                       }
-                       return j;
-                   }));
-        if (answer.value("done", false)) {
-            if (!answer.contains("resource")) {
-                return Status(Code::bad_response, where + ": done without the object resource");
-            }
-            return parse_day_state(
-                answer["resource"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                where);
-        }
-        rewrite_token = answer.value("rewriteToken", std::string());
-        if (rewrite_token.empty()) {
-            return Status(Code::bad_response, where + ": not done and no rewriteToken");
-        }
-    }
-    return Status(Code::storage_io, where + ": still not done after " +
-                                        std::to_string(k_max_rewrite_calls) + " calls");
+    const std::string url = day_object(day).to_string();
+    TRY_ASSIGN(storage::ObjectInfo info,
+               m_storage.copy(storage::SourceObject{url, current.generation}, url,
+                              day_write(current.generation,
+                                        metadata_of(current.seq, current.recent))));
+    return state_of(info);
 }
 
 util::Result<DayState> GcsLedgerStore::reupload_day(std::string_view day, const DayState& current) {
-    const storage::GcsUrl url = day_object(day);
-    const std::string where = "re-upload " + url.to_string();
-    auto read = m_client.read(url, k_max_day_object_bytes, current.generation);
+    const std::string url = day_object(day).to_string();
+    storage::ReadOptions at;
+    at.generation = current.generation;
+    at.max_bytes = k_max_day_object_bytes;
+    auto read = m_storage.read(url, at);
     if (!read.ok()) {
-        return read.status().code() == Code::not_found ? changed_meanwhile(where) : read.status();
+        return read.status().code() == Code::not_found ? changed_meanwhile("re-upload " + url)
+                                                        : read.status();
     }
-    const std::string& data = read->data;
-    std::string boundary = random_boundary();
-    while (data.find(boundary) != std::string::npos) {
-        boundary = random_boundary();
-    }
-    const json meta = {{"name", url.object},
-                       {"contentType", k_ledger_content_type},
-                       {"crc32c", storage::crc32c_base64(data)},
-                       {"metadata", metadata_json(current.seq, current.recent)}};
-    net::HttpRequest request;
-    request.method = "POST";
-    request.url = m_options.endpoint.base + "/upload/storage/v1/b/" + url.bucket +
-                  "/o?uploadType=multipart&ifGenerationMatch=" + std::to_string(current.generation);
-    request.headers.emplace_back("Content-Type", "multipart/related; boundary=" + boundary);
-    request.body = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
-                   meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\r\n--" +
-                   boundary + "\r\nContent-Type: " + k_ledger_content_type + "\r\n\r\n" + data +
-                   "\r\n--" + boundary + "--\r\n";
-    return m_retry.run<DayState>(where, true,
-                                 [&](bool& sent) { return state_of(send(request, sent), where); });
+    TRY_ASSIGN(storage::ObjectInfo info,
+               m_storage.write(url, read->data,
+                               day_write(current.generation,
+                                         metadata_of(current.seq, current.recent))));
+    return state_of(info);
 }
 
 util::Result<DayRead> GcsLedgerStore::read_day_from(std::string_view day, std::uint64_t offset,
                                                     std::int64_t unless_generation) {
-    const storage::GcsUrl url = day_object(day);
-    const std::string where = "read " + url.to_string();
-    storage::Preconditions pre;
+    storage::ReadOptions options;
+    options.offset = offset;
+    options.max_bytes = k_max_day_object_bytes;
     if (unless_generation != 0) {
-        pre.if_generation_not_match = unless_generation;
+        options.if_generation_not_match = unless_generation;
     }
-    net::HttpRequest request = storage::read_request(m_options.endpoint, url, std::nullopt, pre);
-    request.max_response_bytes = k_max_day_object_bytes;
-    if (offset > 0) {
-        request.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
+    auto got = m_storage.read(day_object(day).to_string(), options);
+    DayRead out;
+    if (!got.ok()) {
+        if (got.status().code() == Code::not_found) {
+            out.kind = DayRead::Kind::absent;
+            return out;
+        }
+        return got.status();
     }
-    return m_retry.run<DayRead>(where, true, [&](bool& sent) -> util::Result<DayRead> {
-        auto r = send(request, sent);
-        if (!r.ok()) {
-            return r.status();
-        }
-        DayRead out;
-        out.generation = header_int(*r, "x-goog-generation");
-        switch (r->status) {
-            case 304:
-                out.kind = DayRead::Kind::unchanged;
-                out.generation = unless_generation;
-                return out;
-            case 404:
-                out.kind = DayRead::Kind::absent;
-                return out;
-            case 416:
-                out.kind = DayRead::Kind::shorter;
-                return out;
-            case 200: {
-                // The whole object (no Range asked, or the server ignored it): its hash applies.
-                const std::string expected = storage::goog_hash(*r, "crc32c");
-                if (!expected.empty() && util::to_lower(r->header("content-encoding")) != "gzip" &&
-                    storage::crc32c_base64(r->body) != expected) {
-                    return Status(Code::bad_response, where + ": crc32c does not match");
-                }
-                out.kind = DayRead::Kind::data;
-                out.start = 0;
-                out.size = r->body.size();
-                out.data = std::move(r->body);
-                return out;
-            }
-            case 206: {
-                std::uint64_t start = 0;
-                std::uint64_t total = 0;
-                if (!parse_content_range(r->header("content-range"), start, total)) {
-                    return Status(Code::bad_response, where + ": 206 without a Content-Range");
-                }
-                out.kind = DayRead::Kind::data;
-                out.start = start;
-                out.size = total;
-                out.data = std::move(r->body);
-                return out;
-            }
-            default:
-                return storage::gcs_error(*r, where);
-        }
-    });
+    out.generation = got->generation;
+    switch (got->kind) {
+        case storage::ObjectRead::Kind::unchanged:
+            out.kind = DayRead::Kind::unchanged;
+            out.generation = unless_generation;
+            return out;
+        case storage::ObjectRead::Kind::past_end:
+            out.kind = DayRead::Kind::shorter;
+            return out;
+        case storage::ObjectRead::Kind::data:
+            break;
+    }
+    out.kind = DayRead::Kind::data;
+    out.start = got->start;
+    out.size = got->size;
+    out.data = std::move(got->data);
+    return out;
 }
 
 util::Result<std::string> GcsLedgerStore::read_day(std::string_view day) {
-    TRY_ASSIGN(storage::ObjectData data, m_client.read(day_object(day), k_max_day_object_bytes));
-    return std::move(data.data);
+    storage::ReadOptions options;
+    options.max_bytes = k_max_day_object_bytes;
+    TRY_ASSIGN(storage::ObjectRead got, m_storage.read(day_object(day).to_string(), options));
+    return std::move(got.data);
 }
 
 util::Result<std::vector<DayObject>> GcsLedgerStore::list_days(const ReadOptions& options) {
-    return list_day_objects(m_client, m_location, options);
+    return list_day_objects(m_storage.client(), m_location, options);
 }
 
 util::Result<std::vector<DayObject>> list_day_objects(storage::GcsClient& client,

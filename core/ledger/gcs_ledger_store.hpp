@@ -2,10 +2,9 @@
 // The objects of a ledger in Cloud Storage, gs://bucket/prefix (DESIGN.md §7):
 //   prefix/YYYY-MM-DD.jsonl                                one object per UTC day, grown by compose
 //   prefix/.parts/YYYY-MM-DD/<writer>-<first>-<end>.jsonl  a batch of lines on its way in
-// and the JSON API calls the ledger makes on them. Uploads, whole reads, lists and deletes go
-// through GcsClient; compose with custom metadata, Range reads, rewrite and multipart uploads
-// (which GcsClient does not offer) are sent from here through the same kind of retry loop and
-// with the same credential rules. They could move into GcsClient later.
+// and what the ledger does with them, all through the Storage interface of Cloud Storage
+// (GcsStorage): compose and copy with custom metadata and ifGenerationMatch, ranged reads,
+// writes with metadata. core/ledger holds no wire code of its own.
 //
 // Every compose copies two custom metadata fields of the day object forward:
 //   assetgen-seq    how many composes built the object (a counter)
@@ -92,7 +91,9 @@ public:
         std::string_view location, const storage::StorageContext& context);
 
     // The client for plain calls.
-    storage::GcsClient& client() { return m_client; }
+    storage::GcsClient& client() { return m_storage.client(); }
+    // The storage the ledger's objects are in.
+    storage::Storage& storage() { return m_storage; }
     // "gs://bucket/prefix" (no trailing '/').
     std::string describe() const;
     // This ledger's spool folder below a local root shared by every ledger (e.g. `run
@@ -130,16 +131,9 @@ public:
     util::Result<std::vector<DayObject>> list_days(const ReadOptions& options);
 
 private:
-    util::Result<net::HttpResponse> send(net::HttpRequest request, bool& sent);
-    util::Result<DayState> state_of(const util::Result<net::HttpResponse>& sent,
-                                    const std::string& where);
     std::string object_name(std::string_view relative) const;
 
-    net::HttpTransport& m_transport;
-    auth::TokenSource* m_tokens;
-    storage::GcsClientOptions m_options;
-    storage::GcsClient m_client;
-    storage::GcsRetryLoop m_retry;
+    storage::GcsStorage m_storage;
     storage::GcsUrl m_location;  // object = the prefix without a trailing '/'
 };
 

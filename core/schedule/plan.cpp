@@ -202,23 +202,34 @@ util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& lo
             return util::error(Code::config,
                                location + ": no Cloud Storage client for a gs:// batch");
         }
-        auto data = storage->get(location);
-        if (!data.ok()) {
-            if (data.status().code() == Code::not_found) {
+        // Streamed into the private copy, hashed as it passes and stopped at the limit with
+        // the same message as stdin: the object is never held whole in memory.
+        TRY_ASSIGN(const int to, anonymous_temp_file());
+        in->m_fd = to;  // closed by the destructor on every path
+        util::Sha256Stream h;
+        std::uint64_t size = 0;
+        auto read = storage->read_to(
+            location,
+            [&](std::string_view bytes) -> util::Status {
+                if (size + bytes.size() > max_bytes) {
+                    return over_limit(location, max_bytes);
+                }
+                size += bytes.size();
+                h.update(bytes);
+                return write_all(to, bytes.data(), bytes.size());
+            },
+            storage::ReadOptions{});
+        if (!read.ok()) {
+            if (read.status().code() == Code::not_found) {
                 return util::error(Code::not_found,
                                    location +
                                        ": no such object (give the gs:// location of a CSV, "
                                        "JSON or JSONL export)");
             }
-            return data.status();
+            return read.status();
         }
-        if (data->size() > max_bytes) {
-            return over_limit(location, max_bytes);
-        }
-        TRY_ASSIGN(in->m_fd, anonymous_temp_file());
-        TRY(write_all(in->m_fd, data->data(), data->size()));
-        in->m_size = data->size();
-        in->m_sha256 = util::sha256_hex(*data);
+        in->m_size = size;
+        in->m_sha256 = h.hex();
     } else {
         in->m_display = location;
         const int fd = ::open(location.c_str(), O_RDONLY | O_CLOEXEC);

@@ -68,4 +68,53 @@ util::Result<std::vector<std::string>> AnyStorage::list(const std::string& prefi
     return s->list(prefix);
 }
 
+util::Result<ObjectInfo> AnyStorage::stat(const std::string& location) {
+    TRY_ASSIGN(Storage * s, route(location));
+    return s->stat(location);
+}
+
+util::Result<ObjectInfo> AnyStorage::write(const std::string& location, std::string_view data,
+                                           const WriteOptions& options) {
+    TRY_ASSIGN(Storage * s, route(location));
+    return s->write(location, data, options);
+}
+
+util::Result<ObjectRead> AnyStorage::read(const std::string& location,
+                                          const ReadOptions& options) {
+    TRY_ASSIGN(Storage * s, route(location));
+    return s->read(location, options);
+}
+
+util::Result<ObjectInfo> AnyStorage::read_to(const std::string& location, const ByteSink& sink,
+                                             const ReadOptions& options) {
+    TRY_ASSIGN(Storage * s, route(location));
+    return s->read_to(location, sink, options);
+}
+
+util::Result<ObjectInfo> AnyStorage::compose(const std::string& destination,
+                                             const std::vector<SourceObject>& sources,
+                                             const WriteOptions& options) {
+    for (const auto& source : sources) {
+        if (is_gcs(source.location) != is_gcs(destination)) {
+            return util::error(util::Code::invalid_input,
+                               "compose " + destination + ": source \"" + source.location +
+                                   "\" is not on the same storage");
+        }
+    }
+    TRY_ASSIGN(Storage * s, route(destination));
+    return s->compose(destination, sources, options);
+}
+
+util::Result<ObjectInfo> AnyStorage::copy(const SourceObject& source,
+                                          const std::string& destination,
+                                          const WriteOptions& options) {
+    if (is_gcs(source.location) != is_gcs(destination)) {
+        return util::error(util::Code::invalid_input, "copy " + source.location + " to " +
+                                                          destination +
+                                                          ": both must be on the same storage");
+    }
+    TRY_ASSIGN(Storage * s, route(destination));
+    return s->copy(source, destination, options);
+}
+
 }  // namespace assetgen::storage

@@ -29,6 +29,18 @@ public:
     util::Result<std::string> get(const std::string& location) override;
     util::Result<bool> exists(const std::string& location) override;
     util::Result<std::vector<std::string>> list(const std::string& prefix) override;
+    util::Result<ObjectInfo> stat(const std::string& location) override;
+    util::Result<ObjectInfo> write(const std::string& location, std::string_view data,
+                                   const WriteOptions& options) override;
+    util::Result<ObjectRead> read(const std::string& location, const ReadOptions& options) override;
+    util::Result<ObjectInfo> read_to(const std::string& location, const ByteSink& sink,
+                                     const ReadOptions& options) override;
+    // Sources must be on the destination's side (INVALID_INPUT otherwise).
+    util::Result<ObjectInfo> compose(const std::string& destination,
+                                     const std::vector<SourceObject>& sources,
+                                     const WriteOptions& options) override;
+    util::Result<ObjectInfo> copy(const SourceObject& source, const std::string& destination,
+                                  const WriteOptions& options) override;
 
     // The Cloud Storage side, built on first call. CONFIG_ERROR when no credentials can be
     // used (the message says which variable to set).

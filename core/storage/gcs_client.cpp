@@ -227,7 +227,8 @@ util::Status GcsClient::remove(const GcsUrl& target, std::optional<std::int64_t>
 util::Result<ObjectMetadata> GcsClient::compose(const GcsUrl& destination,
                                                 const std::vector<ComposeSource>& sources,
                                                 const std::string& content_type,
-                                                const Preconditions& pre) {
+                                                const Preconditions& pre,
+                                                const Metadata& metadata) {
     TRY(validate_bucket_name(destination.bucket));
     TRY(validate_object_name(destination.object));
     const std::string where = "compose " + destination.to_string();
@@ -242,7 +243,8 @@ util::Result<ObjectMetadata> GcsClient::compose(const GcsUrl& destination,
                                                          pre.if_generation_match.has_value());
     return m_retry.run<ObjectMetadata>(where, idempotent, [&](bool& sent) {
         return metadata_of(
-            send(compose_request(m_options.endpoint, destination, sources, content_type, pre),
+            send(compose_request(m_options.endpoint, destination, sources, content_type, pre,
+                                 metadata),
                  sent),
             where);
     });

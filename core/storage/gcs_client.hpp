@@ -28,6 +28,7 @@ struct GcsClientOptions {
     // Bytes per resumable chunk; rounded down to a multiple of 256 KiB (at least 256 KiB).
     std::size_t chunk_size = 8u << 20;
     std::size_t max_read_bytes = 64u << 20;      // default cap of read()
+    std::size_t read_chunk = 8u << 20;           // bytes per ranged read of a streamed read
     std::chrono::milliseconds timeout{120'000};  // per HTTP request
     GcsRetryOptions retry;
     std::uint64_t jitter_seed = 0x5eed;
@@ -61,9 +62,11 @@ public:
     // interrupted chunk resumes from what the server reports it kept). The stored CRC32C is
     // checked against data's. Preconditions as in is_precondition_failed; retried on
     // transient failures only with pre.if_generation_match.
+    // Custom metadata, when given, goes up with the bytes (multipart, or the session's resource).
     util::Result<ObjectMetadata> upload(const GcsUrl& target, std::string_view data,
                                         const std::string& content_type,
-                                        const Preconditions& pre = {});
+                                        const Preconditions& pre = {},
+                                        const Metadata& metadata = {});
     // Reads a whole object (alt=media), checking x-goog-hash's CRC32C when present. NOT_FOUND
     // when missing; STORAGE_IO when it is larger than max_bytes (0: options' max_read_bytes).
     util::Result<ObjectData> read(const GcsUrl& target, std::size_t max_bytes = 0,
@@ -81,10 +84,45 @@ public:
     // Concatenates 1-32 sources of destination's bucket into destination (pre applies to it:
     // if_generation_match 0 = must not exist yet). INVALID_INPUT for 0 or more than 32 sources;
     // retried only with pre.if_generation_match.
+    // The destination gets metadata as its custom metadata (compose copies none from sources).
     util::Result<ObjectMetadata> compose(const GcsUrl& destination,
                                          const std::vector<ComposeSource>& sources,
                                          const std::string& content_type,
-                                         const Preconditions& pre = {});
+                                         const Preconditions& pre = {},
+                                         const Metadata& metadata = {});
+    // A ranged read (Range: bytes=offset-), alt=media: status 206 (or 200 when the whole object
+    // came back) with data from start, 304 when pre.if_generation_not_match still holds, 416
+    // when offset is at or past the end. NOT_FOUND when missing; 412 for a failed
+    // if_generation_match. At most max_bytes (0: the options' max_read_bytes) are taken.
+    struct RangeRead {
+        int status = 0;
+        std::string data;
+        std::uint64_t start = 0;
+        std::uint64_t total = 0;  // the whole object's size
+        std::int64_t generation = 0;
+        std::string crc32c;  // the whole object's, from x-goog-hash ("" when absent)
+    };
+    util::Result<RangeRead> read_range(const GcsUrl& target, std::uint64_t offset,
+                                       std::optional<std::uint64_t> length,
+                                       std::optional<std::int64_t> generation,
+                                       const Preconditions& pre = {}, std::size_t max_bytes = 0);
+    // Streams the object (that generation, else the live one, then pinned) into sink in ranged
+    // reads of chunk bytes, checking the whole CRC32C at the end; never holds more than a
+    // chunk. STORAGE_IO above max_bytes (0: no limit); the sink's status when it stops.
+    util::Result<ObjectMetadata> read_to(const GcsUrl& target, const ByteSink& sink,
+                                         std::optional<std::int64_t> generation,
+                                         std::uint64_t offset, std::uint64_t max_bytes,
+                                         const Preconditions& pre = {},
+                                         std::size_t chunk = 8u << 20);
+    // objects.rewrite of source (that generation when given) onto destination, repeating with
+    // the rewriteToken until done (Google may need several calls for large objects);
+    // content_type and metadata, when given, replace the source's. Retried with
+    // pre.if_generation_match only.
+    util::Result<ObjectMetadata> rewrite(const GcsUrl& source,
+                                         std::optional<std::int64_t> source_generation,
+                                         const GcsUrl& destination,
+                                         const std::string& content_type,
+                                         const Metadata& metadata, const Preconditions& pre = {});
 
     // The options in effect (endpoint without a trailing '/').
     const GcsClientOptions& options() const { return m_options; }
@@ -97,13 +135,15 @@ private:
                                              const std::string& where);
     util::Result<ObjectMetadata> upload_media(const GcsUrl& target, std::string_view data,
                                               const std::string& content_type,
-                                              const Preconditions& pre, bool idempotent);
+                                              const Preconditions& pre, bool idempotent,
+                                              const Metadata& metadata);
     util::Result<ObjectMetadata> upload_resumable(const GcsUrl& target, std::string_view data,
                                                   const std::string& content_type,
-                                                  const Preconditions& pre);
+                                                  const Preconditions& pre,
+                                                  const Metadata& metadata);
     util::Result<std::string> start_session(const GcsUrl& target, std::uint64_t size,
                                             const std::string& content_type,
-                                            const Preconditions& pre);
+                                            const Preconditions& pre, const Metadata& metadata);
     bool same_origin(const std::string& url) const;
 
     net::HttpTransport& m_transport;

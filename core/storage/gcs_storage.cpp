@@ -83,6 +83,106 @@ util::Result<std::vector<std::string>> GcsStorage::list(const std::string& prefi
     return out;
 }
 
+namespace {
+
+ObjectInfo info_of(const ObjectMetadata& m) {
+    ObjectInfo info;
+    info.generation = m.generation;
+    info.size = m.size;
+    info.component_count = m.component_count;
+    info.content_type = m.content_type;
+    info.crc32c = m.crc32c;
+    info.metadata = m.metadata;
+    return info;
+}
+
+Preconditions write_pre(const WriteOptions& options) {
+    Preconditions pre;
+    pre.if_generation_match = options.if_generation_match;
+    return pre;
+}
+
+}  // namespace
+
+util::Result<ObjectInfo> GcsStorage::stat(const std::string& location) {
+    TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
+    TRY_ASSIGN(ObjectMetadata meta, m_client->stat(target));
+    return info_of(meta);
+}
+
+util::Result<ObjectInfo> GcsStorage::write(const std::string& location, std::string_view data,
+                                           const WriteOptions& options) {
+    TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
+    TRY_ASSIGN(ObjectMetadata meta, m_client->upload(target, data, options.content_type,
+                                                     write_pre(options), options.metadata));
+    return info_of(meta);
+}
+
+util::Result<ObjectRead> GcsStorage::read(const std::string& location,
+                                          const ReadOptions& options) {
+    TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
+    Preconditions pre;
+    pre.if_generation_match = options.if_generation_match;
+    pre.if_generation_not_match = options.if_generation_not_match;
+    TRY_ASSIGN(auto got, m_client->read_range(target, options.offset, std::nullopt,
+                                              options.generation, pre,
+                                              static_cast<std::size_t>(options.max_bytes)));
+    ObjectRead out;
+    out.generation = got.generation;
+    if (got.status == 304) {
+        out.kind = ObjectRead::Kind::unchanged;
+    } else if (got.status == 416) {
+        out.kind = ObjectRead::Kind::past_end;
+    } else {
+        out.data = std::move(got.data);
+        out.start = got.start;
+        out.size = got.total;
+    }
+    return out;
+}
+
+util::Result<ObjectInfo> GcsStorage::read_to(const std::string& location, const ByteSink& sink,
+                                             const ReadOptions& options) {
+    TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
+    Preconditions pre;
+    pre.if_generation_match = options.if_generation_match;
+    TRY_ASSIGN(ObjectMetadata meta, m_client->read_to(target, sink, options.generation,
+                                                      options.offset, options.max_bytes, pre,
+                                                      m_client->options().read_chunk));
+    return info_of(meta);
+}
+
+util::Result<ObjectInfo> GcsStorage::compose(const std::string& destination,
+                                             const std::vector<SourceObject>& sources,
+                                             const WriteOptions& options) {
+    TRY_ASSIGN(GcsUrl target, parse_gcs_url(destination));
+    std::vector<ComposeSource> parts;
+    for (const auto& s : sources) {
+        TRY_ASSIGN(GcsUrl source, parse_gcs_url(s.location));
+        if (source.bucket != target.bucket) {
+            return Status(Code::invalid_input, "compose " + destination + ": source \"" +
+                                                   s.location +
+                                                   "\" is in another bucket; compose joins "
+                                                   "objects of one bucket");
+        }
+        parts.push_back(ComposeSource{source.object, s.generation});
+    }
+    TRY_ASSIGN(ObjectMetadata meta, m_client->compose(target, parts, options.content_type,
+                                                      write_pre(options), options.metadata));
+    return info_of(meta);
+}
+
+util::Result<ObjectInfo> GcsStorage::copy(const SourceObject& source,
+                                          const std::string& destination,
+                                          const WriteOptions& options) {
+    TRY_ASSIGN(GcsUrl from, parse_gcs_url(source.location));
+    TRY_ASSIGN(GcsUrl to, parse_gcs_url(destination));
+    TRY_ASSIGN(ObjectMetadata meta,
+               m_client->rewrite(from, source.generation, to, options.content_type,
+                                 options.metadata, write_pre(options)));
+    return info_of(meta);
+}
+
 util::Result<std::unique_ptr<Storage>> make_storage_for(std::string_view location,
                                                         const StorageContext& context) {
     if (!is_gcs(location)) {

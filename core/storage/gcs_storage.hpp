@@ -37,6 +37,21 @@ public:
     // gs:// locations of the objects whose names start with the prefix's object part, sorted.
     util::Result<std::vector<std::string>> list(const std::string& prefix) override;
 
+    // Generations and preconditions on the JSON API (objects.get with Range and
+    // ifGenerationMatch/ifGenerationNotMatch, uploads with ifGenerationMatch, compose, rewrite).
+    // compose's sources must be in the destination's bucket (INVALID_INPUT otherwise).
+    util::Result<ObjectInfo> stat(const std::string& location) override;
+    util::Result<ObjectInfo> write(const std::string& location, std::string_view data,
+                                   const WriteOptions& options) override;
+    util::Result<ObjectRead> read(const std::string& location, const ReadOptions& options) override;
+    util::Result<ObjectInfo> read_to(const std::string& location, const ByteSink& sink,
+                                     const ReadOptions& options) override;
+    util::Result<ObjectInfo> compose(const std::string& destination,
+                                     const std::vector<SourceObject>& sources,
+                                     const WriteOptions& options) override;
+    util::Result<ObjectInfo> copy(const SourceObject& source, const std::string& destination,
+                                  const WriteOptions& options) override;
+
     // The client, for callers that need generations, preconditions or compose (the ledger).
     GcsClient& client() { return *m_client; }
 

@@ -34,14 +34,15 @@ std::size_t normalised_chunk(std::size_t chunk) {
 
 util::Result<ObjectMetadata> GcsClient::upload(const GcsUrl& target, std::string_view data,
                                                const std::string& content_type,
-                                               const Preconditions& pre) {
+                                               const Preconditions& pre,
+                                               const Metadata& metadata) {
     TRY(validate_bucket_name(target.bucket));
     TRY(validate_object_name(target.object));
     bool idempotent = m_options.retry.idempotency.allows(GcsOp::objects_insert,
                                                          pre.if_generation_match.has_value());
     auto stored = data.size() > m_options.resumable_threshold
-                      ? upload_resumable(target, data, content_type, pre)
-                      : upload_media(target, data, content_type, pre, idempotent);
+                      ? upload_resumable(target, data, content_type, pre, metadata)
+                      : upload_media(target, data, content_type, pre, idempotent, metadata);
     if (!stored.ok()) {
         return stored;
     }
@@ -56,8 +57,23 @@ util::Result<ObjectMetadata> GcsClient::upload(const GcsUrl& target, std::string
 
 util::Result<ObjectMetadata> GcsClient::upload_media(const GcsUrl& target, std::string_view data,
                                                      const std::string& content_type,
-                                                     const Preconditions& pre, bool idempotent) {
+                                                     const Preconditions& pre, bool idempotent,
+                                                     const Metadata& metadata) {
     const std::string where = "upload " + target.to_string();
+    if (!metadata.empty()) {
+        // Custom metadata needs the multipart form: the resource, then the bytes.
+        std::string boundary = "assetgen-" + crc32c_base64(data) + "-boundary";
+        for (int salt = 0; data.find(boundary) != std::string_view::npos; ++salt) {
+            boundary = "assetgen-" + std::to_string(salt) + "-" + crc32c_base64(boundary);
+        }
+        return m_retry.run<ObjectMetadata>(where, idempotent, [&](bool& sent) {
+            return metadata_of(send(multipart_upload_request(m_options.endpoint, target, data,
+                                                             content_type, metadata, pre,
+                                                             boundary),
+                                    sent),
+                               where);
+        });
+    }
     return m_retry.run<ObjectMetadata>(where, idempotent, [&](bool& sent) {
         return metadata_of(send(media_upload_request(m_options.endpoint, target, std::string(data),
                                                      content_type, pre),
@@ -68,11 +84,12 @@ util::Result<ObjectMetadata> GcsClient::upload_media(const GcsUrl& target, std::
 
 util::Result<std::string> GcsClient::start_session(const GcsUrl& target, std::uint64_t size,
                                                    const std::string& content_type,
-                                                   const Preconditions& pre) {
+                                                   const Preconditions& pre,
+                                                   const Metadata& metadata) {
     const std::string where = "upload " + target.to_string() + " (start session)";
     return m_retry.run<std::string>(where, true, [&](bool& sent) -> util::Result<std::string> {
         auto response = send(
-            resumable_start_request(m_options.endpoint, target, content_type, size, pre), sent);
+            resumable_start_request(m_options.endpoint, target, content_type, size, pre, metadata), sent);
         if (!response.ok()) {
             return response.status();
         }
@@ -93,11 +110,12 @@ util::Result<std::string> GcsClient::start_session(const GcsUrl& target, std::ui
 util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
                                                          std::string_view data,
                                                          const std::string& content_type,
-                                                         const Preconditions& pre) {
+                                                         const Preconditions& pre,
+                                                         const Metadata& metadata) {
     const std::string where = "upload " + target.to_string();
     const std::uint64_t total = data.size();
     const std::size_t chunk = normalised_chunk(m_options.chunk_size);
-    TRY_ASSIGN(const std::string session, start_session(target, total, content_type, pre));
+    TRY_ASSIGN(const std::string session, start_session(target, total, content_type, pre, metadata));
 
     // One answer of the session: 308 = progress, 200/201 = finished, 404/410 = session gone.
     auto interpret = [&](const util::Result<net::HttpResponse>& answer) -> util::Result<Progress> {

@@ -117,6 +117,13 @@ ObjectMetadata metadata_from(const json& j) {
     m.md5_hash = string_field(j, "md5Hash");
     m.crc32c = string_field(j, "crc32c");
     m.updated = string_field(j, "updated");
+    if (auto custom = j.find("metadata"); custom != j.end() && custom->is_object()) {
+        for (const auto& [key, value] : custom->items()) {
+            if (value.is_string()) {
+                m.metadata[key] = value.get<std::string>();
+            }
+        }
+    }
     return m;
 }
 
@@ -164,7 +171,7 @@ net::HttpRequest media_upload_request(const GcsEndpoint& endpoint, const GcsUrl&
 
 net::HttpRequest resumable_start_request(const GcsEndpoint& endpoint, const GcsUrl& target,
                                          const std::string& content_type, std::uint64_t size,
-                                         const Preconditions& pre) {
+                                         const Preconditions& pre, const Metadata& metadata) {
     std::string url = upload_url(endpoint, target, "resumable");
     add_preconditions(url, pre);
     net::HttpRequest r = make("POST", std::move(url));
@@ -172,9 +179,108 @@ net::HttpRequest resumable_start_request(const GcsEndpoint& endpoint, const GcsU
     r.headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
     r.headers.emplace_back("X-Upload-Content-Type", type);
     r.headers.emplace_back("X-Upload-Content-Length", std::to_string(size));
-    r.body = json{{"name", target.object}, {"contentType", type}}.dump(
-        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    json resource = {{"name", target.object}, {"contentType", type}};
+    if (!metadata.empty()) {
+        resource["metadata"] = metadata;
+    }
+    r.body = resource.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return r;
+}
+
+net::HttpRequest multipart_upload_request(const GcsEndpoint& endpoint, const GcsUrl& target,
+                                          std::string_view data, const std::string& content_type,
+                                          const Metadata& metadata, const Preconditions& pre,
+                                          const std::string& boundary) {
+    std::string url = endpoint.base + "/upload/storage/v1/b/" + target.bucket + "/o";
+    add_query(url, "uploadType", "multipart");
+    add_preconditions(url, pre);
+    const std::string type = content_type_or_default(content_type);
+    json resource = {{"name", target.object}, {"contentType", type}};
+    if (!metadata.empty()) {
+        resource["metadata"] = metadata;
+    }
+    net::HttpRequest r = make("POST", std::move(url));
+    r.headers.emplace_back("Content-Type", "multipart/related; boundary=" + boundary);
+    r.body = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
+             resource.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\r\n--" +
+             boundary + "\r\nContent-Type: " + type + "\r\n\r\n" + std::string(data) +
+             "\r\n--" + boundary + "--\r\n";
+    return r;
+}
+
+net::HttpRequest rewrite_request(const GcsEndpoint& endpoint, const GcsUrl& source,
+                                 std::optional<std::int64_t> source_generation,
+                                 const GcsUrl& destination, const std::string& content_type,
+                                 const Metadata& metadata, const Preconditions& pre,
+                                 const std::string& rewrite_token) {
+    std::string url = object_url(endpoint, source) + "/rewriteTo/b/" + destination.bucket +
+                      "/o/" + percent_encode(destination.object);
+    if (source_generation) {
+        add_query(url, "sourceGeneration", *source_generation);
+    }
+    add_preconditions(url, pre);
+    if (!rewrite_token.empty()) {
+        add_query(url, "rewriteToken", rewrite_token);
+    }
+    json resource = json::object();
+    if (!content_type.empty()) {
+        resource["contentType"] = content_type;
+    }
+    if (!metadata.empty()) {
+        resource["metadata"] = metadata;
+    }
+    net::HttpRequest r = make("POST", std::move(url));
+    r.headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
+    r.body = resource.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return r;
+}
+
+util::Result<RewriteStep> parse_rewrite_answer(std::string_view text) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return Status(Code::bad_response, "gcs: rewrite answer is not a JSON object");
+    }
+    RewriteStep step;
+    auto done = j.find("done");
+    step.done = done != j.end() && done->is_boolean() && done->get<bool>();
+    if (step.done) {
+        auto resource = j.find("resource");
+        if (resource == j.end() || !resource->is_object()) {
+            return Status(Code::bad_response, "gcs: rewrite done without the object resource");
+        }
+        step.resource = metadata_from(*resource);
+        return step;
+    }
+    step.rewrite_token = string_field(j, "rewriteToken");
+    if (step.rewrite_token.empty()) {
+        return Status(Code::bad_response, "gcs: rewrite not done and no rewriteToken");
+    }
+    return step;
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_content_range(std::string_view v) {
+    v = util::trim(v);
+    constexpr std::string_view k_prefix = "bytes ";
+    if (v.substr(0, k_prefix.size()) != k_prefix) {
+        return std::nullopt;
+    }
+    v.remove_prefix(k_prefix.size());
+    const auto dash = v.find('-');
+    const auto slash = v.find('/');
+    if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) {
+        return std::nullopt;
+    }
+    std::uint64_t first = 0;
+    std::uint64_t total = 0;
+    auto a = v.substr(0, dash);
+    auto t = v.substr(slash + 1);
+    auto r1 = std::from_chars(a.data(), a.data() + a.size(), first);
+    auto r2 = std::from_chars(t.data(), t.data() + t.size(), total);
+    if (r1.ec != std::errc() || r1.ptr != a.data() + a.size() || r2.ec != std::errc() ||
+        r2.ptr != t.data() + t.size()) {
+        return std::nullopt;
+    }
+    return std::make_pair(first, total);
 }
 
 net::HttpRequest resumable_chunk_request(const std::string& session_url, std::string chunk,
@@ -242,7 +348,8 @@ net::HttpRequest delete_request(const GcsEndpoint& endpoint, const GcsUrl& targe
 
 net::HttpRequest compose_request(const GcsEndpoint& endpoint, const GcsUrl& destination,
                                  const std::vector<ComposeSource>& sources,
-                                 const std::string& content_type, const Preconditions& pre) {
+                                 const std::string& content_type, const Preconditions& pre,
+                                 const Metadata& metadata) {
     std::string url = object_url(endpoint, destination) + "/compose";
     add_preconditions(url, pre);
     json list = json::array();
@@ -258,6 +365,9 @@ net::HttpRequest compose_request(const GcsEndpoint& endpoint, const GcsUrl& dest
     json body = {{"kind", "storage#composeRequest"},
                  {"sourceObjects", std::move(list)},
                  {"destination", {{"contentType", content_type_or_default(content_type)}}}};
+    if (!metadata.empty()) {
+        body["destination"]["metadata"] = metadata;
+    }
     net::HttpRequest r = make("POST", std::move(url));
     r.headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
     r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

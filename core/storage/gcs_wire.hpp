@@ -14,6 +14,7 @@
 #include "auth/env.hpp"
 #include "net/http.hpp"
 #include "storage/gcs_url.hpp"
+#include "storage/storage.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::storage {
@@ -58,6 +59,7 @@ struct ObjectMetadata {
     std::string md5_hash;  // base64; "" on composite objects, which have none
     std::string crc32c;    // base64 of the big-endian CRC32C
     std::string updated;   // RFC 3339
+    Metadata metadata;     // custom metadata ("metadata": {"key": "value"})
 };
 
 // One page of objects.list.
@@ -81,13 +83,38 @@ net::HttpRequest media_upload_request(const GcsEndpoint& endpoint, const GcsUrl&
 // the answer's Location is the session URI. Preconditions go here, not on the chunks.
 net::HttpRequest resumable_start_request(const GcsEndpoint& endpoint, const GcsUrl& target,
                                          const std::string& content_type, std::uint64_t size,
-                                         const Preconditions& pre);
+                                         const Preconditions& pre, const Metadata& metadata = {});
+// POST {base}/upload/storage/v1/b/B/o?uploadType=multipart: the object resource (name,
+// contentType, crc32c, custom metadata) and the bytes as multipart/related (RFC 2387), for a
+// small write that carries custom metadata. boundary must not occur in data.
+net::HttpRequest multipart_upload_request(const GcsEndpoint& endpoint, const GcsUrl& target,
+                                          std::string_view data, const std::string& content_type,
+                                          const Metadata& metadata, const Preconditions& pre,
+                                          const std::string& boundary);
+// POST {base}/storage/v1/b/SB/o/SO/rewriteTo/b/DB/o/DO[?sourceGeneration=G][&rewriteToken=T]
+// with the destination's contentType and metadata when given (objects/rewrite).
+net::HttpRequest rewrite_request(const GcsEndpoint& endpoint, const GcsUrl& source,
+                                 std::optional<std::int64_t> source_generation,
+                                 const GcsUrl& destination, const std::string& content_type,
+                                 const Metadata& metadata, const Preconditions& pre,
+                                 const std::string& rewrite_token);
+// One answer of objects.rewrite: done with the resource, or the token for the next call.
+struct RewriteStep {
+    bool done = false;
+    std::string rewrite_token;
+    ObjectMetadata resource;  // when done
+};
+// BAD_RESPONSE when it is not JSON, done without a resource, or not done without a token.
+util::Result<RewriteStep> parse_rewrite_answer(std::string_view json);
+// "bytes FIRST-LAST/TOTAL" of a 206 → (FIRST, TOTAL); nullopt for any other form.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_content_range(std::string_view v);
 // PUT session with "Content-Range: bytes first-last/*" ("/total" on the final chunk).
 net::HttpRequest resumable_chunk_request(const std::string& session_url, std::string chunk,
                                          std::uint64_t offset, std::optional<std::uint64_t> total);
 // PUT session, empty body, "Content-Range: bytes */total": asks how much the server kept.
 net::HttpRequest resumable_status_request(const std::string& session_url, std::uint64_t total);
-// GET {base}/storage/v1/b/B/o/ENC?alt=media[&generation=G].
+// GET {base}/storage/v1/b/B/o/ENC?alt=media[&generation=G] (a Range header is added by the
+// caller for a ranged read).
 net::HttpRequest read_request(const GcsEndpoint& endpoint, const GcsUrl& target,
                               std::optional<std::int64_t> generation, const Preconditions& pre);
 // GET {base}/storage/v1/b/B/o/ENC: the object resource.
@@ -104,7 +131,8 @@ net::HttpRequest delete_request(const GcsEndpoint& endpoint, const GcsUrl& targe
 // pre applies to the destination.
 net::HttpRequest compose_request(const GcsEndpoint& endpoint, const GcsUrl& destination,
                                  const std::vector<ComposeSource>& sources,
-                                 const std::string& content_type, const Preconditions& pre);
+                                 const std::string& content_type, const Preconditions& pre,
+                                 const Metadata& metadata = {});
 
 // Parses an object resource. BAD_RESPONSE when it is not JSON or lacks name or generation.
 util::Result<ObjectMetadata> parse_object_metadata(std::string_view json);

@@ -22,6 +22,50 @@ std::string join(std::string_view base, std::string_view name) {
     return std::string(base) + "/" + std::string(name);
 }
 
+util::Status precondition_failed(const std::string& where) {
+    util::Status s(util::Code::storage_io,
+                   where + ": the generation precondition did not hold (the object changed)");
+    s.with_http_status(412);
+    return s;
+}
+
+namespace {
+
+util::Status unsupported(const std::string& what, const std::string& location) {
+    return util::error(util::Code::internal,
+                       what + " " + location + ": this storage keeps no generations");
+}
+
+}  // namespace
+
+util::Result<ObjectInfo> Storage::stat(const std::string& location) {
+    return unsupported("stat", location);
+}
+
+util::Result<ObjectInfo> Storage::write(const std::string& location, std::string_view,
+                                        const WriteOptions&) {
+    return unsupported("write", location);
+}
+
+util::Result<ObjectRead> Storage::read(const std::string& location, const ReadOptions&) {
+    return unsupported("read", location);
+}
+
+util::Result<ObjectInfo> Storage::read_to(const std::string& location, const ByteSink&,
+                                          const ReadOptions&) {
+    return unsupported("read", location);
+}
+
+util::Result<ObjectInfo> Storage::compose(const std::string& destination,
+                                          const std::vector<SourceObject>&, const WriteOptions&) {
+    return unsupported("compose", destination);
+}
+
+util::Result<ObjectInfo> Storage::copy(const SourceObject& source, const std::string&,
+                                       const WriteOptions&) {
+    return unsupported("copy", source.location);
+}
+
 util::Status LocalStorage::put(const std::string& location, std::string_view data,
                                const std::string&) {
     return util::write_file_atomic(location, data);

@@ -2,7 +2,11 @@
 // The storage seam: whole objects in a local folder or in Cloud Storage, addressed by a
 // location string ("out/job/a.png" or "gs://bucket/prefix/a.png").
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +20,64 @@ bool is_gcs(std::string_view location);
 // Joins a base location and a relative name with exactly one '/'.
 std::string join(std::string_view base, std::string_view name);
 
+// Custom metadata of an object: Cloud Storage's "metadata", a local file's extended attribute.
+using Metadata = std::map<std::string, std::string>;
+
+// What a store knows of one version of an object.
+struct ObjectInfo {
+    std::int64_t generation = 0;  // changes with every write of the object; never 0
+    std::uint64_t size = 0;
+    int component_count = 1;  // objects composed into it (1 for a plain write)
+    std::string content_type;
+    std::string crc32c;  // base64 of the big-endian CRC32C, "" when the store keeps none
+    Metadata metadata;
+};
+
+// A write's precondition and what it stores beside the bytes.
+struct WriteOptions {
+    std::string content_type;                         // "" = application/octet-stream
+    std::optional<std::int64_t> if_generation_match;  // 0: the object must not exist yet
+    Metadata metadata;                                // replaces the object's custom metadata
+};
+
+// Which bytes of which version a read wants.
+struct ReadOptions {
+    std::optional<std::int64_t> generation;  // that version; NOT_FOUND when it is not live
+    std::optional<std::int64_t> if_generation_match;      // else a failed precondition (412)
+    std::optional<std::int64_t> if_generation_not_match;  // still that version: unchanged
+    std::uint64_t offset = 0;                             // from here to the end
+    std::uint64_t max_bytes = 0;  // refuse (STORAGE_IO) above this; 0: the store's default
+};
+
+// What a read found.
+struct ObjectRead {
+    enum class Kind {
+        data,       // data holds the bytes from `start`
+        unchanged,  // the live generation is if_generation_not_match
+        past_end,   // offset > 0 and at or past the object's end (as HTTP 416)
+    };
+    Kind kind = Kind::data;
+    std::string data;
+    std::uint64_t start = 0;
+    std::uint64_t size = 0;  // the whole object's size (kind data)
+    std::int64_t generation = 0;
+};
+
+// One source of a compose or a copy: the live version, or exactly that generation.
+struct SourceObject {
+    std::string location;
+    std::optional<std::int64_t> generation;
+};
+
+// Receives a streamed read's bytes in order; a non-ok status stops the read and is returned.
+using ByteSink = std::function<util::Status(std::string_view)>;
+
+// The status of a write or read whose generation precondition did not hold: STORAGE_IO with
+// HTTP status 412, on every store (so is_precondition_failed tells it apart).
+util::Status precondition_failed(const std::string& where);
+// True for that status (and for Cloud Storage's own 412 answers).
+bool is_precondition_failed(const util::Status& status);
+
 class Storage {
 public:
     virtual ~Storage() = default;
@@ -27,9 +89,40 @@ public:
     virtual util::Result<bool> exists(const std::string& location) = 0;
     // Locations of the objects whose names start with prefix (local: files below a folder).
     virtual util::Result<std::vector<std::string>> list(const std::string& prefix) = 0;
+
+    // Generations and preconditions (same semantics on every store; core/README.md, "Storage
+    // with generations"). The defaults answer INTERNAL "not supported" for stores that keep no
+    // generations (test doubles).
+    //
+    // The live version's info. NOT_FOUND when missing.
+    virtual util::Result<ObjectInfo> stat(const std::string& location);
+    // Writes a whole object under options' precondition (412 when it does not hold); the new
+    // version's info.
+    virtual util::Result<ObjectInfo> write(const std::string& location, std::string_view data,
+                                           const WriteOptions& options);
+    // Reads bytes of a version (see ReadOptions, ObjectRead). NOT_FOUND when missing.
+    virtual util::Result<ObjectRead> read(const std::string& location,
+                                          const ReadOptions& options);
+    // Streams a version's bytes from options.offset into sink without holding them whole
+    // (if_generation_not_match is ignored); the info of the version read.
+    virtual util::Result<ObjectInfo> read_to(const std::string& location, const ByteSink& sink,
+                                             const ReadOptions& options);
+    // Concatenates 1-32 sources (their generations checked when given) into destination under
+    // options' precondition; component_count adds up.
+    virtual util::Result<ObjectInfo> compose(const std::string& destination,
+                                             const std::vector<SourceObject>& sources,
+                                             const WriteOptions& options);
+    // Copies source to destination (Cloud Storage: rewrite, which also flattens a composite
+    // object to one component) under options' precondition; empty options.metadata and
+    // content_type keep the source's.
+    virtual util::Result<ObjectInfo> copy(const SourceObject& source,
+                                          const std::string& destination,
+                                          const WriteOptions& options);
 };
 
-// A local folder (locations are paths).
+// A local folder (locations are paths). Generations and custom metadata live in the extended
+// attribute "user.assetgen.object" of each file, set on the temp file before the rename that
+// publishes it; preconditions are checked under an flock of the file's folder (core/README.md).
 class LocalStorage final : public Storage {
 public:
     util::Status put(const std::string& location, std::string_view data,
@@ -37,6 +130,18 @@ public:
     util::Result<std::string> get(const std::string& location) override;
     util::Result<bool> exists(const std::string& location) override;
     util::Result<std::vector<std::string>> list(const std::string& prefix) override;
+
+    util::Result<ObjectInfo> stat(const std::string& location) override;
+    util::Result<ObjectInfo> write(const std::string& location, std::string_view data,
+                                   const WriteOptions& options) override;
+    util::Result<ObjectRead> read(const std::string& location, const ReadOptions& options) override;
+    util::Result<ObjectInfo> read_to(const std::string& location, const ByteSink& sink,
+                                     const ReadOptions& options) override;
+    util::Result<ObjectInfo> compose(const std::string& destination,
+                                     const std::vector<SourceObject>& sources,
+                                     const WriteOptions& options) override;
+    util::Result<ObjectInfo> copy(const SourceObject& source, const std::string& destination,
+                                  const WriteOptions& options) override;
 };
 
 }  // namespace assetgen::storage
