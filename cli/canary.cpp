@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "canary/gates.hpp"

@@ -4,8 +4,7 @@
 
 #include <functional>
 
-#include <CLI/CLI.hpp>
-
+#include "cli11_fwd.hpp"
 #include "support.hpp"
 
 namespace assetgen::cli {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <CLI/CLI.hpp>
+
 #include "storage/gcs_url.hpp"
 #include "util/text.hpp"
 #include "util/utf8.hpp"

@@ -9,8 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "cli11_fwd.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::cli {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "auth/env.hpp"
 #include "budget/amounts.hpp"
 #include "budget/prices.hpp"

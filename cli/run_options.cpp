@@ -4,6 +4,8 @@
 #include <cctype>
 #include <memory>
 
+#include <CLI/CLI.hpp>
+
 #include "budget/amounts.hpp"
 #include "auth/env.hpp"
 #include "budget/spend.hpp"

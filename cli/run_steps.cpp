@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "util/text.hpp"
 
 namespace assetgen::cli {

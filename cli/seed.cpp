@@ -3,6 +3,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
+
 #include "batch/reader.hpp"
 #include "batch/seed.hpp"
 #include "commands.hpp"

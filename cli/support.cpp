@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
+
 #include "util/text.hpp"
 #include "util/text_file.hpp"
 

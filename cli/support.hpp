@@ -9,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "cli11_fwd.hpp"
 #include "flag_checks.hpp"
 #include "util/status.hpp"
 

@@ -15,6 +15,8 @@ constexpr std::size_t k_max_id_length = 100;
 constexpr std::array<std::string_view, 14> k_aspect_ratios = {
     "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"};
 
+// Called as batch::quoted on a std::string: unqualified, argument-dependent lookup would pick
+// std::quoted (<iomanip>, which the precompiled header brings in).
 std::string quoted(std::string_view value) {
     // Long values are cut so that a message stays one readable line.
     constexpr std::size_t k_shown = 80;
@@ -88,7 +90,7 @@ namespace {
 // "" when ref is an accepted reference (https://, http://, gs:// or a local path), else the
 // message for it.
 std::string check_ref(const std::string& ref) {
-    const std::string q = quoted(ref);
+    const std::string q = batch::quoted(ref);
     const auto colon = ref.find(':');
     const std::string scheme = ref_scheme(ref);
     if (scheme.empty()) {
@@ -360,7 +362,7 @@ void Validator::check_id(const RawRow& raw, Row& row, bool has_id) {
         }
         return;
     }
-    const std::string q = quoted(id);
+    const std::string q = batch::quoted(id);
     const std::string allowed = "use letters, digits, '.', '_' and '-'";
     if (id == "." || id == "..") {
         problem(q + " names a folder, not a scene; " + allowed);
@@ -397,7 +399,7 @@ void Validator::check_id(const RawRow& raw, Row& row, bool has_id) {
     if (seen->scene_id == id) {
         problem(q + " repeats row at " + seen->where);
     } else {
-        problem(q + " and " + quoted(seen->scene_id) + " at " + seen->where +
+        problem(q + " and " + batch::quoted(seen->scene_id) + " at " + seen->where +
                 " both become the file name \"" + row.safe_id + "\"; rename one");
     }
 }

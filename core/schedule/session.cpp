@@ -6,6 +6,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
 #include "schedule/default_folders.hpp"
@@ -83,6 +85,7 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
                                                               SessionLog log,
                                                               nlohmann::json* preflight_out) {
     auto s = std::unique_ptr<JobSession>(new JobSession());
+    s->m_preflight = std::make_unique<nlohmann::json>();
     s->m_options = std::move(options);
     s->m_clock = &clock;
     s->m_stop = &stop;
@@ -178,7 +181,7 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
                            o.mode + ", model " + o.plan.model);
     auto st = s->check_budget();
     if (preflight_out != nullptr) {
-        *preflight_out = s->m_preflight;
+        *preflight_out = *s->m_preflight;
     }
     TRY(st);
     return s;

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "budget/budget_guard.hpp"
 #include "budget/prices.hpp"
@@ -105,7 +105,7 @@ public:
     const SessionOptions& options() const { return m_options; }
     const JobPlace& place() const { return m_place; }
     const Plan& plan() const { return m_plan; }
-    const nlohmann::json& preflight() const { return m_preflight; }
+    const nlohmann::json& preflight() const { return *m_preflight; }
     util::Micros budget_limit() const { return m_limit; }
     const std::string& budget_day() const { return m_day; }
     const std::string& ledger_day_location() const { return m_ledger_day; }
@@ -163,7 +163,8 @@ private:
     JobHistory m_history;
     std::unordered_set<std::string> m_remade;  // done_keys made again (--remake-missing)
     Plan m_plan;
-    nlohmann::json m_preflight;
+    // Made by prepare(); a pointer, so that this header needs only json_fwd.hpp.
+    std::unique_ptr<nlohmann::json> m_preflight;
     util::Micros m_limit = 0;
     util::Micros m_spent_before = 0;
     std::string m_day;

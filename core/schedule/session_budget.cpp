@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "budget/gcs_lease_budget.hpp"
 #include "budget/gcs_spend.hpp"
 #include "budget/ledger_budget.hpp"
@@ -65,7 +67,7 @@ util::Status JobSession::check_budget() {
     m_ledger_day = storage::join(o.ledger, util::utc_date(m_clock->unix_ms()) + ".jsonl");
     const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before - held);
     const Plan& plan = m_plan;
-    m_preflight = {{"day", m_day},
+    *m_preflight = {{"day", m_day},
                    {"tz", o.tz},
                    {"user", o.user},
                    {"mode", o.mode},

@@ -1,6 +1,8 @@
 #include "schedule/session_internal.hpp"
 #include "schedule/storage_error.hpp"
 
+#include <nlohmann/json.hpp>
+
 // JobSession::finish (ledger flush, budget release, day totals, summary, results, metrics,
 // report, last checkpoint) and the checkpoints: the state snapshots, first, periodic and last.
 
@@ -49,7 +51,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         say(m_log.warn, "ledger totals: " + t.message());
     }
     auto summary_json = report::to_json(summary);
-    summary_json["preflight"] = m_preflight;
+    summary_json["preflight"] = *m_preflight;
     if (m_shard) {
         summary_json["shard"] = m_options.shard;  // the plan and preflight above are the shard's
     }

@@ -2,6 +2,8 @@
 #include "schedule/model_check.hpp"
 #include "schedule/storage_error.hpp"
 
+#include <nlohmann/json.hpp>
+
 // JobSession::open: everything a run writes is opened here (lock, ledger writer, reconciliation,
 // manifest, events, provider, refs, budget, results, signer, checkpoints); nothing before it
 // has written a byte.
@@ -155,7 +157,7 @@ util::Status JobSession::open() {
                                {"imagesToRun", m_plan.images_to_run},
                                {"mode", o.mode},
                                {"model", o.plan.model},
-                               {"preflight", m_preflight}});
+                               {"preflight", *m_preflight}});
     return util::ok_status();
 }
 

@@ -26,8 +26,9 @@ assert_eq "$(ls -A "$T/alone")" "assetgen" "what is beside the clone"
 launcher=()
 if command -v ccache >/dev/null; then
   # Paths below $T are hashed relative to it and the working directory is left out, so the next
-  # run, in another temporary folder, hits the cache.
-  export CCACHE_BASEDIR=$T CCACHE_NOHASHDIR=1
+  # run, in another temporary folder, hits the cache; the sloppiness lets it cache files compiled
+  # with the precompiled header (cmake/precompiled_headers.cmake).
+  export CCACHE_BASEDIR=$T CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=pch_defines,time_macros
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 cmake -S "$src" -B "$src/build" -G Ninja ${launcher[@]+"${launcher[@]}"} \
