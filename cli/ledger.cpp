@@ -195,11 +195,11 @@ void register_ledger(CLI::App& app, Action& action) {
     auto* verify_app = add_common(
         *ledger_app, "verify",
         "check the ledger (schema, duplicate ids, torn lines) against the manifests", *verify);
-    auto* out_opt = verify_app->add_option(
-        "--out", verify->out,
-        "output folder (or gs://) whose <job>/manifest.jsonl files to check (default: ./out when present)");
-    auto* manifest_opt =
-        verify_app->add_option("--manifest", verify->manifests, "check this manifest, a path or gs:// (repeatable)");
+    auto* out_opt = verify_app->add_option("--out", verify->out,
+                                           "output folder (or gs://) whose <job>/manifest.jsonl "
+                                           "files to check (default: ./out when present)");
+    auto* manifest_opt = verify_app->add_option(
+        "--manifest", verify->manifests, "check this manifest, a path or gs:// (repeatable)");
     out_opt->excludes(manifest_opt);
     verify_app
         ->add_option("--prices", verify->prices_file,

@@ -18,12 +18,9 @@ struct Subcommand {
 };
 
 constexpr Subcommand k_subcommands[] = {
-    {"seed", assetgen::cli::register_seed},
-    {"run", assetgen::cli::register_run},
-    {"canary", assetgen::cli::register_canary},
-    {"ledger", assetgen::cli::register_ledger},
-    {"refresh", assetgen::cli::register_refresh},
-    {"models", assetgen::cli::register_models},
+    {"seed", assetgen::cli::register_seed},       {"run", assetgen::cli::register_run},
+    {"canary", assetgen::cli::register_canary},   {"ledger", assetgen::cli::register_ledger},
+    {"refresh", assetgen::cli::register_refresh}, {"models", assetgen::cli::register_models},
 };
 
 }  // namespace
@@ -40,15 +37,18 @@ int main(int argc, char** argv) {
             "assetgen"};
         app.set_version_flag("--version", std::string("assetgen ") + ASSETGEN_VERSION);
         app.require_subcommand(1, 1);
-        app.add_option("--config", "read options from this TOML file (default: ./assetgen.toml when present)")
+        app.add_option("--config",
+                       "read options from this TOML file (default: ./assetgen.toml when present)")
             ->check(CLI::ExistingFile);
         app.footer(
             "Examples:\n"
             "  assetgen seed > batch.csv\n"
             "  assetgen run batch.csv                      # dry run: synthetic images, no money\n"
             "  assetgen run batch.csv --mode live --out gs://bucket/assets\n"
-            "Exit codes: 0 ok, 1 some rows failed, 2 usage, 3 budget, 65 invalid input, 66 input not\n"
-            "found, 69 upstream unavailable, 74 storage I/O, 77 auth, 78 configuration, 130/143 interrupted.");
+            "Exit codes: 0 ok, 1 some rows failed, 2 usage, 3 budget, 65 invalid input, 66 input "
+            "not\n"
+            "found, 69 upstream unavailable, 74 storage I/O, 77 auth, 78 configuration, 130/143 "
+            "interrupted.");
         Action action;
         for (const auto& s : k_subcommands) {
             s.add(app, action);

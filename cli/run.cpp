@@ -23,12 +23,14 @@ ExitCode exit_code_for_summary(const report::Summary& s) {
 // `run --merge`: the shards' records combined into the job's.
 ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Console& console) {
     bool bad_output = false;  // an output onto the job's records: a usage error
-    auto check = [&bad_output](const schedule::SessionOptions& so, const schedule::JobPlace& place) {
+    auto check = [&bad_output](const schedule::SessionOptions& so,
+                               const schedule::JobPlace& place) {
         auto st = schedule::check_session_outputs(so, place);
         bad_output = !st.ok();
         return st;
     };
-    auto result = schedule::merge_shards(std::move(options), o.shards, util::system_clock(), session_log(console), check);
+    auto result = schedule::merge_shards(std::move(options), o.shards, util::system_clock(),
+                                         session_log(console), check);
     if (!result.ok() && bad_output) {
         console.error(result.status().message());
         return ExitCode::usage;
@@ -40,8 +42,8 @@ ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Consol
                   << "\n";
     }
     console.info("job " + merged.job_id + ": merged " + std::to_string(o.shards) + " shard(s): " +
-                 std::to_string(merged.rows) + " rows, " + std::to_string(merged.images_present) + " of " +
-                 std::to_string(merged.images) + " images");
+                 std::to_string(merged.rows) + " rows, " + std::to_string(merged.images_present) +
+                 " of " + std::to_string(merged.images) + " images");
     console.info("manifest: " + merged.manifest);
     console.info("summary:  " + merged.summary);
     if (!o.results.empty()) {
@@ -51,7 +53,8 @@ ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Consol
         console.info("report:   " + o.report);
     }
     for (int i : merged.shards_without_manifest) {
-        console.warn("shard " + std::to_string(i) + "/" + std::to_string(o.shards) + ": no manifest (never ran?)");
+        console.warn("shard " + std::to_string(i) + "/" + std::to_string(o.shards) +
+                     ": no manifest (never ran?)");
     }
     if (merged.rows_missing == 0) {
         return ExitCode::ok;
@@ -59,12 +62,13 @@ ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Consol
     std::string which;
     for (std::size_t i = 0; i < merged.missing_by_shard.size(); ++i) {
         if (merged.missing_by_shard[i] > 0) {
-            which += (which.empty() ? "" : ", ") + std::to_string(i) + "/" + std::to_string(o.shards) + " (" +
-                     std::to_string(merged.missing_by_shard[i]) + ")";
+            which += (which.empty() ? "" : ", ") + std::to_string(i) + "/" +
+                     std::to_string(o.shards) + " (" + std::to_string(merged.missing_by_shard[i]) +
+                     ")";
         }
     }
-    console.error("merge: " + std::to_string(merged.rows_missing) + " of " + std::to_string(merged.rows) +
-                  " rows are missing images, in shard(s) " + which +
+    console.error("merge: " + std::to_string(merged.rows_missing) + " of " +
+                  std::to_string(merged.rows) + " rows are missing images, in shard(s) " + which +
                   "; run those shards again (the same command resumes them), then merge again");
     return ExitCode::rows_failed;
 }
@@ -119,9 +123,11 @@ ExitCode run_run(RunOptions& o, Console& console) {
     if (plan.images_to_run == 0) {
         console.info("job " + place.job_id + " was already finished: nothing to do, nothing spent");
     } else {
-        console.info(std::to_string(s.images_generated) + " images made, " + std::to_string(s.errors) +
-                     " failed, " + std::to_string(s.retries) + " retries in " +
-                     util::format_duration(std::chrono::milliseconds(static_cast<std::int64_t>(s.wall_seconds * 1000))) +
+        console.info(std::to_string(s.images_generated) + " images made, " +
+                     std::to_string(s.errors) + " failed, " + std::to_string(s.retries) +
+                     " retries in " +
+                     util::format_duration(std::chrono::milliseconds(
+                         static_cast<std::int64_t>(s.wall_seconds * 1000))) +
                      "; cost " + util::format_usd(s.actual_cost) + " (estimated " +
                      util::format_usd(s.estimated_cost) + ")");
     }
@@ -144,8 +150,9 @@ ExitCode run_run(RunOptions& o, Console& console) {
                      "--fetch-refs fetches them)");
     }
     if (s.refs_failed > 0 && o.ref_failure == "skip") {
-        console.warn("refs: " + std::to_string(s.refs_failed) +
-                     " reference(s) could not be used; their rows ran without them (see the refs events)");
+        console.warn(
+            "refs: " + std::to_string(s.refs_failed) +
+            " reference(s) could not be used; their rows ran without them (see the refs events)");
     }
     const auto end = schedule::parse_run_end(s.status);
     using schedule::RunEnd;
@@ -155,21 +162,26 @@ ExitCode run_run(RunOptions& o, Console& console) {
         console.error("budget: the server billed " + util::format_usd(s.reservation_overrun) +
                       " more than was reserved (" + std::to_string(s.overrun_requests) +
                       " request(s) past maxOutputTokens); their true cost is in the ledger and no "
-                      "further request was sent. Spent today " + util::format_usd(spent) + " of " +
-                      util::format_usd(session.budget_limit()) +
+                      "further request was sent. Spent today " +
+                      util::format_usd(spent) + " of " + util::format_usd(session.budget_limit()) +
                       (over > 0 ? ", overshoot " + util::format_usd(over) : std::string()));
     } else if (end == RunEnd::budget_exceeded) {
         console.error("budget: the daily limit " + util::format_usd(session.budget_limit()) +
                       " was reached; the rest of the rows end as BUDGET_EXCEEDED");
     } else if (end == RunEnd::upstream_unavailable) {
-        console.error("the model stayed unavailable longer than --circuit-max-open; rows not started end as UPSTREAM_UNAVAILABLE");
-    } else if (end == RunEnd::quota_daily || end == RunEnd::spend_cap || end == RunEnd::billing_cap) {
+        console.error(
+            "the model stayed unavailable longer than --circuit-max-open; rows not started end as "
+            "UPSTREAM_UNAVAILABLE");
+    } else if (end == RunEnd::quota_daily || end == RunEnd::spend_cap ||
+               end == RunEnd::billing_cap) {
         std::string code = s.status;
         for (char& c : code) {
             c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         }
-        console.error("stopped: " + code + ": no new request was sent (requests in flight finished; the rows not made end as " +
-                      code + "): " + s.first_error);
+        console.error(
+            "stopped: " + code +
+            ": no new request was sent (requests in flight finished; the rows not made end as " +
+            code + "): " + s.first_error);
     } else if (end == RunEnd::auth_failed) {
         console.error("stopped: " + s.first_error);
     } else if (end == RunEnd::interrupted) {

@@ -17,12 +17,12 @@
 #include "util/status.hpp"
 
 // Ends the subcommand with the Status's exit code when expr fails.
-#define TRY_EXIT(console, expr)                          \
-    do {                                                 \
-        auto try_exit_status_ = (expr);                  \
-        if (!try_exit_status_.ok()) {                    \
-            return (console).fail(try_exit_status_);     \
-        }                                                \
+#define TRY_EXIT(console, expr)                      \
+    do {                                             \
+        auto try_exit_status_ = (expr);              \
+        if (!try_exit_status_.ok()) {                \
+            return (console).fail(try_exit_status_); \
+        }                                            \
     } while (false)
 
 #define TRY_ASSIGN_EXIT(console, lhs, expr) \
@@ -48,7 +48,7 @@ struct RunOptions {
     std::string job_id;
     std::string results;
     std::string events;
-    std::string spool_dir;  // "" = schedule::default_spool_dir()
+    std::string spool_dir;       // "" = schedule::default_spool_dir()
     std::string sign_urls_text;  // "" = no signed URLs
     std::int64_t sign_ttl_seconds = 0;
     std::string metrics_file;
@@ -57,7 +57,7 @@ struct RunOptions {
     std::chrono::milliseconds checkpoint_every{30'000};
     std::string budget_lease_ttl_text = "5m";  // gs:// ledgers: budget leases
     std::chrono::milliseconds budget_lease_ttl{300'000};
-    int budget_lease_images = 0;  // 0 = --concurrency
+    int budget_lease_images = 0;           // 0 = --concurrency
     std::string job_lock_ttl_text = "5m";  // gs:// --out: the job lock in the bucket
     std::chrono::milliseconds job_lock_ttl{300'000};
     bool remake_missing = false;  // gs:// --out: make images the bucket lost again
@@ -94,7 +94,7 @@ struct RunOptions {
     bool fetch_refs = false;  // a dry run fetches refs only when asked (no network otherwise)
     std::vector<std::string> allow_local_refs;  // folders local refs may be in, besides the batch's
     bool follow_symlinks = false;  // write through symbolic links below --out, --ledger, the spool
-    std::string ref_cache;  // set to refs::default_cache_dir() when the options are added
+    std::string ref_cache;         // set to refs::default_cache_dir() when the options are added
     bool no_ref_cache = false;
     std::string model;  // "" = the model catalog's default_model (after check_run_options: set)
     bool allow_retired_model = false;  // send requests for a model the catalog marks shut down
@@ -107,15 +107,15 @@ struct RunOptions {
     std::string location = "global";
     std::string request_timeout_text;  // "" = 5m, or 30m at --tier flex
     std::chrono::milliseconds request_timeout{300'000};
-    std::string tier = "standard";                  // --tier as given
+    std::string tier = "standard";                     // --tier as given
     budget::Tier tier_value = budget::Tier::standard;  // after check_run_options
 
-    std::string daily_budget_text = "10";  // --daily-budget-usd as given
+    std::string daily_budget_text = "10";    // --daily-budget-usd as given
     util::Micros daily_budget = 10'000'000;  // after check_run_options
     std::string budget_policy = "refuse";
     std::string user;
     std::string tz = "UTC";
-    std::string price_per_image_text;  // --price-per-image as given, "" = none
+    std::string price_per_image_text;             // --price-per-image as given, "" = none
     std::optional<util::Micros> price_per_image;  // after check_run_options
     std::string prices_file;
     std::string models_file;  // --models: a model catalog replacing the built-in one

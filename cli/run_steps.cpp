@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <iostream>
 #include <cstdlib>
+#include <iostream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -27,7 +27,9 @@ extern "C" void on_signal(int signo) {
 
 }  // namespace
 
-std::atomic<int>& stop_signal() { return g_stop; }
+std::atomic<int>& stop_signal() {
+    return g_stop;
+}
 std::atomic<bool>& abandon_flag() {
     return g_abandon;
 }
@@ -107,20 +109,23 @@ std::string os_user() {
 }
 
 std::string progress_line(const schedule::Progress& p, std::chrono::steady_clock::time_point t0) {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double rate = secs > 0 ? static_cast<double>(p.images_done) / secs : 0;
     const int width = 24;
-    const double frac = p.images_planned ? static_cast<double>(p.images_done) / static_cast<double>(p.images_planned) : 1;
+    const double frac = p.images_planned ? static_cast<double>(p.images_done) /
+                                               static_cast<double>(p.images_planned)
+                                         : 1;
     std::string bar(static_cast<size_t>(frac * width), '#');
     bar.resize(width, '-');
     std::string eta = "--";
     if (rate > 0 && p.images_planned >= p.images_done) {
-        eta = util::format_duration(std::chrono::milliseconds(
-            static_cast<std::int64_t>(static_cast<double>(p.images_planned - p.images_done) / rate * 1000)));
+        eta = util::format_duration(std::chrono::milliseconds(static_cast<std::int64_t>(
+            static_cast<double>(p.images_planned - p.images_done) / rate * 1000)));
     }
-    return "[" + bar + "] " + std::to_string(p.images_done) + "/" + std::to_string(p.images_planned) +
-           " images · " + format_rate(rate) + " · ETA " + eta + " · " + util::format_usd(p.spent) +
-           " · " + std::to_string(p.in_flight) + " in flight";
+    return "[" + bar + "] " + std::to_string(p.images_done) + "/" +
+           std::to_string(p.images_planned) + " images · " + format_rate(rate) + " · ETA " + eta +
+           " · " + util::format_usd(p.spent) + " · " + std::to_string(p.in_flight) + " in flight";
 }
 
 // Failed rows on stderr (the first few; the results file and events have them all).
@@ -137,8 +142,9 @@ void report_failed_row(const schedule::RowResult& r, int& shown, Console& consol
     }
     const std::string& where = r.row->row.where;
     const std::string code(util::code_name(r.first_error));
-    console.error(r.first_message.rfind(where, 0) == 0 ? code + ": " + r.first_message
-                                                       : where + ": " + code + ": " + r.first_message);
+    console.error(r.first_message.rfind(where, 0) == 0
+                      ? code + ": " + r.first_message
+                      : where + ": " + code + ": " + r.first_message);
 }
 
 schedule::SessionOptions session_options(const RunOptions& o, const std::string& user) {
@@ -207,15 +213,17 @@ schedule::SessionLog session_log(Console& console) {
             [&console](const std::string& m) { console.error(m); }};
 }
 
-std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options, util::Clock& clock,
-                                                      bool json, Console& console, ExitCode& failed) {
+std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options,
+                                                      util::Clock& clock, bool json,
+                                                      Console& console, ExitCode& failed) {
     nlohmann::json preflight;
     auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(),
                                                   session_log(console), &preflight);
     if (prepared.ok()) {
         auto session = std::move(prepared).value();
         // Nothing the run writes at its end may land on what it reads or keeps: a usage error.
-        if (auto st = schedule::check_session_outputs(session->options(), session->place()); !st.ok()) {
+        if (auto st = schedule::check_session_outputs(session->options(), session->place());
+            !st.ok()) {
             console.error(st.message());
             failed = ExitCode::usage;
             return nullptr;
@@ -237,7 +245,8 @@ std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
     using schedule::RunEnd;
     switch (schedule::parse_run_end(s.status).value_or(RunEnd::error)) {
         case RunEnd::interrupted:
-            return g_stop.load() == SIGTERM ? ExitCode::interrupted_term : ExitCode::interrupted_int;
+            return g_stop.load() == SIGTERM ? ExitCode::interrupted_term
+                                            : ExitCode::interrupted_int;
         case RunEnd::budget_exceeded:
             return ExitCode::budget;
         case RunEnd::upstream_unavailable:

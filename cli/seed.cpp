@@ -67,8 +67,11 @@ ExitCode run_seed(const SeedOptions& o, Console& console) {
 
 void register_seed(CLI::App& app, Action& action) {
     auto o = std::make_shared<SeedOptions>();
-    auto* sub = app.add_subcommand("seed", "write a synthetic batch (default: the reference 100-row load plan)");
-    sub->add_option("--rows", o->rows, "number of rows")->capture_default_str()->check(CLI::Range(1, 10'000'000));
+    auto* sub = app.add_subcommand(
+        "seed", "write a synthetic batch (default: the reference 100-row load plan)");
+    sub->add_option("--rows", o->rows, "number of rows")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10'000'000));
     sub->add_option("--refs-every", o->refs_every, "every Nth row gets reference URLs (0: none)")
         ->capture_default_str()
         ->check(CLI::Range(0, 10'000'000));
@@ -76,7 +79,8 @@ void register_seed(CLI::App& app, Action& action) {
     sub->add_option("--format", o->format, "csv, json or jsonl")
         ->capture_default_str()
         ->check(CLI::IsMember({"csv", "json", "jsonl"}));
-    sub->add_option("--seed", o->seed, "varies the choice of reference URLs")->capture_default_str();
+    sub->add_option("--seed", o->seed, "varies the choice of reference URLs")
+        ->capture_default_str();
     sub->add_option("-o,--output", o->output, "write to this file instead of stdout");
     sub->add_flag("--quiet", o->quiet, "do not print the distribution on stderr");
     sub->footer(

@@ -86,7 +86,8 @@ void Console::warn(const std::string& text) {
         std::fputs("\r\033[K", stderr);
         m_progress_shown = false;
     }
-    std::fprintf(stderr, "assetgen: %s %s\n", paint("33", "warning:").c_str(), util::redact(text).c_str());
+    std::fprintf(stderr, "assetgen: %s %s\n", paint("33", "warning:").c_str(),
+                 util::redact(text).c_str());
 }
 
 void Console::error(const std::string& text) {
@@ -95,7 +96,8 @@ void Console::error(const std::string& text) {
         std::fputs("\r\033[K", stderr);
         m_progress_shown = false;
     }
-    std::fprintf(stderr, "assetgen: %s %s\n", paint("31", "error:").c_str(), util::redact(text).c_str());
+    std::fprintf(stderr, "assetgen: %s %s\n", paint("31", "error:").c_str(),
+                 util::redact(text).c_str());
 }
 
 ExitCode Console::fail(const util::Status& status) {
@@ -154,7 +156,8 @@ struct ConfigValue {
 };
 
 // Parses one TOML scalar or array of scalars into strings.
-util::Result<std::vector<std::string>> parse_toml_value(std::string_view v, const std::string& where) {
+util::Result<std::vector<std::string>> parse_toml_value(std::string_view v,
+                                                        const std::string& where) {
     v = util::trim(v);
     auto scalar = [&](std::string_view s) -> util::Result<std::string> {
         s = util::trim(s);
@@ -209,7 +212,8 @@ util::Result<std::vector<std::string>> parse_toml_value(std::string_view v, cons
     return out;
 }
 
-util::Result<std::map<std::string, std::map<std::string, ConfigValue>>> read_config(const std::string& path) {
+util::Result<std::map<std::string, std::map<std::string, ConfigValue>>> read_config(
+    const std::string& path) {
     // A config file is a few lines of options: 1 MiB is far beyond any, and stops /dev/zero.
     constexpr std::uint64_t k_max_config_bytes = 1 << 20;
     auto text = util::read_text_file(path, k_max_config_bytes);
@@ -274,7 +278,8 @@ bool given_on_command_line(const std::vector<std::string>& args, const CLI::Opti
             }
         }
         for (const auto& sn : opt->get_snames()) {
-            if (a == "-" + sn || (a.size() > 2 && a[0] == '-' && a[1] != '-' && a.substr(1, sn.size()) == sn)) {
+            if (a == "-" + sn ||
+                (a.size() > 2 && a[0] == '-' && a[1] != '-' && a.substr(1, sn.size()) == sn)) {
                 return true;
             }
         }
@@ -357,7 +362,8 @@ util::Result<std::vector<std::string>> apply_environment_and_config(
     for (const auto& [section, keys] : config) {
         for (const auto& [key, value] : keys) {
             if (!known.count(key)) {
-                return util::error(util::Code::config, value.where + ": unknown option \"" + key + "\"");
+                return util::error(util::Code::config,
+                                   value.where + ": unknown option \"" + key + "\"");
             }
         }
     }
@@ -373,7 +379,8 @@ util::Result<std::vector<std::string>> apply_environment_and_config(
         if (const char* e = std::getenv(env_name_for(name).c_str()); e && *e) {
             values.emplace_back(e);
             origins[name] = Origin{env_name_for(name), false};
-        } else if (auto s = config.find(sub->get_name()); s != config.end() && s->second.count(name)) {
+        } else if (auto s = config.find(sub->get_name());
+                   s != config.end() && s->second.count(name)) {
             values = s->second.at(name).values;
             origins[name] = Origin{s->second.at(name).where, true};
         } else if (auto top = config.find(""); top != config.end() && top->second.count(name)) {

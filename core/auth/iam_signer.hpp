@@ -33,8 +33,8 @@ struct IamSignerOptions {
     // Waits between tries: full jitter under a ceiling that starts here and doubles, capped.
     std::chrono::milliseconds backoff{500};
     std::chrono::milliseconds max_backoff{8000};
-    std::uint64_t jitter_seed = 0x1a35;            // the jitter's random source (util::SplitMix)
-    std::chrono::milliseconds timeout{30'000};     // per HTTP request
+    std::uint64_t jitter_seed = 0x1a35;         // the jitter's random source (util::SplitMix)
+    std::chrono::milliseconds timeout{30'000};  // per HTTP request
 };
 
 // Signs through POST {endpoint}/v1/projects/-/serviceAccounts/{email}:signBlob with

@@ -15,10 +15,10 @@ namespace assetgen::batch {
 
 struct SeedOptions {
     std::size_t rows = 100;
-    std::size_t refs_every = 5;        // every Nth row carries refs (0: none)
+    std::size_t refs_every = 5;         // every Nth row carries refs (0: none)
     std::vector<std::string> ref_urls;  // empty: built-in example URLs
     Format format = Format::csv;
-    std::uint64_t seed = 1;            // varies the ref choice deterministically
+    std::uint64_t seed = 1;  // varies the ref choice deterministically
 };
 
 struct SeedStats {

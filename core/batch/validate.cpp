@@ -12,8 +12,9 @@ namespace {
 constexpr std::size_t k_max_id_length = 100;
 // Every ratio Google documents for an image model (the model catalog says which model offers
 // which; the plan refuses a row whose model does not offer its ratio).
-constexpr std::array<std::string_view, 14> k_aspect_ratios = {
-    "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"};
+constexpr std::array<std::string_view, 14> k_aspect_ratios = {"1:1", "2:3", "3:2",  "3:4",  "4:3",
+                                                              "4:5", "5:4", "9:16", "16:9", "21:9",
+                                                              "1:4", "4:1", "1:8",  "8:1"};
 
 // Called as batch::quoted on a std::string: unqualified, argument-dependent lookup would pick
 // std::quoted (<iomanip>, which the precompiled header brings in).
@@ -207,7 +208,8 @@ bool is_job_record_name(const std::string& safe_id) {
         name == "shards" || name == "lock.json" || name == ".lock") {
         return true;
     }
-    return name.size() > 11 && name.rfind("state-", 0) == 0 && name.compare(name.size() - 5, 5, ".json") == 0;
+    return name.size() > 11 && name.rfind("state-", 0) == 0 &&
+           name.compare(name.size() - 5, 5, ".json") == 0;
 }
 
 Validator::Validator(ValidationOptions options) : m_options(options) {}

@@ -6,7 +6,8 @@
 
 namespace assetgen::budget {
 
-MemoryBudget::MemoryBudget(util::Micros limit, util::Micros spent) : m_limit(limit), m_spent(spent) {}
+MemoryBudget::MemoryBudget(util::Micros limit, util::Micros spent)
+    : m_limit(limit), m_spent(spent) {}
 
 bool MemoryBudget::reserve(util::Micros amount) {
     std::unique_lock lock(m_mutex);

@@ -46,7 +46,8 @@ util::Status FileTail::read(const std::string& path, const std::function<void()>
     if (m_fd < 0) {
         auto file = util::open_file(path, O_RDONLY);
         if (!file.ok()) {
-            return file.status().code() == util::Code::not_found ? util::ok_status() : file.status();
+            return file.status().code() == util::Code::not_found ? util::ok_status()
+                                                                 : file.status();
         }
         m_fd = file->release();
     }

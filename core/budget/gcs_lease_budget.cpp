@@ -22,8 +22,8 @@ constexpr std::chrono::milliseconds k_update_deadline{60'000};
 std::string user_segment(const std::string& user) {
     std::string out;
     for (unsigned char c : user) {
-        const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                          c == '-' || c == '_' || c == '.' || c == '@';
+        const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '@';
         if (keep) {
             out += static_cast<char>(c);
         } else {
@@ -36,14 +36,16 @@ std::string user_segment(const std::string& user) {
 }
 
 // <ledger>/budget/<day>/<user>.json
-util::Result<storage::GcsUrl> document_url(const ledger::GcsLedgerStore& store, const std::string& day,
-                                           const std::string& user) {
-    return storage::parse_gcs_url(store.describe() + "/budget/" + day + "/" + user_segment(user) + ".json");
+util::Result<storage::GcsUrl> document_url(const ledger::GcsLedgerStore& store,
+                                           const std::string& day, const std::string& user) {
+    return storage::parse_gcs_url(store.describe() + "/budget/" + day + "/" + user_segment(user) +
+                                  ".json");
 }
 
 // The document at url (empty for user and day when there is none) and its generation (0 then).
 util::Result<std::pair<LeaseDoc, std::int64_t>> read_document(storage::GcsClient& client,
-                                                               const storage::GcsUrl& url, LeaseDoc empty) {
+                                                              const storage::GcsUrl& url,
+                                                              LeaseDoc empty) {
     auto read = client.read(url);
     if (!read.ok()) {
         if (read.status().code() == util::Code::not_found) {
@@ -53,8 +55,9 @@ util::Result<std::pair<LeaseDoc, std::int64_t>> read_document(storage::GcsClient
     }
     auto parsed = parse_lease_doc(read->data);
     if (!parsed.ok()) {
-        return util::error(util::Code::invalid_input, url.to_string() + ": " + parsed.status().message() +
-                                                          "; delete it to start the day's leases afresh");
+        return util::error(util::Code::invalid_input,
+                           url.to_string() + ": " + parsed.status().message() +
+                               "; delete it to start the day's leases afresh");
     }
     return std::make_pair(std::move(parsed).value(), read->generation);
 }
@@ -70,12 +73,16 @@ std::string random_id() {
 }  // namespace
 
 GcsLeaseBudget::GcsLeaseBudget(LeaseBudgetOptions options, util::Clock& clock)
-    : m_options(std::move(options)), m_clock(clock), m_id(random_id()), m_poll(m_options.poll_min) {}
+    : m_options(std::move(options)),
+      m_clock(clock),
+      m_id(random_id()),
+      m_poll(m_options.poll_min) {}
 
 util::Result<std::unique_ptr<GcsLeaseBudget>> GcsLeaseBudget::open(LeaseBudgetOptions options,
                                                                    util::Clock& clock) {
     if (options.store == nullptr || options.spool_dir.empty()) {
-        return util::error(util::Code::config, "a budget on a gs:// ledger needs its store and spool folder");
+        return util::error(util::Code::config,
+                           "a budget on a gs:// ledger needs its store and spool folder");
     }
     if (options.ttl < std::chrono::seconds(1) || options.lease_images < 1) {
         return util::error(util::Code::config,
@@ -87,8 +94,9 @@ util::Result<std::unique_ptr<GcsLeaseBudget>> GcsLeaseBudget::open(LeaseBudgetOp
     TRY_ASSIGN(b->m_day, day_in_zone(clock.unix_ms(), o.tz));
     TRY_ASSIGN(b->m_doc_url, document_url(*o.store, b->m_day, o.user));
     b->m_grace_ms = o.ttl.count() / 4;
-    b->m_spend = std::make_unique<GcsSpend>(*o.store, o.spool_dir, SpendScope{o.user, o.mode, o.tz, b->m_day},
-                                            clock, std::chrono::milliseconds(0));
+    b->m_spend = std::make_unique<GcsSpend>(*o.store, o.spool_dir,
+                                            SpendScope{o.user, o.mode, o.tz, b->m_day}, clock,
+                                            std::chrono::milliseconds(0));
     // Fail early on a bucket that cannot be read or a document that is not one.
     TRY(b->m_spend->refresh(true));
     TRY(read_document(o.store->client(), b->m_doc_url, LeaseDoc{}).status());
@@ -138,7 +146,9 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
         }
         // The document first, then the ledger: a lease removed from the document had its lines
         // pushed before, so this view of the ledger has them.
-        TRY_ASSIGN(auto current, read_document(client, m_doc_url, LeaseDoc{m_options.user, m_day, m_options.tz, 0, {}}));
+        TRY_ASSIGN(
+            auto current,
+            read_document(client, m_doc_url, LeaseDoc{m_options.user, m_day, m_options.tz, 0, {}}));
         auto& [doc, generation] = current;
         TRY(m_spend->refresh(true));
 
@@ -164,11 +174,13 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
             lost = m_has_lease && mode.leases.count(m_id) == 0;
         }
         if (lost) {
-            say("budget: warning: this process's lease expired unrenewed and was dropped by another "
+            say("budget: warning: this process's lease expired unrenewed and was dropped by "
+                "another "
                 "process; requests it had in flight may take the day's spend past the limit "
                 "(raise --budget-lease-ttl if this machine stalls)");
         }
-        const LeaseView view{m_options.limit, m_spend->spent(), m_spend->spent_by_lease(), now, m_grace_ms};
+        const LeaseView view{m_options.limit, m_spend->spent(), m_spend->spent_by_lease(), now,
+                             m_grace_ms};
         LeaseDecision d = decide(mode, view, ask);
         doc.updated_ms = now;
 
@@ -177,7 +189,8 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
         auto written = client.upload(m_doc_url, to_json(doc), "application/json", pre);
         if (!written.ok()) {
             if (!storage::is_precondition_failed(written.status())) {
-                return util::error(written.status().code(), m_doc_url.to_string() + ": " + written.status().message());
+                return util::error(written.status().code(),
+                                   m_doc_url.to_string() + ": " + written.status().message());
             }
             // Someone else changed it first.
             {
@@ -189,7 +202,8 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
         for (const auto& [id, lease] : d.reclaimed) {
             say("budget: dropped the expired lease " + id + " of " + lease.holder + " (" +
                 util::format_usd(lease.amount) + ", not renewed for " +
-                util::format_duration(std::chrono::milliseconds(now - lease.expires_ms + m_options.ttl.count())) +
+                util::format_duration(
+                    std::chrono::milliseconds(now - lease.expires_ms + m_options.ttl.count())) +
                 "); what it spent stays counted");
         }
         for (const auto& [id, lease] : d.dead_leases) {
@@ -240,7 +254,8 @@ bool GcsLeaseBudget::reserve(util::Micros amount) {
             m_changed.wait(lock);
             continue;
         }
-        const bool fresh = m_has_lease && m_clock.unix_ms() + m_options.ttl.count() / 2 < m_expires_ms;
+        const bool fresh =
+            m_has_lease && m_clock.unix_ms() + m_options.ttl.count() / 2 < m_expires_ms;
         if (fresh && util::add_sat(util::add_sat(m_used, m_reserved), amount) <= m_amount) {
             m_reserved += amount;
             return true;
@@ -382,9 +397,10 @@ util::Status GcsLeaseBudget::close() {
     auto done = update(pushed.ok() ? Change::release : Change::shrink, 0);
     const Stats st = stats();
     if (st.writes > 0) {
-        say("budget: " + m_doc_url.to_string() + ": " + std::to_string(st.writes) + " lease update(s), " +
-            std::to_string(st.conflicts) + " redone after 412, " + std::to_string(st.reclaimed) +
-            " expired lease(s) dropped, " + std::to_string(st.waits) + " wait(s) for others' leases");
+        say("budget: " + m_doc_url.to_string() + ": " + std::to_string(st.writes) +
+            " lease update(s), " + std::to_string(st.conflicts) + " redone after 412, " +
+            std::to_string(st.reclaimed) + " expired lease(s) dropped, " +
+            std::to_string(st.waits) + " wait(s) for others' leases");
     }
     if (!pushed.ok()) {
         return pushed;
@@ -412,9 +428,9 @@ GcsLeaseBudget::Stats GcsLeaseBudget::stats() const {
     return m_stats;
 }
 
-util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store, const std::string& spool_dir,
-                                              const SpendScope& scope, util::Clock& clock,
-                                              std::chrono::milliseconds ttl) {
+util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store,
+                                              const std::string& spool_dir, const SpendScope& scope,
+                                              util::Clock& clock, std::chrono::milliseconds ttl) {
     TRY_ASSIGN(const storage::GcsUrl url, document_url(store, scope.day, scope.user));
     TRY_ASSIGN(auto current, read_document(store.client(), url, LeaseDoc{}));
     auto mode = current.first.modes.find(scope.mode);
@@ -423,7 +439,8 @@ util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store, con
     }
     GcsSpend spend(store, spool_dir, scope, clock, std::chrono::milliseconds(0));
     TRY(spend.refresh(true));  // after the document, as update() reads them
-    const LeaseView view{0, spend.spent(), spend.spent_by_lease(), clock.unix_ms(), ttl.count() / 4};
+    const LeaseView view{0, spend.spent(), spend.spent_by_lease(), clock.unix_ms(),
+                         ttl.count() / 4};
     return held_by_leases(mode->second, view);
 }
 

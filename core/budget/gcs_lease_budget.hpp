@@ -14,8 +14,8 @@
 // (BUDGET_EXCEEDED) only when no other live lease holds anything. A background thread renews
 // the lease every ttl/4; an unrenewed lease is taken for dead by whoever next writes the
 // document once ttl + ttl/4 (the clock-skew grace) have passed since its last renewal. It is
-// kept, though, and what it holds beyond its visible spend keeps counting (lease_doc.hpp): the holder
-// may have paid for images whose ledger lines are only in its machine's spool, or were never
+// kept, though, and what it holds beyond its visible spend keeps counting (lease_doc.hpp): the
+// holder may have paid for images whose ledger lines are only in its machine's spool, or were never
 // written (SIGKILL between the manifest line and the ledger line). The next run of the same
 // place (same spool folder, same job and shard) pushes that spool when its ledger writer opens,
 // writes the missing lines back from the manifest (reconcile_ledger), pushes them and releases
@@ -49,10 +49,10 @@ struct LeaseBudgetOptions {
     std::string tz = "UTC";
     util::Micros limit = 0;
     ledger::GcsLedgerStore* store = nullptr;  // the ledger (must outlive the budget)
-    std::string spool_dir;                   // its writers' spool folder on this machine
+    std::string spool_dir;                    // its writers' spool folder on this machine
     std::chrono::milliseconds ttl{300'000};
-    int lease_images = 16;                   // a slice = this many requests' worst case
-    std::string holder;                      // who holds it, for people reading the document
+    int lease_images = 16;  // a slice = this many requests' worst case
+    std::string holder;     // who holds it, for people reading the document
     // "<spool folder id>:<job place>": dead leases of this place are released at open when
     // release_dead is set (the caller has pushed the spools of dead writers and written back
     // the place's missing ledger lines). Empty: the lease is dropped at expiry (older builds).
@@ -125,9 +125,9 @@ private:
     bool m_adjusting = false;
     bool m_closed = false;
     bool m_has_lease = false;
-    util::Micros m_amount = 0;     // the lease as last written
-    util::Micros m_used = 0;       // spent under it (actual costs of settled requests)
-    util::Micros m_reserved = 0;   // requests in flight
+    util::Micros m_amount = 0;    // the lease as last written
+    util::Micros m_used = 0;      // spent under it (actual costs of settled requests)
+    util::Micros m_reserved = 0;  // requests in flight
     std::int64_t m_expires_ms = 0;
     util::Micros m_seen_spent = 0;  // the day's spend at the last update
     util::Micros m_others = 0;      // others' outstanding at the last update
@@ -145,8 +145,8 @@ private:
 
 // For the pre-flight check: what the live leases in today's document hold beyond their visible
 // spend (0 when there is no document). The same errors as GcsLeaseBudget::open.
-util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store, const std::string& spool_dir,
-                                              const SpendScope& scope, util::Clock& clock,
-                                              std::chrono::milliseconds ttl);
+util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store,
+                                              const std::string& spool_dir, const SpendScope& scope,
+                                              util::Clock& clock, std::chrono::milliseconds ttl);
 
 }  // namespace assetgen::budget

@@ -16,7 +16,8 @@ util::Status bad(const std::string& what) {
 }
 
 // The integer at j[key] (micro-dollars or milliseconds), or an error naming where.
-util::Result<std::int64_t> int_at(const nlohmann::json& j, const char* key, const std::string& where) {
+util::Result<std::int64_t> int_at(const nlohmann::json& j, const char* key,
+                                  const std::string& where) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_number_integer()) {
         return bad(where + key + " must be an integer");
@@ -24,7 +25,8 @@ util::Result<std::int64_t> int_at(const nlohmann::json& j, const char* key, cons
     return it->get<std::int64_t>();
 }
 
-util::Result<std::string> string_at(const nlohmann::json& j, const char* key, const std::string& where) {
+util::Result<std::string> string_at(const nlohmann::json& j, const char* key,
+                                    const std::string& where) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_string()) {
         return bad(where + key + " must be a string");
@@ -55,9 +57,12 @@ std::string to_json(const LeaseDoc& doc) {
         }
         modes[name] = {{"limit_micros", mode.limit}, {"leases", std::move(leases)}};
     }
-    nlohmann::json j = {{"v", k_doc_version},       {"user", doc.user},
-                        {"day", doc.day},           {"tz", doc.tz},
-                        {"updated_ms", doc.updated_ms}, {"modes", std::move(modes)}};
+    nlohmann::json j = {{"v", k_doc_version},
+                        {"user", doc.user},
+                        {"day", doc.day},
+                        {"tz", doc.tz},
+                        {"updated_ms", doc.updated_ms},
+                        {"modes", std::move(modes)}};
     return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

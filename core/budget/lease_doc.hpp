@@ -44,7 +44,7 @@ struct Lease {
 };
 
 struct ModeLeases {
-    util::Micros limit = 0;              // the limit of the last process that wrote (for people)
+    util::Micros limit = 0;               // the limit of the last process that wrote (for people)
     std::map<std::string, Lease> leases;  // by lease id
 
     bool operator==(const ModeLeases&) const = default;
@@ -67,7 +67,7 @@ util::Result<LeaseDoc> parse_lease_doc(std::string_view text);
 // One process's view when it changes its own lease.
 struct LeaseView {
     util::Micros limit = 0;
-    util::Micros spent = 0;                         // every entry of the day, once
+    util::Micros spent = 0;                        // every entry of the day, once
     std::map<std::string, util::Micros> by_lease;  // the part of spent under each lease
     std::int64_t now_ms = 0;
     std::int64_t grace_ms = 0;  // a lease is live until expires_ms + grace_ms

@@ -24,7 +24,8 @@ util::Micros tokens_cost(std::int64_t tokens, util::Micros per_mtok) {
 std::int64_t prompt_tokens_estimate(const RequestShape& shape, const ModelPrice& p) {
     // About four bytes of English a token, plus the ref_mode instruction (under 60 tokens).
     auto text = static_cast<std::int64_t>((shape.prompt_bytes + 3) / 4) + 60;
-    return util::add_sat(text, util::mul_sat(static_cast<std::int64_t>(shape.ref_images), p.tokens_per_ref_image));
+    return util::add_sat(
+        text, util::mul_sat(static_cast<std::int64_t>(shape.ref_images), p.tokens_per_ref_image));
 }
 
 template <typename T>
@@ -50,9 +51,12 @@ PriceTable PriceTable::from_catalog(const Catalog& catalog) {
     return t;
 }
 
-PriceTable PriceTable::builtin() { return from_catalog(builtin_catalog()); }
+PriceTable PriceTable::builtin() {
+    return from_catalog(builtin_catalog());
+}
 
-util::Status PriceTable::load_json(const std::string& text, const std::string& where, bool confirmed) {
+util::Status PriceTable::load_json(const std::string& text, const std::string& where,
+                                   bool confirmed) {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("models") || !j["models"].is_object()) {
         return util::error(util::Code::invalid_input,
@@ -77,9 +81,11 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
         }
         return check_json_amount(v.dump(), kind, confirmed, here(path));
     };
-    auto tokens = [&](const nlohmann::json& v, const std::vector<std::string>& path) -> util::Result<std::int64_t> {
+    auto tokens = [&](const nlohmann::json& v,
+                      const std::vector<std::string>& path) -> util::Result<std::int64_t> {
         if (!v.is_number_integer() || v.get<double>() < 0 || v.get<double>() > k_max_tokens) {
-            return bad(path, "\"" + v.dump() + "\" is not a whole number of tokens from 0 to 1000000");
+            return bad(path,
+                       "\"" + v.dump() + "\" is not a whole number of tokens from 0 to 1000000");
         }
         return v.get<std::int64_t>();
     };
@@ -89,7 +95,8 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
         }
         std::map<Tier, ModelPrice> tiers;
         for (Tier t : k_all_tiers) {
-            tiers[t] = m_models.count(name) && m_models[name].count(t) ? m_models[name][t] : ModelPrice{};
+            tiers[t] =
+                m_models.count(name) && m_models[name].count(t) ? m_models[name][t] : ModelPrice{};
         }
         ModelPrice p;  // the keys given, applied to every tier below
         std::vector<std::string> given;
@@ -113,7 +120,8 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
                 TRY_ASSIGN(p.text_allowance_tokens, tokens(value, path));
             } else if (key == "thinking_level") {
                 if (!value.is_string()) {
-                    return bad(path, "expected a string such as \"minimal\" (or \"\" to send none)");
+                    return bad(path,
+                               "expected a string such as \"minimal\" (or \"\" to send none)");
                 }
                 p.thinking_level = value.get<std::string>();
             } else if (key == "per_image" || key == "image_tokens") {
@@ -132,24 +140,35 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
                 return bad(path, "unknown key");
             }
         }
-        auto has = [&](const char* key) { return std::find(given.begin(), given.end(), key) != given.end(); };
+        auto has = [&](const char* key) {
+            return std::find(given.begin(), given.end(), key) != given.end();
+        };
         for (auto& [tier, tp] : tiers) {
             (void)tier;
-            if (has("input_per_mtok")) tp.input_per_mtok = p.input_per_mtok;
-            if (has("output_image_per_mtok")) tp.output_image_per_mtok = p.output_image_per_mtok;
-            if (has("output_text_per_mtok")) tp.output_text_per_mtok = p.output_text_per_mtok;
+            if (has("input_per_mtok"))
+                tp.input_per_mtok = p.input_per_mtok;
+            if (has("output_image_per_mtok"))
+                tp.output_image_per_mtok = p.output_image_per_mtok;
+            if (has("output_text_per_mtok"))
+                tp.output_text_per_mtok = p.output_text_per_mtok;
             // Thoughts are billed as output text unless the file says otherwise.
             if (has("thinking_per_mtok")) {
                 tp.thinking_per_mtok = p.thinking_per_mtok;
             } else if (has("output_text_per_mtok")) {
                 tp.thinking_per_mtok = p.output_text_per_mtok;
             }
-            if (has("tokens_per_ref_image")) tp.tokens_per_ref_image = p.tokens_per_ref_image;
-            if (has("max_thinking_tokens")) tp.max_thinking_tokens = p.max_thinking_tokens;
-            if (has("text_allowance_tokens")) tp.text_allowance_tokens = p.text_allowance_tokens;
-            if (has("thinking_level")) tp.thinking_level = p.thinking_level;
-            for (const auto& [size, v] : p.per_image) tp.per_image[size] = v;
-            for (const auto& [size, v] : p.image_tokens) tp.image_tokens[size] = v;
+            if (has("tokens_per_ref_image"))
+                tp.tokens_per_ref_image = p.tokens_per_ref_image;
+            if (has("max_thinking_tokens"))
+                tp.max_thinking_tokens = p.max_thinking_tokens;
+            if (has("text_allowance_tokens"))
+                tp.text_allowance_tokens = p.text_allowance_tokens;
+            if (has("thinking_level"))
+                tp.thinking_level = p.thinking_level;
+            for (const auto& [size, v] : p.per_image)
+                tp.per_image[size] = v;
+            for (const auto& [size, v] : p.image_tokens)
+                tp.image_tokens[size] = v;
             if (tp.per_image.empty() && tp.image_tokens.empty()) {
                 return bad({"models", name}, "needs per_image or image_tokens to price an image");
             }
@@ -159,7 +178,9 @@ util::Status PriceTable::load_json(const std::string& text, const std::string& w
     return util::ok_status();
 }
 
-void PriceTable::set_price_per_image(util::Micros price) { m_price_per_image = price; }
+void PriceTable::set_price_per_image(util::Micros price) {
+    m_price_per_image = price;
+}
 
 util::Result<const ModelPrice*> PriceTable::find(const std::string& model, Tier tier) const {
     auto it = m_models.find(model);
@@ -175,7 +196,8 @@ util::Result<const ModelPrice*> PriceTable::find(const std::string& model, Tier 
     }
     auto t = it->second.find(tier);
     if (t == it->second.end()) {
-        return util::error(util::Code::config, "model \"" + model + "\" has no " + std::string(tier_name(tier)) +
+        return util::error(util::Code::config, "model \"" + model + "\" has no " +
+                                                   std::string(tier_name(tier)) +
                                                    " price; give one with --models FILE.json");
     }
     return &t->second;
@@ -187,7 +209,8 @@ util::Result<RequestCeiling> PriceTable::ceiling(const RequestShape& shape) cons
     c.image_tokens = pick<std::int64_t>(p->image_tokens, shape.image_size, 0);
     c.thinking_tokens = p->max_thinking_tokens;
     c.text_tokens = p->text_allowance_tokens;
-    c.max_output_tokens = util::add_sat(util::add_sat(c.image_tokens, c.thinking_tokens), c.text_tokens);
+    c.max_output_tokens =
+        util::add_sat(util::add_sat(c.image_tokens, c.thinking_tokens), c.text_tokens);
     c.thinking_level = p->thinking_level;
 
     const util::Micros input = tokens_cost(prompt_tokens_estimate(shape, *p), p->input_per_mtok);
@@ -205,8 +228,9 @@ util::Result<RequestCeiling> PriceTable::ceiling(const RequestShape& shape) cons
     // charged), the input twice over (token counts are estimates), and the thinking and text
     // allowances at the thinking and text rates: everything maxOutputTokens lets through.
     const util::Micros image_worst = m_price_per_image ? image : std::max(image, image_by_tokens);
-    const util::Micros allowances = util::add_sat(tokens_cost(c.thinking_tokens, p->thinking_per_mtok),
-                                                  tokens_cost(c.text_tokens, p->output_text_per_mtok));
+    const util::Micros allowances =
+        util::add_sat(tokens_cost(c.thinking_tokens, p->thinking_per_mtok),
+                      tokens_cost(c.text_tokens, p->output_text_per_mtok));
     c.worst_case = util::add_sat(util::add_sat(image_worst, util::mul_sat(input, 2)), allowances);
     return c;
 }
@@ -221,8 +245,10 @@ util::Result<util::Micros> PriceTable::worst_case(const RequestShape& shape) con
     return c.worst_case;
 }
 
-util::Result<util::Micros> PriceTable::actual(const std::string& model, const std::string& image_size,
-                                              std::int64_t prompt_tokens, std::int64_t output_tokens,
+util::Result<util::Micros> PriceTable::actual(const std::string& model,
+                                              const std::string& image_size,
+                                              std::int64_t prompt_tokens,
+                                              std::int64_t output_tokens,
                                               std::int64_t thoughts_tokens,
                                               std::int64_t output_image_tokens, Tier tier) const {
     TRY_ASSIGN(const ModelPrice* p, find(model, tier));

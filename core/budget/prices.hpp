@@ -34,7 +34,7 @@ struct RequestCeiling {
 // What one request is expected to carry, for estimates.
 struct RequestShape {
     std::string model;
-    std::string image_size;      // "" = default
+    std::string image_size;  // "" = default
     std::size_t prompt_bytes = 0;
     std::size_t ref_images = 0;
     Tier tier = Tier::standard;  // --tier: whose prices apply
@@ -56,13 +56,15 @@ public:
     // 1,000,000. INVALID_INPUT "<where>:<line>: models.<model>.<key>: ..." naming the bad key.
     // An entry states what is paid whatever the tier: it replaces the model's prices at every
     // tier (the keys it gives; the others stay as they were at each tier).
-    util::Status load_json(const std::string& text, const std::string& where, bool confirmed = false);
+    util::Status load_json(const std::string& text, const std::string& where,
+                           bool confirmed = false);
     // Forces every model's per-image output price (--price-per-image, already checked).
     void set_price_per_image(util::Micros price);
 
     // CONFIG_ERROR when the model has no price (the message lists the known models and says how
     // to add one with --prices).
-    util::Result<const ModelPrice*> find(const std::string& model, Tier tier = Tier::standard) const;
+    util::Result<const ModelPrice*> find(const std::string& model,
+                                         Tier tier = Tier::standard) const;
 
     // The ceiling of one request of this shape (see RequestCeiling). CONFIG_ERROR when the
     // model has no price.

@@ -14,8 +14,9 @@ util::Result<const date::time_zone*> zone(const std::string& tz) {
         return date::locate_zone(tz);
     } catch (const std::exception&) {
         return util::error(util::Code::config,
-                           "--tz: \"" + tz + "\" is not a time zone (use an IANA name such as "
-                                             "UTC or America/Los_Angeles)");
+                           "--tz: \"" + tz +
+                               "\" is not a time zone (use an IANA name such as "
+                               "UTC or America/Los_Angeles)");
     }
 }
 
@@ -49,7 +50,8 @@ util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQue
     TRY(ledger::read_ledger(
         ledger_folder, opts,
         [&](const ledger::Entry& e) {
-            if (e.user_id != query.user || (e.mode != query.mode && !(e.v == 0 && query.mode == "live"))) {
+            if (e.user_id != query.user ||
+                (e.mode != query.mode && !(e.v == 0 && query.mode == "live"))) {
                 return;
             }
             auto d = day_in_zone(e.ts, query.tz);

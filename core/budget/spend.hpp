@@ -26,7 +26,7 @@ struct SpendQuery {
 };
 
 struct Spend {
-    std::string day;         // in tz
+    std::string day;  // in tz
     util::Micros spent = 0;
     std::size_t entries = 0;
     std::vector<ledger::ReadIssue> issues;  // torn or bad lines seen while reading

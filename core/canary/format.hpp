@@ -14,7 +14,9 @@ inline std::string fixed(double v, int decimals) {
 }
 
 // A rate (0..1) as "12.34%".
-inline std::string percent(double rate) { return fixed(rate * 100.0, 2) + "%"; }
+inline std::string percent(double rate) {
+    return fixed(rate * 100.0, 2) + "%";
+}
 
 // A p-value as people read it: 3 significant digits, "<1e-6" far in the tail.
 inline std::string p_text(double p) {

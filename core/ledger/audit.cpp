@@ -18,8 +18,8 @@
 
 #include "ledger/gcs_manifests.hpp"
 #include "ledger/manifest.hpp"
-#include "storage/storage.hpp"
 #include "ledger/pinned_file.hpp"
+#include "storage/storage.hpp"
 #include "util/atomic_file.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
@@ -102,7 +102,8 @@ void check_cost(const Entry& e, const std::string& here, const VerifyOptions& op
     }
     if (e.cost > k_absurd_line_cost) {
         findings.push_back(Finding{FindingKind::bad_cost, here,
-                                   "cost: " + util::format_usd(e.cost) + " is absurd for one request (above " +
+                                   "cost: " + util::format_usd(e.cost) +
+                                       " is absurd for one request (above " +
                                        util::format_usd(k_absurd_line_cost) + ")"});
         return;
     }
@@ -115,9 +116,11 @@ void check_cost(const Entry& e, const std::string& here, const VerifyOptions& op
             FindingKind::cost_vs_tokens, here,
             "cost " + util::format_usd(e.cost) + " disagrees with its tokens (prompt " +
                 std::to_string(e.prompt_tokens) + ", output " + std::to_string(e.output_tokens) +
-                (e.output_image_tokens >= 0 ? " of which image " + std::to_string(e.output_image_tokens) : "") +
-                ", thoughts " + std::to_string(e.thoughts_tokens) + "): " + e.model + " prices them at " +
-                util::format_usd(*expected)});
+                (e.output_image_tokens >= 0
+                     ? " of which image " + std::to_string(e.output_image_tokens)
+                     : "") +
+                ", thoughts " + std::to_string(e.thoughts_tokens) + "): " + e.model +
+                " prices them at " + util::format_usd(*expected)});
     }
 }
 
@@ -367,15 +370,16 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                     ok_images[e.job_id].emplace_back(e.id, here);
                 }
                 if (e.v >= 1 && e.images > 0) {
-                    const std::string key = e.job_id + '\n' + e.scene_id + '\n' + std::to_string(e.variant);
+                    const std::string key =
+                        e.job_id + '\n' + e.scene_id + '\n' + std::to_string(e.variant);
                     auto [it, fresh] = charged.emplace(key, std::make_pair(e.shard, here));
                     if (!fresh && it->second.first != e.shard) {
                         findings.push_back(Finding{
                             FindingKind::shard_overlap, here,
-                            "scene_id \"" + e.scene_id + "\" v" + std::to_string(e.variant) + " of job " +
-                                e.job_id + " is charged " + shard_name(e.shard) + " here and " +
-                                shard_name(it->second.first) + " at " + it->second.second +
-                                ": one image paid twice"});
+                            "scene_id \"" + e.scene_id + "\" v" + std::to_string(e.variant) +
+                                " of job " + e.job_id + " is charged " + shard_name(e.shard) +
+                                " here and " + shard_name(it->second.first) + " at " +
+                                it->second.second + ": one image paid twice"});
                     }
                 }
             }
@@ -413,9 +417,11 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
             };
         if (storage::is_gcs(path)) {
             if (options.manifests_gcs == nullptr) {
-                return util::error(Code::config, path + ": a gs:// manifest needs a Cloud Storage client");
+                return util::error(Code::config,
+                                   path + ": a gs:// manifest needs a Cloud Storage client");
             }
-            TRY(read_gcs_manifest_at(*options.manifests_gcs, path, on_manifest_line, &manifest_issues));
+            TRY(read_gcs_manifest_at(*options.manifests_gcs, path, on_manifest_line,
+                                     &manifest_issues));
         } else {
             TRY(read_manifest_at(path, on_manifest_line, &manifest_issues));
         }

@@ -274,7 +274,7 @@ util::Result<AppendOutcome> append_run(GcsLedgerStore& store, const std::string&
     util::SplitMix jitter(util::fnv1a64(part.object));
     util::RetryHooks hooks;
     hooks.random = [&] { return jitter(); };
-    bool unsure = false;  // an attempt failed in a way that may hide its success
+    bool unsure = false;     // an attempt failed in a way that may hide its success
     bool again_now = false;  // this round removed its own cause: the next one goes at once
     auto round = [&](int) -> util::Result<AppendOutcome> {
         again_now = false;

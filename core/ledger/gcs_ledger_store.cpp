@@ -169,10 +169,10 @@ util::Result<DayState> GcsLedgerStore::compose_day(std::string_view day, const D
 
 util::Result<DayState> GcsLedgerStore::rewrite_day(std::string_view day, const DayState& current) {
     const std::string url = day_object(day).to_string();
-    TRY_ASSIGN(storage::ObjectInfo info,
-               m_storage.copy(storage::SourceObject{url, current.generation}, url,
-                              day_write(current.generation,
-                                        metadata_of(current.seq, current.recent))));
+    TRY_ASSIGN(
+        storage::ObjectInfo info,
+        m_storage.copy(storage::SourceObject{url, current.generation}, url,
+                       day_write(current.generation, metadata_of(current.seq, current.recent))));
     return state_of(info);
 }
 
@@ -184,12 +184,12 @@ util::Result<DayState> GcsLedgerStore::reupload_day(std::string_view day, const 
     auto read = m_storage.read(url, at);
     if (!read.ok()) {
         return read.status().code() == Code::not_found ? changed_meanwhile("re-upload " + url)
-                                                        : read.status();
+                                                       : read.status();
     }
-    TRY_ASSIGN(storage::ObjectInfo info,
-               m_storage.write(url, read->data,
-                               day_write(current.generation,
-                                         metadata_of(current.seq, current.recent))));
+    TRY_ASSIGN(
+        storage::ObjectInfo info,
+        m_storage.write(url, read->data,
+                        day_write(current.generation, metadata_of(current.seq, current.recent))));
     return state_of(info);
 }
 

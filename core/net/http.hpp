@@ -21,8 +21,8 @@ struct HttpRequest {
     Headers headers;
     std::string body;
     std::chrono::milliseconds connect_timeout{10'000};
-    std::chrono::milliseconds timeout{120'000};       // whole request
-    std::size_t max_response_bytes = 64u << 20;       // larger answers fail with BAD_RESPONSE
+    std::chrono::milliseconds timeout{120'000};  // whole request
+    std::size_t max_response_bytes = 64u << 20;  // larger answers fail with BAD_RESPONSE
     // Pins host names to addresses for this request only, as CURLOPT_RESOLVE entries
     // "host:port:address[,address...]" (IPv6 addresses in brackets); the transfer connects to
     // these addresses instead of resolving the name, so a caller that checked the addresses

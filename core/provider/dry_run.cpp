@@ -278,7 +278,8 @@ util::Result<ImageResult> DryRunProvider::generate(const ImageRequest& request) 
     // The catalog's tokens for the model and size when the runner says them (a dry run of
     // gemini-3.1-flash-image at 1K bills 1120, not the 2.5 model's 1290, which would overrun
     // the ceiling); the 2.5 figure otherwise.
-    result.usage.output_tokens = request.image_tokens > 0 ? request.image_tokens : k_output_tokens_per_image;
+    result.usage.output_tokens =
+        request.image_tokens > 0 ? request.image_tokens : k_output_tokens_per_image;
     result.usage.thoughts_tokens = 0;
     return result;
 }

@@ -18,7 +18,7 @@ struct SimulateOptions {
     std::chrono::milliseconds jitter{0};  // uniform in [-jitter, +jitter], floored at 0
     double error_rate = 0.0;              // probability that an attempt fails transiently
     std::uint64_t seed = 1;
-    int width = 64;                       // synthetic image size in pixels
+    int width = 64;  // synthetic image size in pixels
     int height = 64;
 };
 

@@ -24,9 +24,10 @@ util::Result<ProviderStack> make_provider(const ProviderConfig& config, const au
         GeminiOptions o;
         o.api_key = auth::api_key_from_env(env);
         if (o.api_key.empty()) {
-            return util::error(util::Code::unauthenticated,
-                               "--mode live --api gemini needs an API key: set GEMINI_API_KEY (or "
-                               "GOOGLE_API_KEY), or use --api vertex with Google Cloud credentials");
+            return util::error(
+                util::Code::unauthenticated,
+                "--mode live --api gemini needs an API key: set GEMINI_API_KEY (or "
+                "GOOGLE_API_KEY), or use --api vertex with Google Cloud credentials");
         }
         if (!config.api_base.empty()) {
             o.api_base = config.api_base;
@@ -39,9 +40,10 @@ util::Result<ProviderStack> make_provider(const ProviderConfig& config, const au
     }
     if (config.api == "vertex") {
         if (!config.service_tier.empty()) {
-            return util::error(util::Code::config, "--tier " + config.service_tier +
-                                                       " is for the Gemini API (--api gemini); Vertex AI "
-                                                       "runs at standard");
+            return util::error(util::Code::config,
+                               "--tier " + config.service_tier +
+                                   " is for the Gemini API (--api gemini); Vertex AI "
+                                   "runs at standard");
         }
         VertexOptions o;
         o.project = config.project;
@@ -58,17 +60,20 @@ util::Result<ProviderStack> make_provider(const ProviderConfig& config, const au
             }
         }
         if (o.project.empty()) {
-            return util::error(util::Code::config,
-                               "--api vertex needs a project: give --project or set GOOGLE_CLOUD_PROJECT");
+            return util::error(
+                util::Code::config,
+                "--api vertex needs a project: give --project or set GOOGLE_CLOUD_PROJECT");
         }
         o.location = config.location;
         o.api_base = config.api_base;
         o.timeout = config.timeout;
-        TRY_ASSIGN(stack.tokens, auth::default_token_source(env, *stack.transport, clock,
-                                                            std::string(auth::k_cloud_platform_scope)));
+        TRY_ASSIGN(stack.tokens,
+                   auth::default_token_source(env, *stack.transport, clock,
+                                              std::string(auth::k_cloud_platform_scope)));
         stack.description = "Vertex AI (project " + o.project + ", " + o.location + ") as " +
                             stack.tokens->describe();
-        stack.provider = std::make_unique<VertexProvider>(o, *stack.transport, *stack.tokens, clock);
+        stack.provider =
+            std::make_unique<VertexProvider>(o, *stack.transport, *stack.tokens, clock);
         return stack;
     }
     return util::error(util::Code::config, "--api: \"" + config.api + "\" is not gemini or vertex");

@@ -133,8 +133,9 @@ Status lookup_failure(const std::string& call, const util::Result<net::HttpRespo
     }
     auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(clock.unix_ms()));
     const auto& r = sent.value();
-    return scrub(lookup_error(call, parse_gemini_error(r.status, r.body, r.header("retry-after"), now)),
-                 secret);
+    return scrub(
+        lookup_error(call, parse_gemini_error(r.status, r.body, r.header("retry-after"), now)),
+        secret);
 }
 
 // The image models a listing names (models.list, or Vertex's publishers.models.list), up to 10
@@ -151,11 +152,13 @@ ImageModels list_image_models(net::HttpTransport& transport, const std::string& 
     ImageModels out;
     std::string page;
     for (int i = 0; i < 10; ++i) {
-        net::HttpRequest list = get(url + "?pageSize=1000" + (page.empty() ? "" : "&pageToken=" + page), timeout);
+        net::HttpRequest list =
+            get(url + "?pageSize=1000" + (page.empty() ? "" : "&pageToken=" + page), timeout);
         list.headers.push_back(auth);
         auto answer = transport.send(list);
         if (!answer.ok() || answer->status != 200) {
-            out.note = call + " failed too: " + lookup_failure(call, answer, clock, secret).message();
+            out.note =
+                call + " failed too: " + lookup_failure(call, answer, clock, secret).message();
             return out;
         }
         auto listing = parse_model_listing(answer->body);
@@ -163,7 +166,8 @@ ImageModels list_image_models(net::HttpTransport& transport, const std::string& 
             out.note = listing.status().message();
             return out;
         }
-        out.listed.insert(out.listed.end(), listing->image_models.begin(), listing->image_models.end());
+        out.listed.insert(out.listed.end(), listing->image_models.begin(),
+                          listing->image_models.end());
         page = listing->next_page_token;
         if (page.empty() || !is_path_safe(page)) {
             break;
@@ -224,8 +228,8 @@ util::Status GeminiProvider::check_model(const std::string& model) {
     }
     // The model is unknown: say which image models this key can use instead.
     const ImageModels images =
-        list_image_models(m_transport, models_url, {"x-goog-api-key", m_options.api_key}, "models.list",
-                          m_options.timeout, m_clock, m_options.api_key,
+        list_image_models(m_transport, models_url, {"x-goog-api-key", m_options.api_key},
+                          "models.list", m_options.timeout, m_clock, m_options.api_key,
                           "models.list names no image model for this key");
     return scrub(unknown_model("gemini", id, "models.get answered 404 at " + models_url + "/" + id,
                                images.listed, images.note),
@@ -281,13 +285,15 @@ util::Status VertexProvider::check_model(const std::string& model) {
         return lookup_failure("publishers.models.get", sent, m_clock, token.value());
     }
     // The model is unknown: list the publisher's image models (publishers.models.list, which
-    // only v1beta1 has: https://cloud.google.com/vertex-ai/docs/reference/rest/v1beta1/publishers.models/list).
+    // only v1beta1 has:
+    // https://cloud.google.com/vertex-ai/docs/reference/rest/v1beta1/publishers.models/list).
     const ImageModels images = list_image_models(
         m_transport, m_options.api_base + "/v1beta1/publishers/google/models",
-        {"Authorization", "Bearer " + token.value()}, "publishers.models.list", m_options.timeout, m_clock,
-        token.value(), "publishers.models.list names no image model; see the Model Garden for your location");
-    return scrub(unknown_model("vertex", id, "the publisher model GET answered 404 at " + url, images.listed,
-                               images.note),
+        {"Authorization", "Bearer " + token.value()}, "publishers.models.list", m_options.timeout,
+        m_clock, token.value(),
+        "publishers.models.list names no image model; see the Model Garden for your location");
+    return scrub(unknown_model("vertex", id, "the publisher model GET answered 404 at " + url,
+                               images.listed, images.note),
                  token.value());
 }
 

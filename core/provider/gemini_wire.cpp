@@ -23,8 +23,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -90,15 +90,18 @@ std::int64_t int_of(const json* v) {
         return 0;
     }
     if (v->is_number_unsigned()) {
-        return static_cast<std::int64_t>(std::min<std::uint64_t>(v->get<std::uint64_t>(), k_max_count));
+        return static_cast<std::int64_t>(
+            std::min<std::uint64_t>(v->get<std::uint64_t>(), k_max_count));
     }
     if (v->is_number_integer()) {
         return std::clamp<std::int64_t>(v->get<std::int64_t>(), 0, k_max_count);
     }
     if (v->is_number_float()) {
         const double d = v->get<double>();
-        return d > 0 ? (d < static_cast<double>(k_max_count) ? static_cast<std::int64_t>(std::ceil(d)) : k_max_count)
-                     : 0;
+        return d > 0
+                   ? (d < static_cast<double>(k_max_count) ? static_cast<std::int64_t>(std::ceil(d))
+                                                           : k_max_count)
+                   : 0;
     }
     if (v->is_string()) {
         const std::string& s = v->get_ref<const std::string&>();
@@ -160,7 +163,8 @@ Usage usage_of(const json& root) {
         u.prompt_tokens = int_of(member2(*meta, "promptTokenCount", "prompt_token_count"));
         u.output_tokens = int_of(member2(*meta, "candidatesTokenCount", "candidates_token_count"));
         u.thoughts_tokens = int_of(member2(*meta, "thoughtsTokenCount", "thoughts_token_count"));
-        const json* details = member2(*meta, "candidatesTokensDetails", "candidates_tokens_details");
+        const json* details =
+            member2(*meta, "candidatesTokensDetails", "candidates_tokens_details");
         if (details != nullptr && details->is_array()) {
             u.output_image_tokens = 0;
             for (const json& d : *details) {
@@ -364,7 +368,8 @@ std::string build_gemini_request(const ImageRequest& request, const GeminiWireOp
         generation["maxOutputTokens"] = request.max_output_tokens;
     }
     if (!request.thinking_level.empty()) {
-        generation["thinkingConfig"] = {{"thinkingLevel", request.thinking_level}, {"includeThoughts", false}};
+        generation["thinkingConfig"] = {{"thinkingLevel", request.thinking_level},
+                                        {"includeThoughts", false}};
     }
     json body = {
         {"contents", json::array({{{"role", "user"}, {"parts", std::move(parts)}}})},

@@ -218,12 +218,13 @@ util::Result<std::string> RefFetcher::read_local(const RefLocation& location) co
     util::UniqueFd fd(::open(location.fetch.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) {
         return util::error(errno == ENOENT ? Code::not_found : Code::storage_io,
-                           errno == ENOENT ? "does not exist"
-                                           : std::string("could not be read: ") + std::strerror(errno));
+                           errno == ENOENT
+                               ? "does not exist"
+                               : std::string("could not be read: ") + std::strerror(errno));
     }
     const std::string real = util::fd_path(fd.get());
-    const std::string base = m_options.base_dir.empty() ? std::filesystem::current_path().string()
-                                                        : m_options.base_dir;
+    const std::string base =
+        m_options.base_dir.empty() ? std::filesystem::current_path().string() : m_options.base_dir;
     bool allowed = !real.empty() && util::is_within(real, base);
     for (const auto& dir : m_options.allowed_local_dirs) {
         allowed = allowed || (!real.empty() && util::is_within(real, dir));
@@ -251,7 +252,8 @@ util::Result<std::string> RefFetcher::read_local(const RefLocation& location) co
             continue;
         }
         if (n < 0) {
-            return util::error(Code::storage_io, std::string("could not be read: ") + std::strerror(errno));
+            return util::error(Code::storage_io,
+                               std::string("could not be read: ") + std::strerror(errno));
         }
         if (n == 0 || data.size() + static_cast<std::size_t>(n) > m_options.max_bytes_per_ref) {
             break;
@@ -459,7 +461,8 @@ util::Result<ResolvedRefs> RefFetcher::resolve_row(const std::vector<std::string
             const auto& flight = flights[i - next];
             Outcome outcome = flight.valid() ? flight.get() : Outcome{c.location.status(), nullptr};
             if (!outcome.status.ok()) {
-                std::string message = prefix + in_quotes(c.display) + " " + outcome.status.message();
+                std::string message =
+                    prefix + in_quotes(c.display) + " " + outcome.status.message();
                 if (m_options.failure_policy == RefFailurePolicy::fail) {
                     failures.push_back(std::move(message));
                 } else {

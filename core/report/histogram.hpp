@@ -42,13 +42,13 @@ public:
     static constexpr std::size_t k_exact_limit = 4096;
 
 private:
-    void spill();                    // moves exact samples into buckets
+    void spill();  // moves exact samples into buckets
     static std::size_t bucket_of(std::int64_t v);
     static std::int64_t bucket_low(std::size_t b);
     static std::int64_t bucket_high(std::size_t b);
 
-    std::vector<std::int64_t> m_exact;       // used while m_count <= k_exact_limit
-    std::vector<std::uint64_t> m_buckets;    // used after
+    std::vector<std::int64_t> m_exact;     // used while m_count <= k_exact_limit
+    std::vector<std::uint64_t> m_buckets;  // used after
     bool m_spilled = false;
     std::uint64_t m_count = 0;
     std::int64_t m_min = 0, m_max = 0;

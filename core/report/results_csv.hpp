@@ -21,7 +21,7 @@ struct ResultRow {
     std::vector<std::string> images;  // URIs or signed URLs
     std::string cost_usd;             // "0.078000"
     std::string error_code;
-    std::string error;                // message
+    std::string error;  // message
 };
 
 // Streams results: the header (input columns, then status, images, cost_usd, error_code,

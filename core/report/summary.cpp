@@ -140,15 +140,14 @@ nlohmann::json to_json(const Summary& s) {
     j["errors"] = s.errors;
     j["errorsByCode"] = s.errors_by_code;
     const auto attempted = s.images_generated + s.errors;
-    j["errorRate"] = attempted ? static_cast<double>(s.errors) / static_cast<double>(attempted) : 0.0;
-    j["latencyMs"] = {{"count", s.latency_ms.count()},
-                      {"p50", s.latency_ms.percentile(50)},
-                      {"p90", s.latency_ms.percentile(90)},
-                      {"p95", s.latency_ms.percentile(95)},
-                      {"p99", s.latency_ms.percentile(99)},
-                      {"max", s.latency_ms.max()}};
+    j["errorRate"] =
+        attempted ? static_cast<double>(s.errors) / static_cast<double>(attempted) : 0.0;
+    j["latencyMs"] = {{"count", s.latency_ms.count()},      {"p50", s.latency_ms.percentile(50)},
+                      {"p90", s.latency_ms.percentile(90)}, {"p95", s.latency_ms.percentile(95)},
+                      {"p99", s.latency_ms.percentile(99)}, {"max", s.latency_ms.max()}};
     j["wallSeconds"] = s.wall_seconds;
-    j["imagesPerSecond"] = s.wall_seconds > 0 ? static_cast<double>(s.images_generated) / s.wall_seconds : 0.0;
+    j["imagesPerSecond"] =
+        s.wall_seconds > 0 ? static_cast<double>(s.images_generated) / s.wall_seconds : 0.0;
     j["sizeMismatch"] = s.size_mismatch;
     j["estimatedCostUsd"] = util::to_dollars(s.estimated_cost);
     j["actualCostUsd"] = util::to_dollars(s.actual_cost);

@@ -20,23 +20,23 @@ struct Summary {
     std::string mode;
     std::string model;
     std::string user;
-    std::string status;            // "ok", "failed", "budget_exceeded", "interrupted", ...
+    std::string status;  // "ok", "failed", "budget_exceeded", "interrupted", ...
     std::int64_t started_ms = 0;
     std::int64_t finished_ms = 0;
     std::uint64_t rows = 0;
     std::uint64_t rows_ok = 0;
     std::uint64_t rows_failed = 0;
     std::uint64_t images_planned = 0;
-    std::uint64_t images_generated = 0;   // this run
-    std::uint64_t images_skipped = 0;     // already done by an earlier run of the job
+    std::uint64_t images_generated = 0;  // this run
+    std::uint64_t images_skipped = 0;    // already done by an earlier run of the job
     std::uint64_t requests = 0;
     std::uint64_t retries = 0;
-    std::uint64_t errors = 0;             // images that ended in an error
+    std::uint64_t errors = 0;  // images that ended in an error
     std::map<std::string, std::uint64_t> errors_by_code;
-    Histogram latency_ms;                 // successful requests
+    Histogram latency_ms;  // successful requests
     double wall_seconds = 0;
-    util::Micros estimated_cost = 0;      // estimates of the requests made
-    util::Micros actual_cost = 0;         // from usageMetadata and the price table
+    util::Micros estimated_cost = 0;  // estimates of the requests made
+    util::Micros actual_cost = 0;     // from usageMetadata and the price table
     util::Micros budget_limit = 0;
     util::Micros budget_spent_before = 0;
     util::Micros budget_overshoot = 0;
@@ -56,7 +56,7 @@ struct Summary {
     std::uint64_t refs_planned = 0;  // dry run without --fetch-refs: distinct refs not fetched
     std::uint64_t url_refreshes = 0;
     std::uint64_t circuit_opens = 0;
-    std::string first_error;              // what stopped the run, when something did
+    std::string first_error;  // what stopped the run, when something did
 };
 
 nlohmann::json to_json(const Summary& s);

@@ -268,8 +268,8 @@ util::Status GcsJobLock::still_held() const {
                            "job lock: this run's entry in " + m_options.document.to_string() +
                                " expired at " + when(m_expires_ms) +
                                " without a renewal (see the renewal errors above); another run "
-                               "may take job " + m_options.job_id +
-                               " over, so this run starts no new request");
+                               "may take job " +
+                               m_options.job_id + " over, so this run starts no new request");
     }
     return util::ok_status();
 }

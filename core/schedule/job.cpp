@@ -91,18 +91,23 @@ util::Result<JobLock> JobLock::acquire(const std::string& job_root, const std::s
                                        const std::string& job_id) {
     TRY(util::make_dirs(job_root));
     JobLock lock;
-    const std::string wait = "; wait for it to finish (or stop it), or give this run another --job-id";
+    const std::string wait =
+        "; wait for it to finish (or stop it), or give this run another --job-id";
     const std::string root_lock = job_root + "/.lock";
     int fd = lock_file(root_lock, shard.empty() ? LOCK_EX : LOCK_SH);
     if (fd < 0) {
         if (errno != EWOULDBLOCK) {
             return cannot_open(root_lock);
         }
-        return util::error(util::Code::config,
-                           shard.empty()
-                               ? "job " + job_id + " is being run by another process right now (unsharded or a shard of it)" + wait
-                               : "job " + job_id + " is being run unsharded by another process right now, so shard " +
-                                     shard_text(shard) + " cannot run beside it" + wait);
+        return util::error(
+            util::Code::config,
+            shard.empty()
+                ? "job " + job_id +
+                      " is being run by another process right now (unsharded or a shard of it)" +
+                      wait
+                : "job " + job_id +
+                      " is being run unsharded by another process right now, so shard " +
+                      shard_text(shard) + " cannot run beside it" + wait);
     }
     lock.m_fds.push_back(fd);
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
@@ -120,7 +125,8 @@ util::Result<JobLock> JobLock::acquire(const std::string& job_root, const std::s
             return cannot_open(own_lock);
         }
         return util::error(util::Code::config, "shard " + shard_text(shard) + " of job " + job_id +
-                                                   " is being run by another process right now" + wait);
+                                                   " is being run by another process right now" +
+                                                   wait);
     }
     lock.m_fds.push_back(fd);
     // The shard count: shared among the shards of one count; another count's holders are
@@ -135,7 +141,9 @@ util::Result<JobLock> JobLock::acquire(const std::string& job_root, const std::s
     }
     if (fd < 0) {
         return errno == EWOULDBLOCK
-                   ? util::error(util::Code::config, "job " + job_id + ": another shard count is starting right now" + wait)
+                   ? util::error(
+                         util::Code::config,
+                         "job " + job_id + ": another shard count is starting right now" + wait)
                    : cannot_open(count_lock);
     }
     lock.m_fds.push_back(fd);
@@ -171,7 +179,8 @@ util::Result<JobHistory> load_history(const std::string& manifest_path) {
     TRY(ledger::read_manifest(
         manifest_path,
         [&](const ledger::ManifestEntry& m) {
-            auto [it, inserted] = h.done.emplace(done_key(m.scene_id, m.variant), DoneImage{m.uri, m.cost, m.content});
+            auto [it, inserted] = h.done.emplace(done_key(m.scene_id, m.variant),
+                                                 DoneImage{m.uri, m.cost, m.content});
             (void)it;
             if (inserted) {
                 ++h.images;
@@ -190,8 +199,8 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
                                            const std::unordered_set<std::string>& known_ids) {
     std::vector<ledger::ManifestEntry> entries;
     std::vector<ledger::ReadIssue> issues;
-    TRY(ledger::read_manifest(manifest_path, [&](const ledger::ManifestEntry& m) { entries.push_back(m); },
-                              &issues));
+    TRY(ledger::read_manifest(
+        manifest_path, [&](const ledger::ManifestEntry& m) { entries.push_back(m); }, &issues));
     if (entries.empty()) {
         return std::size_t{0};
     }
@@ -203,13 +212,14 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
     ledger::ReadOptions opts;
     opts.from_day = util::utc_date(first);
     opts.to_day = util::utc_date(now_ms + 86'400'000);
-    TRY(ledger::read_ledger(ledger, opts,
-                            [&](const ledger::Entry& e) {
-                                if (e.job_id == entries.front().job_id) {
-                                    ids.insert(e.id);
-                                }
-                            },
-                            &issues));
+    TRY(ledger::read_ledger(
+        ledger, opts,
+        [&](const ledger::Entry& e) {
+            if (e.job_id == entries.front().job_id) {
+                ids.insert(e.id);
+            }
+        },
+        &issues));
     std::size_t added = 0;
     std::unordered_set<std::string> seen;
     for (const auto& m : entries) {

@@ -16,14 +16,14 @@ namespace assetgen::schedule {
 
 // Everything that changes what a run produces. The job id is a hash of it.
 struct JobIdentity {
-    std::string input_sha256;   // of the batch file's bytes
+    std::string input_sha256;  // of the batch file's bytes
     std::string mode;
     std::string model;
     std::string image_size;
     int max_variants = 3;
     std::string default_ref_mode;
     std::vector<std::string> global_refs;
-    std::string shard;          // "" or "I/N"
+    std::string shard;  // "" or "I/N"
 };
 
 // "job-" + 16 hex digits of SHA-256 over the identity.

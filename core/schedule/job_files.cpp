@@ -74,7 +74,8 @@ void for_each_line(const std::string& text, const std::function<void(std::string
 // The manifests of the job's other runs: the local ones, then (gs://) the published ones.
 util::Status add_other_manifests(const JobPlace& place, storage::Storage& storage, JobHistory& h) {
     auto add = [&h](const ledger::ManifestEntry& m) {
-        if (h.done.emplace(done_key(m.scene_id, m.variant), DoneImage{m.uri, m.cost, m.content}).second) {
+        if (h.done.emplace(done_key(m.scene_id, m.variant), DoneImage{m.uri, m.cost, m.content})
+                .second) {
             ++h.images_elsewhere;
         }
     };
@@ -84,7 +85,8 @@ util::Status add_other_manifests(const JobPlace& place, storage::Storage& storag
         local.push_back(place.local_root + "/manifest.jsonl");
     }
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(place.local_root + "/shards", ec)) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(place.local_root + "/shards", ec)) {
         const std::string name = entry.path().filename().string();
         if (entry.is_directory(ec) && "shards/" + name != own) {
             local.push_back(entry.path().string() + "/manifest.jsonl");
@@ -104,7 +106,8 @@ util::Status add_other_manifests(const JobPlace& place, storage::Storage& storag
     TRY_ASSIGN(const auto listed, storage.list(storage::join(place.dir, "shards/")));
     for (const auto& object : listed) {
         const std::string suffix = "/manifest.jsonl";
-        if (object.size() > suffix.size() && object.compare(object.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        if (object.size() > suffix.size() &&
+            object.compare(object.size() - suffix.size(), suffix.size(), suffix) == 0 &&
             object != place.published_manifest()) {
             published.push_back(object);
         }
@@ -139,7 +142,9 @@ util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storag
             std::unordered_set<std::string> have;
             TRY(ledger::read_manifest(
                 place.manifest(),
-                [&](const ledger::ManifestEntry& m) { have.insert(done_key(m.scene_id, m.variant)); },
+                [&](const ledger::ManifestEntry& m) {
+                    have.insert(done_key(m.scene_id, m.variant));
+                },
                 nullptr));
             std::string missing;
             std::size_t start = 0;
@@ -169,9 +174,8 @@ util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storag
     return h;
 }
 
-util::Result<std::vector<std::pair<std::string, std::string>>> missing_images(const JobPlace& place,
-                                                                             const DoneIndex& done,
-                                                                             storage::Storage& storage) {
+util::Result<std::vector<std::pair<std::string, std::string>>> missing_images(
+    const JobPlace& place, const DoneIndex& done, storage::Storage& storage) {
     std::vector<std::pair<std::string, std::string>> missing;
     if (!storage::is_gcs(place.dir) || done.empty()) {
         return missing;

@@ -28,11 +28,11 @@ namespace assetgen::schedule {
 
 struct JobPlace {
     std::string job_id;
-    std::string dir;        // <out>/<job>: local path or gs:// location (the images)
-    std::string shard;      // "" or "I-of-N"
-    std::string records;    // manifest, summary and state: dir, or dir/shards/I-of-N for a shard
-    std::string local_dir;  // local folder with the lock and the durable manifest
-    std::string local_root; // the job's local folder (== local_dir when unsharded): the job lock
+    std::string dir;         // <out>/<job>: local path or gs:// location (the images)
+    std::string shard;       // "" or "I-of-N"
+    std::string records;     // manifest, summary and state: dir, or dir/shards/I-of-N for a shard
+    std::string local_dir;   // local folder with the lock and the durable manifest
+    std::string local_root;  // the job's local folder (== local_dir when unsharded): the job lock
     bool remote() const { return records != local_dir; }
     // The manifest that lines are appended to (always local).
     std::string manifest() const { return local_dir + "/manifest.jsonl"; }
@@ -61,9 +61,8 @@ util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storag
 // A gs:// job's done images whose objects are not in the bucket (deleted, or a new bucket at
 // the same path), found with one list of <job>/ (the bucket is trusted, not the local spool):
 // (done_key, uri) pairs in no particular order. A local job: none.
-util::Result<std::vector<std::pair<std::string, std::string>>> missing_images(const JobPlace& place,
-                                                                             const DoneIndex& done,
-                                                                             storage::Storage& storage);
+util::Result<std::vector<std::pair<std::string, std::string>>> missing_images(
+    const JobPlace& place, const DoneIndex& done, storage::Storage& storage);
 
 // Checkpoints of a job: the published manifest (remote jobs) and the state snapshots
 // state.json and state-<UTC time>.json in the job folder. Thread-safe; a checkpoint that fails

@@ -74,8 +74,8 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     std::unique_ptr<GcsJobLock> bucket_lock;
     if (place.remote()) {
         TRY_ASSIGN(storage::GcsStorage * gcs, storage.gcs());
-        TRY_ASSIGN(GcsJobLockOptions lo, job_lock_options(gcs->client(), place.dir, merged.job_id, "",
-                                                          place.local_root, o.job_lock_ttl));
+        TRY_ASSIGN(GcsJobLockOptions lo, job_lock_options(gcs->client(), place.dir, merged.job_id,
+                                                          "", place.local_root, o.job_lock_ttl));
         lo.log = log.warn;
         TRY_ASSIGN(bucket_lock, GcsJobLock::acquire(std::move(lo), clock));
     }
@@ -134,7 +134,8 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     // replaces its own, so they must stay in it).
     {
         bool found = false;
-        TRY_ASSIGN(const std::string text, get_optional(storage, place.published_manifest(), found));
+        TRY_ASSIGN(const std::string text,
+                   get_optional(storage, place.published_manifest(), found));
         std::size_t start = 0;
         while (start < text.size()) {
             const std::size_t nl = text.find('\n', start);
@@ -190,7 +191,8 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
                     const int home = shard_of(br->row.scene_id, shard_count);
                     card.status = "missing";
                     card.error = "in no shard's manifest (shard " + std::to_string(home) + "/" +
-                                 std::to_string(shard_count) + "): run that shard again, then merge";
+                                 std::to_string(shard_count) +
+                                 "): run that shard again, then merge";
                     cards.push_back(std::move(card));
                 }
                 continue;
@@ -248,14 +250,16 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     }
     if (!o.report.empty()) {
         report::HtmlReportOptions ho;
-        ho.title = "assetgen · " + merged.job_id + " (" + std::to_string(shard_count) + " shards merged)";
+        ho.title =
+            "assetgen · " + merged.job_id + " (" + std::to_string(shard_count) + " shards merged)";
         ho.job_id = merged.job_id;
         ho.mode = o.mode;
         ho.model = o.plan.model;
         ho.generated_ms = clock.unix_ms();
         ho.summary = &total;
         if (storage::is_gcs(o.report)) {
-            TRY(storage.put(o.report, report::render_html_report(cards, ho), "text/html; charset=utf-8"));
+            TRY(storage.put(o.report, report::render_html_report(cards, ho),
+                            "text/html; charset=utf-8"));
         } else {
             TRY(report::write_html_report(o.report, cards, ho));
         }

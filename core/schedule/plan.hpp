@@ -105,10 +105,11 @@ struct Plan {
     std::size_t images = 0;         // all variants of all rows
     std::size_t images_to_run = 0;  // minus those already done
     util::Micros estimate = 0;      // of images_to_run
-    util::Micros max_worst_case = 0;  // the largest ceiling of one request to run (--max-spend-rate)
+    util::Micros max_worst_case =
+        0;  // the largest ceiling of one request to run (--max-spend-rate)
     std::vector<std::string> models_to_run;  // the models of images_to_run, each once, sorted
-    std::vector<batch::Problem> problems;  // every problem found; non-empty = refuse
-    std::vector<std::string> warnings;     // deprecated models, once each (PlanOptions::catalog)
+    std::vector<batch::Problem> problems;    // every problem found; non-empty = refuse
+    std::vector<std::string> warnings;       // deprecated models, once each (PlanOptions::catalog)
     // Rows (of those accepted) whose recorded content key differs from theirs now; non-empty
     // = refuse (refuse_changed).
     std::vector<ChangedRow> changed;

@@ -15,7 +15,8 @@ namespace assetgen::schedule {
 class RateLimiter {
 public:
     // rpm 0 = unlimited.
-    explicit RateLimiter(int rpm, std::chrono::milliseconds window = std::chrono::milliseconds(60'000),
+    explicit RateLimiter(int rpm,
+                         std::chrono::milliseconds window = std::chrono::milliseconds(60'000),
                          std::chrono::milliseconds margin = std::chrono::milliseconds(100))
         : m_rpm(rpm), m_window(window + margin) {}
 

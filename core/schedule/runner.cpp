@@ -63,7 +63,8 @@ bool Runner::Impl::wait_until(util::SteadyTime t) {
         if (now >= t) {
             return true;
         }
-        deps.clock.sleep_for(std::min<std::chrono::nanoseconds>(t - now, std::chrono::milliseconds(100)));
+        deps.clock.sleep_for(
+            std::min<std::chrono::nanoseconds>(t - now, std::chrono::milliseconds(100)));
     }
 }
 
@@ -212,7 +213,8 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
             s.first_error = impl.quota_stop.message() + "; " + impl.quota_reset;
             break;
         default:
-            end = m_deps.stop.load() != 0 ? RunEnd::interrupted : (s.rows_failed ? RunEnd::failed : RunEnd::ok);
+            end = m_deps.stop.load() != 0 ? RunEnd::interrupted
+                                          : (s.rows_failed ? RunEnd::failed : RunEnd::ok);
     }
     s.status = std::string(run_end_name(end));
     if (!impl.fatal.ok()) {

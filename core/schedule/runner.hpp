@@ -53,15 +53,15 @@ std::string done_key(const std::string& scene_id, int variant);
 
 struct RunSettings {
     std::string job_id;
-    std::string job_dir;        // <out>/<job>: images go below it
+    std::string job_dir;  // <out>/<job>: images go below it
     std::string user;
-    std::string mode;           // "dry_run" | "live"
-    std::string model;          // default model; rows may override
-    std::string image_size;     // "" = model default
+    std::string mode;                            // "dry_run" | "live"
+    std::string model;                           // default model; rows may override
+    std::string image_size;                      // "" = model default
     budget::Tier tier = budget::Tier::standard;  // --tier: prices, and the ledger's "tier"
-    std::string shard;          // "" or "I/N"
+    std::string shard;                           // "" or "I/N"
     int concurrency = 4;
-    int rpm = 0;                // 0 = unlimited
+    int rpm = 0;  // 0 = unlimited
     RetryPolicy retry;
     BackoffPolicy backoff;
     BreakerSettings breaker;
@@ -128,7 +128,7 @@ struct RowResult {
 
 // A snapshot for progress bars and "progress" events.
 struct Progress {
-    std::uint64_t images_done = 0;   // generated + skipped + failed
+    std::uint64_t images_done = 0;  // generated + skipped + failed
     std::uint64_t images_planned = 0;
     std::uint64_t in_flight = 0;
     util::Micros spent = 0;

@@ -17,8 +17,8 @@ namespace assetgen::schedule {
 
 using namespace detail;
 
-provider::ImageRequest Runner::Impl::make_request(const batch::Row& row, int variant,
-                                                  const std::vector<provider::RefImage>& refs) const {
+provider::ImageRequest Runner::Impl::make_request(
+    const batch::Row& row, int variant, const std::vector<provider::RefImage>& refs) const {
     provider::ImageRequest req;
     req.model = row.model.empty() ? settings.model : row.model;
     req.prompt = row.prompt;
@@ -38,7 +38,8 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     Attempted out;
     const auto& row = item.row->data.row;
     provider::ImageRequest req = make_request(row, item.variant, refs);
-    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size(), settings.tier};
+    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), req.refs.size(),
+                               settings.tier};
     // One ceiling for both sides: what the budget reserves and what the API is told it may
     // bill (maxOutputTokens, thinking level).
     auto ceiling = deps.prices.ceiling(shape);
@@ -86,7 +87,8 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             free_ticket(0);
             set_halt(Halt::budget);
             emit_budget_event(*worst);
-            out.status = Status(Code::budget_exceeded, "the daily budget has no room for this image");
+            out.status =
+                Status(Code::budget_exceeded, "the daily budget has no room for this image");
             return finish();
         }
         bool probe = false;
@@ -112,7 +114,8 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         auto r = deps.provider.generate(req);
         in_flight.fetch_sub(1);
         out.started = true;
-        out.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock.steady() - t0).count();
+        out.latency_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock.steady() - t0).count();
         if (r.ok() && r->simulated_latency) {
             out.latency_ms = r->simulated_latency->count();
         }
@@ -136,8 +139,9 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
                 out.status = Status();
                 return finish();
             }
-            st = Status(Code::bad_response, "the answer's image is not an image: " + format.status().message() +
-                                                " (billed; made again)");
+            st = Status(Code::bad_response,
+                        "the answer's image is not an image: " + format.status().message() +
+                            " (billed; made again)");
             record_bad_image(item, attempt, paid, out.estimate, st);
             free_ticket(paid);  // its ledger line is written
             deps.budget.settle(*worst, paid);
@@ -150,7 +154,8 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
                 // text only): it costs what its usage says, and the budget counts it.
                 const Micros paid = billed_cost(req, *st.usage(), *worst);
                 if (paid > *worst) {
-                    note_overrun(row, item.variant, paid, *worst, *st.usage(), req.max_output_tokens);
+                    note_overrun(row, item.variant, paid, *worst, *st.usage(),
+                                 req.max_output_tokens);
                 }
                 if (!settings.retry.should_retry(st, attempt)) {
                     out.cost = paid;  // recorded with its tokens on the request's failure line
@@ -241,18 +246,24 @@ void Runner::Impl::note_size(const batch::Row& row, int variant, const provider:
         std::lock_guard s(stats_mutex);
         ++summary.size_mismatch;
     }
-    auto px = [](const provider::PixelSize& p) { return std::to_string(p.width) + "x" + std::to_string(p.height); };
-    const std::string asked = (req.image_size.empty() ? std::string("default size") : "imageSize " + req.image_size) +
-                              ", aspect ratio " + (req.aspect_ratio.empty() ? std::string("1:1 (default)") : req.aspect_ratio);
+    auto px = [](const provider::PixelSize& p) {
+        return std::to_string(p.width) + "x" + std::to_string(p.height);
+    };
+    const std::string asked =
+        (req.image_size.empty() ? std::string("default size") : "imageSize " + req.image_size) +
+        ", aspect ratio " +
+        (req.aspect_ratio.empty() ? std::string("1:1 (default)") : req.aspect_ratio);
     deps.events.emit("size_mismatch", {{"scene_id", row.scene_id},
                                        {"variant", variant},
                                        {"model", req.model},
                                        {"expected", px(*want)},
                                        {"got", px(got)}});
     if (deps.warn && !size_warned.exchange(true)) {
-        deps.warn(row.where + ": scene_id \"" + row.scene_id + "\" v" + std::to_string(variant) + ": the image is " +
-                  px(got) + ", not the " + px(*want) + " Google documents for " + req.model + " at " + asked +
-                  "; kept (it was paid for); every such image is counted in the summary's sizeMismatch");
+        deps.warn(
+            row.where + ": scene_id \"" + row.scene_id + "\" v" + std::to_string(variant) +
+            ": the image is " + px(got) + ", not the " + px(*want) + " Google documents for " +
+            req.model + " at " + asked +
+            "; kept (it was paid for); every such image is counted in the summary's sizeMismatch");
     }
 }
 
@@ -292,12 +303,14 @@ Status Runner::Impl::hint_too_long(const batch::Row& row, int variant, const Sta
     return out;
 }
 
-std::uint64_t Runner::Impl::wait_spend_rate(const batch::Row& row, int variant, Micros worst, Status& why) {
+std::uint64_t Runner::Impl::wait_spend_rate(const batch::Row& row, int variant, Micros worst,
+                                            Status& why) {
     if (worst > spend_rate.rate().limit) {
         // The pre-flight refuses such a batch; a prompt grown by the refs' instruction can
         // still get here. Never sent.
-        why = Status(Code::config, row.where + ": one request may cost up to " + util::format_usd(worst) +
-                                       ", more than --max-spend-rate " + format_spend_rate(spend_rate.rate()));
+        why = Status(Code::config, row.where + ": one request may cost up to " +
+                                       util::format_usd(worst) + ", more than --max-spend-rate " +
+                                       format_spend_rate(spend_rate.rate()));
         std::lock_guard lock(dispatch_mutex);
         if (fatal.ok()) {
             fatal = why;
@@ -393,8 +406,9 @@ Status Runner::Impl::pass_gates(bool& probe) {
 void Runner::Impl::note_breaker(bool success, bool probe) {
     if (breaker.report(success, probe, deps.clock.steady())) {
         auto state = breaker.state();
-        deps.events.emit("circuit", {{"state", CircuitBreaker::state_name(state)},
-                                     {"open_for_ms", breaker.open_for(deps.clock.steady()).count()}});
+        deps.events.emit("circuit",
+                         {{"state", CircuitBreaker::state_name(state)},
+                          {"open_for_ms", breaker.open_for(deps.clock.steady()).count()}});
     }
 }
 
@@ -454,8 +468,8 @@ ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const
 
 Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutcome& o) {
     const auto& row = item.row->data.row;
-    const std::string name = row.safe_id + "_v" + std::to_string(item.variant) + "." +
-                             extension_for(a.result.mime_type);
+    const std::string name =
+        row.safe_id + "_v" + std::to_string(item.variant) + "." + extension_for(a.result.mime_type);
     const std::string uri = storage::join(storage::join(settings.job_dir, row.safe_id), name);
     TRY(deps.storage.put(uri, a.result.data, a.result.mime_type));
 
@@ -492,7 +506,8 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
             m.signed_url = signed_url->first;
             m.signed_url_expires = signed_url->second;
         } else {
-            deps.events.emit("sign_failed", {{"uri", uri}, {"message", signed_url.status().message()}});
+            deps.events.emit("sign_failed",
+                             {{"uri", uri}, {"message", signed_url.status().message()}});
         }
     }
     TRY(deps.manifest.append_durable(m));
@@ -526,16 +541,17 @@ void Runner::Impl::record_bad_image(const Item& item, int attempt, Micros cost, 
     e.estimated = estimate;
     e.status = std::string(util::code_name(why.code()));
     e.error_code = e.status;
-    e.id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant) + "/" + e.status +
-           "/a" + std::to_string(attempt) + "/" + std::to_string(e.ts);
+    e.id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant) + "/" +
+           e.status + "/a" + std::to_string(attempt) + "/" + std::to_string(e.ts);
     if (why.usage()) {
         set_tokens(e, *why.usage());
     }
     if (auto st = deps.ledger.append(e); !st.ok()) {
-        deps.events.emit("error", {{"scene_id", row.scene_id},
-                                   {"variant", item.variant},
-                                   {"error_code", util::code_name(st.code())},
-                                   {"message", "the ledger line of a billed bad answer: " + st.message()}});
+        deps.events.emit("error",
+                         {{"scene_id", row.scene_id},
+                          {"variant", item.variant},
+                          {"error_code", util::code_name(st.code())},
+                          {"message", "the ledger line of a billed bad answer: " + st.message()}});
     }
     deps.events.emit("bad_image", {{"scene_id", row.scene_id},
                                    {"variant", item.variant},

@@ -2,7 +2,6 @@
 // input order. See runner.cpp for how the pieces fit.
 #include "schedule/runner_impl.hpp"
 
-
 namespace assetgen::schedule {
 
 using namespace detail;

@@ -36,7 +36,9 @@ inline std::string extension_for(const std::string& mime) {
     return "png";
 }
 
-inline std::string lower_code(Code c) { return util::to_lower(util::code_name(c)); }
+inline std::string lower_code(Code c) {
+    return util::to_lower(util::code_name(c));
+}
 
 // A row's reference images, resolved once by the first of its variants to run; the others
 // wait on `mutex` and share the result.
@@ -73,7 +75,12 @@ struct Runner::Impl {
     using Micros = util::Micros;
 
     Impl(const RunSettings& s, RunDeps& d, const DoneIndex& done)
-        : settings(s), deps(d), done(done), breaker(s.breaker), limiter(s.rpm), spend_rate(s.max_spend_rate) {}
+        : settings(s),
+          deps(d),
+          done(done),
+          breaker(s.breaker),
+          limiter(s.rpm),
+          spend_rate(s.max_spend_rate) {}
 
     const RunSettings& settings;
     RunDeps& deps;
@@ -114,21 +121,11 @@ struct Runner::Impl {
     std::uint64_t images_planned = 0;
     std::uint64_t refs_named = 0;  // refs of the rows resolved (kept + dropped), under stats_mutex
 
-
     bool stopping() const { return deps.stop.load() != 0 || halt.load() != Halt::none; }
-
 
     // --- dispatch ---------------------------------------------------------------------------
 
-
-
-
-
-
-
     // --- reporting rows in order ------------------------------------------------------------
-
-
 
     // --- one image --------------------------------------------------------------------------
 
@@ -139,7 +136,7 @@ struct Runner::Impl {
         std::int64_t latency_ms = 0;
         Micros cost = 0;
         Micros estimate = 0;
-        Micros reserved = 0;  // still held in the budget: settled once the ledger line is out
+        Micros reserved = 0;   // still held in the budget: settled once the ledger line is out
         bool started = false;  // a request was sent at least once
         // Billed answers whose image was not an image (each has its own ledger line already):
         // their cost, added to the image's cost and the summary's.
@@ -151,16 +148,6 @@ struct Runner::Impl {
         // run's reconciliation writes if this run could not (so no failure line charges it too).
         bool in_manifest = false;
     };
-
-
-
-
-
-
-
-
-
-
 
     void set_halt(Halt h);
     // Sleeps until t in short slices so that a stop signal is noticed. False when stopped.
@@ -209,14 +196,16 @@ struct Runner::Impl {
     // Copies an answer's token counts into its ledger line (has_tokens).
     static void set_tokens(ledger::Entry& e, const provider::Usage& u);
     // What the price table makes of an answer's usage; `reserved` when the model has no price.
-    Micros billed_cost(const provider::ImageRequest& req, const provider::Usage& u, Micros reserved) const;
+    Micros billed_cost(const provider::ImageRequest& req, const provider::Usage& u,
+                       Micros reserved) const;
     // Stores the image, makes its manifest line durable, writes its ledger line.
     Status record_success(const Item& item, Attempted& a, VariantOutcome& o);
     void record_failure(const Item& item, const Attempted& a, VariantOutcome& o);
     // A billed answer that is made again (its image bytes failed the check, or it came back
     // unreadable with usage): its ledger line (the cost, the tokens when known, status
     // BAD_RESPONSE, no image).
-    void record_bad_image(const Item& item, int attempt, Micros cost, Micros estimate, const Status& why);
+    void record_bad_image(const Item& item, int attempt, Micros cost, Micros estimate,
+                          const Status& why);
     void execute(const Item& item);
     void progress();
     void worker();

@@ -8,15 +8,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/iam_signer.hpp"
 #include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
-#include "schedule/default_folders.hpp"
-#include "storage/gcs_wire.hpp"
-#include "auth/iam_signer.hpp"
 #include "net/curl_transport.hpp"
 #include "report/metrics.hpp"
+#include "schedule/default_folders.hpp"
 #include "signing/url_refresh.hpp"
 #include "storage/gcs_url.hpp"
+#include "storage/gcs_wire.hpp"
 #include "util/atomic_file.hpp"
 #include "util/fd_limit.hpp"
 #include "util/hash.hpp"
@@ -46,12 +46,18 @@ void add_cards(const RowResult& r, report::HtmlReportStream& cards) {
         c.image = v.uri;
         c.signed_url = v.signed_url;
         switch (v.kind) {
-            case VariantOutcome::Kind::ok: c.status = "ok"; break;
-            case VariantOutcome::Kind::skipped_done: c.status = "skipped"; break;
+            case VariantOutcome::Kind::ok:
+                c.status = "ok";
+                break;
+            case VariantOutcome::Kind::skipped_done:
+                c.status = "skipped";
+                break;
             case VariantOutcome::Kind::failed:
                 c.status = v.code == util::Code::blocked ? "blocked" : "failed";
                 break;
-            case VariantOutcome::Kind::not_run: c.status = "not_run"; break;
+            case VariantOutcome::Kind::not_run:
+                c.status = "not_run";
+                break;
         }
         if (v.kind == VariantOutcome::Kind::failed || v.kind == VariantOutcome::Kind::not_run) {
             c.error_code = std::string(util::code_name(v.code));
@@ -63,15 +69,22 @@ void add_cards(const RowResult& r, report::HtmlReportStream& cards) {
 
 }  // namespace
 
-JobSession::~JobSession() { stop_checkpoints(); }
+JobSession::~JobSession() {
+    stop_checkpoints();
+}
 
 std::string session_job_id(const SessionOptions& o, const BatchInput& input) {
     if (!o.job_id.empty()) {
         return o.job_id;
     }
-    JobIdentity identity{input.sha256(), o.mode,           o.plan.model, o.plan.image_size,
-                         o.plan.validation.max_variants, o.default_ref_mode,
-                         o.plan.global_refs,             ""};
+    JobIdentity identity{input.sha256(),
+                         o.mode,
+                         o.plan.model,
+                         o.plan.image_size,
+                         o.plan.validation.max_variants,
+                         o.default_ref_mode,
+                         o.plan.global_refs,
+                         ""};
     return make_job_id(identity);
 }
 
@@ -112,22 +125,27 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     if (!o.shard.empty()) {
         TRY_ASSIGN(s->m_shard, parse_shard(o.shard, "shard"));
         const Shard shard = *s->m_shard;
-        o.plan.accept = [shard](const batch::Row& row) { return shard_of(row.scene_id, shard.count) == shard.index; };
+        o.plan.accept = [shard](const batch::Row& row) {
+            return shard_of(row.scene_id, shard.count) == shard.index;
+        };
     }
     s->m_place = job_place(o.out, job_id, o.spool_dir, s->m_shard ? s->m_shard->dir_name() : "");
     if (s->m_shard) {
         say(s->m_log.info, "shard " + o.shard + ": the rows whose scene_id hashes to " +
-                               std::to_string(s->m_shard->index) + " mod " + std::to_string(s->m_shard->count) +
-                               "; records in " + s->m_place.records);
+                               std::to_string(s->m_shard->index) + " mod " +
+                               std::to_string(s->m_shard->count) + "; records in " +
+                               s->m_place.records);
         if (o.shard_attempt > 0) {
-            say(s->m_log.info, "shard " + o.shard + ": retried task (attempt " + std::to_string(o.shard_attempt) +
+            say(s->m_log.info, "shard " + o.shard + ": retried task (attempt " +
+                                   std::to_string(o.shard_attempt) +
                                    "): resuming this shard's manifest; only its missing rows run");
         }
     }
     TRY_ASSIGN(s->m_history, open_job_history(s->m_place, *s->m_storage));
     if (s->m_history.images_elsewhere > 0) {
         say(s->m_log.info, "job " + job_id + ": " + std::to_string(s->m_history.images_elsewhere) +
-                               " image(s) made by the job's " + (s->m_shard ? "other runs (unsharded or other shards)" : "shards") +
+                               " image(s) made by the job's " +
+                               (s->m_shard ? "other runs (unsharded or other shards)" : "shards") +
                                " count as done");
     }
     for (const auto& issue : s->m_history.issues) {
@@ -136,7 +154,8 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
 
     TRY(s->check_bucket());
     o.plan.content = ContentSettings{o.mode, o.plan.model, o.plan.image_size};
-    o.plan.today = util::utc_date(clock.unix_ms());  // whose date the catalog's lifecycle is read at
+    o.plan.today =
+        util::utc_date(clock.unix_ms());  // whose date the catalog's lifecycle is read at
     TRY_ASSIGN(s->m_plan, plan_batch(*s->m_input, o.plan, o.prices, s->m_history.done));
     for (const auto& w : s->m_plan.warnings) {
         say(s->m_log.warn, w);
@@ -148,7 +167,8 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
             say(s->m_log.error, problems[i].text());
         }
         if (problems.size() > shown) {
-            say(s->m_log.error, "... and " + std::to_string(problems.size() - shown) + " more problems");
+            say(s->m_log.error,
+                "... and " + std::to_string(problems.size() - shown) + " more problems");
         }
         return refuse_problems(*s->m_input, s->m_plan);
     }
@@ -163,7 +183,8 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
                                     "\": changed since job " + job_id + " made its image(s)");
         }
         if (changed.size() > shown) {
-            say(s->m_log.error, "... and " + std::to_string(changed.size() - shown) + " more changed rows");
+            say(s->m_log.error,
+                "... and " + std::to_string(changed.size() - shown) + " more changed rows");
         }
         return refuse_changed(*s->m_input, s->m_plan, job_id);
     }
@@ -171,14 +192,15 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
         rate.limit > 0 && s->m_plan.max_worst_case > rate.limit) {
         return util::error(util::Code::usage,
                            "--max-spend-rate: one request of this batch may cost up to " +
-                               util::format_usd(s->m_plan.max_worst_case) + " (its worst case), more than " +
-                               format_spend_rate(rate) + " allows; nothing was sent (raise the limit)");
+                               util::format_usd(s->m_plan.max_worst_case) +
+                               " (its worst case), more than " + format_spend_rate(rate) +
+                               " allows; nothing was sent (raise the limit)");
     }
     const Plan& plan = s->m_plan;
     say(s->m_log.info, "job " + job_id + ": " + std::to_string(plan.rows) + " rows, " +
                            std::to_string(plan.images) + " images (" +
-                           std::to_string(plan.images - plan.images_to_run) + " already done), mode " +
-                           o.mode + ", model " + o.plan.model);
+                           std::to_string(plan.images - plan.images_to_run) +
+                           " already done), mode " + o.mode + ", model " + o.plan.model);
     auto st = s->check_budget();
     if (preflight_out != nullptr) {
         *preflight_out = *s->m_preflight;
@@ -196,16 +218,19 @@ util::Status JobSession::check_bucket() {
     }
     const std::string count = std::to_string(missing.size());
     if (!m_options.remake_missing) {
-        say(m_log.warn, m_place.dir + ": " + count + " image(s) the job's manifest lists are not in the bucket (" +
+        say(m_log.warn, m_place.dir + ": " + count +
+                            " image(s) the job's manifest lists are not in the bucket (" +
                             missing.front().second + (missing.size() > 1 ? ", …" : "") +
-                            "); they still count as done. Give --remake-missing to make them again (each costs money)");
+                            "); they still count as done. Give --remake-missing to make them again "
+                            "(each costs money)");
         return util::ok_status();
     }
     for (const auto& [key, uri] : missing) {
         m_history.done.erase(key);
         m_remade.insert(key);
     }
-    say(m_log.info, m_place.dir + ": " + count + " image(s) the job's manifest lists are not in the bucket (" +
+    say(m_log.info, m_place.dir + ": " + count +
+                        " image(s) the job's manifest lists are not in the bucket (" +
                         missing.front().second + (missing.size() > 1 ? ", …" : "") +
                         "); --remake-missing: making them again");
     return util::ok_status();
@@ -251,9 +276,11 @@ util::Result<report::Summary> JobSession::execute(
     settings.jitter_seed = util::fnv1a64(m_place.job_id);
     settings.global_refs = m_plan.global_refs;
     settings.remade = m_remade;
-    RunDeps deps{*m_clock,     *w.provider.provider, *m_storage, *w.ledger, *w.manifest,
-                 *w.events,    *w.budget,            o.prices,   *m_stop,
-                 w.refs ? &w.refs->fetcher() : nullptr};
+    RunDeps deps{*m_clock,    *w.provider.provider,
+                 *m_storage,  *w.ledger,
+                 *w.manifest, *w.events,
+                 *w.budget,   o.prices,
+                 *m_stop,     w.refs ? &w.refs->fetcher() : nullptr};
     deps.warn = m_log.warn;
     if (w.bucket_lock) {
         deps.still_held = [lock = w.bucket_lock.get()] { return lock->still_held(); };
@@ -264,8 +291,9 @@ util::Result<report::Summary> JobSession::execute(
         if (emulator.empty()) {
             emulator = env.get("CLOUD_STORAGE_EMULATOR_ENDPOINT");
         }
-        deps.sign_url = [this, &w, emulator](const std::string& uri)
-            -> util::Result<std::pair<std::string, std::int64_t>> {
+        deps.sign_url =
+            [this, &w, emulator](
+                const std::string& uri) -> util::Result<std::pair<std::string, std::int64_t>> {
             TRY_ASSIGN(const storage::GcsUrl target, storage::parse_gcs_url(uri));
             signing::SignRequest r;
             r.bucket = target.bucket;
@@ -350,16 +378,18 @@ util::Result<report::Summary> JobSession::execute(
             }
         });
     if (!summary.ok()) {
-        w.events->emit("error", {{"jobId", m_place.job_id}, {"message", summary.status().message()}});
+        w.events->emit("error",
+                       {{"jobId", m_place.job_id}, {"message", summary.status().message()}});
         // The run ends here (a failed ledger push, a storage failure): what was made is
         // published all the same, so another machine does not pay for it again.
         if (auto st = checkpoint("error"); !st.ok()) {
             say(m_log.warn, "checkpoint: " + st.message());
         }
         if (m_ledger_store && summary.status().code() == util::Code::storage_io) {
-            return util::Status(util::Code::storage_io,
-                                summary.status().message() +
-                                    " (the ledger lines wait in the spool; the next run pushes them)");
+            return util::Status(
+                util::Code::storage_io,
+                summary.status().message() +
+                    " (the ledger lines wait in the spool; the next run pushes them)");
         }
     }
     return summary;

@@ -34,12 +34,12 @@
 namespace assetgen::schedule {
 
 struct SessionOptions {
-    std::string input;   // path, "-" or gs://
-    std::string format;  // "" = from the extension
+    std::string input;                                          // path, "-" or gs://
+    std::string format;                                         // "" = from the extension
     std::uint64_t max_input_bytes = k_default_max_input_bytes;  // --max-input-bytes
     std::string out = "out";
     std::string ledger = "ledger";
-    std::string job_id;  // "" = derived from the input and the settings
+    std::string job_id;     // "" = derived from the input and the settings
     std::string spool_dir;  // "" = default_spool_dir()
     std::string results;    // "" = none
     std::string events;     // "" = none, "-" = stdout
@@ -49,17 +49,17 @@ struct SessionOptions {
     std::string budget_policy = "refuse";
     util::Micros daily_limit = 0;
     budget::PriceTable prices = budget::PriceTable::builtin();
-    std::string shard;  // "" or "I/N": run only that shard's rows, with its own records
+    std::string shard;      // "" or "I/N": run only that shard's rows, with its own records
     int shard_attempt = 0;  // CLOUD_RUN_TASK_ATTEMPT: > 0 is a retried task (said in the log)
     PlanOptions plan;
     std::string default_ref_mode = "style_only";  // for the job id
-    RunSettings run;    // concurrency, rpm, retry, breaker; the rest is filled in
+    RunSettings run;  // concurrency, rpm, retry, breaker; the rest is filled in
     provider::ProviderConfig provider;
     refs::RefsOptions refs;  // base_dir is filled in from the input
     std::chrono::milliseconds checkpoint_every{30'000};
     std::int64_t sign_ttl_seconds = 0;  // --sign-urls: V4 URLs for gs:// images; 0 = none
-    std::string metrics_file;          // --metrics-file: "" = none (local or gs://)
-    std::string report;                // --report: "" = none (local or gs://)
+    std::string metrics_file;           // --metrics-file: "" = none (local or gs://)
+    std::string report;                 // --report: "" = none (local or gs://)
     // gs:// ledgers: the budget's leases (budget/gcs_lease_budget.hpp). lease_images 0 = the
     // concurrency.
     std::chrono::milliseconds budget_lease_ttl{300'000};
@@ -94,11 +94,9 @@ public:
     // Reads and checks everything; writes nothing. Row problems are sent to log.error (the
     // first 50) and end in INVALID_INPUT; a budget that cannot cover the plan under the
     // "refuse" policy ends in BUDGET_EXCEEDED (preflight() is then still filled in).
-    static util::Result<std::unique_ptr<JobSession>> prepare(SessionOptions options,
-                                                              util::Clock& clock,
-                                                              const std::atomic<int>& stop,
-                                                              SessionLog log,
-                                                              nlohmann::json* preflight_out = nullptr);
+    static util::Result<std::unique_ptr<JobSession>> prepare(
+        SessionOptions options, util::Clock& clock, const std::atomic<int>& stop, SessionLog log,
+        nlohmann::json* preflight_out = nullptr);
     ~JobSession();
 
     const std::string& job_id() const { return m_place.job_id; }

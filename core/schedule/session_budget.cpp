@@ -50,9 +50,9 @@ util::Status JobSession::check_budget() {
         auto spent = budget::spent_today_gcs(*m_ledger_store, m_ledger_spool, q, *m_clock);
         TRY(as_storage_error(spent.status(), "ledger " + o.ledger));
         spend = std::move(spent).value();
-        auto leased = budget::held_by_leases_now(*m_ledger_store, m_ledger_spool,
-                                                 budget::SpendScope{o.user, o.mode, o.tz, spend.day},
-                                                 *m_clock, o.budget_lease_ttl);
+        auto leased = budget::held_by_leases_now(
+            *m_ledger_store, m_ledger_spool, budget::SpendScope{o.user, o.mode, o.tz, spend.day},
+            *m_clock, o.budget_lease_ttl);
         TRY(as_storage_error(leased.status(), "ledger " + o.ledger));
         held = *leased;
     } else {
@@ -68,42 +68,44 @@ util::Status JobSession::check_budget() {
     const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before - held);
     const Plan& plan = m_plan;
     *m_preflight = {{"day", m_day},
-                   {"tz", o.tz},
-                   {"user", o.user},
-                   {"mode", o.mode},
-                   {"images", plan.images_to_run},
-                   {"estimateUsd", util::to_dollars(plan.estimate)},
-                   {"spentTodayUsd", util::to_dollars(m_spent_before)},
-                   {"heldByLeasesUsd", util::to_dollars(held)},
-                   {"limitUsd", util::to_dollars(m_limit)},
-                   {"remainingUsd", util::to_dollars(remaining)},
-                   {"policy", o.budget_policy}};
-    say(m_log.info, "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
-                        util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
-                        o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
-                        util::format_usd(m_limit) +
-                        (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
-                        ", " + util::format_usd(remaining) + " left");
+                    {"tz", o.tz},
+                    {"user", o.user},
+                    {"mode", o.mode},
+                    {"images", plan.images_to_run},
+                    {"estimateUsd", util::to_dollars(plan.estimate)},
+                    {"spentTodayUsd", util::to_dollars(m_spent_before)},
+                    {"heldByLeasesUsd", util::to_dollars(held)},
+                    {"limitUsd", util::to_dollars(m_limit)},
+                    {"remainingUsd", util::to_dollars(remaining)},
+                    {"policy", o.budget_policy}};
+    say(m_log.info,
+        "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
+            util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
+            o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
+            util::format_usd(m_limit) +
+            (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
+            ", " + util::format_usd(remaining) + " left");
     if (plan.images_to_run > 0 && m_spent_before > 0 && m_spent_before >= m_limit) {
         // Whatever the policy: a day whose ledger is at or over its limit (a server that billed
         // past the cap, another process, a hand-edited ledger) starts nothing until the next
         // day. What live leases hold is not spent: it may come back, so the policies decide.
         const util::Micros over = m_spent_before - m_limit;
-        return util::error(util::Code::budget_exceeded,
-                           "budget: " + util::format_usd(m_spent_before) + " is already spent today (" +
-                               m_day + " " + o.tz + ") against the " + util::format_usd(m_limit) +
-                               " daily limit" +
-                               (over > 0 ? ", over it by " + util::format_usd(over) : std::string()) +
-                               ". Nothing was run. Wait for the next day or raise --daily-budget-usd; "
-                               "`assetgen ledger verify` checks the day's lines.");
+        return util::error(
+            util::Code::budget_exceeded,
+            "budget: " + util::format_usd(m_spent_before) + " is already spent today (" + m_day +
+                " " + o.tz + ") against the " + util::format_usd(m_limit) + " daily limit" +
+                (over > 0 ? ", over it by " + util::format_usd(over) : std::string()) +
+                ". Nothing was run. Wait for the next day or raise --daily-budget-usd; "
+                "`assetgen ledger verify` checks the day's lines.");
     }
     if (util::add_sat(util::add_sat(m_spent_before, held), plan.estimate) > m_limit) {
         const util::Micros missing = m_spent_before + held + plan.estimate - m_limit;
         if (o.budget_policy == "refuse") {
             return util::error(util::Code::budget_exceeded,
-                               "budget: this run needs " + util::format_usd(plan.estimate) + " but only " +
-                                   util::format_usd(remaining) + " of the " + util::format_usd(m_limit) +
-                                   " daily limit is left; " + util::format_usd(missing) +
+                               "budget: this run needs " + util::format_usd(plan.estimate) +
+                                   " but only " + util::format_usd(remaining) + " of the " +
+                                   util::format_usd(m_limit) + " daily limit is left; " +
+                                   util::format_usd(missing) +
                                    " missing. Nothing was run. Raise --daily-budget-usd, run fewer "
                                    "rows, or use --budget-policy partial to run what fits.");
         }
@@ -113,7 +115,8 @@ util::Status JobSession::check_budget() {
     return util::ok_status();
 }
 
-util::Result<std::unique_ptr<budget::Budget>> JobSession::open_budget(ledger::LedgerWriter& ledger) {
+util::Result<std::unique_ptr<budget::Budget>> JobSession::open_budget(
+    ledger::LedgerWriter& ledger) {
     const SessionOptions& o = m_options;
     if (!m_ledger_store) {
         budget::LedgerBudgetOptions bo{o.ledger, o.user, o.mode, o.tz, m_limit};
@@ -133,7 +136,8 @@ util::Result<std::unique_ptr<budget::Budget>> JobSession::open_budget(ledger::Le
     lo.store = m_ledger_store.get();
     lo.spool_dir = m_ledger_spool;
     lo.ttl = o.budget_lease_ttl;
-    lo.lease_images = o.budget_lease_images > 0 ? o.budget_lease_images : std::max(1, o.run.concurrency);
+    lo.lease_images =
+        o.budget_lease_images > 0 ? o.budget_lease_images : std::max(1, o.run.concurrency);
     lo.holder = "job " + m_place.job_id + (o.shard.empty() ? "" : ", shard " + o.shard) + ", pid " +
                 std::to_string(::getpid()) + " on " + host_name();
     lo.flush_ledger = [&ledger] { return ledger.flush(); };
@@ -150,8 +154,9 @@ util::Result<std::unique_ptr<budget::Budget>> JobSession::open_budget(ledger::Le
     }
     lo.log = m_log.info;
     TRY_ASSIGN(auto b, budget::GcsLeaseBudget::open(lo, *m_clock));
-    say(m_log.info, "budget: shared through leases in " + b->document().to_string() + " (slices of " +
-                        std::to_string(lo.lease_images) + " requests' worst case, renewed every " +
+    say(m_log.info, "budget: shared through leases in " + b->document().to_string() +
+                        " (slices of " + std::to_string(lo.lease_images) +
+                        " requests' worst case, renewed every " +
                         util::format_duration(lo.ttl / 4) + ")");
     return std::unique_ptr<budget::Budget>(std::move(b));
 }

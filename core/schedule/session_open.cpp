@@ -1,5 +1,5 @@
-#include "schedule/session_internal.hpp"
 #include "schedule/model_check.hpp"
+#include "schedule/session_internal.hpp"
 #include "schedule/storage_error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -78,15 +78,17 @@ util::Status JobSession::open() {
     say(m_log.info, "provider: " + w.provider.description);
     if (o.provider.live && m_plan.images_to_run > 0) {
         // Before the first paid request: does the API know each model this run will call?
-        ModelCheckOptions mc{o.run.retry, o.run.backoff, o.run.jitter_seed, o.run.max_retry_delay, m_log.warn};
+        ModelCheckOptions mc{o.run.retry, o.run.backoff, o.run.jitter_seed, o.run.max_retry_delay,
+                             m_log.warn};
         TRY(check_models(*w.provider.provider, m_plan.models_to_run, mc, clock));
-        say(m_log.info, "provider: the API knows model(s) " + [&] {
-            std::string names;
-            for (const auto& m : m_plan.models_to_run) {
-                names += (names.empty() ? "" : ", ") + m;
-            }
-            return names;
-        }());
+        say(
+            m_log.info, "provider: the API knows model(s) " + [&] {
+                std::string names;
+                for (const auto& m : m_plan.models_to_run) {
+                    names += (names.empty() ? "" : ", ") + m;
+                }
+                return names;
+            }());
     }
     if (m_plan.rows_with_refs > 0 || !m_plan.global_refs.empty()) {
         refs::RefsOptions ro = o.refs;
@@ -163,8 +165,9 @@ util::Status JobSession::open() {
 
 util::Status JobSession::take_bucket_lock() {
     TRY_ASSIGN(storage::GcsStorage * gcs, m_storage->gcs());
-    TRY_ASSIGN(GcsJobLockOptions lo, job_lock_options(gcs->client(), m_place.dir, m_place.job_id, m_place.shard,
-                                                      m_place.local_root, m_options.job_lock_ttl));
+    TRY_ASSIGN(GcsJobLockOptions lo,
+               job_lock_options(gcs->client(), m_place.dir, m_place.job_id, m_place.shard,
+                                m_place.local_root, m_options.job_lock_ttl));
     lo.log = m_log.warn;
     auto taken = GcsJobLock::acquire(std::move(lo), *m_clock);
     TRY(as_storage_error(taken.status(), "job lock " + m_place.dir + "/lock.json"));

@@ -79,8 +79,7 @@ util::Result<ObjectInfo> AnyStorage::write(const std::string& location, std::str
     return s->write(location, data, options);
 }
 
-util::Result<ObjectRead> AnyStorage::read(const std::string& location,
-                                          const ReadOptions& options) {
+util::Result<ObjectRead> AnyStorage::read(const std::string& location, const ReadOptions& options) {
     TRY_ASSIGN(Storage * s, route(location));
     return s->read(location, options);
 }
@@ -96,9 +95,9 @@ util::Result<ObjectInfo> AnyStorage::compose(const std::string& destination,
                                              const WriteOptions& options) {
     for (const auto& source : sources) {
         if (is_gcs(source.location) != is_gcs(destination)) {
-            return util::error(util::Code::invalid_input,
-                               "compose " + destination + ": source \"" + source.location +
-                                   "\" is not on the same storage");
+            return util::error(util::Code::invalid_input, "compose " + destination + ": source \"" +
+                                                              source.location +
+                                                              "\" is not on the same storage");
         }
     }
     TRY_ASSIGN(Storage * s, route(destination));

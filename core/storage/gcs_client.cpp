@@ -242,11 +242,10 @@ util::Result<ObjectMetadata> GcsClient::compose(const GcsUrl& destination,
     bool idempotent = m_options.retry.idempotency.allows(GcsOp::objects_compose,
                                                          pre.if_generation_match.has_value());
     return m_retry.run<ObjectMetadata>(where, idempotent, [&](bool& sent) {
-        return metadata_of(
-            send(compose_request(m_options.endpoint, destination, sources, content_type, pre,
-                                 metadata),
-                 sent),
-            where);
+        return metadata_of(send(compose_request(m_options.endpoint, destination, sources,
+                                                content_type, pre, metadata),
+                                sent),
+                           where);
     });
 }
 

@@ -120,8 +120,7 @@ public:
     // pre.if_generation_match only.
     util::Result<ObjectMetadata> rewrite(const GcsUrl& source,
                                          std::optional<std::int64_t> source_generation,
-                                         const GcsUrl& destination,
-                                         const std::string& content_type,
+                                         const GcsUrl& destination, const std::string& content_type,
                                          const Metadata& metadata, const Preconditions& pre = {});
 
     // The options in effect (endpoint without a trailing '/').

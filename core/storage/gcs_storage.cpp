@@ -118,15 +118,14 @@ util::Result<ObjectInfo> GcsStorage::write(const std::string& location, std::str
     return info_of(meta);
 }
 
-util::Result<ObjectRead> GcsStorage::read(const std::string& location,
-                                          const ReadOptions& options) {
+util::Result<ObjectRead> GcsStorage::read(const std::string& location, const ReadOptions& options) {
     TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
     Preconditions pre;
     pre.if_generation_match = options.if_generation_match;
     pre.if_generation_not_match = options.if_generation_not_match;
-    TRY_ASSIGN(auto got, m_client->read_range(target, options.offset, std::nullopt,
-                                              options.generation, pre,
-                                              static_cast<std::size_t>(options.max_bytes)));
+    TRY_ASSIGN(auto got,
+               m_client->read_range(target, options.offset, std::nullopt, options.generation, pre,
+                                    static_cast<std::size_t>(options.max_bytes)));
     ObjectRead out;
     out.generation = got.generation;
     if (got.status == 304) {
@@ -146,9 +145,9 @@ util::Result<ObjectInfo> GcsStorage::read_to(const std::string& location, const 
     TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
     Preconditions pre;
     pre.if_generation_match = options.if_generation_match;
-    TRY_ASSIGN(ObjectMetadata meta, m_client->read_to(target, sink, options.generation,
-                                                      options.offset, options.max_bytes, pre,
-                                                      m_client->options().read_chunk));
+    TRY_ASSIGN(ObjectMetadata meta,
+               m_client->read_to(target, sink, options.generation, options.offset,
+                                 options.max_bytes, pre, m_client->options().read_chunk));
     return info_of(meta);
 }
 

@@ -34,8 +34,7 @@ std::size_t normalised_chunk(std::size_t chunk) {
 
 util::Result<ObjectMetadata> GcsClient::upload(const GcsUrl& target, std::string_view data,
                                                const std::string& content_type,
-                                               const Preconditions& pre,
-                                               const Metadata& metadata) {
+                                               const Preconditions& pre, const Metadata& metadata) {
     TRY(validate_bucket_name(target.bucket));
     TRY(validate_object_name(target.object));
     bool idempotent = m_options.retry.idempotency.allows(GcsOp::objects_insert,
@@ -68,8 +67,7 @@ util::Result<ObjectMetadata> GcsClient::upload_media(const GcsUrl& target, std::
         }
         return m_retry.run<ObjectMetadata>(where, idempotent, [&](bool& sent) {
             return metadata_of(send(multipart_upload_request(m_options.endpoint, target, data,
-                                                             content_type, metadata, pre,
-                                                             boundary),
+                                                             content_type, metadata, pre, boundary),
                                     sent),
                                where);
         });
@@ -89,7 +87,8 @@ util::Result<std::string> GcsClient::start_session(const GcsUrl& target, std::ui
     const std::string where = "upload " + target.to_string() + " (start session)";
     return m_retry.run<std::string>(where, true, [&](bool& sent) -> util::Result<std::string> {
         auto response = send(
-            resumable_start_request(m_options.endpoint, target, content_type, size, pre, metadata), sent);
+            resumable_start_request(m_options.endpoint, target, content_type, size, pre, metadata),
+            sent);
         if (!response.ok()) {
             return response.status();
         }
@@ -115,7 +114,8 @@ util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
     const std::string where = "upload " + target.to_string();
     const std::uint64_t total = data.size();
     const std::size_t chunk = normalised_chunk(m_options.chunk_size);
-    TRY_ASSIGN(const std::string session, start_session(target, total, content_type, pre, metadata));
+    TRY_ASSIGN(const std::string session,
+               start_session(target, total, content_type, pre, metadata));
 
     // One answer of the session: 308 = progress, 200/201 = finished, 404/410 = session gone.
     auto interpret = [&](const util::Result<net::HttpResponse>& answer) -> util::Result<Progress> {

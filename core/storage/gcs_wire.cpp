@@ -203,8 +203,8 @@ net::HttpRequest multipart_upload_request(const GcsEndpoint& endpoint, const Gcs
     r.headers.emplace_back("Content-Type", "multipart/related; boundary=" + boundary);
     r.body = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
              resource.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\r\n--" +
-             boundary + "\r\nContent-Type: " + type + "\r\n\r\n" + std::string(data) +
-             "\r\n--" + boundary + "--\r\n";
+             boundary + "\r\nContent-Type: " + type + "\r\n\r\n" + std::string(data) + "\r\n--" +
+             boundary + "--\r\n";
     return r;
 }
 
@@ -213,8 +213,8 @@ net::HttpRequest rewrite_request(const GcsEndpoint& endpoint, const GcsUrl& sour
                                  const GcsUrl& destination, const std::string& content_type,
                                  const Metadata& metadata, const Preconditions& pre,
                                  const std::string& rewrite_token) {
-    std::string url = object_url(endpoint, source) + "/rewriteTo/b/" + destination.bucket +
-                      "/o/" + percent_encode(destination.object);
+    std::string url = object_url(endpoint, source) + "/rewriteTo/b/" + destination.bucket + "/o/" +
+                      percent_encode(destination.object);
     if (source_generation) {
         add_query(url, "sourceGeneration", *source_generation);
     }

@@ -7,7 +7,9 @@
 
 namespace assetgen::storage {
 
-bool is_gcs(std::string_view location) { return location.substr(0, 5) == "gs://"; }
+bool is_gcs(std::string_view location) {
+    return location.substr(0, 5) == "gs://";
+}
 
 std::string join(std::string_view base, std::string_view name) {
     while (!base.empty() && base.back() == '/') {

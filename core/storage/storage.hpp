@@ -42,8 +42,8 @@ struct WriteOptions {
 
 // Which bytes of which version a read wants.
 struct ReadOptions {
-    std::optional<std::int64_t> generation;  // that version; NOT_FOUND when it is not live
-    std::optional<std::int64_t> if_generation_match;      // else a failed precondition (412)
+    std::optional<std::int64_t> generation;           // that version; NOT_FOUND when it is not live
+    std::optional<std::int64_t> if_generation_match;  // else a failed precondition (412)
     std::optional<std::int64_t> if_generation_not_match;  // still that version: unchanged
     std::uint64_t offset = 0;                             // from here to the end
     std::uint64_t max_bytes = 0;  // refuse (STORAGE_IO) above this; 0: the store's default
@@ -101,8 +101,7 @@ public:
     virtual util::Result<ObjectInfo> write(const std::string& location, std::string_view data,
                                            const WriteOptions& options);
     // Reads bytes of a version (see ReadOptions, ObjectRead). NOT_FOUND when missing.
-    virtual util::Result<ObjectRead> read(const std::string& location,
-                                          const ReadOptions& options);
+    virtual util::Result<ObjectRead> read(const std::string& location, const ReadOptions& options);
     // Streams a version's bytes from options.offset into sink without holding them whole
     // (if_generation_not_match is ignored); the info of the version read.
     virtual util::Result<ObjectInfo> read_to(const std::string& location, const ByteSink& sink,

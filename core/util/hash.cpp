@@ -28,16 +28,20 @@ std::string to_hex(const Sha256& digest) {
     return to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
-std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
+std::string sha256_hex(std::string_view data) {
+    return to_hex(sha256(data));
+}
 
 Sha256Stream::Sha256Stream() : m_ctx(EVP_MD_CTX_new()) {
-    if (m_ctx == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), EVP_sha256(),
-                                              nullptr) != 1) {
+    if (m_ctx == nullptr ||
+        EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), EVP_sha256(), nullptr) != 1) {
         throw std::runtime_error("sha256: cannot initialise OpenSSL digest");
     }
 }
 
-Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx)); }
+Sha256Stream::~Sha256Stream() {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx));
+}
 
 void Sha256Stream::update(std::string_view data) {
     EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_ctx), data.data(), data.size());

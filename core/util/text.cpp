@@ -12,8 +12,8 @@ namespace assetgen::util {
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     std::string_view s = trim(text);
     auto bad = [&] {
-        return error(Code::invalid_input, "duration \"" + std::string(text) +
-                                              "\" is not like 250ms, 90s, 5m, 1h or 7d");
+        return error(Code::invalid_input,
+                     "duration \"" + std::string(text) + "\" is not like 250ms, 90s, 5m, 1h or 7d");
     };
     if (s == "0") {
         return std::chrono::milliseconds(0);
@@ -134,7 +134,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 namespace {
 std::tm utc_tm(std::int64_t unix_ms) {
-    std::time_t t = static_cast<std::time_t>(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
+    std::time_t t =
+        static_cast<std::time_t>(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
     std::tm tm{};
     gmtime_r(&t, &tm);
     return tm;
@@ -157,9 +158,13 @@ std::string utc_timestamp(std::int64_t unix_ms) {
     return buf;
 }
 
-Micros to_micros(double dollars) { return static_cast<Micros>(std::llround(dollars * 1e6)); }
+Micros to_micros(double dollars) {
+    return static_cast<Micros>(std::llround(dollars * 1e6));
+}
 
-double to_dollars(Micros micros) { return static_cast<double>(micros) / 1e6; }
+double to_dollars(Micros micros) {
+    return static_cast<double>(micros) / 1e6;
+}
 
 std::string format_usd(Micros micros) {
     char buf[48];
@@ -175,17 +180,25 @@ std::string redact(std::string_view text) {
     static const std::vector<std::pair<std::regex, std::string>> k_rules = [] {
         std::vector<std::pair<std::regex, std::string>> r;
         auto icase = std::regex::ECMAScript | std::regex::icase;
-        r.emplace_back(std::regex(R"re(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)re"),
-                       "[REDACTED PRIVATE KEY]");
+        r.emplace_back(
+            std::regex(
+                R"re(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)re"),
+            "[REDACTED PRIVATE KEY]");
         // A key whose end was cut off (by the length cap below, or by the sender).
-        r.emplace_back(std::regex(R"re(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*$)re"), "[REDACTED PRIVATE KEY]");
+        r.emplace_back(std::regex(R"re(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*$)re"),
+                       "[REDACTED PRIVATE KEY]");
         r.emplace_back(std::regex(R"re((x-goog-api-key\s*:\s*)\S+)re", icase), "$1[REDACTED]");
         r.emplace_back(std::regex(R"re((authorization\s*:\s*)[^\r\n]+)re", icase), "$1[REDACTED]");
         r.emplace_back(std::regex(R"re((bearer\s+)[A-Za-z0-9._~+/=-]+)re", icase), "$1[REDACTED]");
-        r.emplace_back(std::regex(R"re(([?&](key|access_token|x-goog-signature|signature|token)=)[^&\s"']+)re", icase),
-                       "$1[REDACTED]");
-        r.emplace_back(std::regex(R"re(("(access_token|refresh_token|id_token|private_key|assertion|signedBlob|api_key|key)"\s*:\s*")[^"]*)re", icase),
-                       "$1[REDACTED]");
+        r.emplace_back(
+            std::regex(R"re(([?&](key|access_token|x-goog-signature|signature|token)=)[^&\s"']+)re",
+                       icase),
+            "$1[REDACTED]");
+        r.emplace_back(
+            std::regex(
+                R"re(("(access_token|refresh_token|id_token|private_key|assertion|signedBlob|api_key|key)"\s*:\s*")[^"]*)re",
+                icase),
+            "$1[REDACTED]");
         r.emplace_back(std::regex(R"re((assertion=)[^&\s]+)re", icase), "$1[REDACTED]");
         r.emplace_back(std::regex(R"re(AIza[0-9A-Za-z_-]{20,})re"), "[REDACTED]");
         r.emplace_back(std::regex(R"re(ya29\.[0-9A-Za-z._-]+)re"), "[REDACTED]");

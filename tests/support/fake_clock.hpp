@@ -12,7 +12,8 @@ namespace assetgen::test {
 
 class FakeClock final : public util::Clock {
 public:
-    explicit FakeClock(std::int64_t start_unix_ms = 1'764'000'000'000) : m_unix_start(start_unix_ms) {}
+    explicit FakeClock(std::int64_t start_unix_ms = 1'764'000'000'000)
+        : m_unix_start(start_unix_ms) {}
     std::int64_t unix_ms() const override {
         return m_unix_start + std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::nanoseconds(m_ns.load()))

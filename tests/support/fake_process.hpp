@@ -57,8 +57,7 @@ public:
             int status = 0;
             if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
                 m_pid = 0;
-                throw std::runtime_error(script + " exited at start-up: " +
-                                         m_dir.read("fake.log"));
+                throw std::runtime_error(script + " exited at start-up: " + m_dir.read("fake.log"));
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }

@@ -34,11 +34,13 @@ TEST_CASE("budget: 3 Pro costs more at 4K, and its worst case covers thinking", 
     CHECK(k1 >= 134'000);
     CHECK(k4 >= 240'000);
     auto worst = t.worst_case({"gemini-3-pro-image-preview", "4K", 40, 2}).value();
-    auto actual = t.actual("gemini-3-pro-image-preview", "4K", 40 / 4 + 60 + 2 * 560, 2000, 2000).value();
+    auto actual =
+        t.actual("gemini-3-pro-image-preview", "4K", 40 / 4 + 60 + 2 * 560, 2000, 2000).value();
     CHECK(worst >= actual);
 }
 
-TEST_CASE("budget: an unknown model is a configuration error that says how to price it", "[budget]") {
+TEST_CASE("budget: an unknown model is a configuration error that says how to price it",
+          "[budget]") {
     auto t = PriceTable::builtin();
     auto r = t.estimate({"imagen-9", "", 10, 0});
     REQUIRE_FALSE(r.ok());
@@ -49,7 +51,9 @@ TEST_CASE("budget: an unknown model is a configuration error that says how to pr
 TEST_CASE("budget: a pricing file adds models and --price-per-image overrides the image price",
           "[budget]") {
     auto t = PriceTable::builtin();
-    REQUIRE(t.load_json(R"({"models":{"my-model":{"input_per_mtok":1,"per_image":{"":0.5}}}})", "p.json").ok());
+    REQUIRE(t.load_json(R"({"models":{"my-model":{"input_per_mtok":1,"per_image":{"":0.5}}}})",
+                        "p.json")
+                .ok());
     CHECK(t.estimate({"my-model", "", 0, 0}).value() >= 500'000);
     auto bad = t.load_json(R"({"models":{"m":{"per_image":{"":"cheap"}}}})", "p.json");
     CHECK_FALSE(bad.ok());
@@ -113,10 +117,10 @@ TEST_CASE("budget: spend today counts 00:00:00.000 local and not 23:59:59.999, a
         REQUIRE(w.append(e).ok());
     };
     // Los Angeles, spring forward on 2025-03-09: midnight is 08:00Z before, 07:00Z after.
-    line(1'741'507'199'999, 4'000'000, "live");  // 2025-03-08 23:59:59.999 PST
-    line(1'741'507'200'000, 500'000, "live");    // 2025-03-09 00:00:00.000 PST
-    line(1'741'589'999'999, 250'000, "live");    // 2025-03-09 23:59:59.999 PDT
-    line(1'741'590'000'000, 125'000, "live");    // 2025-03-10 00:00:00.000 PDT
+    line(1'741'507'199'999, 4'000'000, "live");     // 2025-03-08 23:59:59.999 PST
+    line(1'741'507'200'000, 500'000, "live");       // 2025-03-09 00:00:00.000 PST
+    line(1'741'589'999'999, 250'000, "live");       // 2025-03-09 23:59:59.999 PDT
+    line(1'741'590'000'000, 125'000, "live");       // 2025-03-10 00:00:00.000 PDT
     line(1'741'550'000'000, 9'000'000, "dry_run");  // another budget
     REQUIRE(w.flush().ok());
 

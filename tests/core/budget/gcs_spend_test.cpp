@@ -43,8 +43,9 @@ TEST_CASE("budget: spend from a gs:// ledger counts day objects and spool-only l
 
     auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
     REQUIRE(day.ok());
-    budget::GcsSpend spend(*f.store, f.dir.file("spool"), budget::SpendScope{"ops", "dry_run", "UTC", *day},
-                           f.clock, std::chrono::seconds(2));
+    budget::GcsSpend spend(*f.store, f.dir.file("spool"),
+                           budget::SpendScope{"ops", "dry_run", "UTC", *day}, f.clock,
+                           std::chrono::seconds(2));
     REQUIRE(spend.refresh().ok());
     CHECK(spend.spent() == 4 * 39'000);
 
@@ -92,7 +93,8 @@ TEST_CASE("budget: spend from a gs:// ledger counts day objects and spool-only l
     CHECK(once->entries == 4);
 }
 
-TEST_CASE("budget: spend under each lease comes from the lines' lease field", "[budget][integration]") {
+TEST_CASE("budget: spend under each lease comes from the lines' lease field",
+          "[budget][integration]") {
     GcsLedgerFixture f;
     auto here = writer(f, "spool");
     auto a = sample_entry("job1", "a");
@@ -108,11 +110,13 @@ TEST_CASE("budget: spend under each lease comes from the lines' lease field", "[
     REQUIRE(here->append(b).ok());  // the same line again: counted once
     auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
     REQUIRE(day.ok());
-    budget::GcsSpend spend(*f.store, f.dir.file("spool"), budget::SpendScope{"ops", "dry_run", "UTC", *day},
-                           f.clock, std::chrono::seconds(0));
+    budget::GcsSpend spend(*f.store, f.dir.file("spool"),
+                           budget::SpendScope{"ops", "dry_run", "UTC", *day}, f.clock,
+                           std::chrono::seconds(0));
     REQUIRE(spend.refresh(true).ok());
     CHECK(spend.spent() == 4 * 39'000);
-    CHECK(spend.spent_by_lease() == std::map<std::string, util::Micros>{{"lease-1", 78'000}, {"lease-2", 39'000}});
+    CHECK(spend.spent_by_lease() ==
+          std::map<std::string, util::Micros>{{"lease-1", 78'000}, {"lease-2", 39'000}});
 }
 
 TEST_CASE("budget: a gs:// ledger's budget is not a local journal", "[budget]") {

@@ -35,7 +35,8 @@ budget::LeaseAsk ask(util::Micros in_use, util::Micros need, util::Micros want) 
 
 }  // namespace
 
-TEST_CASE("lease doc: a lease takes what is left beside the others' outstanding parts", "[budget]") {
+TEST_CASE("lease doc: a lease takes what is left beside the others' outstanding parts",
+          "[budget]") {
     budget::ModeLeases mode;
     mode.leases["other"] = budget::Lease{624'000, 12'000, 1'000, "other"};
     // The other lease spent 195,000 (visible); spent in all: that plus 100,000 without a lease.
@@ -53,7 +54,8 @@ TEST_CASE("lease doc: a lease takes what is left beside the others' outstanding 
     CHECK(again.amount == 1'000'000 - 334'000 - 429'000 + 39'000);
 }
 
-TEST_CASE("lease doc: when the need does not fit, the lease keeps only what is in use", "[budget]") {
+TEST_CASE("lease doc: when the need does not fit, the lease keeps only what is in use",
+          "[budget]") {
     budget::ModeLeases mode;
     mode.leases["other"] = budget::Lease{900'000, 12'000, 1'000, "other"};
     mode.leases["me"] = budget::Lease{100'000, 12'000, 1'000, "test"};
@@ -61,7 +63,7 @@ TEST_CASE("lease doc: when the need does not fit, the lease keeps only what is i
     CHECK(budget::held_by_leases(mode, view(70'000, {{"me", 70'000}}), "me") == 900'000);
     auto d = budget::decide(mode, view(70'000, {{"me", 70'000}}), ask(78'000, 39'000, 624'000));
     CHECK_FALSE(d.granted);
-    CHECK(d.room == 22'000);  // less than the need
+    CHECK(d.room == 22'000);    // less than the need
     CHECK(d.amount == 78'000);  // 22,000 given back for others to pool
     CHECK(mode.leases.at("me").amount == 78'000);
 }
@@ -69,7 +71,8 @@ TEST_CASE("lease doc: when the need does not fit, the lease keeps only what is i
 TEST_CASE("lease doc: expired leases are dropped only after their grace", "[budget]") {
     budget::ModeLeases mode;
     mode.leases["dead"] = budget::Lease{624'000, 9'000, 1'000, "dead"};
-    auto live = budget::decide(mode, view(0, {}, 10'000), ask(0, 39'000, 624'000));  // 9,000 + 1,000 grace
+    auto live =
+        budget::decide(mode, view(0, {}, 10'000), ask(0, 39'000, 624'000));  // 9,000 + 1,000 grace
     CHECK(live.reclaimed.empty());
     CHECK(live.others == 624'000);
     CHECK(live.amount == 376'000);
@@ -132,8 +135,10 @@ TEST_CASE("lease doc: release removes the lease; the document reads back as writ
         R"({"v":1,"user":"ops","day":"d","tz":"UTC","updated_ms":1,"modes":{"live":{"limit_micros":1,)"
         R"("leases":{"x":{"amount_micros":"5","expires_ms":1,"granted_ms":1,"holder":"h"}}}}})");
     REQUIRE_FALSE(bad.ok());
-    CHECK(bad.status().message().find("modes.live.leases.x.amount_micros must be an integer") != std::string::npos);
-    CHECK(budget::parse_lease_doc(R"({"v":2})").status().message().find("version 2") != std::string::npos);
+    CHECK(bad.status().message().find("modes.live.leases.x.amount_micros must be an integer") !=
+          std::string::npos);
+    CHECK(budget::parse_lease_doc(R"({"v":2})").status().message().find("version 2") !=
+          std::string::npos);
 }
 
 namespace {
@@ -142,7 +147,8 @@ struct Machine {
     // ttl: how long a lease lives unrenewed. The fake clock is shared and a waiting machine's
     // polls advance it, so a test of contention (not of expiry) gives leases a long life, as the
     // renewal thread does in real time.
-    Machine(GcsLedgerFixture& f, const std::string& name, std::chrono::milliseconds ttl = std::chrono::seconds(4))
+    Machine(GcsLedgerFixture& f, const std::string& name,
+            std::chrono::milliseconds ttl = std::chrono::seconds(4))
         : fixture(f) {
         auto options = f.writer_options(name);
         auto opened = ledger::GcsLedgerWriter::open(*f.store, f.clock, options);
@@ -196,14 +202,18 @@ TEST_CASE("lease budget: a dead holder's lease strands budget only until it expi
     // A process that took $0.624 and died: its lease expires 4 s from now (+1 s grace).
     const std::int64_t expires = f.clock.unix_ms() + 4'000;
     budget::LeaseDoc dead{"ops", "2025-11-24", "UTC", f.clock.unix_ms(), {}};
-    dead.modes["dry_run"].leases["dead0000"] = budget::Lease{624'000, expires, f.clock.unix_ms(), "killed"};
+    dead.modes["dry_run"].leases["dead0000"] =
+        budget::Lease{624'000, expires, f.clock.unix_ms(), "killed"};
     storage::Preconditions none_yet;
     none_yet.if_generation_match = 0;
-    REQUIRE(f.store->client().upload(m.budget->document(), budget::to_json(dead), "application/json", none_yet).ok());
+    REQUIRE(f.store->client()
+                .upload(m.budget->document(), budget::to_json(dead), "application/json", none_yet)
+                .ok());
 
     // The pre-flight check sees it as held.
     const budget::SpendScope scope{"ops", "dry_run", "UTC", "2025-11-24"};
-    auto held = budget::held_by_leases_now(*f.store, f.dir.file("spool-b"), scope, f.clock, std::chrono::seconds(4));
+    auto held = budget::held_by_leases_now(*f.store, f.dir.file("spool-b"), scope, f.clock,
+                                           std::chrono::seconds(4));
     REQUIRE(held.ok());
     CHECK(*held == 624'000);
 
@@ -220,7 +230,8 @@ TEST_CASE("lease budget: a dead holder's lease strands budget only until it expi
     }
     CHECK(granted == 25);  // $1.00 / $0.039
     CHECK(m.budget->overshoot() == 0);
-    held = budget::held_by_leases_now(*f.store, f.dir.file("spool-b"), scope, f.clock, std::chrono::seconds(4));
+    held = budget::held_by_leases_now(*f.store, f.dir.file("spool-b"), scope, f.clock,
+                                      std::chrono::seconds(4));
     REQUIRE(held.ok());
     CHECK(*held == 0);  // its own lease is all spent, and visible: nothing held
     REQUIRE(m.budget->close().ok());
@@ -228,11 +239,15 @@ TEST_CASE("lease budget: a dead holder's lease strands budget only until it expi
     CHECK(test::id_counts(f.day_text("2025-11-24")).size() == 25);
 }
 
-TEST_CASE("lease budget: two machines under 412s spend exactly what fits", "[budget][integration]") {
+TEST_CASE("lease budget: two machines under 412s spend exactly what fits",
+          "[budget][integration]") {
     GcsLedgerFixture f;
     Machine a(f, "spool-a", std::chrono::hours(1));
     Machine b(f, "spool-b", std::chrono::hours(1));
-    REQUIRE(f.set_faults({{{"fault", "412"}, {"rate", 0.3}, {"ops", {"upload"}}, {"object_prefix", "ledger/budget/"}}}));
+    REQUIRE(f.set_faults({{{"fault", "412"},
+                           {"rate", 0.3},
+                           {"ops", {"upload"}},
+                           {"object_prefix", "ledger/budget/"}}}));
     std::atomic<int> granted{0};
     auto work = [&](Machine& m, const std::string& who) {
         for (int i = 0; m.request(who + std::to_string(i)); ++i) {
@@ -251,10 +266,12 @@ TEST_CASE("lease budget: two machines under 412s spend exactly what fits", "[bud
     CHECK(document(f, *a.budget)["modes"]["dry_run"]["leases"].empty());
 }
 
-TEST_CASE("lease budget: a document that is not one is refused, naming it and the fix", "[budget][integration]") {
+TEST_CASE("lease budget: a document that is not one is refused, naming it and the fix",
+          "[budget][integration]") {
     GcsLedgerFixture f;
     REQUIRE(f.store->client()
-                .upload({test::k_ledger_bucket, "ledger/budget/2025-11-24/ops.json"}, "{\"v\":1}", "application/json")
+                .upload({test::k_ledger_bucket, "ledger/budget/2025-11-24/ops.json"}, "{\"v\":1}",
+                        "application/json")
                 .ok());
     budget::LeaseBudgetOptions o;
     o.user = "ops";
@@ -266,7 +283,8 @@ TEST_CASE("lease budget: a document that is not one is refused, naming it and th
     auto b = budget::GcsLeaseBudget::open(o, f.clock);
     REQUIRE_FALSE(b.ok());
     CHECK(b.status().code() == util::Code::invalid_input);
-    CHECK(b.status().message().find("gs://assetgen-ledger-it/ledger/budget/2025-11-24/ops.json") != std::string::npos);
+    CHECK(b.status().message().find("gs://assetgen-ledger-it/ledger/budget/2025-11-24/ops.json") !=
+          std::string::npos);
     CHECK(b.status().message().find("delete it") != std::string::npos);
     o.store = nullptr;
     CHECK(budget::GcsLeaseBudget::open(o, f.clock).status().code() == util::Code::config);

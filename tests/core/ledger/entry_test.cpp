@@ -2,8 +2,8 @@
 
 #include "core/ledger/sample_entries.hpp"
 #include "ledger/entry.hpp"
-#include "util/money.hpp"
 #include "ledger/json_line.hpp"
+#include "util/money.hpp"
 
 using namespace assetgen;
 
@@ -18,7 +18,8 @@ TEST_CASE("ledger: an entry is written with every field in the struct's order", 
           "\"error_code\":\"\",\"estimated\":0.039,\"shard\":\"1/4\",\"tier\":\"standard\"}\n");
 }
 
-TEST_CASE("ledger: the tier is written, and a line without it reads as standard", "[ledger][tier]") {
+TEST_CASE("ledger: the tier is written, and a line without it reads as standard",
+          "[ledger][tier]") {
     ledger::Entry e = test::sample_entry("job1", "BATCH-001", 1);
     e.tier = "flex";
     std::string line = ledger::to_line(e);
@@ -158,8 +159,9 @@ TEST_CASE("ledger: a line from a newer schema keeps its spend and the fields it 
 TEST_CASE("ledger: a cost that cannot be trusted reads as its worst case, never as a credit",
           "[ledger][money]") {
     auto read = [](std::string_view cost) {
-        auto e = ledger::parse_line(R"({"ts":1,"userId":"u","jobId":"j","prompt":"p","images":1,"cost":)" +
-                                    std::string(cost) + "}");
+        auto e = ledger::parse_line(
+            R"({"ts":1,"userId":"u","jobId":"j","prompt":"p","images":1,"cost":)" +
+            std::string(cost) + "}");
         REQUIRE(e.ok());
         return *e;
     };

@@ -236,8 +236,8 @@ TEST_CASE("gcs ledger: a day object past max_components is rewritten to one comp
 TEST_CASE("gcs ledger: threads sharing one writer append and flush without losing a line",
           "[ledger][integration]") {
     GcsLedgerFixture f;
-    REQUIRE(f.set_faults(json::array(
-        {{{"fault", "503"}, {"rate", 0.1}, {"ops", {"compose", "upload", "stat"}}}})));
+    REQUIRE(f.set_faults(
+        json::array({{{"fault", "503"}, {"rate", 0.1}, {"ops", {"compose", "upload", "stat"}}}})));
     auto w = open_writer(f, f.writer_options());
     constexpr int k_threads = 4;
     constexpr int k_lines = 25;

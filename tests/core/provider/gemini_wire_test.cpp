@@ -77,7 +77,8 @@ TEST_CASE("gemini: imageConfig is sent only with what is set", "[gemini][provide
     CHECK(size_only["generationConfig"]["imageConfig"] == json{{"imageSize", "4K"}});
 }
 
-TEST_CASE("gemini: the service tier is the body's service_tier, absent at standard", "[gemini][provider][tier]") {
+TEST_CASE("gemini: the service tier is the body's service_tier, absent at standard",
+          "[gemini][provider][tier]") {
     ImageRequest r;
     r.prompt = "p";
     json standard = json::parse(build_gemini_request(r));
@@ -330,8 +331,8 @@ TEST_CASE("gemini: usage counts are read without wrapping, with the image share 
           "[gemini][provider][money]") {
     const std::string image = b64("\x89PNG\r\n\x1a\nxxxx");
     auto answer = [&](const std::string& usage) {
-        return R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":")" + image +
-               R"("}}]},"finishReason":"STOP"}],"usageMetadata":)" + usage + "}";
+        return R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":")" +
+               image + R"("}}]},"finishReason":"STOP"}],"usageMetadata":)" + usage + "}";
     };
     auto r = parse_gemini_response(answer(
         R"({"promptTokenCount":17,"candidatesTokenCount":1306,"thoughtsTokenCount":"400000",

@@ -343,8 +343,10 @@ TEST_CASE("report: the metrics file is replaced whole, readable by others, with 
     CHECK(st.code() == util::Code::storage_io);
 }
 
-TEST_CASE("report: readers never see a half metrics file, and a writer killed mid-write leaves a whole one",
-          "[report]") {
+TEST_CASE(
+    "report: readers never see a half metrics file, and a writer killed mid-write leaves a whole "
+    "one",
+    "[report]") {
     test::TempDir dir;
     const std::string path = dir.file("textfile/assetgen.prom");
     Summary s = sample_summary();

@@ -12,20 +12,23 @@ using std::chrono::milliseconds;
 using util::Code;
 
 namespace {
-util::SteadyTime at(std::int64_t ms) { return util::SteadyTime(milliseconds(ms)); }
+util::SteadyTime at(std::int64_t ms) {
+    return util::SteadyTime(milliseconds(ms));
+}
 }  // namespace
 
 TEST_CASE("schedule: transient errors are retried up to max attempts, permanent ones never",
           "[schedule]") {
     RetryPolicy p;
     p.max_attempts = 4;
-    for (Code c : {Code::rate_limited, Code::unavailable, Code::deadline_exceeded, Code::bad_response}) {
+    for (Code c :
+         {Code::rate_limited, Code::unavailable, Code::deadline_exceeded, Code::bad_response}) {
         CHECK(p.should_retry(util::Status(c, "x"), 1));
         CHECK(p.should_retry(util::Status(c, "x"), 3));
         CHECK_FALSE(p.should_retry(util::Status(c, "x"), 4));
     }
-    for (Code c : {Code::model_error, Code::unauthenticated, Code::permission_denied, Code::not_found,
-                   Code::blocked, Code::budget_exceeded}) {
+    for (Code c : {Code::model_error, Code::unauthenticated, Code::permission_denied,
+                   Code::not_found, Code::blocked, Code::budget_exceeded}) {
         CHECK_FALSE(p.should_retry(util::Status(c, "x"), 1));
     }
 }

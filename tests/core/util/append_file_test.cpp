@@ -21,16 +21,18 @@ TEST_CASE("util: a torn last line is sealed before the next append and reported 
     CHECK(dir.read("log.jsonl") == "{\"a\":1}\n{\"b\":\n{\"c\":3}\n");
 
     std::vector<std::string> lines, torn;
-    REQUIRE(util::read_lines(path, [&](std::string_view l) { lines.emplace_back(l); },
-                             [&](std::string_view l) { torn.emplace_back(l); })
+    REQUIRE(util::read_lines(
+                path, [&](std::string_view l) { lines.emplace_back(l); },
+                [&](std::string_view l) { torn.emplace_back(l); })
                 .ok());
     CHECK(lines.size() == 3);
     CHECK(torn.empty());
 
     dir.write("torn.jsonl", "{\"a\":1}\n{\"b\":");
     lines.clear();
-    REQUIRE(util::read_lines(dir.file("torn.jsonl"), [&](std::string_view l) { lines.emplace_back(l); },
-                             [&](std::string_view l) { torn.emplace_back(l); })
+    REQUIRE(util::read_lines(
+                dir.file("torn.jsonl"), [&](std::string_view l) { lines.emplace_back(l); },
+                [&](std::string_view l) { torn.emplace_back(l); })
                 .ok());
     CHECK(lines == std::vector<std::string>{"{\"a\":1}"});
     CHECK(torn == std::vector<std::string>{"{\"b\":"});

@@ -71,5 +71,6 @@ TEST_CASE("util: redact survives a 1 MB secret and never shows a cut-off private
     CHECK(out.size() < 9000);
     auto header = redact("authorization: Bearer " + std::string(200'000, 'x'));
     CHECK(header.find("xxxx") == std::string::npos);
-    CHECK(redact(std::string(50'000, 'z') + " tail").find("more bytes not shown") != std::string::npos);
+    CHECK(redact(std::string(50'000, 'z') + " tail").find("more bytes not shown") !=
+          std::string::npos);
 }
