@@ -31,7 +31,7 @@ def read(rel):
 
 # Long option names of the CLI, read from its sources (add_option("--x"...), add_flag("-q,--x"...)).
 cli_text = "".join(read(os.path.join("cli", n)) for n in sorted(os.listdir(os.path.join(root, "cli"))) if n.endswith(".cpp"))
-cli_options = set(re.findall(r'add_(?:option|flag)\("(?:-[A-Za-z],)?--([a-z0-9-]+)', cli_text))
+cli_options = set(re.findall(r'add_(?:option|flag)\(\s*"(?:-[A-Za-z],)?--([a-z0-9-]+)', cli_text))
 check("daily-budget-usd" in cli_options, "could not read the run options from cli/*.cpp")
 
 BUILTINS = {"PROJECT_ID", "BUILD_ID", "PROJECT_NUMBER", "LOCATION", "TRIGGER_NAME", "COMMIT_SHA",
