@@ -44,33 +44,51 @@ void HtmlReportStream::add(const ReportCard& card) {
     render_html_card(m_file->stream(), card, m_options);
 }
 
-util::Status HtmlReportStream::write_file(const std::string& path,
-                                          const HtmlReportOptions& head_options) {
+util::Status HtmlReportStream::write_page(int fd, const HtmlReportOptions& head_options,
+                                          const std::string& where) {
     TRY(m_file->flush());
     std::ostringstream head;
     render_html_head(head, m_totals, head_options);
+    TRY(write_all(fd, head.view(), where));
+    const int from = m_file->fd();
+    std::string buf(1 << 16, '\0');
+    for (off_t at = 0;;) {
+        const ssize_t n = ::pread(from, buf.data(), buf.size(), at);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return util::io_error(where + ": reading its cards' temp file failed", errno);
+        }
+        if (n == 0) {
+            break;
+        }
+        TRY(write_all(fd, std::string_view(buf.data(), static_cast<std::size_t>(n)), where));
+        at += n;
+    }
     std::ostringstream tail;
     render_html_tail(tail, m_totals);
-    const int from = m_file->fd();
-    return util::write_file_atomic_with(path, [&](int fd) -> util::Status {
-        TRY(write_all(fd, head.view(), path));
-        std::string buf(1 << 16, '\0');
-        for (off_t at = 0;;) {
-            const ssize_t n = ::pread(from, buf.data(), buf.size(), at);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                return util::io_error(path + ": reading its cards' temp file failed", errno);
-            }
-            if (n == 0) {
-                break;
-            }
-            TRY(write_all(fd, std::string_view(buf.data(), static_cast<std::size_t>(n)), path));
-            at += n;
-        }
-        return write_all(fd, tail.view(), path);
-    });
+    return write_all(fd, tail.view(), where);
+}
+
+util::Status HtmlReportStream::write_file(const std::string& path,
+                                          const HtmlReportOptions& head_options) {
+    return util::write_file_atomic_with(path,
+                                        [&](int fd) { return write_page(fd, head_options, path); });
+}
+
+util::Result<HtmlReportStream::PageFile> HtmlReportStream::page_file(
+    const std::string& where, const HtmlReportOptions& head_options) {
+    TRY_ASSIGN(int fd, util::anonymous_temp_file(where));
+    PageFile page;
+    page.fd = util::UniqueFd(fd);
+    TRY(write_page(fd, head_options, where));
+    const off_t end = ::lseek(fd, 0, SEEK_END);
+    if (end < 0) {
+        return util::io_error(where + ": cannot size the page's temp file", errno);
+    }
+    page.size = static_cast<std::uint64_t>(end);
+    return page;
 }
 
 util::Result<std::string> HtmlReportStream::page(const HtmlReportOptions& head_options) {

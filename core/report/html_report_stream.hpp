@@ -5,10 +5,12 @@
 // counts every card), the cards in the order they came, and the tail: byte for byte the page
 // that render_html_report makes from the same cards.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "report/html_report.hpp"
+#include "util/safe_dir.hpp"
 #include "util/status.hpp"
 #include "util/temp_stream.hpp"
 
@@ -30,10 +32,21 @@ public:
     // summary and time (its report_dir is not used: the cards are rendered already).
     // STORAGE_IO on failure.
     util::Status write_file(const std::string& path, const HtmlReportOptions& head_options);
-    // The whole page, for a destination that takes it whole (a gs:// object).
+    // The whole page as a nameless temp file of `size` bytes, for a destination that is sent
+    // from a file (a gs:// object, uploaded a chunk at a time). STORAGE_IO naming `where`.
+    struct PageFile {
+        util::UniqueFd fd;
+        std::uint64_t size = 0;
+    };
+    util::Result<PageFile> page_file(const std::string& where,
+                                     const HtmlReportOptions& head_options);
+    // The whole page in memory (tests; small pages).
     util::Result<std::string> page(const HtmlReportOptions& head_options);
 
 private:
+    // Head, cards and tail written to fd at its current offset.
+    util::Status write_page(int fd, const HtmlReportOptions& head_options,
+                            const std::string& where);
     HtmlReportStream(std::unique_ptr<util::TempStream> file, HtmlReportOptions options)
         : m_file(std::move(file)), m_options(std::move(options)) {}
     std::unique_ptr<util::TempStream> m_file;

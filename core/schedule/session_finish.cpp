@@ -1,6 +1,10 @@
 #include "schedule/session_internal.hpp"
 #include "schedule/storage_error.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+
 #include <nlohmann/json.hpp>
 
 // JobSession::finish (ledger flush, budget release, day totals, summary, results, metrics,
@@ -68,8 +72,13 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     if (w.results) {
         util::Status st = w.results_file->flush();
         if (st.ok() && storage::is_gcs(m_options.results)) {
-            auto all = w.results_file->read_all();  // an object is uploaded whole
-            st = all.ok() ? m_storage->put(m_options.results, *all, "text/csv") : all.status();
+            // Sent from the temp file a chunk at a time: never held whole.
+            struct stat info {};
+            st = ::fstat(w.results_file->fd(), &info) != 0
+                     ? util::io_error(
+                           "--results " + m_options.results + ": cannot size its temp file", errno)
+                     : m_storage->put_from_fd(m_options.results, w.results_file->fd(),
+                                              static_cast<std::uint64_t>(info.st_size), "text/csv");
         } else if (st.ok()) {
             st = util::copy_file_atomic(m_options.results, w.results_file->fd());
         }
@@ -93,10 +102,11 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         ho.generated_ms = m_clock->unix_ms();
         ho.summary = &summary;
         if (storage::is_gcs(m_options.report)) {
-            auto page = w.report->page(ho);  // an object is uploaded whole
-            keep_going(page.ok()
-                           ? m_storage->put(m_options.report, *page, "text/html; charset=utf-8")
-                           : page.status());
+            // Written to a second temp file, then sent from it a chunk at a time.
+            auto page = w.report->page_file("--report " + m_options.report, ho);
+            keep_going(page.ok() ? m_storage->put_from_fd(m_options.report, page->fd.get(),
+                                                          page->size, "text/html; charset=utf-8")
+                                 : page.status());
         } else {
             keep_going(w.report->write_file(m_options.report, ho));
         }

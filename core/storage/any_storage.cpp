@@ -53,6 +53,12 @@ util::Status AnyStorage::put(const std::string& location, std::string_view data,
     return s->put(location, data, content_type);
 }
 
+util::Status AnyStorage::put_from_fd(const std::string& location, int fd, std::uint64_t size,
+                                     const std::string& content_type) {
+    TRY_ASSIGN(Storage * s, route(location));
+    return s->put_from_fd(location, fd, size, content_type);
+}
+
 util::Result<std::string> AnyStorage::get(const std::string& location) {
     TRY_ASSIGN(Storage * s, route(location));
     return s->get(location);

@@ -33,7 +33,10 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t previous) {
 }
 
 std::string crc32c_base64(std::string_view data) {
-    std::uint32_t v = crc32c(data);
+    return crc32c_value_base64(crc32c(data));
+}
+
+std::string crc32c_value_base64(std::uint32_t v) {
     std::string bytes = {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xFF),
                          static_cast<char>((v >> 8) & 0xFF), static_cast<char>(v & 0xFF)};
     return util::base64_encode(bytes);

@@ -14,5 +14,7 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t previous = 0);
 // The form GCS uses in "crc32c" fields and x-goog-hash: base64 of the big-endian 4 bytes,
 // e.g. "4waSgw==" for "123456789".
 std::string crc32c_base64(std::string_view data);
+// The same form for a CRC32C already computed (e.g. chained over chunks with crc32c()).
+std::string crc32c_value_base64(std::uint32_t value);
 
 }  // namespace assetgen::storage

@@ -67,6 +67,13 @@ public:
                                         const std::string& content_type,
                                         const Preconditions& pre = {},
                                         const Metadata& metadata = {});
+    // The same, with the bytes read from source as they are sent: a body above the resumable
+    // threshold is never held whole (one chunk at a time; its CRC32C is computed in a first
+    // pass over the source). At or below the threshold it is read whole and goes to upload().
+    util::Result<ObjectMetadata> upload_from(const GcsUrl& target, const ByteSource& source,
+                                             const std::string& content_type,
+                                             const Preconditions& pre = {},
+                                             const Metadata& metadata = {});
     // Reads a whole object (alt=media), checking x-goog-hash's CRC32C when present. NOT_FOUND
     // when missing; STORAGE_IO when it is larger than max_bytes (0: options' max_read_bytes).
     util::Result<ObjectData> read(const GcsUrl& target, std::size_t max_bytes = 0,
@@ -136,7 +143,7 @@ private:
                                               const std::string& content_type,
                                               const Preconditions& pre, bool idempotent,
                                               const Metadata& metadata);
-    util::Result<ObjectMetadata> upload_resumable(const GcsUrl& target, std::string_view data,
+    util::Result<ObjectMetadata> upload_resumable(const GcsUrl& target, const ByteSource& source,
                                                   const std::string& content_type,
                                                   const Preconditions& pre,
                                                   const Metadata& metadata);

@@ -24,11 +24,41 @@ GcsStorage::GcsStorage(std::unique_ptr<GcsClient> client) : m_client(std::move(c
 util::Status GcsStorage::put(const std::string& location, std::string_view data,
                              const std::string& content_type) {
     TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
-    const std::string crc = crc32c_base64(data);
+    return put_rounds(location, data.size(), crc32c_base64(data), content_type,
+                      [&](const Preconditions& pre) {
+                          return m_client->upload(target, data, content_type, pre);
+                      });
+}
+
+util::Status GcsStorage::put_from_fd(const std::string& location, int fd, std::uint64_t size,
+                                     const std::string& content_type) {
+    TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
+    const ByteSource source = fd_byte_source(fd, size, location);
+    // The checksum that tells our own earlier write apart, read chunk by chunk.
+    std::uint32_t crc = 0;
+    std::string buf;
+    for (std::uint64_t at = 0; at < size;) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(1u << 20, size - at));
+        TRY(source.read(at, n, buf));
+        crc = crc32c(buf, crc);
+        at += n;
+    }
+    buf = std::string();
+    return put_rounds(location, size, crc32c_value_base64(crc), content_type,
+                      [&](const Preconditions& pre) {
+                          return m_client->upload_from(target, source, content_type, pre);
+                      });
+}
+
+util::Status GcsStorage::put_rounds(
+    const std::string& location, std::uint64_t size, const std::string& crc,
+    const std::string& content_type,
+    const std::function<util::Result<ObjectMetadata>(const Preconditions&)>& upload) {
+    TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
     Preconditions pre;
     pre.if_generation_match = 0;
     for (int round = 0; round < k_put_rounds; ++round) {
-        auto stored = m_client->upload(target, data, content_type, pre);
+        auto stored = upload(pre);
         if (stored.ok() || !is_precondition_failed(stored.status())) {
             return stored.status();
         }
@@ -41,7 +71,7 @@ util::Status GcsStorage::put(const std::string& location, std::string_view data,
             pre.if_generation_match = 0;  // deleted in between: create it
             continue;
         }
-        if (current->crc32c == crc && current->size == data.size() &&
+        if (current->crc32c == crc && current->size == size &&
             current->content_type == type_or_default(content_type)) {
             return util::ok_status();
         }

@@ -3,6 +3,7 @@
 // LocalStorage or GcsStorage for a location.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ public:
     // when concurrent writers keep replacing the object; the client's codes otherwise.
     util::Status put(const std::string& location, std::string_view data,
                      const std::string& content_type) override;
+    // See Storage::put_from_fd: as put, the bytes read from fd one chunk at a time (a
+    // resumable session above the client's threshold), never whole.
+    util::Status put_from_fd(const std::string& location, int fd, std::uint64_t size,
+                             const std::string& content_type) override;
     // See Storage::get; at most the client's max_read_bytes (STORAGE_IO beyond).
     util::Result<std::string> get(const std::string& location) override;
     // True when the object exists (objects.get of its metadata).
@@ -56,6 +61,13 @@ public:
     GcsClient& client() { return *m_client; }
 
 private:
+    // put's rounds: create-only, then replace under the generation seen unless the object
+    // already holds these bytes (size, crc, type); upload sends them under a precondition.
+    util::Status put_rounds(
+        const std::string& location, std::uint64_t size, const std::string& crc,
+        const std::string& content_type,
+        const std::function<util::Result<ObjectMetadata>(const Preconditions&)>& upload);
+
     std::unique_ptr<GcsClient> m_client;
 };
 

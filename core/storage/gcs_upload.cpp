@@ -30,7 +30,54 @@ std::size_t normalised_chunk(std::size_t chunk) {
     return std::max(k_resumable_quantum, chunk / k_resumable_quantum * k_resumable_quantum);
 }
 
+// The bytes of a string, as a source.
+ByteSource string_source(std::string_view data) {
+    return ByteSource{data.size(), [data](std::uint64_t offset, std::size_t n, std::string& out) {
+                          out.assign(data.substr(static_cast<std::size_t>(offset), n));
+                          return util::ok_status();
+                      }};
+}
+
+// The error when the server's CRC32C of the stored object is not the one of the bytes sent.
+Status crc_mismatch(const GcsUrl& target, const std::string& stored, const std::string& sent) {
+    return Status(Code::storage_io, "upload " + target.to_string() + ": the server stored crc32c " +
+                                        stored + " but " + sent + " was sent");
+}
+
 }  // namespace
+
+util::Result<ObjectMetadata> GcsClient::upload_from(const GcsUrl& target, const ByteSource& source,
+                                                    const std::string& content_type,
+                                                    const Preconditions& pre,
+                                                    const Metadata& metadata) {
+    if (source.size <= m_options.resumable_threshold) {
+        std::string all;
+        TRY(source.read(0, static_cast<std::size_t>(source.size), all));
+        return upload(target, all, content_type, pre, metadata);
+    }
+    TRY(validate_bucket_name(target.bucket));
+    TRY(validate_object_name(target.object));
+    // The checksum to compare with the server's, chunk by chunk (nothing is held whole).
+    const std::size_t chunk = normalised_chunk(m_options.chunk_size);
+    std::uint32_t crc = 0;
+    std::string buf;
+    for (std::uint64_t at = 0; at < source.size;) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, source.size - at));
+        TRY(source.read(at, n, buf));
+        crc = crc32c(buf, crc);
+        at += n;
+    }
+    buf = std::string();
+    auto stored = upload_resumable(target, source, content_type, pre, metadata);
+    if (!stored.ok()) {
+        return stored;
+    }
+    const std::string sent = crc32c_value_base64(crc);
+    if (!stored->crc32c.empty() && stored->crc32c != sent) {
+        return crc_mismatch(target, stored->crc32c, sent);
+    }
+    return stored;
+}
 
 util::Result<ObjectMetadata> GcsClient::upload(const GcsUrl& target, std::string_view data,
                                                const std::string& content_type,
@@ -40,16 +87,14 @@ util::Result<ObjectMetadata> GcsClient::upload(const GcsUrl& target, std::string
     bool idempotent = m_options.retry.idempotency.allows(GcsOp::objects_insert,
                                                          pre.if_generation_match.has_value());
     auto stored = data.size() > m_options.resumable_threshold
-                      ? upload_resumable(target, data, content_type, pre, metadata)
+                      ? upload_resumable(target, string_source(data), content_type, pre, metadata)
                       : upload_media(target, data, content_type, pre, idempotent, metadata);
     if (!stored.ok()) {
         return stored;
     }
     std::string sent = crc32c_base64(data);
     if (!stored->crc32c.empty() && stored->crc32c != sent) {
-        return Status(Code::storage_io, "upload " + target.to_string() +
-                                            ": the server stored crc32c " + stored->crc32c +
-                                            " but " + sent + " was sent");
+        return crc_mismatch(target, stored->crc32c, sent);
     }
     return stored;
 }
@@ -107,12 +152,12 @@ util::Result<std::string> GcsClient::start_session(const GcsUrl& target, std::ui
 }
 
 util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
-                                                         std::string_view data,
+                                                         const ByteSource& source,
                                                          const std::string& content_type,
                                                          const Preconditions& pre,
                                                          const Metadata& metadata) {
     const std::string where = "upload " + target.to_string();
-    const std::uint64_t total = data.size();
+    const std::uint64_t total = source.size;
     const std::size_t chunk = normalised_chunk(m_options.chunk_size);
     TRY_ASSIGN(const std::string session,
                start_session(target, total, content_type, pre, metadata));
@@ -143,7 +188,9 @@ util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
     };
 
     std::uint64_t offset = 0;
-    bool ask_first = false;  // the last chunk failed: ask the session what it kept
+    bool ask_first = false;            // the last chunk failed: ask the session what it kept
+    std::optional<Status> unreadable;  // the source failed: not worth a retry
+    std::string body;
     int stalled = 0;
     for (;;) {
         const std::string what = where + " (bytes from " + std::to_string(offset) + ")";
@@ -160,8 +207,12 @@ util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
             const std::size_t n =
                 static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - offset));
             const bool last = offset + n == total;
+            if (Status read = source.read(offset, n, body); !read.ok()) {
+                unreadable = read;
+                return read;
+            }
             auto answer = interpret(send(
-                resumable_chunk_request(session, std::string(data.substr(offset, n)), offset,
+                resumable_chunk_request(session, std::move(body), offset,
                                         last ? std::optional<std::uint64_t>(total) : std::nullopt),
                 sent));
             if (!answer.ok()) {
@@ -169,7 +220,11 @@ util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
             }
             return answer;
         };
-        TRY_ASSIGN(Progress p, m_retry.run<Progress>(what, true, attempt));
+        auto progress = m_retry.run<Progress>(what, true, attempt);
+        if (unreadable) {
+            return *unreadable;
+        }
+        TRY_ASSIGN(Progress p, std::move(progress));
         if (p.done) {
             return std::move(*p.done);
         }

@@ -1,6 +1,9 @@
 #include "storage/storage.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 
 #include "util/atomic_file.hpp"
@@ -40,6 +43,43 @@ util::Status unsupported(const std::string& what, const std::string& location) {
 
 }  // namespace
 
+ByteSource fd_byte_source(int fd, std::uint64_t size, std::string what) {
+    return ByteSource{
+        size,
+        [fd, size, what = std::move(what)](std::uint64_t offset, std::size_t n, std::string& out) {
+            if (offset > size || n > size - offset) {
+                return util::Status(util::Code::internal, what + ": read past the end");
+            }
+            out.resize(n);
+            std::size_t got = 0;
+            while (got < n) {
+                const ssize_t r =
+                    ::pread(fd, out.data() + got, n - got, static_cast<off_t>(offset + got));
+                if (r < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (r < 0) {
+                    return util::io_error(what + ": read failed", errno);
+                }
+                if (r == 0) {
+                    return util::Status(util::Code::storage_io, what + ": the file ended at " +
+                                                                    std::to_string(offset + got) +
+                                                                    " of " + std::to_string(size) +
+                                                                    " bytes");
+                }
+                got += static_cast<std::size_t>(r);
+            }
+            return util::ok_status();
+        }};
+}
+
+util::Status Storage::put_from_fd(const std::string& location, int fd, std::uint64_t size,
+                                  const std::string& content_type) {
+    std::string all;
+    TRY(fd_byte_source(fd, size, location).read(0, static_cast<std::size_t>(size), all));
+    return put(location, all, content_type);
+}
+
 util::Result<ObjectInfo> Storage::stat(const std::string& location) {
     return unsupported("stat", location);
 }
@@ -71,6 +111,11 @@ util::Result<ObjectInfo> Storage::copy(const SourceObject& source, const std::st
 util::Status LocalStorage::put(const std::string& location, std::string_view data,
                                const std::string&) {
     return util::write_file_atomic(location, data);
+}
+
+util::Status LocalStorage::put_from_fd(const std::string& location, int fd, std::uint64_t,
+                                       const std::string&) {
+    return util::copy_file_atomic(location, fd);
 }
 
 util::Result<std::string> LocalStorage::get(const std::string& location) {

@@ -72,6 +72,16 @@ struct SourceObject {
 // Receives a streamed read's bytes in order; a non-ok status stops the read and is returned.
 using ByteSink = std::function<util::Status(std::string_view)>;
 
+// Bytes to write without holding them whole: `size` bytes, of which read() puts the `n` from
+// `offset` into `out` (replacing its content). Reading a range again gives the same bytes.
+struct ByteSource {
+    std::uint64_t size = 0;
+    std::function<util::Status(std::uint64_t offset, std::size_t n, std::string& out)> read;
+};
+// The first `size` bytes of an open file, read with pread (the file stays open and unchanged
+// while the source is used). STORAGE_IO naming `what` when a read fails or comes up short.
+ByteSource fd_byte_source(int fd, std::uint64_t size, std::string what);
+
 // The status of a write or read whose generation precondition did not hold: STORAGE_IO with
 // HTTP status 412, on every store (so is_precondition_failed tells it apart).
 util::Status precondition_failed(const std::string& where);
@@ -84,6 +94,12 @@ public:
     // Writes a whole object; durable when it returns (local: temp + fsync + rename).
     virtual util::Status put(const std::string& location, std::string_view data,
                              const std::string& content_type) = 0;
+    // Writes the first `size` bytes of the open file fd as a whole object, as put, without
+    // holding them whole where the store can (Cloud Storage: a resumable session, one chunk at
+    // a time; local: a copy). fd is read with pread and must not change meanwhile. The
+    // default reads it whole and calls put (for test doubles).
+    virtual util::Status put_from_fd(const std::string& location, int fd, std::uint64_t size,
+                                     const std::string& content_type);
     // Reads a whole object. NOT_FOUND when missing.
     virtual util::Result<std::string> get(const std::string& location) = 0;
     virtual util::Result<bool> exists(const std::string& location) = 0;
@@ -126,6 +142,9 @@ class LocalStorage final : public Storage {
 public:
     util::Status put(const std::string& location, std::string_view data,
                      const std::string& content_type) override;
+    // A copy of fd into a temp file, fsynced and renamed into place.
+    util::Status put_from_fd(const std::string& location, int fd, std::uint64_t size,
+                             const std::string& content_type) override;
     util::Result<std::string> get(const std::string& location) override;
     util::Result<bool> exists(const std::string& location) override;
     util::Result<std::vector<std::string>> list(const std::string& prefix) override;

@@ -3,6 +3,7 @@
 // fixed cards below by render_html_report as it was at commit b258231, before it was split into
 // head, card and tail.
 
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -138,4 +139,24 @@ TEST_CASE("html report: a streamed local report is the file write_html_report wr
     // A place that cannot be written (below a regular file) is an error, not a crash.
     const std::string file = dir.write("a-file", "x");
     CHECK_FALSE((*stream)->write_file(file + "/r.html", golden_options(summary)).ok());
+}
+
+TEST_CASE("html report: the page file a gs:// report is uploaded from is the golden page",
+          "[report]") {
+    const auto summary = golden_summary();
+    report::HtmlReportOptions card_options;
+    card_options.report_dir = "out/reports";  // as golden_options
+    auto stream = report::HtmlReportStream::create("--report test", card_options);
+    REQUIRE(stream.ok());
+    for (const auto& c : golden_cards()) {
+        (*stream)->add(c);
+    }
+    auto file = (*stream)->page_file("--report gs://b/r.html", golden_options(summary));
+    REQUIRE(file.ok());
+    const std::string golden = slurp(k_golden);
+    REQUIRE(file->size == golden.size());
+    std::string back(golden.size(), '\0');
+    REQUIRE(::pread(file->fd.get(), back.data(), back.size(), 0) ==
+            static_cast<ssize_t>(back.size()));
+    CHECK(back == golden);
 }

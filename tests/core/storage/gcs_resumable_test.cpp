@@ -1,10 +1,16 @@
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 
 #include "core/storage/session_server.hpp"
 #include "storage/gcs_client.hpp"
+#include "storage/gcs_storage.hpp"
 #include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+#include "util/safe_dir.hpp"
+#include "util/temp_stream.hpp"
 
 using namespace assetgen;
 using namespace assetgen::storage;
@@ -184,4 +190,118 @@ TEST_CASE("storage: request log lines hide the token and the session's upload id
     }
     CHECK(saw_308);
     CHECK(lines[1].find("upload_id=[REDACTED]") != std::string::npos);
+}
+
+namespace {
+
+// A nameless temp file holding data (closed with the holder).
+struct TempFileWith {
+    util::UniqueFd fd;
+    explicit TempFileWith(const std::string& data) {
+        auto made = util::anonymous_temp_file("a resumable test");
+        REQUIRE(made.ok());
+        fd = util::UniqueFd(*made);
+        REQUIRE(::pwrite(fd.get(), data.data(), data.size(), 0) ==
+                static_cast<ssize_t>(data.size()));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("storage: an upload from a file goes up a chunk at a time, as one from memory",
+          "[storage]") {
+    ResumableRig rig;
+    const std::string data = pattern(900 * k_kib);
+    TempFileWith file(data);
+    rig.server.faults = {"", "", "reset"};  // chunk 2 resets: resumed from what the session holds
+    auto m = rig.client.upload_from(k_big, fd_byte_source(file.fd.get(), data.size(), "big.bin"),
+                                    "text/csv");
+    REQUIRE(m.ok());
+    CHECK(rig.server.stored == data);
+    CHECK(rig.server.starts == 1);
+    CHECK(rig.server.queries == 1);
+    CHECK(rig.server.ranges ==
+          std::vector<std::string>{"bytes 0-262143/*", "bytes */921600", "bytes 262144-524287/*",
+                                   "bytes 524288-786431/*", "bytes 786432-921599/921600"});
+    // No request carried more than one chunk of the file.
+    for (const auto& r : rig.transport.requests) {
+        CHECK(r.body.size() <= 256 * k_kib);
+    }
+}
+
+TEST_CASE("storage: a small upload from a file is one media request", "[storage]") {
+    ResumableRig rig;
+    const std::string data = pattern(100 * k_kib);
+    TempFileWith file(data);
+    std::string sent;
+    rig.transport.set_handler([&](const net::HttpRequest& r) -> util::Result<net::HttpResponse> {
+        sent = r.body;
+        net::HttpResponse a;
+        a.status = 200;
+        a.body = test::gcs::object_json("assets-bucket", "small", 1, data);
+        return a;
+    });
+    REQUIRE(rig.client
+                .upload_from({"assets-bucket", "small"},
+                             fd_byte_source(file.fd.get(), data.size(), "small"), "")
+                .ok());
+    REQUIRE(rig.transport.requests.size() == 1);
+    CHECK(rig.transport.requests[0].url.find("uploadType=media") != std::string::npos);
+    CHECK(sent == data);
+}
+
+TEST_CASE("storage: a file shorter than its stated size fails before any byte is sent",
+          "[storage]") {
+    ResumableRig rig;
+    TempFileWith file(pattern(600 * k_kib));
+    auto m = rig.client.upload_from(k_big, fd_byte_source(file.fd.get(), 700 * k_kib, "r.csv"), "");
+    REQUIRE_FALSE(m.ok());
+    CHECK(m.status().code() == Code::storage_io);
+    CHECK(m.status().message().find("r.csv: the file ended at 614400 of 716800 bytes") !=
+          std::string::npos);
+    CHECK(rig.transport.requests.empty());
+}
+
+TEST_CASE("storage: a source that fails mid-upload ends it without retrying the read",
+          "[storage]") {
+    ResumableRig rig;
+    int reads = 0;
+    ByteSource failing{900 * k_kib, [&](std::uint64_t offset, std::size_t n, std::string& out) {
+                           ++reads;
+                           // The checksum pass reads everything; the second read of 256 KiB
+                           // for sending fails.
+                           if (reads > 4 && offset >= 256 * k_kib) {
+                               return util::Status(Code::storage_io, "r.csv: read failed");
+                           }
+                           out = pattern(900 * k_kib).substr(offset, n);
+                           return util::ok_status();
+                       }};
+    auto m = rig.client.upload_from(k_big, failing, "");
+    REQUIRE_FALSE(m.ok());
+    CHECK(m.status().message() == "r.csv: read failed");
+    CHECK(reads == 6);  // 4 for the checksum, chunk 1, chunk 2 once (no retry)
+    CHECK(rig.server.stored.size() == 256 * k_kib);
+}
+
+TEST_CASE("storage: GcsStorage::put_from_fd writes the file's bytes create-only", "[storage]") {
+    ResumableRig rig;
+    const std::string data = pattern(700 * k_kib);
+    TempFileWith file(data);
+    GcsStorage store(std::make_unique<GcsClient>(rig.transport, &rig.tokens, rig.clock,
+                                                 ResumableRig::options(256 * k_kib)));
+    REQUIRE(store.put_from_fd("gs://assets-bucket/big.bin", file.fd.get(), data.size(), "text/csv")
+                .ok());
+    CHECK(rig.server.stored == data);
+    CHECK(rig.transport.requests.front().url.find("ifGenerationMatch=0") != std::string::npos);
+}
+
+TEST_CASE("storage: LocalStorage::put_from_fd copies the file into place", "[storage]") {
+    test::TempDir dir;
+    const std::string data = pattern(300 * k_kib);
+    TempFileWith file(data);
+    LocalStorage local;
+    REQUIRE(local.put_from_fd(dir.file("r.csv"), file.fd.get(), data.size(), "text/csv").ok());
+    auto back = local.get(dir.file("r.csv"));
+    REQUIRE(back.ok());
+    CHECK(*back == data);
 }
