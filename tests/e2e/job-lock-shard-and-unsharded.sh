@@ -6,7 +6,9 @@ source "$(dirname "$0")/common.inc"
 unset CLOUD_RUN_TASK_INDEX CLOUD_RUN_TASK_COUNT CLOUD_RUN_TASK_ATTEMPT BATCH_TASK_INDEX BATCH_TASK_COUNT JOB_COMPLETION_INDEX
 
 one_variant_batch batch.csv 160
-slow=(--simulate latency=40ms,seed=1 --concurrency 2 --daily-budget-usd 1000)
+# Slow enough that a background run outlives the refused commands beside it, even under ASan on
+# a loaded machine (40 ms gave shard 0/2 about 1.6 s, which a fresh clone under load overran).
+slow=(--simulate latency=150ms,seed=1 --concurrency 2 --daily-budget-usd 1000)
 # wait_lines FILE N PID: until FILE has N lines (fails if PID ended first).
 wait_lines() {
   for _ in $(seq 1 600); do
