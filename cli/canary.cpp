@@ -1,28 +1,8 @@
 // `assetgen canary`: run a stable subset of the batch in growing stages and stop at the first
-// failing gate.
-//
-// How this works. The canary is one job, the same job `run` would make of the batch (the job id
-// does not depend on --stages or --salt), so `run` after a passing canary resumes it and makes
-// only the rest. The session is prepared and opened once; then each stage i executes the rows
-// whose canary::stage_of(scene_id) is i (the rows of earlier stages are already done), adds the
-// stage's summary to the numbers of every row run so far, and evaluates the gates on them. A
-// failing gate stops the canary (exit 4); an inconclusive stage goes on; the last stage decides
-// (pass 0, inconclusive 5). Images a previous run of the job made are counted from the job's
-// manifest, so a re-run of a stopped canary judges the same sample the first one did.
-#include <pwd.h>
-#include <unistd.h>
-
-#include <csignal>
-#include <cstdlib>
-#include <fstream>
+// failing gate. The stages, gates and decision are core's (schedule/canary_run.hpp); this file
+// reads the flags, prints the stages and the report, and maps the decision to the exit code.
 #include <iostream>
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <set>
-#include <thread>
-#include <unordered_map>
-#include <unordered_set>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,9 +11,9 @@
 #include "canary/report.hpp"
 #include "canary/stages.hpp"
 #include "commands.hpp"
-#include "ledger/manifest.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
+#include "schedule/canary_run.hpp"
 #include "schedule/session.hpp"
 #include "util/clock.hpp"
 #include "util/text.hpp"
@@ -45,73 +25,12 @@ struct CanaryOptions {
     RunOptions run;
     std::string stages_text{canary::k_default_stages};
     std::string salt;
-    double max_error_rate = 0.05;
-    std::optional<double> max_p95_ms;
-    std::optional<double> max_cost_per_image;
-    std::uint64_t min_samples = 20;
+    canary::GateSettings gates;  // the gate flags; the baseline is read from `baseline`
     std::string baseline;
-    double confidence = 0.98;
 };
-
-// --- the canary's own steps --------------------------------------------------------------------
-
-util::Result<canary::GateSettings> gate_settings(const CanaryOptions& o) {
-    canary::GateSettings g;
-    g.max_error_rate = o.max_error_rate;
-    g.max_p95_ms = o.max_p95_ms;
-    g.max_cost_per_image = o.max_cost_per_image;
-    g.min_samples = o.min_samples;
-    g.confidence = o.confidence;
-    auto checked = canary::check_settings(g);
-    if (!checked.ok()) {
-        // The message names the gate's flag ("--max-error-rate: ...").
-        return util::error(util::Code::usage, checked.message());
-    }
-    return g;
-}
-
-// The baseline summary.json, read through the session's storage (a path or gs://).
-util::Status load_baseline(const std::string& location, storage::AnyStorage& storage,
-                           canary::GateSettings& settings) {
-    if (location.empty()) {
-        return util::ok_status();
-    }
-    auto text = storage.get(location);
-    if (!text.ok()) {
-        return util::Status(text.status().code(), "--baseline: " + text.status().message());
-    }
-    TRY_ASSIGN(auto baseline, canary::baseline_from_json(*text, location));
-    settings.baseline = std::move(baseline);
-    return util::ok_status();
-}
-
-// Images an earlier run of this job made, by scene_id, from the job's local manifest (read
-// before any stage runs, so every line is an earlier run's). A torn or unreadable line is
-// skipped: the stage then counts fewer earlier images, never wrong ones.
-struct EarlierImage {
-    std::int64_t latency_ms = 0;
-    util::Micros cost = 0;
-};
-using EarlierImages = std::unordered_map<std::string, std::vector<EarlierImage>>;
-
-EarlierImages read_earlier_images(const std::string& manifest_path) {
-    EarlierImages out;
-    std::ifstream in(manifest_path);
-    std::set<std::pair<std::string, int>> seen;
-    std::string line;
-    while (std::getline(in, line)) {
-        auto m = ledger::parse_manifest_line(line);
-        if (!m.ok() || !seen.insert({m->scene_id, m->variant}).second) {
-            continue;
-        }
-        out[m->scene_id].push_back({m->latency_ms, m->cost});
-    }
-    return out;
-}
 
 std::string stage_label(std::size_t i, const std::vector<int>& stages) {
-    return "stage " + std::to_string(i + 1) + "/" + std::to_string(stages.size()) + " (" +
-           std::to_string(stages[i]) + "%)";
+    return canary::stage_label(i, stages.size(), stages[i]);
 }
 
 void print_report(const canary::CanaryReport& report, const std::string& job_id, bool json) {
@@ -124,129 +43,62 @@ void print_report(const canary::CanaryReport& report, const std::string& job_id,
     }
 }
 
-ExitCode run_canary(CanaryOptions& co, Console& console) {
-    RunOptions& o = co.run;
-    console.set_quiet(o.quiet);
-    util::Clock& clock = util::system_clock();
-    TRY_EXIT(console, check_run_options(o));
-    TRY_ASSIGN_EXIT(console, const std::vector<int> stages,
-                    flag_value("--stages", canary::parse_stages(co.stages_text)));
-    TRY_EXIT(console, check_location_flag("--baseline", co.baseline));
-    TRY_ASSIGN_EXIT(console, canary::GateSettings settings, gate_settings(co));
-    TRY_ASSIGN_EXIT(console, const std::string user, run_user(o));
-    auto options = session_options(o, user);  // no stage or salt in it: `run` resumes the job
-    TRY_EXIT(console, load_prices(o, options.prices));
-
-    ExitCode refused = ExitCode::ok;
-    auto prepared = prepare_session(std::move(options), clock, o.json, console, refused);
-    if (!prepared) {
-        return refused;
-    }
-    auto& session = *prepared;
-    TRY_EXIT(console, load_baseline(co.baseline, session.storage(), settings));
-    TRY_EXIT(console, session.open());
-    const EarlierImages earlier = read_earlier_images(session.place().manifest());
-
-    install_signal_handlers();
-    start_grace_watchdog(o.grace);
-
-    canary::CanaryReport report;
-    report.stages = stages;
-    report.salt = co.salt;
-    report.batch_rows = session.plan().rows;
-    // Rows in no stage (a last stage below 100), collected while the filter sees every row.
-    std::mutex beyond_mutex;
-    std::unordered_set<std::string> beyond;
-
-    canary::StageStats stats;
-    report::Summary total;
-    int failed_shown = 0;
-    AbandonedRequests abandoned;
-    std::optional<ExitCode> stopped;
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-        const std::string label = stage_label(i, stages);
-        const auto filter = [&](const batch::Row& row) {
-            const auto s = canary::stage_of(row.scene_id, co.salt, stages);
-            if (!s) {
-                std::lock_guard lock(beyond_mutex);
-                beyond.insert(row.scene_id);
-            }
-            return s && *s == i;
-        };
-        console.info(label + ": running");
-        const auto t0 = std::chrono::steady_clock::now();
-        auto summary = session.execute(
-            filter,
-            [&](const schedule::RowResult& r) {
-                report_failed_row(r, failed_shown, console);
-                abandoned.note(r);
-            },
-            [&](const schedule::Progress& p) {
-                console.progress(label + " " + progress_line(p, t0));
-            });
-        console.end_progress();
-        if (!summary.ok()) {
-            report.rows_beyond = beyond.size();
-            print_report(report, session.job_id(), o.json);
-            return console.fail(summary.status());
-        }
-        stats.add(*summary);
-        for (const auto& [scene_id, images] : earlier) {
-            if (canary::stage_of(scene_id, co.salt, stages) == i) {
-                for (const auto& e : images) {
-                    stats.add_earlier_image(e.latency_ms, e.cost);
-                }
-            }
-        }
-        merge_into(total, *summary);
-        if (auto code = stop_exit_code(*summary)) {
-            stopped = code;
-            console.error(label + ": stopped (" + summary->status +
-                          (summary->first_error.empty() ? "" : ": " + summary->first_error) +
-                          "); the gates were not evaluated");
-            break;
-        }
-
-        canary::StageReport stage;
-        stage.index = i;
-        stage.stage_count = stages.size();
-        stage.percent = stages[i];
-        stage.new_rows = summary->rows;
-        stage.stats = stats;
-        stage.evaluation = canary::evaluate(stats, settings);
-        const auto next = canary::next_step(stage.evaluation.verdict, i + 1 == stages.size());
+// What the operator sees while the stages run: a line and a progress bar per stage, failed
+// rows, the stage's table of gates.
+schedule::CanaryCallbacks stage_printer(const std::vector<int>& stages, const RunOptions& o,
+                                        Console& console, AbandonedRequests& abandoned) {
+    auto t0 = std::make_shared<std::chrono::steady_clock::time_point>();
+    auto failed_shown = std::make_shared<int>(0);
+    schedule::CanaryCallbacks c;
+    c.stage_started = [&, t0](std::size_t i) {
+        console.info(stage_label(i, stages) + ": running");
+        *t0 = std::chrono::steady_clock::now();
+    };
+    c.on_row = [&, failed_shown](const schedule::RowResult& r) {
+        report_failed_row(r, *failed_shown, console);
+        abandoned.note(r);
+    };
+    c.on_progress = [&, t0](std::size_t i, const schedule::Progress& p) {
+        console.progress(stage_label(i, stages) + " " + progress_line(p, *t0));
+    };
+    c.stage_ran = [&](std::size_t) { console.end_progress(); };
+    c.stage_stopped = [&](std::size_t i, const report::Summary& s) {
+        console.error(stage_label(i, stages) + ": stopped (" + s.status +
+                      (s.first_error.empty() ? "" : ": " + s.first_error) +
+                      "); the gates were not evaluated");
+    };
+    c.stage_judged = [&](const canary::StageReport& stage, canary::Next) {
         if (!o.json) {
             std::cout << canary::render_stage(stage) << std::flush;
         }
-        session.emit("canary_stage", canary::to_json(stage));
-        report.add_stage(std::move(stage));
-        if (next == canary::Next::stop_failed) {
-            stopped = ExitCode::canary_failed;
+    };
+    return c;
+}
+
+ExitCode exit_code_of(const schedule::CanaryOutcome& outcome) {
+    switch (outcome.decision) {
+        case schedule::CanaryDecision::go:
+            return ExitCode::ok;
+        case schedule::CanaryDecision::no_go:
+            return ExitCode::canary_failed;
+        case schedule::CanaryDecision::stopped:
+            return stop_exit_code(outcome.total).value_or(ExitCode::canary_inconclusive);
+        case schedule::CanaryDecision::inconclusive:
+        case schedule::CanaryDecision::error:
             break;
-        }
-        if (next == canary::Next::finish_pass) {
-            stopped = ExitCode::ok;
-        } else if (next == canary::Next::finish_inconclusive) {
-            stopped = ExitCode::canary_inconclusive;
-        }
     }
-    report.rows_beyond = beyond.size();
+    return ExitCode::canary_inconclusive;
+}
 
-    const auto& plan = session.plan();
-    total.images_skipped = plan.images - plan.images_to_run;
-    TRY_EXIT(console, session.finish(total).status());
-
-    if (!o.json) {
-        std::cout << "\n";
-    }
-    print_report(report, session.job_id(), o.json);
+// Where the records are, and what the decision means for the operator.
+void say_decision(schedule::JobSession& session, const canary::CanaryReport& report, ExitCode code,
+                  const AbandonedRequests& abandoned, const RunOptions& o, Console& console) {
     const auto& place = session.place();
     console.info("images:   " + place.dir + "/");
     console.info("manifest: " + place.published_manifest());
     console.info("summary:  " + storage::join(place.records, "summary.json") +
                  " (usable as --baseline)");
     console.info("ledger:   " + session.ledger_day_location());
-    const ExitCode code = stopped.value_or(ExitCode::canary_inconclusive);
     if (code == ExitCode::ok) {
         console.info("canary passed: `assetgen run` with the same input and options resumes job " +
                      session.job_id() + " and makes the rest");
@@ -263,7 +115,52 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
         abandoned.report(console, o.grace_text);
         console.warn("interrupted: run the same command again to go on");
     }
-    return report_write_failures(session, code, console);
+}
+
+ExitCode run_canary(CanaryOptions& co, Console& console) {
+    RunOptions& o = co.run;
+    console.set_quiet(o.quiet);
+    // The flags: run options, stages, gates (a bad gate is a usage error naming its flag).
+    TRY_EXIT(console, check_run_options(o));
+    schedule::CanaryOptions canary{{}, co.salt, co.gates};
+    TRY_ASSIGN_EXIT(console, canary.stages,
+                    flag_value("--stages", canary::parse_stages(co.stages_text)));
+    TRY_EXIT(console, check_location_flag("--baseline", co.baseline));
+    if (auto checked = canary::check_settings(canary.gates); !checked.ok()) {
+        return console.fail(util::error(util::Code::usage, checked.message()));
+    }
+    TRY_ASSIGN_EXIT(console, const std::string user, run_user(o));
+    auto options = session_options(o, user);  // no stage or salt in it: `run` resumes the job
+    TRY_EXIT(console, load_prices(o, options.prices));
+    // The job, prepared (nothing written yet), its baseline, then opened.
+    ExitCode refused = ExitCode::ok;
+    auto session =
+        prepare_session(std::move(options), util::system_clock(), o.json, console, refused);
+    if (!session) {
+        return refused;
+    }
+    TRY_ASSIGN_EXIT(console, canary.gates.baseline,
+                    schedule::load_canary_baseline(co.baseline, session->storage()));
+    TRY_EXIT(console, session->open());
+    // The stages, each run, judged and recorded, until one decides.
+    install_signal_handlers();
+    start_grace_watchdog(o.grace);
+    AbandonedRequests abandoned;
+    auto outcome = schedule::run_canary_stages(*session, canary,
+                                               stage_printer(canary.stages, o, console, abandoned));
+    if (outcome.decision == schedule::CanaryDecision::error) {
+        print_report(outcome.report, session->job_id(), o.json);
+        return console.fail(outcome.error);
+    }
+    // The records, the report, and what the decision means.
+    TRY_EXIT(console, schedule::finish_canary(*session, outcome));
+    if (!o.json) {
+        std::cout << "\n";
+    }
+    print_report(outcome.report, session->job_id(), o.json);
+    const ExitCode code = exit_code_of(outcome);
+    say_decision(*session, outcome.report, code, abandoned, o, console);
+    return report_write_failures(*session, code, console);
 }
 
 }  // namespace
@@ -279,22 +176,22 @@ void register_canary(CLI::App& app, Action& action) {
                     "SHA-256 of salt and scene_id")
         ->capture_default_str();
     sub->add_option("--salt", o->salt, "changes which rows each stage takes (default: none)");
-    sub->add_option("--max-error-rate", o->max_error_rate,
+    sub->add_option("--max-error-rate", o->gates.max_error_rate,
                     "gate: images that ended in an error / images attempted")
         ->capture_default_str();
-    sub->add_option("--max-p95-ms", o->max_p95_ms,
+    sub->add_option("--max-p95-ms", o->gates.max_p95_ms,
                     "gate: 95th percentile latency of the images made, in ms");
-    sub->add_option("--max-cost-per-image", o->max_cost_per_image,
+    sub->add_option("--max-cost-per-image", o->gates.max_cost_per_image,
                     "gate: actual cost per image made, in USD")
         ->check(money());
-    sub->add_option("--min-samples", o->min_samples,
+    sub->add_option("--min-samples", o->gates.min_samples,
                     "a gate with fewer images is inconclusive, never passed")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}));
     sub->add_option(
         "--baseline", o->baseline,
         "summary.json of an earlier run (path or gs://): latency and error rate must not be worse");
-    sub->add_option("--confidence", o->confidence,
+    sub->add_option("--confidence", o->gates.confidence,
                     "for the baseline tests: a gate fails when p < 1 - confidence")
         ->capture_default_str();
     sub->footer(

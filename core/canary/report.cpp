@@ -88,11 +88,15 @@ std::string codes_text(const std::map<std::string, std::uint64_t>& codes) {
 }
 
 std::string stage_name(const StageReport& s) {
-    return "stage " + std::to_string(s.index + 1) + "/" + std::to_string(s.stage_count) + " (" +
-           std::to_string(s.percent) + "%)";
+    return stage_label(s.index, s.stage_count, s.percent);
 }
 
 }  // namespace
+
+std::string stage_label(std::size_t index, std::size_t count, int percent) {
+    return "stage " + std::to_string(index + 1) + "/" + std::to_string(count) + " (" +
+           std::to_string(percent) + "%)";
+}
 
 void CanaryReport::add_stage(StageReport stage) {
     const Verdict v = stage.evaluation.verdict;

@@ -39,6 +39,9 @@ struct CanaryReport {
     const GateResult* failed_gate() const;
 };
 
+// "stage 2/4 (25%)": stage index (0-based) of count, taking percent of the batch.
+std::string stage_label(std::size_t index, std::size_t count, int percent);
+
 // One stage as text: a line of numbers, then a table of gates (name, value, pass condition,
 // samples, verdict, detail), then "stage i/n: <verdict>". Every line ends in '\n'.
 std::string render_stage(const StageReport& stage);
