@@ -81,11 +81,12 @@ assert_eq "$(find out -name '*.png' | wc -l | tr -d ' ')" 5 "images once the bat
 
 # Open for 50 hours: Google would have expired the batch at 48 h.
 reserve_line stale job-old/batch/3 1.25 50
-expect_exit 1 ag ledger verify stale
+mkdir -p no-out
+expect_exit 1 ag ledger verify stale --out no-out
 assert_contains out.txt 'stale_reservation: reservation "job-old/batch/3"'
 assert_contains out.txt '$1.250000 held) is open after 2d2h'
 assert_contains err.txt 'ledger verify: 1 problem (1 stale_reservation)'
-expect_exit 1 ag ledger verify stale --json
+expect_exit 1 ag ledger verify stale --out no-out --json
 python3 - <<'PY' || fail "ledger verify --json"
 import json
 v = json.load(open('out.txt'))
@@ -96,6 +97,6 @@ PY
 
 # A settle line without its reserve line is an error.
 reserve_line stray job-x/batch/0 0 1 settle ""
-expect_exit 1 ag ledger verify stray
+expect_exit 1 ag ledger verify stray --out no-out
 assert_contains out.txt 'settle_without_reserve: settle line of reservation "job-x/batch/0" has no reserve line'
 echo "ok: a pending batch's reservation holds the budget until it settles; sum, show and verify tell it"

@@ -178,8 +178,9 @@ TEST_CASE("reservations: verify reports open ones with their age, stale ones and
     for (const auto& f : report->findings) {
         kinds.emplace_back(ledger::finding_kind_name(f.kind));
     }
+    // By reservation id (job8 before job9), then the open ones by age.
     CHECK(kinds ==
-          std::vector<std::string>{"settle_without_reserve", "settled_twice", "stale_reservation"});
+          std::vector<std::string>{"settled_twice", "settle_without_reserve", "stale_reservation"});
     const auto& stale_finding = report->findings[2];
     CHECK(stale_finding.where.find("ledger/") != std::string::npos);
     CHECK(stale_finding.message.find("\"job1/batch/1\"") != std::string::npos);
