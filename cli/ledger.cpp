@@ -63,6 +63,11 @@ const CLI::Validator& status_check() {
                 text = "ok";
                 return "";
             }
+            // A reservation's lines (pending batches: reservations.hpp).
+            if (util::to_lower(text) == "reserved" || util::to_lower(text) == "settled") {
+                text = util::to_lower(text);
+                return "";
+            }
             std::string upper = text;
             for (char& c : upper) {
                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -73,7 +78,7 @@ const CLI::Validator& status_check() {
             }
             return "\"" + text + "\" is not ok or an error code such as BLOCKED";
         },
-        "ok|CODE");
+        "ok|reserved|settled|CODE");
     return k_check;
 }
 
@@ -117,7 +122,8 @@ std::vector<CLI::Option*> add_filters(CLI::App* sub, LedgerOptions& o) {
         sub->add_option("--model", o.model, "only this model"),
         sub->add_option("--mode", o.mode, "only dry_run or live")
             ->transform(CLI::IsMember({"dry_run", "live"}, mode_spelling)),
-        sub->add_option("--status", o.status, "only ok, or one error code such as BLOCKED")
+        sub->add_option("--status", o.status,
+                        "only ok, one error code such as BLOCKED, or reserved or settled (batches)")
             ->transform(status_check())};
     sub->add_option("--tz", o.tz, "IANA time zone whose midnight starts a day (--from, --to, days)")
         ->capture_default_str();
@@ -215,7 +221,9 @@ void register_ledger(CLI::App& app, Action& action) {
         "Prints each problem as <where>: <kind>: <message> on stdout and a verdict on stderr.\n"
         "Kinds: bad_line, torn_line, unknown_version, duplicate_id, missing_ledger_entry,\n"
         "image_mismatch, cost_mismatch, bad_cost, cost_vs_tokens, unrecorded_image, "
-        "shard_overlap.\n"
+        "shard_overlap,\n"
+        "settle_without_reserve, settled_twice, stale_reservation (a batch's reservation open\n"
+        "past 49 h). Open reservations are listed on stderr with their age.\n"
         "Examples:\n"
         "  assetgen ledger verify                               # ./ledger against ./out\n"
         "  assetgen ledger verify /var/lib/assetgen/ledger --out /srv/assets\n"

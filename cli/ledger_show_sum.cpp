@@ -51,16 +51,29 @@ std::vector<Column> show_columns(const std::string& tz) {
 std::vector<std::string> show_cells(const ledger::Entry& e, const std::string& tz) {
     // The zone is checked before any entry is read, so the UTC fallback is never taken.
     auto time = ledger::local_time(e.ts, tz);
-    return std::vector<std::string>{time.ok() ? *time : util::utc_timestamp(e.ts),
-                                    e.user_id,
-                                    e.job_id,
-                                    e.scene_id,
-                                    std::to_string(e.variant),
-                                    e.model,
-                                    e.mode,
-                                    e.status,
-                                    std::to_string(e.images),
-                                    util::format_usd(e.cost)};
+    std::vector<std::string> cells{time.ok() ? *time : util::utc_timestamp(e.ts),
+                                   e.user_id,
+                                   e.job_id,
+                                   e.scene_id,
+                                   std::to_string(e.variant),
+                                   e.model,
+                                   e.mode,
+                                   e.status,
+                                   std::to_string(e.images),
+                                   util::format_usd(e.cost)};
+    // A reservation's lines (pending batches): the batch in place of the scene, what was held
+    // or settled in place of the cost, which is 0 on these lines.
+    if (e.kind == ledger::k_kind_reserve) {
+        cells[3] = "batch " + e.batch;
+        cells[4] = std::to_string(e.requests) + " req";
+        cells[9] = "held " + util::format_usd(e.reserved);
+    } else if (e.kind == ledger::k_kind_settle) {
+        cells[3] = "batch " + e.batch;
+        cells[4] = "";
+        cells[7] = e.error_code.empty() ? e.status : e.status + " " + e.error_code;
+        cells[9] = "actual " + util::format_usd(e.settled);
+    }
+    return cells;
 }
 
 util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
@@ -113,13 +126,20 @@ std::string totals_json(ledger::JsonLineWriter& w, const ledger::Totals& t) {
     w.add_int("entries", t.entries)
         .add_int("images", t.images)
         .add_money("costUsd", t.cost)
-        .add_money("estimatedUsd", t.estimated);
+        .add_money("estimatedUsd", t.estimated)
+        .add_money("reservedPendingUsd", t.reserved);
     return json_object(w);
 }
 
-std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t) {
-    return {std::move(key), std::to_string(t.entries), std::to_string(t.images),
-            util::format_usd(t.cost), util::format_usd(t.estimated)};
+std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t,
+                                      bool with_reserved) {
+    std::vector<std::string> cells{std::move(key), std::to_string(t.entries),
+                                   std::to_string(t.images), util::format_usd(t.cost),
+                                   util::format_usd(t.estimated)};
+    if (with_reserved) {
+        cells.push_back(util::format_usd(t.reserved));
+    }
+    return cells;
 }
 
 util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
@@ -146,16 +166,22 @@ util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
         print(text);
         return ExitCode::ok;
     }
-    Table t({{std::string(ledger::group_by_name(by)), Align::left},
-             {"entries", Align::right},
-             {"images", Align::right},
-             {"cost", Align::right},
-             {"estimated", Align::right}});
+    std::vector<Column> columns{{std::string(ledger::group_by_name(by)), Align::left},
+                                {"entries", Align::right},
+                                {"images", Align::right},
+                                {"cost", Align::right},
+                                {"estimated", Align::right}};
+    // Open reservations (pending batches) are not in cost: their own column, when there are.
+    const bool with_reserved = result.total.reserved > 0;
+    if (with_reserved) {
+        columns.push_back({"reserved (pending)", Align::right});
+    }
+    Table t(columns);
     for (const auto& g : result.groups) {
-        t.add_row(totals_cells(g.key.empty() ? "(none)" : g.key, g.totals));
+        t.add_row(totals_cells(g.key.empty() ? "(none)" : g.key, g.totals, with_reserved));
     }
     t.add_rule();
-    t.add_row(totals_cells("TOTAL", result.total));
+    t.add_row(totals_cells("TOTAL", result.total, with_reserved));
     print(t.render_aligned());
     return ExitCode::ok;
 }

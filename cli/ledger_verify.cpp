@@ -93,6 +93,37 @@ util::Result<std::vector<std::string>> manifests_to_check(
     return ledger::find_manifests(out);
 }
 
+// The open reservations (pending batches), one note each with its age: not problems until
+// they are stale (a finding of their own).
+void note_open_reservations(Console& console, const std::vector<ledger::OpenReservation>& open) {
+    for (const auto& r : open) {
+        const std::string late =
+            r.age_ms > ledger::k_reservation_stale_ms  ? " (stale: see the finding above)"
+            : r.age_ms > ledger::k_reservation_late_ms ? " (late: past the Batch API's 24 h target)"
+                                                       : "";
+        console.info(
+            r.where + ": open reservation \"" + r.id + "\" of job " + r.job_id + " (batch \"" +
+            r.batch + "\") holds " + util::format_usd(r.outstanding) + ", reserved " +
+            util::format_duration(std::chrono::milliseconds(std::max<std::int64_t>(0, r.age_ms))) +
+            " ago" + late);
+    }
+}
+
+std::string open_reservations_json(const std::vector<ledger::OpenReservation>& open) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < open.size(); ++i) {
+        ledger::JsonLineWriter w;
+        w.add_string("id", open[i].id)
+            .add_string("where", open[i].where)
+            .add_string("jobId", open[i].job_id)
+            .add_string("batch", open[i].batch)
+            .add_money("heldUsd", open[i].outstanding)
+            .add_int("ageSeconds", open[i].age_ms / 1000);
+        text += (i > 0 ? "," : "") + json_object(w);
+    }
+    return text + "]";
+}
+
 util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
     TRY(existing_folder(o.folder));
     TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
@@ -126,6 +157,7 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
         return c.ok() ? std::optional<util::Micros>(*c) : std::nullopt;
     };
     options.manifests_gcs = manifests_gcs;
+    options.now_ms = util::system_clock().unix_ms();
     TRY_ASSIGN(const ledger::VerifyReport report,
                ledger::verify_report(access.location, manifests, options));
 
@@ -147,7 +179,8 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
         text += "],\"entries\":" + std::to_string(report.entries) +
                 ",\"files\":" + std::to_string(report.files) +
                 ",\"manifests\":" + std::to_string(manifests.size()) +
-                ",\"manifestLines\":" + std::to_string(report.manifest_lines) + "}\n";
+                ",\"manifestLines\":" + std::to_string(report.manifest_lines) +
+                ",\"openReservations\":" + open_reservations_json(report.open_reservations) + "}\n";
         print(text);
     } else {
         for (const auto& f : report.findings) {
@@ -156,6 +189,7 @@ util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
         }
     }
 
+    note_open_reservations(console, report.open_reservations);
     const std::string checked =
         plural(report.entries, "entry", "entries") + " in " +
         plural(static_cast<std::int64_t>(report.files), "day file", "day files") + ", " +

@@ -39,10 +39,15 @@ void GcsSpend::count(std::string_view line) {
     }
     if (m_seen.insert(e->id.empty() ? "line:" + std::string(line) : e->id).second) {
         m_spent = util::add_capped(m_spent, e->cost);
+        m_reservations.add(*e);
         if (!e->lease.empty()) {
             m_by_lease[e->lease] = util::add_capped(m_by_lease[e->lease], e->cost);
         }
     }
+}
+
+util::Micros GcsSpend::spent() const {
+    return util::add_capped(m_spent, m_reservations.outstanding());
 }
 
 util::Status GcsSpend::read_spools() {
@@ -126,6 +131,7 @@ util::Result<Spend> spent_today_gcs(ledger::GcsLedgerStore& store, const std::st
                    std::chrono::milliseconds(0));
     TRY(spend.refresh(true));
     s.spent = spend.spent();
+    s.reserved_pending = spend.reserved_pending();
     s.entries = spend.entries();
     return s;
 }

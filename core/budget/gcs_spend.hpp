@@ -16,6 +16,7 @@
 #include "budget/file_tail.hpp"
 #include "budget/spend.hpp"
 #include "ledger/gcs_ledger_store.hpp"
+#include "ledger/reservations.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
 #include "util/text.hpp"
@@ -40,7 +41,11 @@ public:
     // object_interval has passed since they were last read (always the first time, or with
     // force). STORAGE_IO for the spool folder, the client's codes for Cloud Storage.
     util::Status refresh(bool force = false);
-    util::Micros spent() const { return m_spent; }
+    // The day's paid lines plus what its open reservations (pending batches,
+    // ledger/reservations.hpp) still hold.
+    util::Micros spent() const;
+    // The part of spent() the open reservations hold.
+    util::Micros reserved_pending() const { return m_reservations.outstanding(); }
     // Entries counted.
     std::size_t entries() const { return m_seen.size(); }
     // The part of spent() reserved under each budget lease (the entries' "lease" field).
@@ -68,6 +73,7 @@ private:
     std::unordered_set<std::string> m_seen;       // ids (or whole lines without one) counted
     util::Micros m_spent = 0;
     std::map<std::string, util::Micros> m_by_lease;
+    ledger::ReservationBook m_reservations;  // each line once, as m_spent
 };
 
 // Today's spend from a gs:// ledger and the spools of this machine, read once (the pre-flight

@@ -144,6 +144,7 @@ util::Status LedgerBudget::read_ledger_file(const std::string& name) {
         [&] {
             m_spent -= t.contribution;
             t.contribution = 0;
+            t.reservations.clear();
         },
         [&](std::string_view line) {
             auto e = ledger::parse_line(line);
@@ -161,6 +162,7 @@ util::Status LedgerBudget::read_ledger_file(const std::string& name) {
                 const util::Micros before = t.contribution;
                 t.contribution = util::add_capped(t.contribution, e->cost);
                 m_spent = util::add_sat(m_spent, t.contribution - before);
+                t.reservations.add(*e);
             }
         });
 }
@@ -271,7 +273,8 @@ bool LedgerBudget::reserve(util::Micros amount) {
             if (!refresh_locked().ok()) {
                 return false;
             }
-            const util::Micros others = others_held_locked();
+            const util::Micros others =
+                util::add_sat(others_held_locked(), held_by_reservations_locked());
             if (util::add_sat(util::add_sat(m_spent, m_mine), util::add_sat(others, amount)) <=
                 m_options.limit) {
                 if (!write_held_locked(m_mine + amount).ok()) {
@@ -298,9 +301,17 @@ void LedgerBudget::settle(util::Micros reserved, util::Micros /*actual: already 
     note_overshoot_locked();
 }
 
+util::Micros LedgerBudget::held_by_reservations_locked() const {
+    util::Micros sum = 0;
+    for (const auto& [name, tail] : m_ledger_tails) {
+        sum = util::add_capped(sum, tail.reservations.outstanding());
+    }
+    return sum;
+}
+
 util::Micros LedgerBudget::spent() const {
     std::lock_guard lock(m_mutex);
-    return m_spent;
+    return util::add_sat(m_spent, held_by_reservations_locked());
 }
 
 util::Micros LedgerBudget::reserved() const {

@@ -15,6 +15,8 @@
 // another run (a shard, another job) cannot spend that room twice. Holdings of another day do
 // not count.
 // Both files are read incrementally: only the bytes appended since the last look.
+// A reservation in the ledger (a pending batch, ledger/reservations.hpp) counts as spent with
+// what it still holds until its settle line.
 //
 // A gs:// ledger has its own budget, shared across machines through leases
 // (gcs_lease_budget.hpp).
@@ -29,6 +31,7 @@
 
 #include "budget/budget_guard.hpp"
 #include "budget/file_tail.hpp"
+#include "ledger/reservations.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
 
@@ -80,7 +83,10 @@ private:
     struct Tail {
         FileTail file;
         util::Micros contribution = 0;
+        ledger::ReservationBook reservations;  // the day's reservations in this file
     };
+    // What the day's open reservations (pending batches) hold, over every file read.
+    util::Micros held_by_reservations_locked() const;
 
     LedgerBudgetOptions m_options;
     util::Clock& m_clock;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "ledger/reservations.hpp"
 #include "util/money.hpp"
 
 namespace assetgen::budget {
@@ -47,6 +48,7 @@ util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQue
     opts.from_day = util::utc_date(query.now_ms - 2 * day_ms);
     opts.to_day = util::utc_date(query.now_ms + 2 * day_ms);
     util::Status inner;
+    ledger::ReservationBook reservations;  // the day's pending batches
     TRY(ledger::read_ledger(
         ledger_folder, opts,
         [&](const ledger::Entry& e) {
@@ -58,9 +60,12 @@ util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQue
             if (d.ok() && *d == s.day) {
                 s.spent = util::add_capped(s.spent, e.cost);
                 ++s.entries;
+                reservations.add(e);
             }
         },
         &s.issues));
+    s.reserved_pending = reservations.outstanding();
+    s.spent = util::add_capped(s.spent, s.reserved_pending);
     return s;
 }
 

@@ -28,11 +28,15 @@ struct SpendQuery {
 struct Spend {
     std::string day;  // in tz
     util::Micros spent = 0;
+    // The part of spent that open reservations (ledger/reservations.hpp: pending batches)
+    // still hold; the rest is paid lines.
+    util::Micros reserved_pending = 0;
     std::size_t entries = 0;
     std::vector<ledger::ReadIssue> issues;  // torn or bad lines seen while reading
 };
 
-// Sums today's spend for a user and mode from a local ledger folder.
+// Sums today's spend for a user and mode from a local ledger folder: the cost of the day's
+// lines plus what the day's open reservations still hold.
 util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQuery& query);
 
 }  // namespace assetgen::budget

@@ -241,7 +241,7 @@ std::string_view group_by_name(GroupBy by) {
 
 Summer::Summer(GroupBy by, DayOf day_of) : m_by(by), m_day_of(std::move(day_of)) {}
 
-void Summer::add(const Entry& entry) {
+std::string Summer::key_of(const Entry& entry) const {
     std::string key;
     switch (m_by) {
         case GroupBy::day:
@@ -260,17 +260,36 @@ void Summer::add(const Entry& entry) {
             key = entry.mode;
             break;
     }
+    return key;
+}
+
+void Summer::add(const Entry& entry) {
+    const std::string key = key_of(entry);
     add_to(m_groups[key], entry);
     add_to(m_total, entry);
+    m_reservations.add(entry);
 }
 
 std::vector<Group> Summer::groups() const {
+    std::map<std::string, Totals> groups = m_groups;
+    for (const auto& [id, state] : m_reservations.states()) {
+        if (state.outstanding() > 0) {
+            Totals& t = groups[key_of(state.reserve)];
+            t.reserved = util::add_sat(t.reserved, state.outstanding());
+        }
+    }
     std::vector<Group> out;
-    out.reserve(m_groups.size());
-    for (const auto& [key, totals] : m_groups) {
+    out.reserve(groups.size());
+    for (const auto& [key, totals] : groups) {
         out.push_back(Group{key, totals});
     }
     return out;
+}
+
+Totals Summer::total() const {
+    Totals t = m_total;
+    t.reserved = m_reservations.outstanding();
+    return t;
 }
 
 util::Result<SumResult> sum(const LedgerLocation& folder, const Filter& filter, GroupBy by,
@@ -308,6 +327,12 @@ std::string_view finding_kind_name(FindingKind kind) {
             return "unrecorded_image";
         case FindingKind::shard_overlap:
             return "shard_overlap";
+        case FindingKind::settle_without_reserve:
+            return "settle_without_reserve";
+        case FindingKind::settled_twice:
+            return "settled_twice";
+        case FindingKind::stale_reservation:
+            return "stale_reservation";
     }
     return "bad_line";
 }
@@ -337,6 +362,7 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
     std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> ok_images;
     // "<job>\n<scene>\n<variant>" → (shard, place) of its first ok line, for shard_overlap
     std::unordered_map<std::string, std::pair<std::string, std::string>> charged;
+    ReservationBook reservations;
 
     // Ledger: issues are flushed into findings after each line so that findings stay in
     // read order (an issue is always reported before the next good line is).
@@ -362,6 +388,7 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                 }
             }
             check_cost(e, here, options, findings);
+            reservations.add(e, here);
             if (e.status == "ok") {
                 auto& job = ledger_ok[e.job_id];
                 job.images += e.images;
@@ -386,6 +413,7 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
         },
         &issues));
     add_issue_findings(issues, findings);
+    add_reservation_findings(reservations, options.now_ms, report);
 
     for (const auto& path : manifest_paths) {
         std::vector<ReadIssue> manifest_issues;

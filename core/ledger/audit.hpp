@@ -15,6 +15,7 @@
 
 #include "ledger/entry.hpp"
 #include "ledger/ledger_folder.hpp"
+#include "ledger/reservations.hpp"
 #include "util/status.hpp"
 #include "util/text.hpp"
 
@@ -82,6 +83,8 @@ struct Totals {
     std::int64_t images = 0;
     util::Micros cost = 0;
     util::Micros estimated = 0;
+    // What open reservations (pending batches, reservations.hpp) still hold: not in cost.
+    util::Micros reserved = 0;
 };
 
 struct Group {
@@ -96,16 +99,20 @@ public:
     explicit Summer(GroupBy by, DayOf day_of = utc_day);
     // Counts one entry in its group and in the total.
     void add(const Entry& entry);
-    // The groups in ascending key order (days therefore in calendar order).
+    // The groups in ascending key order (days therefore in calendar order); an open
+    // reservation's held amount (Totals::reserved) goes to its reserve line's group.
     std::vector<Group> groups() const;
     // Everything added.
-    const Totals& total() const { return m_total; }
+    Totals total() const;
 
 private:
+    std::string key_of(const Entry& entry) const;
+
     GroupBy m_by;
     DayOf m_day_of;
     std::map<std::string, Totals> m_groups;
     Totals m_total;
+    ReservationBook m_reservations;  // their held amount goes to the reserve line's group
 };
 
 // What sum() returns.
@@ -133,6 +140,10 @@ enum class FindingKind {
     cost_vs_tokens,        // a line's cost != what its tokens cost at the price table's rates
     unrecorded_image,      // an ok ledger line with an image that its job's manifest lacks
     shard_overlap,         // one image (job, scene_id, variant) charged under two shard tags
+    // reservations.hpp
+    settle_without_reserve,  // a settle line whose reservation has no reserve line
+    settled_twice,           // a second settle line for one reservation
+    stale_reservation,       // a reservation open past k_reservation_stale_ms
 };
 // The stable name of a kind, e.g. "duplicate_id".
 std::string_view finding_kind_name(FindingKind kind);
@@ -157,6 +168,8 @@ struct VerifyOptions {
     // Reads the gs:// manifests among manifest_paths (gcs_manifests.hpp); none: CONFIG_ERROR
     // for a gs:// manifest.
     storage::GcsClient* manifests_gcs = nullptr;
+    // Now (ms), for the age of open reservations; 0: ages are not judged.
+    std::int64_t now_ms = 0;
 };
 
 // Checks every line of the ledger folder (schema, duplicate ids, torn lines, costs that are
@@ -177,12 +190,22 @@ struct VerifyReport {
     std::int64_t entries = 0;         // good ledger lines read
     std::size_t files = 0;            // ledger day files read
     std::int64_t manifest_lines = 0;  // good manifest lines read
+    // Reservations still open (pending batches), oldest first, with their age at now_ms; those
+    // past k_reservation_stale_ms are findings too.
+    std::vector<OpenReservation> open_reservations;
 };
 
 // As verify(), and counts what was checked (for `ledger verify`'s verdict).
 util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                                          const std::vector<std::string>& manifest_paths,
                                          const VerifyOptions& options = {});
+
+// Adds to report what book tells of reservations: a settle line without its reserve line
+// (settle_without_reserve), a reservation settled twice (settled_twice), and with now_ms > 0
+// the open reservations with their age (report.open_reservations), those open past
+// k_reservation_stale_ms as stale_reservation findings. verify_report calls it.
+void add_reservation_findings(const ReservationBook& book, std::int64_t now_ms,
+                              VerifyReport& report);
 
 // The job manifests under an output folder, <out>/<job>/manifest.jsonl, sorted; none when
 // the folder does not exist. STORAGE_IO when it cannot be listed.

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger/audit.hpp"
+#include "ledger/reservations.hpp"
 #include "storage/gcs_client.hpp"
 #include "storage/gcs_url.hpp"
 #include "storage/gcs_wire.hpp"
@@ -75,7 +76,7 @@ util::Result<DayTotals> compute_day_totals(const LedgerLocation& ledger, const s
             DayTotalsCell& cell = totals.users[e.user_id][e.mode];
             cell.cost += e.cost;
             cell.images += e.images;
-            cell.requests += 1;
+            cell.requests += is_reservation_line(e) ? 0 : 1;  // a batch's reserve, settle
             cell.last_ts_ms = std::max(cell.last_ts_ms, e.ts);
             ++totals.entries;
         },

@@ -38,6 +38,24 @@ std::string to_line(const Entry& entry) {
             .add_int("output_image_tokens", entry.output_image_tokens)
             .add_int("thoughts_tokens", entry.thoughts_tokens);
     }
+    if (!entry.kind.empty()) {
+        w.add_string("kind", entry.kind);
+    }
+    if (!entry.reservation.empty()) {
+        w.add_string("reservation", entry.reservation);
+    }
+    if (entry.kind == k_kind_reserve) {
+        w.add_money("reserved", entry.reserved).add_int("requests", entry.requests);
+    }
+    if (entry.kind == k_kind_settle) {
+        w.add_money("settled", entry.settled);
+    }
+    if (!entry.batch.empty()) {
+        w.add_string("batch", entry.batch);
+    }
+    if (entry.recorded_ts != 0) {
+        w.add_int("recorded_ts", entry.recorded_ts);
+    }
     return w.finish();
 }
 
@@ -85,6 +103,29 @@ util::Status read_our_fields(const JsonLineFields& f, bool required, Entry& entr
         TRY_ASSIGN(entry.output_tokens, f.get_int("output_tokens"));
         TRY_ASSIGN(entry.output_image_tokens, f.get_int("output_image_tokens"));
         TRY_ASSIGN(entry.thoughts_tokens, f.get_int("thoughts_tokens"));
+    }
+    // The reservation fields (reservations.hpp), optional in every version.
+    if (f.has("kind")) {
+        TRY_ASSIGN(entry.kind, f.get_string("kind"));
+    }
+    if (f.has("reservation")) {
+        TRY_ASSIGN(entry.reservation, f.get_string("reservation"));
+    }
+    if (f.has("reserved")) {  // as cost: an untrustworthy amount holds its worst case
+        TRY_ASSIGN(const util::MoneyReading reserved, f.get_money_reading("reserved"));
+        entry.reserved = reserved.micros;
+    }
+    if (f.has("requests")) {
+        TRY_ASSIGN(entry.requests, f.get_int32("requests"));
+    }
+    if (f.has("settled")) {
+        TRY_ASSIGN(entry.settled, f.get_money("settled"));
+    }
+    if (f.has("batch")) {
+        TRY_ASSIGN(entry.batch, f.get_string("batch"));
+    }
+    if (f.has("recorded_ts")) {
+        TRY_ASSIGN(entry.recorded_ts, f.get_int("recorded_ts"));
     }
     return util::ok_status();
 }

@@ -14,6 +14,10 @@ namespace assetgen::ledger {
 
 constexpr int k_schema_version = 1;
 
+// Entry::kind of the lines of a reservation (reservations.hpp).
+inline constexpr const char* k_kind_reserve = "reserve";
+inline constexpr const char* k_kind_settle = "settle";
+
 struct Entry {
     std::int64_t ts = 0;  // ms since epoch
     std::string user_id;  // "userId"
@@ -46,6 +50,20 @@ struct Entry {
     std::int64_t output_tokens = 0;
     std::int64_t output_image_tokens = -1;
     std::int64_t thoughts_tokens = 0;
+    // Reservations that outlive the process (batch tier; reservations.hpp). All optional in
+    // every version and written only when set, so a request line's bytes are as before.
+    // "kind": "" for a request line, "reserve" or "settle" (k_kind_reserve, k_kind_settle).
+    std::string kind;
+    // "reservation": the id of the reservation a line belongs to: on a settle line, and on the
+    // paid lines of the requests made under it (their cost counts against it).
+    std::string reservation;
+    util::Micros reserved = 0;  // "reserved": the amount held, on a reserve line
+    int requests = 0;           // "requests": the requests the reserve line holds money for
+    util::Micros settled = 0;   // "settled": the actual total, on a settle line
+    std::string batch;          // "batch": the batch's display name (job id and chunk)
+    // "recorded_ts": when the line was written (ms), on settle and bound lines, whose ts is
+    // the reservation's own (their money counts on the day of the reservation).
+    std::int64_t recorded_ts = 0;
     // Read-only: what is wrong with the line's cost as written (util::MoneyReading::problem,
     // with the text, e.g. `"-100" is negative`); "" when it is exact. Such a cost reads as its
     // worst case (never a credit), and `ledger verify` reports it. Never written.

@@ -66,6 +66,11 @@ util::Status JobSession::check_budget() {
     m_day = spend.day;
     m_ledger_day = storage::join(o.ledger, util::utc_date(m_clock->unix_ms()) + ".jsonl");
     const util::Micros remaining = std::max<util::Micros>(0, m_limit - m_spent_before - held);
+    // Of the spend, what pending batch jobs hold (ledger reservations) until they settle.
+    const std::string pending =
+        spend.reserved_pending > 0
+            ? " (" + util::format_usd(spend.reserved_pending) + " of it held by pending batch jobs)"
+            : std::string();
     const Plan& plan = m_plan;
     *m_preflight = {{"day", m_day},
                     {"tz", o.tz},
@@ -75,13 +80,14 @@ util::Status JobSession::check_budget() {
                     {"estimateUsd", util::to_dollars(plan.estimate)},
                     {"spentTodayUsd", util::to_dollars(m_spent_before)},
                     {"heldByLeasesUsd", util::to_dollars(held)},
+                    {"reservedPendingUsd", util::to_dollars(spend.reserved_pending)},
                     {"limitUsd", util::to_dollars(m_limit)},
                     {"remainingUsd", util::to_dollars(remaining)},
                     {"policy", o.budget_policy}};
     say(m_log.info,
         "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
             util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
-            o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
+            o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + pending + " of " +
             util::format_usd(m_limit) +
             (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
             ", " + util::format_usd(remaining) + " left");
@@ -92,8 +98,8 @@ util::Status JobSession::check_budget() {
         const util::Micros over = m_spent_before - m_limit;
         return util::error(
             util::Code::budget_exceeded,
-            "budget: " + util::format_usd(m_spent_before) + " is already spent today (" + m_day +
-                " " + o.tz + ") against the " + util::format_usd(m_limit) + " daily limit" +
+            "budget: " + util::format_usd(m_spent_before) + pending + " is already spent today (" +
+                m_day + " " + o.tz + ") against the " + util::format_usd(m_limit) + " daily limit" +
                 (over > 0 ? ", over it by " + util::format_usd(over) : std::string()) +
                 ". Nothing was run. Wait for the next day or raise --daily-budget-usd; "
                 "`assetgen ledger verify` checks the day's lines.");
