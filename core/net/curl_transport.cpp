@@ -39,6 +39,9 @@ struct Transfer {
     bool aborted = false;
     CURL* curl = nullptr;
     bool sized = false;  // the body's buffer was sized from Content-Length
+    // HttpRequest::on_body: 2xx bodies go there; the status it stopped the transfer with.
+    const std::function<util::Status(const HttpResponse&, std::string_view)>* sink = nullptr;
+    util::Status sink_status;
 };
 
 // Called by libcurl about once a second even while nothing arrives (and more often while data
@@ -55,6 +58,16 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* transfer = static_cast<Transfer*>(user);
     std::size_t n = size * count;
+    if (transfer->sink != nullptr) {
+        long code = 0;
+        curl_easy_getinfo(transfer->curl, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200 && code < 300) {
+            transfer->response.status = static_cast<int>(code);
+            transfer->sink_status =
+                (*transfer->sink)(transfer->response, std::string_view(data, n));
+            return transfer->sink_status.ok() ? n : 0;
+        }
+    }
     if (transfer->response.body.size() + n > transfer->max_bytes) {
         transfer->too_large = true;
         return 0;  // anything but n aborts the transfer with CURLE_WRITE_ERROR
@@ -236,6 +249,9 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     transfer.max_bytes = request.max_response_bytes;
     transfer.abort = m_options.abort;
     transfer.curl = curl;
+    if (request.on_body) {
+        transfer.sink = &request.on_body;
+    }
     char errbuf[CURL_ERROR_SIZE] = {};
 
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -256,9 +272,11 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
         curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
     }
     // Refuses at once an answer whose Content-Length is over the cap; the write callback
-    // catches the rest (chunked or lying answers).
-    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
-                     static_cast<curl_off_t>(request.max_response_bytes));
+    // catches the rest (chunked or lying answers). A streamed body has no cap here.
+    if (!request.on_body) {
+        curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                         static_cast<curl_off_t>(request.max_response_bytes));
+    }
 
     if (request.method == "GET") {
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -302,6 +320,9 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     if (rc != CURLE_OK) {
         if (transfer.aborted) {
             return util::error(Code::cancelled, where + ": abandoned while in flight (stopped)");
+        }
+        if (!transfer.sink_status.ok()) {
+            return transfer.sink_status;
         }
         if (transfer.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
             return util::error(Code::bad_response, where + ": " + std::string(k_body_too_large) +

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,8 @@
 namespace assetgen::net {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResponse;
 
 struct HttpRequest {
     std::string method = "GET";
@@ -28,6 +31,13 @@ struct HttpRequest {
     // these addresses instead of resolving the name, so a caller that checked the addresses
     // connects to exactly what it checked. Empty: normal name resolution.
     std::vector<std::string> resolve;
+    // When set, a 2xx answer's body is handed to this callback piece by piece as it arrives,
+    // with the answer's status and headers so far, and is not kept (nor capped by
+    // max_response_bytes); a non-ok return stops the transfer and send() returns that status.
+    // Other answers' bodies are kept as usual. A transport that cannot stream may ignore it
+    // and return the body whole: callers accept both (a result file of gigabytes is read this
+    // way without holding it).
+    std::function<util::Status(const HttpResponse& head, std::string_view piece)> on_body;
     // Printable form without secrets or body: "POST https://host/path?key=[REDACTED]".
     std::string describe() const;
 };

@@ -32,6 +32,7 @@ import zlib
 from urllib.parse import parse_qs, urlsplit
 
 import fake_common  # noqa: E402 (beside this file)
+import gemini_batch_fake  # noqa: E402 (the Batch API and Files API, beside this file)
 
 MAX_REQUEST_BYTES = 20 * 1024 * 1024  # inline data limit of the whole request
 INPUT_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
@@ -503,8 +504,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 body = None
             data = None if body is None else json.dumps(body).encode()
+        if data is None and path.startswith("/_fake/"):
+            with state.batch.store.lock:
+                body = state.batch.snapshot(path)
+                data = None if body is None else json.dumps(body).encode()
         if data is None:
-            if self.model_lookup(path):
+            if self.model_lookup(path) or state.batch.route(self, "GET", b""):
                 return
             self.not_found()
         else:
@@ -565,9 +570,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.control(path, raw)
         gemini, vertex = GEMINI_PATH.match(path), VERTEX_PATH.match(path)
         if not gemini and not vertex:
+            if self.server.state.batch.route(self, "POST", raw):
+                return
             return self.not_found()
         model = gemini.group(2) if gemini else vertex.group(4)
         self.generate(path, model, raw, vertex is not None)
+
+    def do_DELETE(self):
+        raw = self.read_body()
+        if not self.server.state.batch.route(self, "DELETE", raw):
+            self.not_found()
 
     def control(self, path, raw):
         state = self.server.state
@@ -580,7 +592,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/_fake/reset":
             with state.lock:
                 state.reset(body.get("seed", state.args.seed))
+            with state.batch.store.lock:
+                state.batch.store.reset()
             return self.send(200, {"ok": True})
+        if state.batch.control(self, path, body):
+            return None
         if path != "/_fake/faults":
             return self.not_found()
         rules = body.get("rules", [])
@@ -781,6 +797,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.send(200, data)
 
 
+def image_answer(args, prompt, model, config, n_images, fault=None):
+    """A 200 GenerateContentResponse as a dict (the Batch API's result lines): an image with
+    usageMetadata as send_image makes it, or a refusal for the finishReason faults."""
+    usage = {"promptTokenCount": len(prompt) // 4 + TOKENS_PER_IMAGE_IN * n_images}
+    version = {"modelVersion": model, "responseId": hashlib.sha256(os.urandom(8)).hexdigest()[:22]}
+    if fault in ("image-safety", "image-prohibited", "no-image"):
+        reason = {"image-safety": "IMAGE_SAFETY", "image-prohibited": "IMAGE_PROHIBITED_CONTENT",
+                  "no-image": "NO_IMAGE"}[fault]
+        usage["thoughtsTokenCount"] = BLOCKED_THOUGHTS_TOKENS
+        usage["totalTokenCount"] = usage["promptTokenCount"] + usage["thoughtsTokenCount"]
+        return {"candidates": [{"content": {"role": "model"}, "finishReason": reason, "index": 0}],
+                "usageMetadata": usage, **version}
+    out_tokens = image_tokens_out(model, config.get("size"))
+    digest = hashlib.sha256((model + "\0" + prompt).encode("utf-8", "replace")).digest()
+    width, height = dimensions(config["ratio"], model, config.get("size"), fault)
+    image = png(width, height, digest, args.png_bytes)
+    if fault in CORRUPT_IMAGE_FAULTS:
+        image = corrupt_image_bytes(digest)
+    parts = [{"inlineData": {"mimeType": "image/png", "data": base64.b64encode(image).decode()}}]
+    if "TEXT" in config["modalities"]:
+        parts.insert(0, {"text": "Here is the image you asked for."})
+    usage["candidatesTokenCount"] = out_tokens
+    usage["totalTokenCount"] = usage["promptTokenCount"] + out_tokens
+    usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": out_tokens}]
+    return {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": usage, **version}
+
+
 def error_info(reason, service):
     return {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com",
             "metadata": {"service": service}}
@@ -853,13 +897,23 @@ def main(argv=None):
     p.add_argument("--thoughts-tokens", type=int, default=None,
                    help="thoughtsTokenCount of every image answer, even past maxOutputTokens (a server "
                         "that bills past the cap)")
+    p.add_argument("--batch-schedule", type=lambda s: s.split(","), default=gemini_batch_fake.DEFAULT_SCHEDULE,
+                   help="states a batch passes through, one per batches.get poll (default "
+                        "PENDING,RUNNING,SUCCEEDED)")
+    p.add_argument("--upload-granularity", type=int, default=8 << 20,
+                   help="X-Goog-Upload-Chunk-Granularity of resumable uploads (default 8 MiB)")
+    p.add_argument("--public-base", default="", help="base URL written into upload URLs (default: Host)")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
 
     sys.setswitchinterval(0.0005)  # many threads wake from sleep at once; hand the GIL over quickly
     server = Server((args.host, args.port), Handler)
     server.state = State(args)
-    fake_common.serve(server, "gemini_fake", args.host, args.port_file)
+    server.state.batch = gemini_batch_fake.BatchApi(sys.modules[__name__], gemini_batch_fake.BatchStore(args))
+    try:
+        fake_common.serve(server, "gemini_fake", args.host, args.port_file)
+    finally:
+        server.state.batch.store.close()
 
 
 if __name__ == "__main__":

@@ -33,13 +33,13 @@ def check(cond, what):
 
 
 class Fake:
-    def __init__(self):
+    def __init__(self, extra=()):
         self.dir = tempfile.mkdtemp(prefix="gemini-fake-")
         port_file = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "gemini_fake.py"), "--port", "0", "--port-file", port_file,
              "--api-key", KEY, "--bearer", TOKENS[0], "--bearer", TOKENS[1], "--hang-seconds", "3",
-             "--png-bytes", "5000"], stderr=subprocess.DEVNULL)
+             "--png-bytes", "5000", *extra], stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while not os.path.exists(port_file):
             if time.time() > deadline or self.proc.poll() is not None:
