@@ -5,13 +5,15 @@
 // the same future instead of fetching again. A worker serves an http(s) ref from the disk
 // cache when it is fresh, revalidates it when stale (If-None-Match / If-Modified-Since → 304),
 // and otherwise downloads it through guarded_get (address checks, pinning, redirects); gs://
-// refs are read through Storage (whose own retry policy applies; no second loop here), local
-// files directly (only inside the allowed folders). Transient http(s) failures are retried with the
-// backoff waited on the Clock while the worker keeps its slot, so no more than `concurrency`
-// fetches are ever in flight. resolve_row merges a row's refs in waves: it fetches only as
-// many refs as could still fit under the cap, and asks for more only when duplicates of
-// content or skipped failures free a slot, so refs beyond the cap are never fetched. With
-// plan_only (a dry run without --fetch-refs) nothing is fetched: refs are merged by address.
+// refs are read through Storage, which is handed the fetcher's retry policy for that one read
+// (storage::CallRetry) and is the only loop (no second one here: the attempts would
+// multiply), local files directly (only inside the allowed folders). Transient http(s)
+// failures are retried by the same policy, with the backoff waited on the Clock while the
+// worker keeps its slot, so no more than `concurrency` fetches are ever in flight. resolve_row
+// merges a row's refs in waves: it fetches only as many refs as could still fit under the cap, and
+// asks for more only when duplicates of content or skipped failures free a slot, so refs beyond the
+// cap are never fetched. With plan_only (a dry run without --fetch-refs) nothing is fetched: refs
+// are merged by address.
 
 #include "refs/ref_fetcher.hpp"
 
@@ -148,17 +150,21 @@ void RefFetcher::work() {
     }
 }
 
-template <typename F>
-auto RefFetcher::with_retries(F&& attempt) -> decltype(attempt()) {
+util::RetryPolicy RefFetcher::retry_policy() const {
     util::RetryPolicy policy;
     policy.max_attempts = m_options.retries + 1;
     policy.initial_backoff = m_options.backoff_initial;
     policy.max_backoff = m_options.backoff_max;
     policy.jitter = util::Jitter::none;
+    return policy;
+}
+
+template <typename F>
+auto RefFetcher::with_retries(F&& attempt) -> decltype(attempt()) {
     util::RetryHooks hooks;
     hooks.on_retry = [this](const util::RetryNotice&) { count(&RefStats::retries); };
     auto outcome = util::retry_loop(
-        m_clock, policy,
+        m_clock, retry_policy(),
         [&](int) {
             count(&RefStats::attempts);
             return attempt();
@@ -277,26 +283,27 @@ RefFetcher::Outcome RefFetcher::fetch_stored(const RefLocation& location) {
         count(&RefStats::local_reads);
         return accept(location, std::move(*data), "");
     }
-    storage::Storage& storage = *m_storage;
-    // Cloud Storage retries the read by its own policy (GcsRetryOptions); retrying it here too
-    // would multiply the attempts (3 × 6), so a gs:// ref is read once from here.
+    // Storage makes the attempts under the fetcher's policy (DESIGN §4: 2 retries, 1 s then
+    // 2 s) in place of its own (Cloud Storage's 6); this is the one loop, none runs on top.
+    storage::ReadOptions read;
+    read.retry.policy = retry_policy();
+    read.retry.on_retry = [this](const util::RetryNotice&) {
+        count(&RefStats::retries);
+        count(&RefStats::attempts);
+    };
     count(&RefStats::attempts);
-    util::Result<std::string> data = storage.get(location.fetch);
-    if (!data.ok()) {
-        if (data.status().code() == Code::not_found) {
+    util::Result<storage::ObjectRead> got = m_storage->read(location.fetch, read);
+    if (!got.ok()) {
+        if (got.status().code() == Code::not_found) {
             return Outcome{util::error(Code::not_found, "does not exist"), nullptr};
         }
-        return Outcome{util::error(data.status().code(),
-                                   "could not be read: " + util::redact(data.status().message())),
+        return Outcome{util::error(got.status().code(),
+                                   "could not be read: " + util::redact(got.status().message())),
                        nullptr};
     }
-    if (gcs) {
-        count(&RefStats::fetched);
-        count(&RefStats::bytes_fetched, data->size());
-    } else {
-        count(&RefStats::local_reads);
-    }
-    return accept(location, std::move(*data), "");
+    count(&RefStats::fetched);
+    count(&RefStats::bytes_fetched, got->data.size());
+    return accept(location, std::move(got->data), "");
 }
 
 RefFetcher::Outcome RefFetcher::fetch_http(const RefLocation& location) {

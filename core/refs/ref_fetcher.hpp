@@ -27,6 +27,7 @@
 #include "refs/ref_location.hpp"
 #include "storage/storage.hpp"
 #include "util/clock.hpp"
+#include "util/retry.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::refs {
@@ -40,7 +41,7 @@ enum class RefFailurePolicy {
 struct RefsOptions {
     std::size_t concurrency = 4;                // fetches in flight for the whole batch
     std::chrono::milliseconds timeout{10'000};  // per HTTP request (each redirect hop)
-    int retries = 2;                            // extra attempts after a transient failure
+    int retries = 2;  // extra attempts after a transient failure (http(s) and gs://)
     // Waits between HTTP attempts: 1 s, then 2 s (and 2 s after that), no jitter.
     std::chrono::milliseconds backoff_initial{1000};
     std::chrono::milliseconds backoff_max{2000};
@@ -162,6 +163,8 @@ private:
     // file within the size limit; the error's message follows the quoted ref.
     util::Result<std::string> read_local(const RefLocation& location) const;
     Outcome accept(const RefLocation& location, std::string data, std::string_view content_type);
+    // The retry rules of every fetch (retries, backoff_initial, backoff_max; no jitter).
+    util::RetryPolicy retry_policy() const;
     template <typename F>
     auto with_retries(F&& attempt) -> decltype(attempt());
     void count(std::uint64_t RefStats::*field, std::uint64_t n = 1);

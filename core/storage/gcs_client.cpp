@@ -57,11 +57,30 @@ GcsClient::GcsClient(net::HttpTransport& transport, auth::TokenSource* tokens, u
                      GcsClientOptions options)
     : m_transport(transport),
       m_tokens(tokens),
+      m_clock(clock),
       m_options(std::move(options)),
       m_retry(m_options.retry, clock, m_options.jitter_seed, m_options.log) {
     while (!m_options.endpoint.base.empty() && m_options.endpoint.base.back() == '/') {
         m_options.endpoint.base.pop_back();
     }
+}
+
+std::unique_ptr<GcsClient> GcsClient::with_retry(const CallRetry& call) {
+    GcsClientOptions options = m_options;
+    if (call.policy) {
+        options.retry.custom = call.policy;
+    }
+    if (call.on_retry) {
+        options.retry.on_retry = [outer = m_options.retry.on_retry,
+                                  inner = call.on_retry](const util::RetryNotice& n) {
+            if (outer) {
+                outer(n);
+            }
+            inner(n);
+        };
+    }
+    options.jitter_seed = m_retry.draw();  // not the same jitter as every other view
+    return std::make_unique<GcsClient>(m_transport, m_tokens, m_clock, std::move(options));
 }
 
 bool GcsClient::same_origin(const std::string& url) const {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -133,6 +134,11 @@ public:
     // The options in effect (endpoint without a trailing '/').
     const GcsClientOptions& options() const { return m_options; }
 
+    // A client on the same transport, tokens and clock whose calls follow call's retry rules
+    // (CallRetry: its policy in place of options().retry's attempts and backoff, its on_retry
+    // hook); the idempotency rules stay. This client must outlive it.
+    std::unique_ptr<GcsClient> with_retry(const CallRetry& call);
+
 private:
     // Sends one request with credentials; sent = false when it failed before sending.
     util::Result<net::HttpResponse> send(net::HttpRequest request, bool& sent);
@@ -154,6 +160,7 @@ private:
 
     net::HttpTransport& m_transport;
     auth::TokenSource* m_tokens;
+    util::Clock& m_clock;
     GcsClientOptions m_options;
     GcsRetryLoop m_retry;
 };

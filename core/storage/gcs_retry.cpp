@@ -5,6 +5,9 @@
 namespace assetgen::storage {
 
 util::RetryPolicy GcsRetryOptions::policy() const {
+    if (custom) {
+        return *custom;
+    }
     util::RetryPolicy p =
         util::exponential_full_jitter(retry.max_attempts, backoff.base, backoff.cap);
     p.deadline = retry.max_elapsed;
@@ -54,6 +57,9 @@ util::RetryHooks GcsRetryLoop::hooks(std::string_view what) {
     h.on_retry = [this, what](const util::RetryNotice& n) {
         log("gcs: " + std::string(what) + ": attempt " + std::to_string(n.attempt) + " failed (" +
             n.status->to_string() + "); retrying in " + util::format_duration(n.delay));
+        if (m_options.on_retry) {
+            m_options.on_retry(n);
+        }
     };
     return h;
 }
@@ -72,7 +78,7 @@ util::Status GcsRetryLoop::finish(std::string_view what, const util::Status& sta
             break;
         case util::StopReason::deadline:
             log(head + "; giving up: retry time limit " +
-                util::format_duration(m_options.retry.max_elapsed) + " reached");
+                util::format_duration(m_policy.deadline.value_or(util::Millis{0})) + " reached");
             break;
         default:
             break;

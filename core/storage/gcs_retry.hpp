@@ -62,8 +62,15 @@ struct GcsRetryOptions {
     GcsRetryPolicy retry;
     GcsBackoffPolicy backoff;
     GcsIdempotencyPolicy idempotency;
-    // The same rules as util::retry_loop's policy; transient codes only are retried (408,
-    // 429, 5xx, transport errors, truncated answers), never 412, 404, 401, 403 or 400.
+    // When set, the whole rule of attempts, backoff, jitter and deadline, in place of retry and
+    // backoff: a caller's own policy for its calls (storage::CallRetry, e.g. the reference
+    // fetcher's 3 attempts), or a test's short waits. idempotency still applies.
+    std::optional<util::RetryPolicy> custom;
+    // Called before each wait, after the log line (a caller's counters).
+    std::function<void(const util::RetryNotice&)> on_retry;
+    // The same rules as util::retry_loop's policy (custom when set); transient codes only are
+    // retried (408, 429, 5xx, transport errors, truncated answers), never 412, 404, 401, 403 or
+    // 400.
     util::RetryPolicy policy() const;
 };
 
@@ -106,6 +113,10 @@ public:
 
     // The policies in effect.
     const GcsRetryOptions& options() const { return m_options; }
+    // The util::retry_loop policy every call runs under.
+    const util::RetryPolicy& policy() const { return m_policy; }
+    // A number from the loop's jitter source (a seed for another loop).
+    std::uint64_t draw() { return m_random(); }
 
 private:
     // The retry_loop hooks of one call: its jitter source and its "retrying in" log line.

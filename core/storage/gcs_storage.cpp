@@ -21,6 +21,14 @@ std::string type_or_default(const std::string& content_type) {
 
 GcsStorage::GcsStorage(std::unique_ptr<GcsClient> client) : m_client(std::move(client)) {}
 
+GcsClient& GcsStorage::client_for(const CallRetry& call, std::unique_ptr<GcsClient>& view) {
+    if (call.empty()) {
+        return *m_client;
+    }
+    view = m_client->with_retry(call);
+    return *view;
+}
+
 util::Status GcsStorage::put(const std::string& location, std::string_view data,
                              const std::string& content_type) {
     TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
@@ -143,8 +151,10 @@ util::Result<ObjectInfo> GcsStorage::stat(const std::string& location) {
 util::Result<ObjectInfo> GcsStorage::write(const std::string& location, std::string_view data,
                                            const WriteOptions& options) {
     TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
-    TRY_ASSIGN(ObjectMetadata meta, m_client->upload(target, data, options.content_type,
-                                                     write_pre(options), options.metadata));
+    std::unique_ptr<GcsClient> view;
+    GcsClient& client = client_for(options.retry, view);
+    TRY_ASSIGN(ObjectMetadata meta, client.upload(target, data, options.content_type,
+                                                  write_pre(options), options.metadata));
     return info_of(meta);
 }
 
@@ -153,9 +163,10 @@ util::Result<ObjectRead> GcsStorage::read(const std::string& location, const Rea
     Preconditions pre;
     pre.if_generation_match = options.if_generation_match;
     pre.if_generation_not_match = options.if_generation_not_match;
-    TRY_ASSIGN(auto got,
-               m_client->read_range(target, options.offset, std::nullopt, options.generation, pre,
-                                    static_cast<std::size_t>(options.max_bytes)));
+    std::unique_ptr<GcsClient> view;
+    GcsClient& client = client_for(options.retry, view);
+    TRY_ASSIGN(auto got, client.read_range(target, options.offset, std::nullopt, options.generation,
+                                           pre, static_cast<std::size_t>(options.max_bytes)));
     ObjectRead out;
     out.generation = got.generation;
     if (got.status == 304) {
@@ -175,9 +186,11 @@ util::Result<ObjectInfo> GcsStorage::read_to(const std::string& location, const 
     TRY_ASSIGN(GcsUrl target, parse_gcs_url(location));
     Preconditions pre;
     pre.if_generation_match = options.if_generation_match;
+    std::unique_ptr<GcsClient> view;
+    GcsClient& client = client_for(options.retry, view);
     TRY_ASSIGN(ObjectMetadata meta,
-               m_client->read_to(target, sink, options.generation, options.offset,
-                                 options.max_bytes, pre, m_client->options().read_chunk));
+               client.read_to(target, sink, options.generation, options.offset, options.max_bytes,
+                              pre, client.options().read_chunk));
     return info_of(meta);
 }
 
@@ -196,8 +209,10 @@ util::Result<ObjectInfo> GcsStorage::compose(const std::string& destination,
         }
         parts.push_back(ComposeSource{source.object, s.generation});
     }
-    TRY_ASSIGN(ObjectMetadata meta, m_client->compose(target, parts, options.content_type,
-                                                      write_pre(options), options.metadata));
+    std::unique_ptr<GcsClient> view;
+    GcsClient& client = client_for(options.retry, view);
+    TRY_ASSIGN(ObjectMetadata meta, client.compose(target, parts, options.content_type,
+                                                   write_pre(options), options.metadata));
     return info_of(meta);
 }
 
@@ -206,9 +221,11 @@ util::Result<ObjectInfo> GcsStorage::copy(const SourceObject& source,
                                           const WriteOptions& options) {
     TRY_ASSIGN(GcsUrl from, parse_gcs_url(source.location));
     TRY_ASSIGN(GcsUrl to, parse_gcs_url(destination));
+    std::unique_ptr<GcsClient> view;
+    GcsClient& client = client_for(options.retry, view);
     TRY_ASSIGN(ObjectMetadata meta,
-               m_client->rewrite(from, source.generation, to, options.content_type,
-                                 options.metadata, write_pre(options)));
+               client.rewrite(from, source.generation, to, options.content_type, options.metadata,
+                              write_pre(options)));
     return info_of(meta);
 }
 

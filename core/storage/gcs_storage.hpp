@@ -44,7 +44,8 @@ public:
 
     // Generations and preconditions on the JSON API (objects.get with Range and
     // ifGenerationMatch/ifGenerationNotMatch, uploads with ifGenerationMatch, compose, rewrite).
-    // compose's sources must be in the destination's bucket (INVALID_INPUT otherwise).
+    // compose's sources must be in the destination's bucket (INVALID_INPUT otherwise). read,
+    // read_to, write, compose and copy follow the options' CallRetry when it is given.
     util::Result<ObjectInfo> stat(const std::string& location) override;
     util::Result<ObjectInfo> write(const std::string& location, std::string_view data,
                                    const WriteOptions& options) override;
@@ -61,6 +62,9 @@ public:
     GcsClient& client() { return *m_client; }
 
 private:
+    // The client for one call: the storage's own, or (call not empty) a view with the call's
+    // retry rules, kept alive by view.
+    GcsClient& client_for(const CallRetry& call, std::unique_ptr<GcsClient>& view);
     // put's rounds: create-only, then replace under the generation seen unless the object
     // already holds these bytes (size, crc, type); upload sends them under a precondition.
     util::Status put_rounds(

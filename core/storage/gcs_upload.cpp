@@ -234,7 +234,7 @@ util::Result<ObjectMetadata> GcsClient::upload_resumable(const GcsUrl& target,
                                                   std::to_string(total) + " bytes");
         }
         stalled = p.persisted > offset ? 0 : stalled + 1;
-        if (stalled >= m_options.retry.retry.max_attempts) {
+        if (stalled >= m_retry.policy().max_attempts) {
             return Status(Code::unavailable, where + ": the upload session makes no progress at " +
                                                  std::to_string(offset) + " bytes");
         }

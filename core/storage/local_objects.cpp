@@ -13,7 +13,10 @@
 //   larger: it always changes and grows, as Cloud Storage's does.
 // - Preconditions are checked and the rename made under an exclusive flock of the target's
 //   folder (a descriptor of the folder itself: no lock file appears), so two writers with the
-//   same ifGenerationMatch cannot both succeed. Reads take no lock.
+//   same ifGenerationMatch cannot both succeed. put and put_from_fd fill and fsync their temp
+//   file unlocked, then rename under the same lock (util::RenameLock::folder), so a plain put
+//   cannot land between another writer's check and its rename (and be lost under a write
+//   that believed the object unchanged). Reads take no lock.
 // A file system without user extended attributes (ENOTSUP) still has generations (derived);
 // only custom metadata is then refused.
 
@@ -258,6 +261,16 @@ std::string type_or_default(const std::string& t) {
 }
 
 }  // namespace
+
+util::Status LocalStorage::put(const std::string& location, std::string_view data,
+                               const std::string&) {
+    return util::write_file_atomic(location, data, util::RenameLock::folder);
+}
+
+util::Status LocalStorage::put_from_fd(const std::string& location, int fd, std::uint64_t,
+                                       const std::string&) {
+    return util::copy_file_atomic(location, fd, util::RenameLock::folder);
+}
 
 util::Result<ObjectInfo> LocalStorage::stat(const std::string& location) {
     TRY_ASSIGN(Version v, open_version(location));

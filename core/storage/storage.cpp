@@ -108,16 +108,6 @@ util::Result<ObjectInfo> Storage::copy(const SourceObject& source, const std::st
     return unsupported("copy", source.location);
 }
 
-util::Status LocalStorage::put(const std::string& location, std::string_view data,
-                               const std::string&) {
-    return util::write_file_atomic(location, data);
-}
-
-util::Status LocalStorage::put_from_fd(const std::string& location, int fd, std::uint64_t,
-                                       const std::string&) {
-    return util::copy_file_atomic(location, fd);
-}
-
 util::Result<std::string> LocalStorage::get(const std::string& location) {
     return util::read_file(location);
 }

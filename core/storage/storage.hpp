@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/retry.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::storage {
@@ -33,11 +34,24 @@ struct ObjectInfo {
     Metadata metadata;
 };
 
+// A caller's own retry rules for one call, in place of the store's (Cloud Storage: the
+// client's GcsRetryOptions). Which calls are safe to repeat stays the store's rule (a write
+// without a generation precondition is still not repeated once sent). The caller must not
+// retry the call again on top (the attempts would multiply). LocalStorage makes one attempt
+// and ignores it.
+struct CallRetry {
+    std::optional<util::RetryPolicy> policy;  // unset: the store's own policy
+    // Called before each wait, after a failed attempt (counters, log lines).
+    std::function<void(const util::RetryNotice&)> on_retry;
+    bool empty() const { return !policy && !on_retry; }
+};
+
 // A write's precondition and what it stores beside the bytes.
 struct WriteOptions {
     std::string content_type;                         // "" = application/octet-stream
     std::optional<std::int64_t> if_generation_match;  // 0: the object must not exist yet
     Metadata metadata;                                // replaces the object's custom metadata
+    CallRetry retry;                                  // write, compose and copy honour it
 };
 
 // Which bytes of which version a read wants.
@@ -47,6 +61,7 @@ struct ReadOptions {
     std::optional<std::int64_t> if_generation_not_match;  // still that version: unchanged
     std::uint64_t offset = 0;                             // from here to the end
     std::uint64_t max_bytes = 0;  // refuse (STORAGE_IO) above this; 0: the store's default
+    CallRetry retry;              // read and read_to honour it
 };
 
 // What a read found.
@@ -137,7 +152,8 @@ public:
 
 // A local folder (locations are paths). Generations and custom metadata live in the extended
 // attribute "user.assetgen.object" of each file, set on the temp file before the rename that
-// publishes it; preconditions are checked under an flock of the file's folder (core/README.md).
+// publishes it; preconditions are checked under an flock of the file's folder (core/README.md),
+// and put's renames take the same lock. Ignores a call's CallRetry (one attempt).
 class LocalStorage final : public Storage {
 public:
     util::Status put(const std::string& location, std::string_view data,

@@ -1,6 +1,7 @@
 #include "util/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,12 +43,13 @@ Status fsync_dir(const std::string& path) {
     return ok_status();
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data) {
-    return write_file_atomic_with(path, [&](int fd) { return write_all(fd, data, path); });
+Status write_file_atomic(const std::string& path, std::string_view data, RenameLock lock) {
+    return write_file_atomic_with(
+        path, [&](int fd) { return write_all(fd, data, path); }, lock);
 }
 
-Status copy_file_atomic(const std::string& path, int from) {
-    return write_file_atomic_with(path, [&](int fd) -> Status {
+Status copy_file_atomic(const std::string& path, int from, RenameLock lock) {
+    const auto fill = [&](int fd) -> Status {
         std::string buf(1 << 16, '\0');
         off_t at = 0;
         for (;;) {
@@ -64,10 +66,12 @@ Status copy_file_atomic(const std::string& path, int from) {
             TRY(write_all(fd, std::string_view(buf.data(), static_cast<std::size_t>(n)), path));
             at += n;
         }
-    });
+    };
+    return write_file_atomic_with(path, fill, lock);
 }
 
-Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill) {
+Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill,
+                              RenameLock lock) {
     static std::atomic<unsigned> counter{0};
     // The temp file sits beside the target, in the same folder descriptor, so the rename
     // cannot be sent elsewhere by a link swapped in meanwhile. Its name is what
@@ -85,6 +89,15 @@ Status write_file_atomic_with(const std::string& path, const std::function<Statu
         st = io_error(path + ": fsync failed", errno);
     }
     ::close(fd);
+    if (st.ok() && lock == RenameLock::folder) {
+        // Released when slot.dir is closed, on return (after the folder's fsync).
+        while (::flock(slot.dir.get(), LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                st = io_error(path + ": cannot lock its folder", errno);
+                break;
+            }
+        }
+    }
     if (st.ok() && slot.confined) {
         // Renaming over a link would replace the link, not write through it; still, a link
         // here was put by someone else, and is refused as everywhere below a root.

@@ -11,16 +11,23 @@
 
 namespace assetgen::util {
 
+// Whether the rename is made under an exclusive flock of the target's folder (the lock that
+// storage::LocalStorage's conditional writers hold around their check and rename), taken after
+// the temp file is filled and fsynced and held until the folder is fsynced.
+enum class RenameLock { none, folder };
+
 // Writes data to path atomically, creating parent folders. STORAGE_IO on failure.
-Status write_file_atomic(const std::string& path, std::string_view data);
+Status write_file_atomic(const std::string& path, std::string_view data,
+                         RenameLock lock = RenameLock::none);
 
 // The same, with the content written by fill into the temp file's descriptor (a content too
 // large to hold in memory, copied from elsewhere). A failing fill leaves the target as it was.
-Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill);
+Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill,
+                              RenameLock lock = RenameLock::none);
 
 // Copies the whole content of the open file `from` (read with pread from offset 0) to path
 // atomically, as write_file_atomic.
-Status copy_file_atomic(const std::string& path, int from);
+Status copy_file_atomic(const std::string& path, int from, RenameLock lock = RenameLock::none);
 
 // Reads a whole file. NOT_FOUND when it does not exist, STORAGE_IO on other failures.
 Result<std::string> read_file(const std::string& path);

@@ -100,6 +100,16 @@ public:
         }
         return it->second;
     }
+    // The fetcher reads gs:// refs with read() (a whole object, its retry policy passed down).
+    util::Result<storage::ObjectRead> read(const std::string& location,
+                                           const storage::ReadOptions&) override {
+        TRY_ASSIGN(std::string data, get(location));
+        storage::ObjectRead out;
+        out.size = data.size();
+        out.data = std::move(data);
+        out.generation = 1;
+        return out;
+    }
     util::Result<bool> exists(const std::string& location) override {
         return objects.count(location) > 0;
     }
