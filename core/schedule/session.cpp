@@ -236,19 +236,6 @@ util::Status JobSession::check_bucket() {
     return util::ok_status();
 }
 
-util::Status JobSession::open_ledger_store() {
-    TRY_ASSIGN(storage::GcsStorage * gcs, m_storage->gcs());
-    (void)gcs;
-    storage::StorageContext context;
-    context.transport = m_storage->transport();
-    context.tokens = m_storage->tokens();
-    context.clock = m_clock;
-    context.gcs.endpoint = storage::resolve_gcs_endpoint(auth::Env::process());
-    TRY_ASSIGN(m_ledger_store, ledger::GcsLedgerStore::open(m_options.ledger, context));
-    m_ledger_spool = m_ledger_store->spool_dir_for(m_options.spool_dir);
-    return util::ok_status();
-}
-
 void JobSession::emit(const std::string& event, const nlohmann::json& fields) {
     if (m_open && m_open->events) {
         m_open->events->emit(event, fields);
@@ -276,11 +263,16 @@ util::Result<report::Summary> JobSession::execute(
     settings.jitter_seed = util::fnv1a64(m_place.job_id);
     settings.global_refs = m_plan.global_refs;
     settings.remade = m_remade;
-    RunDeps deps{*m_clock,    *w.provider.provider,
-                 *m_storage,  *w.ledger,
-                 *w.manifest, *w.events,
-                 *w.budget,   o.prices,
-                 *m_stop,     w.refs ? &w.refs->fetcher() : nullptr};
+    RunDeps deps{*m_clock,
+                 *w.provider.provider,
+                 *m_storage,
+                 m_ledger->writer(),
+                 *w.manifest,
+                 *w.events,
+                 m_ledger->budget(),
+                 o.prices,
+                 *m_stop,
+                 w.refs ? &w.refs->fetcher() : nullptr};
     deps.warn = m_log.warn;
     if (w.bucket_lock) {
         deps.still_held = [lock = w.bucket_lock.get()] { return lock->still_held(); };
@@ -385,7 +377,7 @@ util::Result<report::Summary> JobSession::execute(
         if (auto st = checkpoint("error"); !st.ok()) {
             say(m_log.warn, "checkpoint: " + st.message());
         }
-        if (m_ledger_store && summary.status().code() == util::Code::storage_io) {
+        if (m_ledger->spools() && summary.status().code() == util::Code::storage_io) {
             return util::Status(
                 util::Code::storage_io,
                 summary.status().message() +

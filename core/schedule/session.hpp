@@ -18,7 +18,6 @@
 
 #include "budget/budget_guard.hpp"
 #include "budget/prices.hpp"
-#include "ledger/gcs_ledger_store.hpp"
 #include "ledger/ledger_folder.hpp"
 #include "provider/factory.hpp"
 #include "refs/ref_service.hpp"
@@ -26,6 +25,7 @@
 #include "report/html_report.hpp"
 #include "report/results_csv.hpp"
 #include "schedule/job_files.hpp"
+#include "schedule/ledger_backend.hpp"
 #include "schedule/plan.hpp"
 #include "schedule/runner.hpp"
 #include "schedule/shard.hpp"
@@ -139,8 +139,6 @@ private:
     util::Status check_bucket();
     // A gs:// job: the lock across machines (gcs_job_lock.hpp), after the local one.
     util::Status take_bucket_lock();
-    util::Result<std::unique_ptr<budget::Budget>> open_budget(ledger::LedgerWriter& ledger);
-    util::Status open_ledger_store();
     // Lowers --concurrency to what the open-file limit allows (and says so).
     void fit_concurrency();
     void start_checkpoints();
@@ -167,9 +165,8 @@ private:
     util::Micros m_spent_before = 0;
     std::string m_day;
     std::string m_ledger_day;
-    // A gs:// ledger: the store its writer, budget and reconciliation use (outlives m_open).
-    std::unique_ptr<ledger::GcsLedgerStore> m_ledger_store;
-    std::string m_ledger_spool;
+    // The ledger, a folder or gs:// (opened for the pre-flight; its writer and budget by open()).
+    std::unique_ptr<LedgerBackend> m_ledger;
 
     struct Open;  // what open() creates
     std::unique_ptr<Open> m_open;

@@ -40,17 +40,13 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     // A gs:// push that fails keeps the lines in the spool, and the next run pushes them.
     // The last push leaves out lines another machine has pushed meanwhile (it took the job over
     // and restored them from the manifest): one read of the day object.
-    auto* gcs_ledger = dynamic_cast<ledger::GcsLedgerWriter*>(w.ledger.get());
-    TRY(as_storage_error(gcs_ledger ? gcs_ledger->flush_skipping_present() : w.ledger->flush(),
-                         "ledger " + m_options.ledger +
-                             " (the ledger lines wait in the spool; the next run pushes them)"));
+    TRY(m_ledger->flush_last());
     // Then this process's share of the budget goes back (a gs:// ledger's lease).
-    if (auto released = w.budget->close(); !released.ok()) {
+    if (auto released = m_ledger->budget().close(); !released.ok()) {
         say(m_log.warn, "budget: " + released.message());
     }
     // The day's small totals for readers such as the sheet's Spend today (ledger/day_totals.hpp).
-    const ledger::LedgerLocation totals_of(m_options.ledger,
-                                           m_ledger_store ? &m_ledger_store->client() : nullptr);
+    const ledger::LedgerLocation totals_of = m_ledger->read_location();
     if (auto t = ledger::update_run_day_totals(totals_of, summary.started_ms, *m_clock); !t.ok()) {
         say(m_log.warn, "ledger totals: " + t.message());
     }

@@ -33,12 +33,10 @@ namespace assetgen::schedule {
 struct JobSession::Open {
     std::optional<JobLock> lock;
     std::unique_ptr<GcsJobLock> bucket_lock;  // a gs:// job: the lock across machines
-    std::unique_ptr<ledger::LedgerWriter> ledger;
     std::unique_ptr<DurableManifest> manifest;
     std::unique_ptr<report::EventSink> events;
     provider::ProviderStack provider;
     std::unique_ptr<refs::RefService> refs;
-    std::unique_ptr<budget::Budget> budget;
     std::unique_ptr<JobCheckpoints> checkpoints;
     std::unique_ptr<util::TempStream> results_file;  // --results, streamed as rows finish
     std::unique_ptr<report::ResultsCsvWriter> results;

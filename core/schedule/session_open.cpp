@@ -35,35 +35,9 @@ util::Status JobSession::open() {
     if (m_place.remote()) {
         TRY(take_bucket_lock());
     }
-    ledger::LedgerLocation ledger_location = o.ledger;
-    if (m_ledger_store) {
-        ledger::GcsLedgerWriterOptions wo;
-        wo.spool_dir = m_ledger_spool;
-        wo.log = m_log.warn;
-        auto opened = ledger::GcsLedgerWriter::open(*m_ledger_store, clock, wo);
-        TRY(as_storage_error(opened.status(), "ledger " + o.ledger));
-        auto writer = std::move(opened).value();
-        const auto& recovered = writer->recovery();
-        if (recovered.lines_pushed > 0 || recovered.lines_already_there > 0) {
-            say(m_log.info, "ledger: recovered " + std::to_string(recovered.lines_pushed) +
-                                " line(s) that an interrupted run had spooled (" +
-                                std::to_string(recovered.lines_already_there) +
-                                " were already in " + o.ledger + ")");
-        }
-        w.ledger = std::move(writer);
-        ledger_location.gcs = &m_ledger_store->client();
-    } else {
-        w.ledger = std::make_unique<ledger::LocalLedgerWriter>(o.ledger);
-    }
-    // Lines this machine spooled but could not push yet are written: never spooled twice.
-    std::unordered_set<std::string> spooled;
-    if (m_ledger_store) {
-        TRY_ASSIGN(spooled, spooled_ledger_ids(m_ledger_spool));
-    }
-    auto reconciled_or =
-        reconcile_ledger(m_place.manifest(), ledger_location, *w.ledger, clock.unix_ms(), spooled);
-    TRY(as_storage_error(reconciled_or.status(), "ledger " + o.ledger));
-    const std::size_t reconciled = *reconciled_or;
+    // The ledger's writer; then the lines of images stored before an interruption that no
+    // ledger line records are written back.
+    TRY_ASSIGN(const std::size_t reconciled, m_ledger->open_writer(m_place.manifest()));
     if (reconciled > 0) {
         say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
                             " line(s) for images stored before an interruption");
@@ -126,9 +100,13 @@ util::Status JobSession::open() {
         };
         w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
     }
-    auto budget = open_budget(*w.ledger);
-    TRY(as_storage_error(budget.status(), "ledger " + o.ledger));
-    w.budget = std::move(budget).value();
+    BudgetOpening bo;
+    bo.limit = m_limit;
+    bo.manifest = m_place.manifest();
+    bo.holder = "job " + m_place.job_id + (o.shard.empty() ? "" : ", shard " + o.shard);
+    bo.lease_images =
+        o.budget_lease_images > 0 ? o.budget_lease_images : std::max(1, o.run.concurrency);
+    TRY(m_ledger->open_budget(bo));
     if (!o.results.empty()) {
         // Rows go to a temp file as they finish (memory stays flat in rows); finish() puts it
         // in place atomically.
