@@ -1,7 +1,7 @@
 #pragma once
 // Inside JobSession (session.hpp), shared by its files: session.cpp (prepare, execute),
 // session_open.cpp (open: everything that writes), session_finish.cpp (finish and the
-// checkpoints) and session_budget.cpp. Not for use outside core/schedule/session*.cpp.
+// checkpoints). Not for use outside core/schedule/session*.cpp.
 
 #include <condition_variable>
 #include <mutex>
