@@ -32,39 +32,6 @@ void say(const std::function<void(const std::string&)>& f, const std::string& te
     }
 }
 
-// One contact-sheet card per image of a finished row.
-void add_cards(const RowResult& r, report::HtmlReportStream& cards) {
-    for (std::size_t k = 0; k < r.variants.size(); ++k) {
-        const VariantOutcome& v = r.variants[k];
-        report::ReportCard c;
-        c.scene_id = r.row->row.scene_id;
-        c.variant = static_cast<int>(k) + 1;
-        c.prompt = r.row->row.prompt;
-        c.cost = v.cost;
-        c.image = v.uri;
-        c.signed_url = v.signed_url;
-        switch (v.kind) {
-            case VariantOutcome::Kind::ok:
-                c.status = "ok";
-                break;
-            case VariantOutcome::Kind::skipped_done:
-                c.status = "skipped";
-                break;
-            case VariantOutcome::Kind::failed:
-                c.status = v.code == util::Code::blocked ? "blocked" : "failed";
-                break;
-            case VariantOutcome::Kind::not_run:
-                c.status = "not_run";
-                break;
-        }
-        if (v.kind == VariantOutcome::Kind::failed || v.kind == VariantOutcome::Kind::not_run) {
-            c.error_code = std::string(util::code_name(v.code));
-            c.error = v.message;
-        }
-        cards.add(c);
-    }
-}
-
 }  // namespace
 
 JobSession::~JobSession() {
@@ -125,8 +92,8 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
 }
 
 void JobSession::emit(const std::string& event, const nlohmann::json& fields) {
-    if (m_open && m_open->events) {
-        m_open->events->emit(event, fields);
+    if (m_open) {
+        m_open->emit(event, fields);
     }
 }
 
@@ -138,7 +105,7 @@ util::Result<report::Summary> JobSession::execute(
         return util::error(util::Code::internal, "JobSession::execute before open");
     }
     const SessionOptions& o = m_options;
-    Open& w = *m_open;
+    JobResources& w = *m_open;
     RunSettings settings = o.run;
     settings.job_id = m_job.place.job_id;
     settings.job_dir = m_job.place.dir;
@@ -151,20 +118,8 @@ util::Result<report::Summary> JobSession::execute(
     settings.jitter_seed = util::fnv1a64(m_job.place.job_id);
     settings.global_refs = m_job.plan.global_refs;
     settings.remade = m_job.remade;
-    RunDeps deps{*m_clock,
-                 *w.provider.provider,
-                 *m_storage,
-                 m_job.ledger->writer(),
-                 *w.manifest,
-                 *w.events,
-                 m_job.ledger->budget(),
-                 o.prices,
-                 *m_stop,
-                 w.refs ? &w.refs->fetcher() : nullptr};
+    RunDeps deps = w.run_deps(*m_clock, *m_storage, o.prices, *m_stop);
     deps.warn = m_log.warn;
-    if (w.bucket_lock) {
-        deps.still_held = [lock = w.bucket_lock.get()] { return lock->still_held(); };
-    }
     if (w.signer) {
         const auth::Env env = auth::Env::process();
         std::string emulator = env.get("STORAGE_EMULATOR_HOST");
@@ -224,36 +179,13 @@ util::Result<report::Summary> JobSession::execute(
     auto summary = runner.run(
         feed, planned,
         [&](const RowResult& r) {
-            if (w.results) {
-                report::ResultRow rr;
-                rr.input = r.row->cells;
-                rr.status = std::string(row_status_name(r.status));
-                for (const auto& v : r.variants) {
-                    if (!v.signed_url.empty()) {
-                        rr.images.push_back(v.signed_url);
-                    } else if (!v.uri.empty()) {
-                        rr.images.push_back(v.uri);
-                    }
-                }
-                rr.cost_usd = util::format_usd(r.cost).substr(1);
-                if (r.first_error != util::Code::ok) {
-                    rr.error_code = std::string(util::code_name(r.first_error));
-                    rr.error = r.first_message;
-                }
-                w.results->write(rr);
-            }
-            if (!o.report.empty()) {
-                add_cards(r, *w.report);
-            }
+            w.record_row(r);
             if (on_row) {
                 on_row(r);
             }
         },
         [&](const Progress& p) {
-            {
-                std::lock_guard lock(w.progress_mutex);
-                w.progress = p;
-            }
+            w.set_progress(p);
             if (on_progress) {
                 on_progress(p);
             }
@@ -266,7 +198,7 @@ util::Result<report::Summary> JobSession::execute(
         if (auto st = checkpoint("error"); !st.ok()) {
             say(m_log.warn, "checkpoint: " + st.message());
         }
-        if (m_job.ledger->spools() && summary.status().code() == util::Code::storage_io) {
+        if (w.ledger->spools() && summary.status().code() == util::Code::storage_io) {
             return util::Status(
                 util::Code::storage_io,
                 summary.status().message() +

@@ -34,6 +34,8 @@
 
 namespace assetgen::schedule {
 
+class JobResources;
+
 struct SessionOptions {
     std::string input;                                          // path, "-" or gs://
     std::string format;                                         // "" = from the extension
@@ -155,8 +157,7 @@ private:
     // and budget are opened by open().
     JobPlan m_job;
 
-    struct Open;  // what open() creates
-    std::unique_ptr<Open> m_open;
+    std::unique_ptr<JobResources> m_open;  // what open() creates (job_resources.hpp)
 };
 
 }  // namespace assetgen::schedule

@@ -26,7 +26,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     if (!m_open) {
         return util::error(util::Code::internal, "JobSession::finish before open");
     }
-    Open& w = *m_open;
+    JobResources& w = *m_open;
     stop_checkpoints();
     // What was made is published first (a gs:// job's manifest and state): if the ledger push
     // below fails, another machine still sees these images as done and does not pay again.
@@ -40,13 +40,13 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     // A gs:// push that fails keeps the lines in the spool, and the next run pushes them.
     // The last push leaves out lines another machine has pushed meanwhile (it took the job over
     // and restored them from the manifest): one read of the day object.
-    TRY(m_job.ledger->flush_last());
+    TRY(w.ledger->flush_last());
     // Then this process's share of the budget goes back (a gs:// ledger's lease).
-    if (auto released = m_job.ledger->budget().close(); !released.ok()) {
+    if (auto released = w.ledger->budget().close(); !released.ok()) {
         say(m_log.warn, "budget: " + released.message());
     }
     // The day's small totals for readers such as the sheet's Spend today (ledger/day_totals.hpp).
-    const ledger::LedgerLocation totals_of = m_job.ledger->read_location();
+    const ledger::LedgerLocation totals_of = w.ledger->read_location();
     if (auto t = ledger::update_run_day_totals(totals_of, summary.started_ms, *m_clock); !t.ok()) {
         say(m_log.warn, "ledger totals: " + t.message());
     }
@@ -128,12 +128,8 @@ util::Status JobSession::checkpoint(const std::string& phase) {
     if (!m_open || !m_open->checkpoints) {
         return util::ok_status();
     }
-    Open& w = *m_open;
-    Progress p;
-    {
-        std::lock_guard lock(w.progress_mutex);
-        p = w.progress;
-    }
+    JobResources& w = *m_open;
+    const Progress p = w.progress();
     nlohmann::json state = {{"jobId", m_job.place.job_id},
                             {"phase", phase},
                             {"input", m_job.input->display_name()},
@@ -155,7 +151,7 @@ util::Status JobSession::checkpoint(const std::string& phase) {
 }
 
 void JobSession::start_checkpoints() {
-    Open& w = *m_open;
+    JobResources& w = *m_open;
     w.checkpointer = std::make_unique<Periodic>(*m_clock, m_options.checkpoint_every, [this] {
         if (auto st = checkpoint("running"); !st.ok()) {
             say(m_log.warn, "checkpoint: " + st.message() + " (the next one tries again)");

@@ -27,8 +27,8 @@ util::Status JobSession::open() {
     fit_concurrency();
     const SessionOptions& o = m_options;
     util::Clock& clock = *m_clock;
-    m_open = std::make_unique<Open>();
-    Open& w = *m_open;
+    m_open = std::make_unique<JobResources>();
+    JobResources& w = *m_open;
     // Everything that writes. Nothing before this has written a byte.
     TRY_ASSIGN(auto lock,
                JobLock::acquire(m_job.place.local_root, m_job.place.shard, m_job.place.job_id));
@@ -38,7 +38,8 @@ util::Status JobSession::open() {
     }
     // The ledger's writer; then the lines of images stored before an interruption that no
     // ledger line records are written back.
-    TRY_ASSIGN(const std::size_t reconciled, m_job.ledger->open_writer(m_job.place.manifest()));
+    w.ledger = std::move(m_job.ledger);
+    TRY_ASSIGN(const std::size_t reconciled, w.ledger->open_writer(m_job.place.manifest()));
     if (reconciled > 0) {
         say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
                             " line(s) for images stored before an interruption");
@@ -107,7 +108,7 @@ util::Status JobSession::open() {
     bo.holder = "job " + m_job.place.job_id + (o.shard.empty() ? "" : ", shard " + o.shard);
     bo.lease_images =
         o.budget_lease_images > 0 ? o.budget_lease_images : std::max(1, o.run.concurrency);
-    TRY(m_job.ledger->open_budget(bo));
+    TRY(w.ledger->open_budget(bo));
     if (!o.results.empty()) {
         // Rows go to a temp file as they finish (memory stays flat in rows); finish() puts it
         // in place atomically.
