@@ -95,6 +95,12 @@ public:
         : LedgerBackend(std::move(options), clock),
           m_store(std::move(store)),
           m_spool(m_store->spool_dir_for(m_options.spool_dir)) {}
+    // The budget and the writer use the store: they go first (the base's members would
+    // otherwise outlive this class's).
+    ~GcsBackend() override {
+        m_budget.reset();
+        m_writer.reset();
+    }
 
     util::Result<PreflightSpend> spent_today() override {
         const auto& o = m_options;

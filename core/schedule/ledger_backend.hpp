@@ -96,6 +96,8 @@ public:
 
 protected:
     LedgerBackend(LedgerBackendOptions options, util::Clock& clock);
+    // A side whose writer or budget uses its own members resets m_budget, then m_writer, in
+    // its destructor (they are the base's, so they would be destroyed after its members).
     // The writer only (open_writer does the reconciliation around it).
     virtual util::Result<std::unique_ptr<ledger::LedgerWriter>> make_writer() = 0;
     // The ids of lines this machine spooled, pushed or not (never written twice).
