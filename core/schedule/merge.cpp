@@ -7,12 +7,14 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ledger/gcs_manifests.hpp"
 #include "ledger/manifest.hpp"
 #include "report/html_report.hpp"
 #include "report/results_csv.hpp"
 #include "report/summary.hpp"
 #include "schedule/default_folders.hpp"
 #include "schedule/gcs_job_lock.hpp"
+#include "schedule/job_plan.hpp"
 #include "schedule/shard.hpp"
 #include "storage/storage.hpp"
 #include "util/text.hpp"
@@ -51,22 +53,16 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
     }
     TRY(resolve_default_folders(o, log));
     storage::AnyStorage storage(auth::Env::process(), clock);
-    TRY_ASSIGN(auto input, BatchInput::open(o.input, o.format, &storage, o.max_input_bytes));
+    // The input, the job id, the (unsharded) place and a valid batch, as a run plans them.
+    JobPlanRequest request;
+    request.purpose = PlanPurpose::merge;
+    request.check_place = check_place;
+    TRY_ASSIGN(const JobPlan job, plan_job(o, storage, clock, log, request));
+    const JobPlace& place = job.place;
+    const Plan& plan = job.plan;
+    BatchInput& input = *job.input;
     MergeReport merged;
-    merged.job_id = session_job_id(o, *input);
-    const JobPlace place = job_place(o.out, merged.job_id, o.spool_dir);
-    if (check_place) {
-        TRY(check_place(o, place));
-    }
-    PlanOptions plan_options = o.plan;
-    plan_options.catalog = nullptr;  // merging sends nothing: no model's lifecycle matters
-    TRY_ASSIGN(const Plan plan, plan_batch(*input, plan_options, o.prices, DoneIndex{}));
-    if (!plan.problems.empty()) {
-        for (std::size_t i = 0; i < plan.problems.size() && i < 50; ++i) {
-            say(log.error, plan.problems[i].text());
-        }
-        return refuse_problems(*input, plan);
-    }
+    merged.job_id = place.job_id;
 
     // The job's own records are rewritten: no run of the job may write them meanwhile.
     TRY_ASSIGN(const JobLock lock, JobLock::acquire(place.local_root, "", merged.job_id));
@@ -94,26 +90,15 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
         if (!found) {
             merged.shards_without_manifest.push_back(i);
         }
-        std::size_t start = 0;
-        std::size_t line_no = 0;
-        while (start < text.size()) {
-            std::size_t nl = text.find('\n', start);
-            ++line_no;
-            if (nl == std::string::npos) {
-                say(log.warn,
-                    manifest_at + ":" + std::to_string(line_no) + ": torn last line skipped");
-                break;
-            }
-            const std::string_view line(text.data() + start, nl - start);
-            start = nl + 1;
-            auto m = ledger::parse_manifest_line(line);
-            if (!m.ok()) {
-                say(log.warn,
-                    manifest_at + ":" + std::to_string(line_no) + ": " + m.status().message());
-                continue;
-            }
-            const std::string key = done_key(m->scene_id, m->variant);
-            images.try_emplace(key, std::move(m).value());
+        std::vector<ledger::ReadIssue> issues;
+        ledger::read_manifest_text(
+            manifest_at, text,
+            [&](const ledger::ManifestEntry& m, const ledger::LinePlace&) {
+                images.try_emplace(done_key(m.scene_id, m.variant), m);
+            },
+            &issues);
+        for (const auto& issue : issues) {
+            say(log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
         }
         TRY_ASSIGN(const std::string summary_text,
                    get_optional(storage, storage::join(records, "summary.json"), found));
@@ -136,19 +121,13 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
         bool found = false;
         TRY_ASSIGN(const std::string text,
                    get_optional(storage, place.published_manifest(), found));
-        std::size_t start = 0;
-        while (start < text.size()) {
-            const std::size_t nl = text.find('\n', start);
-            if (nl == std::string::npos) {
-                break;
-            }
-            auto m = ledger::parse_manifest_line(std::string_view(text.data() + start, nl - start));
-            start = nl + 1;
-            if (m.ok()) {
-                const std::string key = done_key(m->scene_id, m->variant);
-                images.try_emplace(key, std::move(m).value());
-            }
-        }
+        // Its bad lines were reported when the run wrote it; here they are only left out.
+        ledger::read_manifest_text(
+            place.published_manifest(), text,
+            [&](const ledger::ManifestEntry& m, const ledger::LinePlace&) {
+                images.try_emplace(done_key(m.scene_id, m.variant), m);
+            },
+            nullptr);
     }
     if (merged.shards_without_manifest.size() == static_cast<std::size_t>(shard_count)) {
         // Nothing to combine: a wrong --shards or other options (another job id). Writing an
@@ -168,7 +147,7 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::
         results = std::make_unique<report::ResultsCsvWriter>(results_buffer, plan.columns);
     }
     std::vector<report::ReportCard> cards;  // --report: a card per image of the batch
-    TRY_ASSIGN(auto reader, RowReader::open(*input, o.plan.validation, plan.columns));
+    TRY_ASSIGN(auto reader, RowReader::open(input, o.plan.validation, plan.columns));
     for (;;) {
         TRY_ASSIGN(auto br, reader->next());
         if (!br) {

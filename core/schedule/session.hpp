@@ -18,7 +18,6 @@
 
 #include "budget/budget_guard.hpp"
 #include "budget/prices.hpp"
-#include "ledger/gcs_ledger_store.hpp"
 #include "ledger/ledger_folder.hpp"
 #include "provider/factory.hpp"
 #include "refs/ref_service.hpp"
@@ -26,12 +25,16 @@
 #include "report/html_report.hpp"
 #include "report/results_csv.hpp"
 #include "schedule/job_files.hpp"
+#include "schedule/job_plan.hpp"
+#include "schedule/ledger_backend.hpp"
 #include "schedule/plan.hpp"
 #include "schedule/runner.hpp"
 #include "schedule/shard.hpp"
 #include "storage/any_storage.hpp"
 
 namespace assetgen::schedule {
+
+class JobResources;
 
 struct SessionOptions {
     std::string input;                                          // path, "-" or gs://
@@ -99,14 +102,14 @@ public:
         nlohmann::json* preflight_out = nullptr);
     ~JobSession();
 
-    const std::string& job_id() const { return m_place.job_id; }
+    const std::string& job_id() const { return m_job.place.job_id; }
     const SessionOptions& options() const { return m_options; }
-    const JobPlace& place() const { return m_place; }
-    const Plan& plan() const { return m_plan; }
-    const nlohmann::json& preflight() const { return *m_preflight; }
-    util::Micros budget_limit() const { return m_limit; }
-    const std::string& budget_day() const { return m_day; }
-    const std::string& ledger_day_location() const { return m_ledger_day; }
+    const JobPlace& place() const { return m_job.place; }
+    const Plan& plan() const { return m_job.plan; }
+    const nlohmann::json& preflight() const { return *m_job.preflight; }
+    util::Micros budget_limit() const { return m_job.spend.limit; }
+    const std::string& budget_day() const { return m_job.spend.day; }
+    const std::string& ledger_day_location() const { return m_job.spend.ledger_day; }
     storage::AnyStorage& storage() { return *m_storage; }
     // Emits an event to --events (nothing before open() or without --events).
     void emit(const std::string& event, const nlohmann::json& fields);
@@ -134,13 +137,8 @@ public:
 
 private:
     JobSession() = default;
-    util::Status check_budget();  // session_budget.cpp
-    // A gs:// job: done images the bucket lacks are reported, or made again (--remake-missing).
-    util::Status check_bucket();
     // A gs:// job: the lock across machines (gcs_job_lock.hpp), after the local one.
     util::Status take_bucket_lock();
-    util::Result<std::unique_ptr<budget::Budget>> open_budget(ledger::LedgerWriter& ledger);
-    util::Status open_ledger_store();
     // Lowers --concurrency to what the open-file limit allows (and says so).
     void fit_concurrency();
     void start_checkpoints();
@@ -150,29 +148,16 @@ private:
     bool in_shard(const batch::Row& row) const;
 
     SessionOptions m_options;
-    std::optional<Shard> m_shard;
     util::Clock* m_clock = nullptr;
     const std::atomic<int>* m_stop = nullptr;
     SessionLog m_log;
     std::vector<std::string> m_write_failures;
     std::unique_ptr<storage::AnyStorage> m_storage;
-    std::unique_ptr<BatchInput> m_input;
-    JobPlace m_place;
-    JobHistory m_history;
-    std::unordered_set<std::string> m_remade;  // done_keys made again (--remake-missing)
-    Plan m_plan;
-    // Made by prepare(); a pointer, so that this header needs only json_fwd.hpp.
-    std::unique_ptr<nlohmann::json> m_preflight;
-    util::Micros m_limit = 0;
-    util::Micros m_spent_before = 0;
-    std::string m_day;
-    std::string m_ledger_day;
-    // A gs:// ledger: the store its writer, budget and reconciliation use (outlives m_open).
-    std::unique_ptr<ledger::GcsLedgerStore> m_ledger_store;
-    std::string m_ledger_spool;
+    // input → job id → history → plan → pre-flight (job_plan.hpp); its ledger backend's writer
+    // and budget are opened by open().
+    JobPlan m_job;
 
-    struct Open;  // what open() creates
-    std::unique_ptr<Open> m_open;
+    std::unique_ptr<JobResources> m_open;  // what open() creates (job_resources.hpp)
 };
 
 }  // namespace assetgen::schedule

@@ -26,7 +26,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     if (!m_open) {
         return util::error(util::Code::internal, "JobSession::finish before open");
     }
-    Open& w = *m_open;
+    JobResources& w = *m_open;
     stop_checkpoints();
     // What was made is published first (a gs:// job's manifest and state): if the ledger push
     // below fails, another machine still sees these images as done and does not pay again.
@@ -40,27 +40,23 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     // A gs:// push that fails keeps the lines in the spool, and the next run pushes them.
     // The last push leaves out lines another machine has pushed meanwhile (it took the job over
     // and restored them from the manifest): one read of the day object.
-    auto* gcs_ledger = dynamic_cast<ledger::GcsLedgerWriter*>(w.ledger.get());
-    TRY(as_storage_error(gcs_ledger ? gcs_ledger->flush_skipping_present() : w.ledger->flush(),
-                         "ledger " + m_options.ledger +
-                             " (the ledger lines wait in the spool; the next run pushes them)"));
+    TRY(w.ledger->flush_last());
     // Then this process's share of the budget goes back (a gs:// ledger's lease).
-    if (auto released = w.budget->close(); !released.ok()) {
+    if (auto released = w.ledger->budget().close(); !released.ok()) {
         say(m_log.warn, "budget: " + released.message());
     }
     // The day's small totals for readers such as the sheet's Spend today (ledger/day_totals.hpp).
-    const ledger::LedgerLocation totals_of(m_options.ledger,
-                                           m_ledger_store ? &m_ledger_store->client() : nullptr);
+    const ledger::LedgerLocation totals_of = w.ledger->read_location();
     if (auto t = ledger::update_run_day_totals(totals_of, summary.started_ms, *m_clock); !t.ok()) {
         say(m_log.warn, "ledger totals: " + t.message());
     }
     auto summary_json = report::to_json(summary);
-    summary_json["preflight"] = *m_preflight;
-    if (m_shard) {
+    summary_json["preflight"] = *m_job.preflight;
+    if (m_job.shard) {
         summary_json["shard"] = m_options.shard;  // the plan and preflight above are the shard's
     }
     TRY(m_storage->put(
-        storage::join(m_place.records, "summary.json"),
+        storage::join(m_job.place.records, "summary.json"),
         summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
         "application/json"));
     // The results, metrics and report are each worth having without the others.
@@ -96,7 +92,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     }
     if (!m_options.report.empty()) {
         report::HtmlReportOptions ho;
-        ho.job_id = m_place.job_id;
+        ho.job_id = m_job.place.job_id;
         ho.mode = m_options.mode;
         ho.model = m_options.plan.model;
         ho.generated_ms = m_clock->unix_ms();
@@ -118,7 +114,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
             say(m_log.warn, "job lock: " + st.message() + " (it expires unrenewed)");
         }
     }
-    w.events->emit("done", {{"jobId", m_place.job_id},
+    w.events->emit("done", {{"jobId", m_job.place.job_id},
                             {"status", summary.status},
                             {"imagesGenerated", summary.images_generated},
                             {"errors", summary.errors},
@@ -132,25 +128,21 @@ util::Status JobSession::checkpoint(const std::string& phase) {
     if (!m_open || !m_open->checkpoints) {
         return util::ok_status();
     }
-    Open& w = *m_open;
-    Progress p;
-    {
-        std::lock_guard lock(w.progress_mutex);
-        p = w.progress;
-    }
-    nlohmann::json state = {{"jobId", m_place.job_id},
+    JobResources& w = *m_open;
+    const Progress p = w.progress();
+    nlohmann::json state = {{"jobId", m_job.place.job_id},
                             {"phase", phase},
-                            {"input", m_input->display_name()},
-                            {"out", m_place.dir},
-                            {"manifest", m_place.published_manifest()},
+                            {"input", m_job.input->display_name()},
+                            {"out", m_job.place.dir},
+                            {"manifest", m_job.place.published_manifest()},
                             {"shard", m_options.shard},
                             {"ledger", m_options.ledger},
                             {"mode", m_options.mode},
                             {"model", m_options.plan.model},
                             {"user", m_options.user},
-                            {"rows", m_plan.rows},
-                            {"images", m_plan.images},
-                            {"imagesAlreadyDone", m_plan.images - m_plan.images_to_run},
+                            {"rows", m_job.plan.rows},
+                            {"images", m_job.plan.images},
+                            {"imagesAlreadyDone", m_job.plan.images - m_job.plan.images_to_run},
                             {"imagesDone", p.images_done},
                             {"imagesPlanned", p.images_planned},
                             {"inFlight", p.in_flight},
@@ -159,7 +151,7 @@ util::Status JobSession::checkpoint(const std::string& phase) {
 }
 
 void JobSession::start_checkpoints() {
-    Open& w = *m_open;
+    JobResources& w = *m_open;
     w.checkpointer = std::make_unique<Periodic>(*m_clock, m_options.checkpoint_every, [this] {
         if (auto st = checkpoint("running"); !st.ok()) {
             say(m_log.warn, "checkpoint: " + st.message() + " (the next one tries again)");

@@ -27,48 +27,24 @@ util::Status JobSession::open() {
     fit_concurrency();
     const SessionOptions& o = m_options;
     util::Clock& clock = *m_clock;
-    m_open = std::make_unique<Open>();
-    Open& w = *m_open;
+    m_open = std::make_unique<JobResources>();
+    JobResources& w = *m_open;
     // Everything that writes. Nothing before this has written a byte.
-    TRY_ASSIGN(auto lock, JobLock::acquire(m_place.local_root, m_place.shard, m_place.job_id));
+    TRY_ASSIGN(auto lock,
+               JobLock::acquire(m_job.place.local_root, m_job.place.shard, m_job.place.job_id));
     w.lock.emplace(std::move(lock));
-    if (m_place.remote()) {
+    if (m_job.place.remote()) {
         TRY(take_bucket_lock());
     }
-    ledger::LedgerLocation ledger_location = o.ledger;
-    if (m_ledger_store) {
-        ledger::GcsLedgerWriterOptions wo;
-        wo.spool_dir = m_ledger_spool;
-        wo.log = m_log.warn;
-        auto opened = ledger::GcsLedgerWriter::open(*m_ledger_store, clock, wo);
-        TRY(as_storage_error(opened.status(), "ledger " + o.ledger));
-        auto writer = std::move(opened).value();
-        const auto& recovered = writer->recovery();
-        if (recovered.lines_pushed > 0 || recovered.lines_already_there > 0) {
-            say(m_log.info, "ledger: recovered " + std::to_string(recovered.lines_pushed) +
-                                " line(s) that an interrupted run had spooled (" +
-                                std::to_string(recovered.lines_already_there) +
-                                " were already in " + o.ledger + ")");
-        }
-        w.ledger = std::move(writer);
-        ledger_location.gcs = &m_ledger_store->client();
-    } else {
-        w.ledger = std::make_unique<ledger::LocalLedgerWriter>(o.ledger);
-    }
-    // Lines this machine spooled but could not push yet are written: never spooled twice.
-    std::unordered_set<std::string> spooled;
-    if (m_ledger_store) {
-        TRY_ASSIGN(spooled, spooled_ledger_ids(m_ledger_spool));
-    }
-    auto reconciled_or =
-        reconcile_ledger(m_place.manifest(), ledger_location, *w.ledger, clock.unix_ms(), spooled);
-    TRY(as_storage_error(reconciled_or.status(), "ledger " + o.ledger));
-    const std::size_t reconciled = *reconciled_or;
+    // The ledger's writer; then the lines of images stored before an interruption that no
+    // ledger line records are written back.
+    w.ledger = std::move(m_job.ledger);
+    TRY_ASSIGN(const std::size_t reconciled, w.ledger->open_writer(m_job.place.manifest()));
     if (reconciled > 0) {
         say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
                             " line(s) for images stored before an interruption");
     }
-    TRY_ASSIGN(auto manifest_writer, ledger::ManifestWriter::open(m_place.manifest()));
+    TRY_ASSIGN(auto manifest_writer, ledger::ManifestWriter::open(m_job.place.manifest()));
     w.manifest = std::make_unique<DurableManifest>(std::move(manifest_writer));
     w.events = std::make_unique<report::NullEventSink>();
     if (!o.events.empty()) {
@@ -76,23 +52,23 @@ util::Status JobSession::open() {
     }
     TRY_ASSIGN(w.provider, provider::make_provider(o.provider, auth::Env::process(), clock));
     say(m_log.info, "provider: " + w.provider.description);
-    if (o.provider.live && m_plan.images_to_run > 0) {
+    if (o.provider.live && m_job.plan.images_to_run > 0) {
         // Before the first paid request: does the API know each model this run will call?
         ModelCheckOptions mc{o.run.retry, o.run.backoff, o.run.jitter_seed, o.run.max_retry_delay,
                              m_log.warn};
-        TRY(check_models(*w.provider.provider, m_plan.models_to_run, mc, clock));
+        TRY(check_models(*w.provider.provider, m_job.plan.models_to_run, mc, clock));
         say(
             m_log.info, "provider: the API knows model(s) " + [&] {
                 std::string names;
-                for (const auto& m : m_plan.models_to_run) {
+                for (const auto& m : m_job.plan.models_to_run) {
                     names += (names.empty() ? "" : ", ") + m;
                 }
                 return names;
             }());
     }
-    if (m_plan.rows_with_refs > 0 || !m_plan.global_refs.empty()) {
+    if (m_job.plan.rows_with_refs > 0 || !m_job.plan.global_refs.empty()) {
         refs::RefsOptions ro = o.refs;
-        ro.base_dir = m_input->refs_base_dir();
+        ro.base_dir = m_job.input->refs_base_dir();
         // A reference that is a V4 signed URL expiring within 5 minutes (or expired) is signed
         // again, for an hour, before it is fetched. The signer is made only when one is needed.
         ro.resign = [this, &w](const std::string& url) -> std::optional<std::string> {
@@ -126,15 +102,19 @@ util::Status JobSession::open() {
         };
         w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
     }
-    auto budget = open_budget(*w.ledger);
-    TRY(as_storage_error(budget.status(), "ledger " + o.ledger));
-    w.budget = std::move(budget).value();
+    BudgetOpening bo;
+    bo.limit = m_job.spend.limit;
+    bo.manifest = m_job.place.manifest();
+    bo.holder = "job " + m_job.place.job_id + (o.shard.empty() ? "" : ", shard " + o.shard);
+    bo.lease_images =
+        o.budget_lease_images > 0 ? o.budget_lease_images : std::max(1, o.run.concurrency);
+    TRY(w.ledger->open_budget(bo));
     if (!o.results.empty()) {
         // Rows go to a temp file as they finish (memory stays flat in rows); finish() puts it
         // in place atomically.
         TRY_ASSIGN(w.results_file, util::TempStream::create("--results " + o.results));
-        w.results =
-            std::make_unique<report::ResultsCsvWriter>(w.results_file->stream(), m_plan.columns);
+        w.results = std::make_unique<report::ResultsCsvWriter>(w.results_file->stream(),
+                                                               m_job.plan.columns);
     }
     if (!o.report.empty()) {
         // Cards go to a temp file as rows finish; finish() writes the page around them.
@@ -150,27 +130,27 @@ util::Status JobSession::open() {
                             util::format_duration(std::chrono::seconds(o.sign_ttl_seconds)));
         w.signer.emplace(std::move(signer));
     }
-    w.checkpoints = std::make_unique<JobCheckpoints>(m_place, *m_storage, clock);
+    w.checkpoints = std::make_unique<JobCheckpoints>(m_job.place, *m_storage, clock);
     TRY(checkpoint("running"));
     start_checkpoints();
-    w.events->emit("started", {{"jobId", m_place.job_id},
-                               {"rows", m_plan.rows},
-                               {"images", m_plan.images},
-                               {"imagesToRun", m_plan.images_to_run},
+    w.events->emit("started", {{"jobId", m_job.place.job_id},
+                               {"rows", m_job.plan.rows},
+                               {"images", m_job.plan.images},
+                               {"imagesToRun", m_job.plan.images_to_run},
                                {"mode", o.mode},
                                {"model", o.plan.model},
-                               {"preflight", *m_preflight}});
+                               {"preflight", *m_job.preflight}});
     return util::ok_status();
 }
 
 util::Status JobSession::take_bucket_lock() {
     TRY_ASSIGN(storage::GcsStorage * gcs, m_storage->gcs());
     TRY_ASSIGN(GcsJobLockOptions lo,
-               job_lock_options(gcs->client(), m_place.dir, m_place.job_id, m_place.shard,
-                                m_place.local_root, m_options.job_lock_ttl));
+               job_lock_options(gcs->client(), m_job.place.dir, m_job.place.job_id,
+                                m_job.place.shard, m_job.place.local_root, m_options.job_lock_ttl));
     lo.log = m_log.warn;
     auto taken = GcsJobLock::acquire(std::move(lo), *m_clock);
-    TRY(as_storage_error(taken.status(), "job lock " + m_place.dir + "/lock.json"));
+    TRY(as_storage_error(taken.status(), "job lock " + m_job.place.dir + "/lock.json"));
     m_open->bucket_lock = std::move(taken).value();
     return util::ok_status();
 }
