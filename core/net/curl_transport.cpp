@@ -234,7 +234,7 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     }
     Transfer transfer;
     transfer.max_bytes = request.max_response_bytes;
-    transfer.abort = m_options.abort;
+    transfer.abort = request.abort != nullptr ? request.abort : m_options.abort;
     transfer.curl = curl;
     char errbuf[CURL_ERROR_SIZE] = {};
 
