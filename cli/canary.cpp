@@ -31,6 +31,7 @@
 #include "canary/report.hpp"
 #include "canary/stages.hpp"
 #include "commands.hpp"
+#include "context/context.hpp"
 #include "ledger/manifest.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
@@ -124,11 +125,10 @@ void print_report(const canary::CanaryReport& report, const std::string& job_id,
     }
 }
 
-ExitCode run_canary(CanaryOptions& co, Console& console) {
+ExitCode run_canary(CanaryOptions& co, Console& console, const context::Context& ctx) {
     RunOptions& o = co.run;
     console.set_quiet(o.quiet);
-    util::Clock& clock = util::system_clock();
-    TRY_EXIT(console, check_run_options(o));
+    TRY_EXIT(console, check_run_options(o, ctx));
     TRY_ASSIGN_EXIT(console, const std::vector<int> stages,
                     flag_value("--stages", canary::parse_stages(co.stages_text)));
     TRY_EXIT(console, check_location_flag("--baseline", co.baseline));
@@ -138,7 +138,7 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
     TRY_EXIT(console, load_prices(o, options.prices));
 
     ExitCode refused = ExitCode::ok;
-    auto prepared = prepare_session(std::move(options), clock, o.json, console, refused);
+    auto prepared = prepare_session(std::move(options), ctx, o.json, console, refused);
     if (!prepared) {
         return refused;
     }
@@ -308,7 +308,9 @@ void register_canary(CLI::App& app, Action& action) {
         "Exit codes: 0 every gate passed, 4 a gate failed (later stages did not run), 5 "
         "inconclusive\n"
         "(too few samples), 3 budget, 69 upstream unavailable, 77 auth, 130/143 interrupted.");
-    sub->callback([o, &action] { action = [o](Console& c) { return run_canary(*o, c); }; });
+    sub->callback([o, &action] {
+        action = [o](Console& c, const context::Context& ctx) { return run_canary(*o, c, ctx); };
+    });
 }
 
 }  // namespace assetgen::cli

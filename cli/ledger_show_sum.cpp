@@ -63,8 +63,9 @@ std::vector<std::string> show_cells(const ledger::Entry& e, const std::string& t
                                     util::format_usd(e.cost)};
 }
 
-util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
+util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console,
+                                const context::Context& ctx) {
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     note_missing(console, o.folder);
@@ -122,8 +123,9 @@ std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t) 
             util::format_usd(t.cost), util::format_usd(t.estimated)};
 }
 
-util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
+util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console,
+                               const context::Context& ctx) {
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     // --by is checked by the parser; this only turns the name into the enum.

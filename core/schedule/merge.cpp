@@ -44,14 +44,17 @@ util::Result<std::string> get_optional(storage::Storage& storage, const std::str
 
 }  // namespace
 
-util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::Clock& clock,
-                                       const SessionLog& log, const PlaceCheck& check_place) {
+util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count,
+                                       const context::Context& ctx, const SessionLog& log,
+                                       const PlaceCheck& check_place) {
+    util::Clock& clock = ctx.clock;
     if (shard_count < 1) {
         return util::error(util::Code::config, "--merge: the number of shards must be 1 or more");
     }
-    TRY(resolve_default_folders(o, log));
-    storage::AnyStorage storage(auth::Env::process(), clock);
-    TRY_ASSIGN(auto input, BatchInput::open(o.input, o.format, &storage, o.max_input_bytes));
+    TRY(resolve_default_folders(o, log, ctx.places));
+    storage::AnyStorage storage(ctx.env, ctx.transport, clock, ctx.gcs_options());
+    TRY_ASSIGN(auto input, BatchInput::open(o.input, o.format, &storage, o.max_input_bytes,
+                                            ctx.places.temp_dir));
     MergeReport merged;
     merged.job_id = session_job_id(o, *input);
     const JobPlace place = job_place(o.out, merged.job_id, o.spool_dir);

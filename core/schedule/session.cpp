@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/iam_signer.hpp"
+#include "context/context.hpp"
 #include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
-#include "net/curl_transport.hpp"
 #include "report/metrics.hpp"
 #include "schedule/default_folders.hpp"
 #include "signing/url_refresh.hpp"
@@ -93,13 +93,15 @@ bool JobSession::in_shard(const batch::Row& row) const {
 }
 
 util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions options,
-                                                              util::Clock& clock,
+                                                              const context::Context& ctx,
                                                               const std::atomic<int>& stop,
                                                               SessionLog log,
                                                               nlohmann::json* preflight_out) {
     auto s = std::unique_ptr<JobSession>(new JobSession());
+    util::Clock& clock = ctx.clock;
     s->m_preflight = std::make_unique<nlohmann::json>();
     s->m_options = std::move(options);
+    s->m_context = &ctx;
     s->m_clock = &clock;
     s->m_stop = &stop;
     s->m_log = std::move(log);
@@ -108,17 +110,18 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     // folders are made only once the batch is known to be good (a refused batch creates nothing).
     const bool spool_first = storage::is_gcs(o.out) || storage::is_gcs(o.ledger);
     if (spool_first) {
-        TRY(resolve_default_folders(o, s->m_log));
+        TRY(resolve_default_folders(o, s->m_log, ctx.places));
     }
     if (storage::is_gcs(o.events)) {
         return util::error(util::Code::config,
                            "--events: events stream as they happen, to a local file or - (stdout); "
                            "give a local path (Cloud Run and Cloud Build collect stdout)");
     }
-    s->m_storage = std::make_unique<storage::AnyStorage>(auth::Env::process(), clock);
+    s->m_storage =
+        std::make_unique<storage::AnyStorage>(ctx.env, ctx.transport, clock, ctx.gcs_options());
 
-    TRY_ASSIGN(s->m_input,
-               BatchInput::open(o.input, o.format, s->m_storage.get(), o.max_input_bytes));
+    TRY_ASSIGN(s->m_input, BatchInput::open(o.input, o.format, s->m_storage.get(),
+                                            o.max_input_bytes, ctx.places.temp_dir));
 
     // The job: its id depends on the input bytes and the settings that change the output.
     const std::string job_id = session_job_id(o, *s->m_input);
@@ -173,7 +176,7 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
         return refuse_problems(*s->m_input, s->m_plan);
     }
     if (!spool_first) {
-        TRY(resolve_default_folders(o, s->m_log));
+        TRY(resolve_default_folders(o, s->m_log, ctx.places));
     }
     if (!s->m_plan.changed.empty()) {
         const auto& changed = s->m_plan.changed;
@@ -243,7 +246,7 @@ util::Status JobSession::open_ledger_store() {
     context.transport = m_storage->transport();
     context.tokens = m_storage->tokens();
     context.clock = m_clock;
-    context.gcs.endpoint = storage::resolve_gcs_endpoint(auth::Env::process());
+    context.gcs.endpoint = m_storage->options().endpoint;
     TRY_ASSIGN(m_ledger_store, ledger::GcsLedgerStore::open(m_options.ledger, context));
     m_ledger_spool = m_ledger_store->spool_dir_for(m_options.spool_dir);
     return util::ok_status();
@@ -286,11 +289,7 @@ util::Result<report::Summary> JobSession::execute(
         deps.still_held = [lock = w.bucket_lock.get()] { return lock->still_held(); };
     }
     if (w.signer) {
-        const auth::Env env = auth::Env::process();
-        std::string emulator = env.get("STORAGE_EMULATOR_HOST");
-        if (emulator.empty()) {
-            emulator = env.get("CLOUD_STORAGE_EMULATOR_ENDPOINT");
-        }
+        const std::string emulator = m_context->places.emulator_host;
         deps.sign_url =
             [this, &w, emulator](
                 const std::string& uri) -> util::Result<std::pair<std::string, std::int64_t>> {

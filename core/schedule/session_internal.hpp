@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "auth/iam_signer.hpp"
+#include "context/context.hpp"
 #include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
-#include "net/curl_transport.hpp"
 #include "report/html_report_stream.hpp"
 #include "report/metrics.hpp"
 #include "schedule/default_folders.hpp"
@@ -45,7 +45,6 @@ struct JobSession::Open {
     std::unique_ptr<report::HtmlReportStream> report;  // --report, cards streamed as rows finish
 
     // --sign-urls
-    std::unique_ptr<net::HttpTransport> sign_transport;
     std::optional<auth::UrlSigner> signer;
     std::mutex sign_mutex;
 
