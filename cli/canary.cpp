@@ -11,6 +11,7 @@
 #include "canary/report.hpp"
 #include "canary/stages.hpp"
 #include "commands.hpp"
+#include "context/context.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
 #include "schedule/canary_run.hpp"
@@ -117,11 +118,11 @@ void say_decision(schedule::JobSession& session, const canary::CanaryReport& rep
     }
 }
 
-ExitCode run_canary(CanaryOptions& co, Console& console) {
+ExitCode run_canary(CanaryOptions& co, Console& console, const context::Context& ctx) {
     RunOptions& o = co.run;
     console.set_quiet(o.quiet);
     // The flags: run options, stages, gates (a bad gate is a usage error naming its flag).
-    TRY_EXIT(console, check_run_options(o));
+    TRY_EXIT(console, check_run_options(o, ctx));
     schedule::CanaryOptions canary{{}, co.salt, co.gates};
     TRY_ASSIGN_EXIT(console, canary.stages,
                     flag_value("--stages", canary::parse_stages(co.stages_text)));
@@ -134,8 +135,7 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
     TRY_EXIT(console, load_prices(o, options.prices));
     // The job, prepared (nothing written yet), its baseline, then opened.
     ExitCode refused = ExitCode::ok;
-    auto session =
-        prepare_session(std::move(options), util::system_clock(), o.json, console, refused);
+    auto session = prepare_session(std::move(options), ctx, o.json, console, refused);
     if (!session) {
         return refused;
     }
@@ -205,7 +205,9 @@ void register_canary(CLI::App& app, Action& action) {
         "Exit codes: 0 every gate passed, 4 a gate failed (later stages did not run), 5 "
         "inconclusive\n"
         "(too few samples), 3 budget, 69 upstream unavailable, 77 auth, 130/143 interrupted.");
-    sub->callback([o, &action] { action = [o](Console& c) { return run_canary(*o, c); }; });
+    sub->callback([o, &action] {
+        action = [o](Console& c, const context::Context& ctx) { return run_canary(*o, c, ctx); };
+    });
 }
 
 }  // namespace assetgen::cli

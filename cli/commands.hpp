@@ -7,9 +7,14 @@
 #include "cli11_fwd.hpp"
 #include "support.hpp"
 
+namespace assetgen::context {
+struct Context;
+}
+
 namespace assetgen::cli {
 
-using Action = std::function<ExitCode(Console&)>;
+// Runs the chosen subcommand in the process's Context (cli/context.hpp), built once by main.
+using Action = std::function<ExitCode(Console&, const context::Context&)>;
 
 void register_seed(CLI::App& app, Action& action);
 void register_run(CLI::App& app, Action& action);

@@ -134,9 +134,9 @@ std::vector<CLI::Option*> add_filters(CLI::App* sub, LedgerOptions& o) {
 template <typename Run>
 void on_run(CLI::App* sub, const std::shared_ptr<LedgerOptions>& o, Action& action, Run run) {
     sub->callback([o, &action, run] {
-        action = [o, run](Console& c) {
+        action = [o, run](Console& c, const context::Context& ctx) {
             c.set_quiet(o->quiet);
-            return finish(c, run(*o, c));
+            return finish(c, run(*o, c, ctx));
         };
     });
 }

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "auth/env.hpp"
 #include "budget/amounts.hpp"
 #include "budget/prices.hpp"
 #include "budget/spend.hpp"
 #include "commands.hpp"
+#include "context/context.hpp"
 #include "flag_checks.hpp"
 #include "ledger/audit.hpp"
 #include "ledger/gcs_ledger_store.hpp"
@@ -40,13 +40,17 @@ util::Status local_only(const std::string& path, const char* what) {
     return util::ok_status();
 }
 
-util::Result<LedgerAccess> open_ledger(const std::string& folder) {
+util::Result<std::unique_ptr<ledger::GcsConnection>> connect_read_only(
+    const context::Context& ctx) {
+    return ledger::connect_gcs(ctx.env, ctx.transport, ctx.clock, ctx.gcs_options(),
+                               "https://www.googleapis.com/auth/devstorage.read_only");
+}
+
+util::Result<LedgerAccess> open_ledger(const std::string& folder, const context::Context& ctx) {
     TRY(check_location_flag("folder", folder));
-    LedgerAccess access{nullptr, ledger::LedgerLocation(folder)};
+    LedgerAccess access{nullptr, ledger::LedgerLocation(folder), &ctx};
     if (storage::is_gcs(folder)) {
-        TRY_ASSIGN(access.gcs,
-                   ledger::connect_gcs(auth::Env::process(), util::system_clock(),
-                                       "https://www.googleapis.com/auth/devstorage.read_only"));
+        TRY_ASSIGN(access.gcs, connect_read_only(ctx));
         access.location.gcs = access.gcs->client.get();
     }
     return access;

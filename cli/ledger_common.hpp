@@ -47,10 +47,13 @@ struct LedgerOptions {
 struct LedgerAccess {
     std::unique_ptr<ledger::GcsConnection> gcs;
     ledger::LedgerLocation location;
+    const context::Context* context = nullptr;  // the command's: connections for gs:// manifests
 };
 
 util::Status local_only(const std::string& path, const char* what);
-util::Result<LedgerAccess> open_ledger(const std::string& folder);
+util::Result<LedgerAccess> open_ledger(const std::string& folder, const context::Context& ctx);
+// A read-only Cloud Storage connection over the command's transport and credential chain.
+util::Result<std::unique_ptr<ledger::GcsConnection>> connect_read_only(const context::Context& ctx);
 // verify and compact check what is there, so a mistyped folder must not pass as clean.
 util::Status existing_folder(const std::string& folder);
 // show and sum treat a missing folder as an empty ledger (nothing recorded yet), but say so.
@@ -66,9 +69,13 @@ void print(const std::string& text);
 std::string plural(std::int64_t n, const std::string& one, const std::string& many);
 
 // The sub-subcommands (ledger_show_sum.cpp, ledger_verify.cpp, ledger_compact.cpp).
-util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console);
-util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console);
-util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console);
-util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console);
+util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console,
+                                const context::Context& ctx);
+util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console,
+                               const context::Context& ctx);
+util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console,
+                                  const context::Context& ctx);
+util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console,
+                                   const context::Context& ctx);
 
 }  // namespace assetgen::cli::ledger_cmd

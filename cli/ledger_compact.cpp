@@ -34,7 +34,8 @@ using util::Code;
 
 // --- compact --------------------------------------------------------------------------------
 
-util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console) {
+util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console,
+                                   const context::Context& /*ctx: compact is local only*/) {
     TRY(local_only(o.folder,
                    "compact works on local ledger folders only; a gs:// ledger needs "
                    "none (its writer never appends a line twice)"));

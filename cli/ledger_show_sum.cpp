@@ -76,8 +76,9 @@ std::vector<std::string> show_cells(const ledger::Entry& e, const std::string& t
     return cells;
 }
 
-util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
+util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console,
+                                const context::Context& ctx) {
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     note_missing(console, o.folder);
@@ -142,8 +143,9 @@ std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t,
     return cells;
 }
 
-util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
+util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console,
+                               const context::Context& ctx) {
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     // --by is checked by the parser; this only turns the name into the enum.

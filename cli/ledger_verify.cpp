@@ -43,9 +43,7 @@ util::Result<storage::GcsClient*> manifest_client(const LedgerAccess& access,
         return access.location.gcs;
     }
     if (!own) {
-        TRY_ASSIGN(own,
-                   ledger::connect_gcs(auth::Env::process(), util::system_clock(),
-                                       "https://www.googleapis.com/auth/devstorage.read_only"));
+        TRY_ASSIGN(own, connect_read_only(*access.context));
     }
     return own->client.get();
 }
@@ -124,9 +122,10 @@ std::string open_reservations_json(const std::vector<ledger::OpenReservation>& o
     return text + "]";
 }
 
-util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console) {
+util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console,
+                                  const context::Context& ctx) {
     TRY(existing_folder(o.folder));
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder));
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
     std::unique_ptr<ledger::GcsConnection> manifests_connection;
     storage::GcsClient* manifests_gcs = nullptr;
     TRY_ASSIGN(const auto manifests,

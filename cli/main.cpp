@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "context.hpp"
 #include "support.hpp"
 
 namespace {
@@ -85,7 +86,11 @@ int main(int argc, char** argv) {
             int rc = app.exit(e);
             return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);
         }
-        return static_cast<int>(action ? action(console) : ExitCode::usage);
+        if (!action) {
+            return static_cast<int>(ExitCode::usage);
+        }
+        const ProcessContext context;
+        return static_cast<int>(action(console, context.get()));
     } catch (const std::exception& e) {
         console.error(std::string("internal error: ") + e.what() +
                       " (this is a bug in assetgen; please report it with the command you ran)");

@@ -141,7 +141,9 @@ void register_models(CLI::App& app, Action& action) {
         "Examples:\n"
         "  assetgen models\n"
         "  assetgen models --json | jq '.[] | select(.lifecycle.state == \"ga\") | .id'");
-    sub->callback([o, &action] { action = [o](Console& c) { return run_models(*o, c); }; });
+    sub->callback([o, &action] {
+        action = [o](Console& c, const context::Context&) { return run_models(*o, c); };
+    });
 }
 
 }  // namespace assetgen::cli

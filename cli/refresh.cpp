@@ -15,7 +15,7 @@
 #include "auth/env.hpp"
 #include "auth/iam_signer.hpp"
 #include "commands.hpp"
-#include "net/curl_transport.hpp"
+#include "context/context.hpp"
 #include "signing/url_refresh.hpp"
 #include "storage/gcs_storage.hpp"
 #include "storage/gcs_url.hpp"
@@ -151,11 +151,13 @@ public:
     std::string client_email() const override { return "dry-run"; }
 };
 
-// Everything that talks to Google: one transport, the storage of the file, the signer (made
-// only when something needs signing, so a file with nothing expiring needs no credentials).
+// Everything that talks to Google: the command's transport, the storage of the file, the signer
+// (made only when something needs signing, so a file with nothing expiring needs no
+// credentials).
 class Cloud {
 public:
-    Cloud() : m_env(auth::Env::process()), m_clock(util::system_clock()) {}
+    explicit Cloud(const context::Context& ctx)
+        : m_ctx(ctx), m_env(ctx.env), m_clock(ctx.clock), m_transport(ctx.transport) {}
 
     util::Result<storage::Storage*> storage_for(const std::string& location) {
         storage::StorageContext context;
@@ -166,7 +168,7 @@ public:
             context.transport = &m_transport;
             context.tokens = m_tokens.get();
             context.clock = &m_clock;
-            context.gcs.endpoint = storage::resolve_gcs_endpoint(m_env);
+            context.gcs.endpoint = m_ctx.places.gcs;
         }
         TRY_ASSIGN(m_storage, storage::make_storage_for(location, context));
         return m_storage.get();
@@ -174,22 +176,20 @@ public:
 
     util::Result<auth::UrlSigner*> signer() {
         if (!m_signer) {
-            TRY_ASSIGN(auto s, auth::make_url_signer(m_env, m_transport, m_clock));
+            TRY_ASSIGN(auto s, m_ctx.make_signer());
             m_signer = std::make_unique<auth::UrlSigner>(std::move(s));
         }
         return m_signer.get();
     }
 
     // "[scheme://]host[:port]" of a storage emulator, "" for Cloud Storage.
-    std::string emulator_host() const {
-        std::string host = m_env.get("STORAGE_EMULATOR_HOST");
-        return host.empty() ? m_env.get("CLOUD_STORAGE_EMULATOR_ENDPOINT") : host;
-    }
+    std::string emulator_host() const { return m_ctx.places.emulator_host; }
 
 private:
-    auth::Env m_env;
+    const context::Context& m_ctx;
+    const auth::Env& m_env;
     util::Clock& m_clock;
-    net::CurlTransport m_transport;
+    net::HttpTransport& m_transport;
     std::unique_ptr<auth::TokenSource> m_tokens;
     std::unique_ptr<storage::Storage> m_storage;
     std::unique_ptr<auth::UrlSigner> m_signer;
@@ -406,9 +406,9 @@ ExitCode sign_one(const RefreshFlags& f, const Settings& s, Cloud& cloud, Consol
     return ExitCode::ok;
 }
 
-ExitCode run_refresh(const RefreshFlags& f, Console& console) {
+ExitCode run_refresh(const RefreshFlags& f, Console& console, const context::Context& ctx) {
     console.set_quiet(f.quiet);
-    auto settings = check_flags(f, util::system_clock());
+    auto settings = check_flags(f, ctx.clock);
     if (!settings.ok()) {
         return usage(console, settings.status());
     }
@@ -416,7 +416,7 @@ ExitCode run_refresh(const RefreshFlags& f, Console& console) {
         console.warn(
             "refresh: --method and --header apply only to --sign; refreshed URLs are GET URLs");
     }
-    Cloud cloud;
+    Cloud cloud(ctx);
     return f.sign.empty() ? refresh_file(f, *settings, cloud, console)
                           : sign_one(f, *settings, cloud, console);
 }
@@ -465,7 +465,9 @@ void register_refresh(CLI::App& app, Action& action) {
         "could\n"
         "not be re-signed, 2 wrong flags, 66 file not found, 74 storage, 77 auth, 78 no "
         "credentials.");
-    sub->callback([f, &action] { action = [f](Console& c) { return run_refresh(*f, c); }; });
+    sub->callback([f, &action] {
+        action = [f](Console& c, const context::Context& ctx) { return run_refresh(*f, c, ctx); };
+    });
 }
 
 }  // namespace assetgen::cli

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "context/context.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
 #include "schedule/merge.hpp"
@@ -21,7 +22,8 @@ ExitCode exit_code_for_summary(const report::Summary& s) {
 }
 
 // `run --merge`: the shards' records combined into the job's.
-ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Console& console) {
+ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Console& console,
+                   const context::Context& ctx) {
     bool bad_output = false;  // an output onto the job's records: a usage error
     auto check = [&bad_output](const schedule::SessionOptions& so,
                                const schedule::JobPlace& place) {
@@ -29,8 +31,8 @@ ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Consol
         bad_output = !st.ok();
         return st;
     };
-    auto result = schedule::merge_shards(std::move(options), o.shards, util::system_clock(),
-                                         session_log(console), check);
+    auto result =
+        schedule::merge_shards(std::move(options), o.shards, ctx, session_log(console), check);
     if (!result.ok() && bad_output) {
         console.error(result.status().message());
         return ExitCode::usage;
@@ -75,19 +77,18 @@ ExitCode run_merge(const RunOptions& o, schedule::SessionOptions options, Consol
 
 }  // namespace
 
-ExitCode run_run(RunOptions& o, Console& console) {
+ExitCode run_run(RunOptions& o, Console& console, const context::Context& ctx) {
     console.set_quiet(o.quiet);
-    util::Clock& clock = util::system_clock();
-    TRY_EXIT(console, check_run_options(o));
+    TRY_EXIT(console, check_run_options(o, ctx));
     TRY_ASSIGN_EXIT(console, const std::string user, run_user(o));
     auto options = session_options(o, user);
     TRY_EXIT(console, load_prices(o, options.prices));
     if (o.merge) {
-        return run_merge(o, std::move(options), console);
+        return run_merge(o, std::move(options), console, ctx);
     }
 
     ExitCode refused = ExitCode::ok;
-    auto prepared = prepare_session(std::move(options), clock, o.json, console, refused);
+    auto prepared = prepare_session(std::move(options), ctx, o.json, console, refused);
     if (!prepared) {
         return refused;
     }

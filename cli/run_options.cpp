@@ -6,10 +6,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "auth/env.hpp"
 #include "budget/amounts.hpp"
 #include "budget/spend.hpp"
 #include "commands.hpp"
+#include "context.hpp"
 #include "provider/dry_run.hpp"
 #include "refs/ref_cache.hpp"
 #include "run_steps.hpp"
@@ -68,7 +68,7 @@ util::Result<std::chrono::milliseconds> duration_flag(std::string_view flag,
 
 // Every problem here is a flag's value (exit 2 naming the flag; 78 with file:line when the value
 // came from the config file, see Console::fail).
-util::Status check_run_options(RunOptions& o) {
+util::Status check_run_options(RunOptions& o, const context::Context& ctx) {
     using std::chrono::milliseconds;
     for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--out", &o.out},
                                       {"--ledger", &o.ledger},
@@ -208,7 +208,7 @@ util::Status check_run_options(RunOptions& o) {
                                                   "\" is not 512, 1K, 2K or 4K");
     }
     // The shard: --shard, else a task runner's environment (CLOUD_RUN_TASK_INDEX, ...).
-    const auth::Env env = auth::Env::process();
+    const auth::Env& env = ctx.env;
     if (o.merge) {
         if (!o.shard.empty()) {
             return util::error(
@@ -230,11 +230,10 @@ util::Status check_run_options(RunOptions& o) {
     // nothing); it is made, or a fallback chosen with a notice, when the session prepares.
     std::string spool = o.spool_dir;
     if (spool.empty()) {
-        const char* env_spool = std::getenv("ASSETGEN_SPOOL_DIR");
-        spool = env_spool && *env_spool
-                    ? std::string(env_spool)
+        spool = !ctx.places.spool_dir.empty()
+                    ? ctx.places.spool_dir
                     : util::preferred_user_dir(util::UserDirKind::state, "assetgen/spool",
-                                               util::UserDirEnv::process(util::UserDirKind::state));
+                                               ctx.places.state_dirs);
     }
     util::confine_writes({o.out, o.ledger, spool, o.no_ref_cache ? std::string() : o.ref_cache},
                          o.follow_symlinks);
@@ -418,7 +417,7 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
         "dry run: fetch the reference images too (default: planned by address, no network)");
     sub.add_flag("--allow-private-refs", o.allow_private_refs,
                  "allow refs on loopback, private and link-local addresses (never the default)");
-    o.ref_cache = refs::default_cache_dir();
+    o.ref_cache = refs::default_cache_dir(process_places().cache_dirs);
     sub.add_option("--ref-cache", o.ref_cache, "folder of the reference cache shared by runs")
         ->capture_default_str();
     sub.add_flag("--no-ref-cache", o.no_ref_cache, "fetch refs without the disk cache");
@@ -530,7 +529,9 @@ void register_run(CLI::App& app, Action& action) {
         "combine\n"
         "Running the same command again resumes the job: images already made are skipped and not "
         "paid again.");
-    sub->callback([o, &action] { action = [o](Console& c) { return run_run(*o, c); }; });
+    sub->callback([o, &action] {
+        action = [o](Console& c, const context::Context& ctx) { return run_run(*o, c, ctx); };
+    });
 }
 
 }  // namespace assetgen::cli

@@ -10,6 +10,7 @@
 
 #include "batch/row.hpp"
 #include "budget/prices.hpp"
+#include "commands.hpp"
 #include "refs/ref_fetcher.hpp"
 #include "schedule/plan.hpp"
 #include "schedule/spend_rate.hpp"
@@ -127,7 +128,8 @@ struct RunOptions {
 util::Result<batch::RefMode> parse_ref_mode(const std::string& text);
 // Cross-checks options and parses the duration texts. USAGE_ERROR naming the flag; CONFIG_ERROR
 // for a task runner's shard variables.
-util::Status check_run_options(RunOptions& o);
+// ctx: the task runner's variables (the shard) and the default spool folder.
+util::Status check_run_options(RunOptions& o, const context::Context& ctx);
 // The fetcher's options from the --ref-* flags; relative local refs start in base_dir.
 refs::RefsOptions make_refs_options(const RunOptions& o, const std::string& base_dir);
 // --user, else the OS user ($USER); USAGE_ERROR when it is not valid UTF-8.
@@ -137,6 +139,6 @@ util::Status load_prices(const RunOptions& o, budget::PriceTable& prices);
 // Adds the options shared by run and canary to a subcommand.
 void add_run_options(CLI::App& sub, RunOptions& o);
 
-ExitCode run_run(RunOptions& o, Console& console);
+ExitCode run_run(RunOptions& o, Console& console, const context::Context& ctx);
 
 }  // namespace assetgen::cli

@@ -214,10 +214,10 @@ schedule::SessionLog session_log(Console& console) {
 }
 
 std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options,
-                                                      util::Clock& clock, bool json,
+                                                      const context::Context& ctx, bool json,
                                                       Console& console, ExitCode& failed) {
     nlohmann::json preflight;
-    auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(),
+    auto prepared = schedule::JobSession::prepare(std::move(options), ctx, stop_signal(),
                                                   session_log(console), &preflight);
     if (prepared.ok()) {
         auto session = std::move(prepared).value();

@@ -51,7 +51,7 @@ schedule::SessionLog session_log(Console& console);
 // Prepares the job's session. On failure: nullptr, the error said on the console and its exit
 // code in `failed`; a budget refusal with --json also prints the pre-flight as JSON on stdout.
 std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options,
-                                                      util::Clock& clock, bool json,
+                                                      const context::Context& ctx, bool json,
                                                       Console& console, ExitCode& failed);
 
 // "[#####---] 120/199 images · 41/s · ETA 2s · $4.6 · 4 in flight"

@@ -89,7 +89,9 @@ void register_seed(CLI::App& app, Action& action) {
         "  assetgen seed --rows 100000 -o big.csv    # load test\n"
         "  assetgen seed --format json --ref https://example.com/a.png\n"
         "  assetgen seed | assetgen run - --json");
-    sub->callback([o, &action] { action = [o](Console& c) { return run_seed(*o, c); }; });
+    sub->callback([o, &action] {
+        action = [o](Console& c, const context::Context&) { return run_seed(*o, c); };
+    });
 }
 
 }  // namespace assetgen::cli

@@ -12,7 +12,6 @@
 #include <cstdio>
 
 #include "auth/chain.hpp"
-#include "net/curl_transport.hpp"
 #include "util/hash.hpp"
 #include "util/text.hpp"
 
@@ -270,14 +269,15 @@ util::Result<std::vector<DayObject>> list_day_objects(storage::GcsClient& client
     return out;
 }
 
-util::Result<std::unique_ptr<GcsConnection>> connect_gcs(const auth::Env& env, util::Clock& clock,
+util::Result<std::unique_ptr<GcsConnection>> connect_gcs(const auth::Env& env,
+                                                         net::HttpTransport& transport,
+                                                         util::Clock& clock,
+                                                         storage::GcsClientOptions options,
                                                          std::string scope) {
     auto c = std::make_unique<GcsConnection>();
-    c->transport = std::make_unique<net::CurlTransport>();
-    c->options.endpoint = storage::resolve_gcs_endpoint(env);
-    TRY_ASSIGN(c->tokens, auth::default_token_source(env, *c->transport, clock, std::move(scope)));
-    c->client =
-        std::make_unique<storage::GcsClient>(*c->transport, c->tokens.get(), clock, c->options);
+    c->options = std::move(options);
+    TRY_ASSIGN(c->tokens, auth::default_token_source(env, transport, clock, std::move(scope)));
+    c->client = std::make_unique<storage::GcsClient>(transport, c->tokens.get(), clock, c->options);
     return c;
 }
 

@@ -137,17 +137,20 @@ private:
     storage::GcsUrl m_location;  // object = the prefix without a trailing '/'
 };
 
-// A libcurl transport, the credential chain (DESIGN.md §8) and a client over them, owned
+// The credential chain (DESIGN.md §8) and a client over the command's shared transport, owned
 // together: what `assetgen ledger` needs to read a gs:// ledger.
 struct GcsConnection {
-    std::unique_ptr<net::HttpTransport> transport;
     std::unique_ptr<auth::TokenSource> tokens;
     storage::GcsClientOptions options;
     std::unique_ptr<storage::GcsClient> client;
 };
-// Connects as env says (emulator, key file or metadata server) with the given OAuth scope.
+// Connects as env says (emulator, key file or metadata server) with the given OAuth scope, at
+// options.endpoint, over transport (which, with clock, must outlive the connection).
 // CONFIG_ERROR when a key file cannot be used.
-util::Result<std::unique_ptr<GcsConnection>> connect_gcs(const auth::Env& env, util::Clock& clock,
+util::Result<std::unique_ptr<GcsConnection>> connect_gcs(const auth::Env& env,
+                                                         net::HttpTransport& transport,
+                                                         util::Clock& clock,
+                                                         storage::GcsClientOptions options,
                                                          std::string scope);
 
 }  // namespace assetgen::ledger

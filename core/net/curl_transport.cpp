@@ -247,7 +247,7 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     }
     Transfer transfer;
     transfer.max_bytes = request.max_response_bytes;
-    transfer.abort = m_options.abort;
+    transfer.abort = request.abort != nullptr ? request.abort : m_options.abort;
     transfer.curl = curl;
     if (request.on_body) {
         transfer.sink = &request.on_body;

@@ -16,7 +16,7 @@ struct CurlTransportOptions {
     std::string user_agent = "assetgen";  // sent as User-Agent unless a request sets its own
     std::size_t max_idle_handles = 64;    // easy handles (and their connections) kept for reuse
     // When set and true, every transfer in progress stops within about a second and send()
-    // returns CANCELLED (requests abandoned after a signal's --grace). Must outlive the transport.
+    // returns CANCELLED. Must outlive the transport. A request's own HttpRequest::abort wins.
     const std::atomic<bool>* abort = nullptr;
 };
 

@@ -23,4 +23,13 @@ std::string HttpResponse::header(std::string_view name) const {
     return "";
 }
 
+util::Result<HttpResponse> AbortableTransport::send(const HttpRequest& request) {
+    if (m_abort == nullptr || request.abort != nullptr) {
+        return m_inner.send(request);
+    }
+    HttpRequest with_abort = request;
+    with_abort.abort = m_abort;
+    return m_inner.send(with_abort);
+}
+
 }  // namespace assetgen::net

@@ -2,6 +2,7 @@
 // The HTTP seam. HttpTransport is the interface everything above net uses; CurlTransport
 // (curl_transport.hpp) is the one libcurl implementation, and tests may pass their own.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -38,6 +39,11 @@ struct HttpRequest {
     // and return the body whole: callers accept both (a result file of gigabytes is read this
     // way without holding it).
     std::function<util::Status(const HttpResponse& head, std::string_view piece)> on_body;
+    // When set and true, this transfer stops within about a second and send() returns
+    // CANCELLED (a model request abandoned after a signal's --grace). Must outlive the call.
+    // Per request, so one shared transport serves requests that may be abandoned and requests
+    // that must finish (storage writes, the ledger) alike.
+    const std::atomic<bool>* abort = nullptr;
     // Printable form without secrets or body: "POST https://host/path?key=[REDACTED]".
     std::string describe() const;
 };
@@ -64,6 +70,21 @@ public:
     // timeouts, BAD_RESPONSE for truncated or oversized bodies, CANCELLED when the
     // transport's abort flag stopped the transfer. Safe from several threads.
     virtual util::Result<HttpResponse> send(const HttpRequest& request) = 0;
+};
+
+// An HttpTransport that sends through another one, each request with abort set to the given
+// flag (unless the request has its own): what a provider uses over the process's shared
+// transport, so that its requests (and its token fetches) can be abandoned and nothing else.
+class AbortableTransport final : public HttpTransport {
+public:
+    // inner and abort (when not null) must outlive this.
+    AbortableTransport(HttpTransport& inner, const std::atomic<bool>* abort)
+        : m_inner(inner), m_abort(abort) {}
+    util::Result<HttpResponse> send(const HttpRequest& request) override;
+
+private:
+    HttpTransport& m_inner;
+    const std::atomic<bool>* m_abort;
 };
 
 }  // namespace assetgen::net

@@ -2,14 +2,13 @@
 
 #include "auth/chain.hpp"
 #include "auth/service_account.hpp"
-#include "net/curl_transport.hpp"
 #include "provider/dry_run.hpp"
 #include "provider/gemini_provider.hpp"
 
 namespace assetgen::provider {
 
 util::Result<ProviderStack> make_provider(const ProviderConfig& config, const auth::Env& env,
-                                          util::Clock& clock) {
+                                          net::HttpTransport& transport, util::Clock& clock) {
     ProviderStack stack;
     if (!config.live) {
         TRY_ASSIGN(auto sim, parse_simulate(config.simulate));
@@ -17,9 +16,7 @@ util::Result<ProviderStack> make_provider(const ProviderConfig& config, const au
         stack.description = "dry run (synthetic images, no network, no money)";
         return stack;
     }
-    net::CurlTransportOptions transport_options;
-    transport_options.abort = config.abort;
-    stack.transport = std::make_unique<net::CurlTransport>(transport_options);
+    stack.transport = std::make_unique<net::AbortableTransport>(transport, config.abort);
     if (config.api == "gemini") {
         GeminiOptions o;
         o.api_key = auth::api_key_from_env(env);

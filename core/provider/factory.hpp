@@ -1,7 +1,7 @@
 #pragma once
 // Builds the image provider a run asks for, with what it needs to live: the dry run, or the
 // Gemini API (API key from the environment) or Vertex AI (OAuth through the credential chain)
-// over the one libcurl transport.
+// over the process's shared transport, its requests abandonable through config.abort.
 
 #include <atomic>
 #include <chrono>
@@ -32,7 +32,7 @@ struct ProviderConfig {
 
 // Owns the provider and what it uses; destroy it after the last request.
 struct ProviderStack {
-    std::unique_ptr<net::HttpTransport> transport;
+    std::unique_ptr<net::HttpTransport> transport;  // the shared one, with config.abort
     std::unique_ptr<auth::TokenSource> tokens;
     std::unique_ptr<ImageProvider> provider;
     std::string description;  // for logs: "gemini api at https://...", never a secret
@@ -40,8 +40,8 @@ struct ProviderStack {
 
 // AUTH_FAILED when the Gemini API has no key (naming GEMINI_API_KEY), CONFIG_ERROR for a bad
 // --api, a Vertex run without a project, or an unreadable key file; INVALID_INPUT for a bad
-// --simulate.
+// --simulate. transport (shared, thread-safe) and clock must outlive the stack.
 util::Result<ProviderStack> make_provider(const ProviderConfig& config, const auth::Env& env,
-                                          util::Clock& clock);
+                                          net::HttpTransport& transport, util::Clock& clock);
 
 }  // namespace assetgen::provider

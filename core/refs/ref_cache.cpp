@@ -29,9 +29,8 @@ std::string index_path(const std::string& dir) {
 
 }  // namespace
 
-std::string default_cache_dir() {
-    return util::preferred_user_dir(util::UserDirKind::cache, "assetgen/refs",
-                                    util::UserDirEnv::process(util::UserDirKind::cache));
+std::string default_cache_dir(const util::UserDirEnv& env) {
+    return util::preferred_user_dir(util::UserDirKind::cache, "assetgen/refs", env);
 }
 
 RefCache::RefCache(std::string dir, std::uint64_t max_bytes, util::Clock& clock)

@@ -13,13 +13,14 @@
 #include "refs/http_cache.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
+#include "util/user_dirs.hpp"
 
 namespace assetgen::refs {
 
 // $XDG_CACHE_HOME/assetgen/refs, else $HOME/.cache/assetgen/refs, else the per-user temp folder's
 // (util::preferred_user_dir; nothing is created: the run resolves a writable one, see
-// schedule/default_folders.hpp).
-std::string default_cache_dir();
+// schedule/default_folders.hpp). env: the cache folders' variables (Context::places).
+std::string default_cache_dir(const util::UserDirEnv& env);
 
 // One URL's cached answer with its bytes.
 struct CachedRef {

@@ -2,9 +2,9 @@
 
 namespace assetgen::refs {
 
-RefService::RefService(RefsOptions options, storage::Storage* storage, util::Clock& clock)
-    : m_transport(net::CurlTransportOptions{}),
-      m_fetcher(std::make_unique<RefFetcher>(std::move(options), m_transport, storage, clock,
+RefService::RefService(RefsOptions options, storage::Storage* storage,
+                       net::HttpTransport& transport, util::Clock& clock)
+    : m_fetcher(std::make_unique<RefFetcher>(std::move(options), transport, storage, clock,
                                              m_resolver)) {}
 
 }  // namespace assetgen::refs

@@ -43,6 +43,8 @@ struct HtmlReportOptions {
     // The folder the report will be read from: local image paths become relative to it. Empty:
     // the current folder. write_html_report sets it to the report's own folder.
     std::string report_dir;
+    // HtmlReportStream: where its nameless temp files go ($TMPDIR, from the Context).
+    std::string temp_dir = "/tmp";
     std::int64_t generated_ms = 0;  // shown in the header when non-zero
     const Summary* summary =
         nullptr;  // optional: requests, retries, latency and wall time in the header

@@ -34,7 +34,7 @@ std::string report_dir_for(const std::string& path) {
 
 util::Result<std::unique_ptr<HtmlReportStream>> HtmlReportStream::create(
     const std::string& what, HtmlReportOptions options) {
-    TRY_ASSIGN(auto file, util::TempStream::create(what));
+    TRY_ASSIGN(auto file, util::TempStream::create(what, options.temp_dir));
     return std::unique_ptr<HtmlReportStream>(
         new HtmlReportStream(std::move(file), std::move(options)));
 }
@@ -79,7 +79,7 @@ util::Status HtmlReportStream::write_file(const std::string& path,
 
 util::Result<HtmlReportStream::PageFile> HtmlReportStream::page_file(
     const std::string& where, const HtmlReportOptions& head_options) {
-    TRY_ASSIGN(int fd, util::anonymous_temp_file(where));
+    TRY_ASSIGN(int fd, util::anonymous_temp_file(where, m_options.temp_dir));
     PageFile page;
     page.fd = util::UniqueFd(fd);
     TRY(write_page(fd, head_options, where));

@@ -5,14 +5,15 @@
 
 namespace assetgen::schedule {
 
-util::Status resolve_default_folders(SessionOptions& options, const SessionLog& log) {
+util::Status resolve_default_folders(SessionOptions& options, const SessionLog& log,
+                                     const context::Places& places) {
     auto tell = [&](const std::string& line) {
         if (log.info && !line.empty()) {
             log.info(line);
         }
     };
     if (options.spool_dir.empty()) {
-        auto spool = default_spool_dir();
+        auto spool = default_spool_dir(places.spool_dir, places.state_dirs);
         if (!spool.ok()) {
             return util::error(spool.status().code(), "spool: " + spool.status().message());
         }
@@ -20,9 +21,9 @@ util::Status resolve_default_folders(SessionOptions& options, const SessionLog& 
         options.spool_dir = spool->path;
     }
     std::string& cache = options.refs.cache_dir;
-    if (!cache.empty() && cache == refs::default_cache_dir()) {
-        auto dir = util::resolve_user_dir(util::UserDirKind::cache, "assetgen/refs",
-                                          util::UserDirEnv::process(util::UserDirKind::cache));
+    if (!cache.empty() && cache == refs::default_cache_dir(places.cache_dirs)) {
+        auto dir =
+            util::resolve_user_dir(util::UserDirKind::cache, "assetgen/refs", places.cache_dirs);
         if (!dir.ok()) {
             tell("ref cache: off (" + dir.status().message() + ")");
             cache.clear();

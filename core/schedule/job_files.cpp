@@ -48,12 +48,12 @@ JobPlace job_place(const std::string& out, const std::string& job_id, const std:
     return p;
 }
 
-util::Result<util::UserDir> default_spool_dir() {
-    if (const char* d = std::getenv("ASSETGEN_SPOOL_DIR"); d && *d) {
-        return util::UserDir{d, ""};
+util::Result<util::UserDir> default_spool_dir(const std::string& env_spool,
+                                              const util::UserDirEnv& state_dirs) {
+    if (!env_spool.empty()) {
+        return util::UserDir{env_spool, ""};
     }
-    return util::resolve_user_dir(util::UserDirKind::state, "assetgen/spool",
-                                  util::UserDirEnv::process(util::UserDirKind::state));
+    return util::resolve_user_dir(util::UserDirKind::state, "assetgen/spool", state_dirs);
 }
 
 namespace {

@@ -48,8 +48,10 @@ JobPlace job_place(const std::string& out, const std::string& job_id, const std:
 
 // The default spool folder: $ASSETGEN_SPOOL_DIR as given, else $XDG_STATE_HOME/assetgen/spool or
 // ~/.local/state/assetgen/spool when writable, else <$TMPDIR or /tmp>/assetgen-<uid>/state/
-// assetgen/spool (created; the notice says so). Errors as util::resolve_user_dir.
-util::Result<util::UserDir> default_spool_dir();
+// assetgen/spool (created; the notice says so). Errors as util::resolve_user_dir. env_spool and
+// state_dirs: the variables as the Context read them (Context::places).
+util::Result<util::UserDir> default_spool_dir(const std::string& env_spool,
+                                              const util::UserDirEnv& state_dirs);
 
 // Opens a job's history: for a remote job, first merges the published manifest's lines that
 // the local one lacks into the local one (durably), then reads the local one. Then the images

@@ -185,7 +185,8 @@ util::Result<JobPlan> plan_job(SessionOptions& o, storage::AnyStorage& storage, 
                                const SessionLog& log, const JobPlanRequest& request) {
     const bool run = request.purpose == PlanPurpose::run;
     JobPlan job;
-    TRY_ASSIGN(job.input, BatchInput::open(o.input, o.format, &storage, o.max_input_bytes));
+    TRY_ASSIGN(job.input,
+               BatchInput::open(o.input, o.format, &storage, o.max_input_bytes, request.temp_dir));
 
     // The job: its id depends on the input bytes and the settings that change the output.
     const std::string job_id = session_job_id(o, *job.input);

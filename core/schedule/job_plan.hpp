@@ -74,6 +74,8 @@ struct JobPlanRequest {
     // Called once the job's place is known, before its records are read (merge checks the
     // outputs against it); its error ends the step.
     std::function<util::Status(const SessionOptions&, const JobPlace&)> check_place;
+    // Where the batch's private copy goes (the Context's temp folder, $TMPDIR).
+    std::string temp_dir = "/tmp";
 };
 
 // Plans the job the options describe. Fills in options.plan's shard filter, content settings

@@ -52,7 +52,6 @@ public:
     std::unique_ptr<report::HtmlReportStream> report;  // --report, cards streamed as rows finish
 
     // --sign-urls, and re-signing references that expire (made on first use).
-    std::unique_ptr<net::HttpTransport> sign_transport;
     std::optional<auth::UrlSigner> signer;
     std::mutex sign_mutex;
 

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "auth/env.hpp"
 #include "budget/gcs_lease_budget.hpp"
 #include "budget/gcs_spend.hpp"
 #include "budget/ledger_budget.hpp"
@@ -218,7 +217,7 @@ util::Result<std::unique_ptr<LedgerBackend>> LedgerBackend::open(LedgerBackendOp
     context.transport = storage.transport();
     context.tokens = storage.tokens();
     context.clock = &clock;
-    context.gcs.endpoint = storage::resolve_gcs_endpoint(auth::Env::process());
+    context.gcs.endpoint = storage.options().endpoint;
     TRY_ASSIGN(auto store, ledger::GcsLedgerStore::open(options.location, context));
     return std::unique_ptr<LedgerBackend>(
         std::make_unique<GcsBackend>(std::move(options), clock, std::move(store)));

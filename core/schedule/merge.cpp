@@ -46,17 +46,20 @@ util::Result<std::string> get_optional(storage::Storage& storage, const std::str
 
 }  // namespace
 
-util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count, util::Clock& clock,
-                                       const SessionLog& log, const PlaceCheck& check_place) {
+util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count,
+                                       const context::Context& ctx, const SessionLog& log,
+                                       const PlaceCheck& check_place) {
+    util::Clock& clock = ctx.clock;
     if (shard_count < 1) {
         return util::error(util::Code::config, "--merge: the number of shards must be 1 or more");
     }
-    TRY(resolve_default_folders(o, log));
-    storage::AnyStorage storage(auth::Env::process(), clock);
+    TRY(resolve_default_folders(o, log, ctx.places));
+    storage::AnyStorage storage(ctx.env, ctx.transport, clock, ctx.gcs_options());
     // The input, the job id, the (unsharded) place and a valid batch, as a run plans them.
     JobPlanRequest request;
     request.purpose = PlanPurpose::merge;
     request.check_place = check_place;
+    request.temp_dir = ctx.places.temp_dir;
     TRY_ASSIGN(const JobPlan job, plan_job(o, storage, clock, log, request));
     const JobPlace& place = job.place;
     const Plan& plan = job.plan;

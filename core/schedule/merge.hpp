@@ -38,7 +38,9 @@ struct MergeReport {
 // Called once the job's place is known, before anything is read or written (the command line
 // checks the outputs against the records there); its error ends the merge.
 using PlaceCheck = std::function<util::Status(const SessionOptions&, const JobPlace&)>;
-util::Result<MergeReport> merge_shards(SessionOptions options, int shard_count, util::Clock& clock,
-                                       const SessionLog& log, const PlaceCheck& check_place = {});
+// ctx: the clock, the shared transport and the environment's places (context/context.hpp).
+util::Result<MergeReport> merge_shards(SessionOptions options, int shard_count,
+                                       const context::Context& ctx, const SessionLog& log,
+                                       const PlaceCheck& check_place = {});
 
 }  // namespace assetgen::schedule

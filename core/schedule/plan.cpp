@@ -90,17 +90,12 @@ std::string errno_text(int e) {
     return std::strerror(e);
 }
 
-std::string temp_dir() {
-    const char* dir = std::getenv("TMPDIR");
-    return dir && *dir ? dir : "/tmp";
+// The batch's copy: a nameless temp file in temp_dir ($TMPDIR) that cannot outlive the process.
+util::Result<int> anonymous_temp_file(const std::string& temp_dir) {
+    return util::anonymous_temp_file("the batch", temp_dir);
 }
 
-// The batch's copy: a nameless temp file in $TMPDIR that cannot outlive the process.
-util::Result<int> anonymous_temp_file() {
-    return util::anonymous_temp_file("the batch");
-}
-
-util::Status write_all(int fd, const char* data, std::size_t n) {
+util::Status write_all(int fd, const char* data, std::size_t n, const std::string& temp_dir) {
     while (n > 0) {
         const ssize_t w = ::write(fd, data, n);
         if (w < 0 && errno == EINTR) {
@@ -108,7 +103,7 @@ util::Status write_all(int fd, const char* data, std::size_t n) {
         }
         if (w <= 0) {
             return util::error(Code::storage_io, "cannot write the batch's temp copy in " +
-                                                     temp_dir() + ": " + errno_text(errno));
+                                                     temp_dir + ": " + errno_text(errno));
         }
         data += w;
         n -= static_cast<std::size_t>(w);
@@ -130,8 +125,9 @@ struct Spooled {
 
 // Copies everything `from` gives into an anonymous temp file, hashing as it goes; stops with
 // INVALID_INPUT after max_bytes.
-util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t max_bytes) {
-    TRY_ASSIGN(const int to, anonymous_temp_file());
+util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t max_bytes,
+                            const std::string& temp_dir) {
+    TRY_ASSIGN(const int to, anonymous_temp_file(temp_dir));
     Spooled out{to, 0, {}};
     auto fail = [&](util::Status st) {
         ::close(to);
@@ -156,7 +152,7 @@ util::Result<Spooled> spool(int from, const std::string& display, std::uint64_t 
         }
         out.size += static_cast<std::uint64_t>(n);
         h.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-        if (auto st = write_all(to, buf.data(), static_cast<std::size_t>(n)); !st.ok()) {
+        if (auto st = write_all(to, buf.data(), static_cast<std::size_t>(n), temp_dir); !st.ok()) {
             return fail(st);
         }
     }
@@ -180,13 +176,14 @@ std::string format_limit(std::uint64_t bytes) {
 util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& location,
                                                            const std::string& format,
                                                            storage::Storage* storage,
-                                                           std::uint64_t max_bytes) {
+                                                           std::uint64_t max_bytes,
+                                                           const std::string& temp_dir) {
     auto in = std::unique_ptr<BatchInput>(new BatchInput());
     in->m_location = location;
     bool regular = false;
     if (location == "-") {
         in->m_display = "<stdin>";
-        TRY_ASSIGN(const Spooled s, spool(STDIN_FILENO, in->m_display, max_bytes));
+        TRY_ASSIGN(const Spooled s, spool(STDIN_FILENO, in->m_display, max_bytes, temp_dir));
         in->m_fd = s.fd;
         in->m_size = s.size;
         in->m_sha256 = s.sha256;
@@ -204,7 +201,7 @@ util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& lo
         }
         // Streamed into the private copy, hashed as it passes and stopped at the limit with
         // the same message as stdin: the object is never held whole in memory.
-        TRY_ASSIGN(const int to, anonymous_temp_file());
+        TRY_ASSIGN(const int to, anonymous_temp_file(temp_dir));
         in->m_fd = to;  // closed by the destructor on every path
         util::Sha256Stream h;
         std::uint64_t size = 0;
@@ -216,7 +213,7 @@ util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& lo
                 }
                 size += bytes.size();
                 h.update(bytes);
-                return write_all(to, bytes.data(), bytes.size());
+                return write_all(to, bytes.data(), bytes.size(), temp_dir);
             },
             storage::ReadOptions{});
         if (!read.ok()) {
@@ -261,7 +258,7 @@ util::Result<std::unique_ptr<BatchInput>> BatchInput::open(const std::string& lo
         // Every kind (a regular file, a FIFO, <(...), a device) is read once, hashed as it is
         // read, into the private copy that both passes then read: the job's hash is the hash of
         // the rows that were planned and run, even if the file changes during the run.
-        auto s = spool(fd, location, max_bytes);
+        auto s = spool(fd, location, max_bytes, temp_dir);
         ::close(fd);
         TRY(s.status());
         in->m_fd = s->fd;

@@ -38,9 +38,10 @@ public:
     // devices without one). Errors: NOT_FOUND "no such file", PERMISSION_DENIED "permission
     // denied", INVALID_INPUT for a folder, empty stdin, or more than max_bytes bytes
     // ("<input>: more than <limit> ... --max-input-bytes"), STORAGE_IO for the temp file.
+    // temp_dir: where stdin, pipes and gs:// objects are copied ($TMPDIR, from the Context).
     static util::Result<std::unique_ptr<BatchInput>> open(
         const std::string& location, const std::string& format, storage::Storage* storage,
-        std::uint64_t max_bytes = k_default_max_input_bytes);
+        std::uint64_t max_bytes = k_default_max_input_bytes, const std::string& temp_dir = "/tmp");
     ~BatchInput();
     BatchInput(const BatchInput&) = delete;
     BatchInput& operator=(const BatchInput&) = delete;

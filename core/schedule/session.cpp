@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/iam_signer.hpp"
+#include "context/context.hpp"
 #include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
-#include "net/curl_transport.hpp"
 #include "report/metrics.hpp"
 #include "schedule/default_folders.hpp"
 #include "signing/url_refresh.hpp"
@@ -58,12 +58,13 @@ bool JobSession::in_shard(const batch::Row& row) const {
 }
 
 util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions options,
-                                                              util::Clock& clock,
+                                                              const context::Context& ctx,
                                                               const std::atomic<int>& stop,
                                                               SessionLog log,
                                                               nlohmann::json* preflight_out) {
     auto s = std::unique_ptr<JobSession>(new JobSession());
     s->m_options = std::move(options);
+    s->m_context = &ctx;
     s->m_clock = &clock;
     s->m_stop = &stop;
     s->m_log = std::move(log);
@@ -72,21 +73,24 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     // folders are made only once the batch is known to be good (a refused batch creates nothing).
     const bool spool_first = storage::is_gcs(o.out) || storage::is_gcs(o.ledger);
     if (spool_first) {
-        TRY(resolve_default_folders(o, s->m_log));
+        TRY(resolve_default_folders(o, s->m_log, ctx.places));
     }
     if (storage::is_gcs(o.events)) {
         return util::error(util::Code::config,
                            "--events: events stream as they happen, to a local file or - (stdout); "
                            "give a local path (Cloud Run and Cloud Build collect stdout)");
     }
-    s->m_storage = std::make_unique<storage::AnyStorage>(auth::Env::process(), clock);
-    TRY_ASSIGN(s->m_job, plan_job(o, *s->m_storage, clock, s->m_log));
+    s->m_storage =
+        std::make_unique<storage::AnyStorage>(ctx.env, ctx.transport, clock, ctx.gcs_options());
+    JobPlanRequest request;
+    request.temp_dir = ctx.places.temp_dir;
+    TRY_ASSIGN(s->m_job, plan_job(o, *s->m_storage, clock, s->m_log, request));
     if (preflight_out != nullptr) {
         *preflight_out = *s->m_job.preflight;
     }
     TRY(s->m_job.budget);
     if (!spool_first) {
-        TRY(resolve_default_folders(o, s->m_log));
+        TRY(resolve_default_folders(o, s->m_log, ctx.places));
     }
     return s;
 }
@@ -121,11 +125,7 @@ util::Result<report::Summary> JobSession::execute(
     RunDeps deps = w.run_deps(*m_clock, *m_storage, o.prices, *m_stop);
     deps.warn = m_log.warn;
     if (w.signer) {
-        const auth::Env env = auth::Env::process();
-        std::string emulator = env.get("STORAGE_EMULATOR_HOST");
-        if (emulator.empty()) {
-            emulator = env.get("CLOUD_STORAGE_EMULATOR_ENDPOINT");
-        }
+        const std::string emulator = m_context->places.emulator_host;
         deps.sign_url =
             [this, &w, emulator](
                 const std::string& uri) -> util::Result<std::pair<std::string, std::int64_t>> {

@@ -32,6 +32,10 @@
 #include "schedule/shard.hpp"
 #include "storage/any_storage.hpp"
 
+namespace assetgen::context {
+struct Context;
+}
+
 namespace assetgen::schedule {
 
 class JobResources;
@@ -96,10 +100,11 @@ class JobSession {
 public:
     // Reads and checks everything; writes nothing. Row problems are sent to log.error (the
     // first 50) and end in INVALID_INPUT; a budget that cannot cover the plan under the
-    // "refuse" policy ends in BUDGET_EXCEEDED (preflight() is then still filled in).
+    // "refuse" policy ends in BUDGET_EXCEEDED (preflight() is then still filled in). ctx
+    // (clock, transport, environment, factories) must outlive the session.
     static util::Result<std::unique_ptr<JobSession>> prepare(
-        SessionOptions options, util::Clock& clock, const std::atomic<int>& stop, SessionLog log,
-        nlohmann::json* preflight_out = nullptr);
+        SessionOptions options, const context::Context& ctx, const std::atomic<int>& stop,
+        SessionLog log, nlohmann::json* preflight_out = nullptr);
     ~JobSession();
 
     const std::string& job_id() const { return m_job.place.job_id; }
@@ -148,6 +153,7 @@ private:
     bool in_shard(const batch::Row& row) const;
 
     SessionOptions m_options;
+    const context::Context* m_context = nullptr;
     util::Clock* m_clock = nullptr;
     const std::atomic<int>* m_stop = nullptr;
     SessionLog m_log;

@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "auth/iam_signer.hpp"
+#include "context/context.hpp"
 #include "ledger/day_totals.hpp"
 #include "ledger/gcs_ledger_writer.hpp"
-#include "net/curl_transport.hpp"
 #include "report/html_report_stream.hpp"
 #include "report/metrics.hpp"
 #include "schedule/default_folders.hpp"

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "context/context.hpp"
+
 // JobSession::open: everything a run writes is opened here (lock, ledger writer, reconciliation,
 // manifest, events, provider, refs, budget, results, signer, checkpoints); nothing before it
 // has written a byte.
@@ -50,7 +52,7 @@ util::Status JobSession::open() {
     if (!o.events.empty()) {
         TRY_ASSIGN(w.events, report::FileEventSink::open(o.events, clock));
     }
-    TRY_ASSIGN(w.provider, provider::make_provider(o.provider, auth::Env::process(), clock));
+    TRY_ASSIGN(w.provider, m_context->make_provider(o.provider));
     say(m_log.info, "provider: " + w.provider.description);
     if (o.provider.live && m_job.plan.images_to_run > 0) {
         // Before the first paid request: does the API know each model this run will call?
@@ -79,11 +81,7 @@ util::Status JobSession::open() {
             }
             std::lock_guard lock(w.sign_mutex);
             if (!w.signer) {
-                if (!w.sign_transport) {
-                    w.sign_transport = std::make_unique<net::CurlTransport>();
-                }
-                auto signer =
-                    auth::make_url_signer(auth::Env::process(), *w.sign_transport, *m_clock);
+                auto signer = m_context->make_signer();
                 if (!signer.ok()) {
                     say(m_log.warn, "refs: " + info->gs_url() +
                                         " expires soon but cannot be signed again: " +
@@ -100,7 +98,8 @@ util::Status JobSession::open() {
             }
             return std::move(fresh).value();
         };
-        w.refs = std::make_unique<refs::RefService>(ro, m_storage.get(), clock);
+        w.refs =
+            std::make_unique<refs::RefService>(ro, m_storage.get(), m_context->transport, clock);
     }
     BudgetOpening bo;
     bo.limit = m_job.spend.limit;
@@ -112,7 +111,8 @@ util::Status JobSession::open() {
     if (!o.results.empty()) {
         // Rows go to a temp file as they finish (memory stays flat in rows); finish() puts it
         // in place atomically.
-        TRY_ASSIGN(w.results_file, util::TempStream::create("--results " + o.results));
+        TRY_ASSIGN(w.results_file,
+                   util::TempStream::create("--results " + o.results, m_context->places.temp_dir));
         w.results = std::make_unique<report::ResultsCsvWriter>(w.results_file->stream(),
                                                                m_job.plan.columns);
     }
@@ -120,12 +120,11 @@ util::Status JobSession::open() {
         // Cards go to a temp file as rows finish; finish() writes the page around them.
         report::HtmlReportOptions cards;
         cards.report_dir = storage::is_gcs(o.report) ? "" : report::report_dir_for(o.report);
+        cards.temp_dir = m_context->places.temp_dir;
         TRY_ASSIGN(w.report, report::HtmlReportStream::create("--report " + o.report, cards));
     }
     if (o.sign_ttl_seconds > 0) {
-        w.sign_transport = std::make_unique<net::CurlTransport>();
-        TRY_ASSIGN(auto signer,
-                   auth::make_url_signer(auth::Env::process(), *w.sign_transport, clock));
+        TRY_ASSIGN(auto signer, m_context->make_signer());
         say(m_log.info, "signed URLs: " + signer.description + ", valid " +
                             util::format_duration(std::chrono::seconds(o.sign_ttl_seconds)));
         w.signer.emplace(std::move(signer));

@@ -1,13 +1,13 @@
 #include "storage/any_storage.hpp"
 
 #include "auth/chain.hpp"
-#include "net/curl_transport.hpp"
 #include "storage/gcs_wire.hpp"
 
 namespace assetgen::storage {
 
-AnyStorage::AnyStorage(const auth::Env& env, util::Clock& clock, GcsClientOptions options)
-    : m_env(env), m_clock(clock), m_options(std::move(options)) {}
+AnyStorage::AnyStorage(const auth::Env& env, net::HttpTransport& transport, util::Clock& clock,
+                       GcsClientOptions options)
+    : m_env(env), m_shared_transport(transport), m_clock(clock), m_options(std::move(options)) {}
 
 AnyStorage::~AnyStorage() = default;
 
@@ -16,15 +16,13 @@ util::Result<GcsStorage*> AnyStorage::gcs() {
     if (m_gcs) {
         return m_gcs.get();
     }
-    auto transport = std::make_unique<net::CurlTransport>();
+    net::HttpTransport& transport = m_shared_transport;
     TRY_ASSIGN(auto tokens,
-               auth::default_token_source(m_env, *transport, m_clock,
+               auth::default_token_source(m_env, transport, m_clock,
                                           std::string(auth::k_storage_read_write_scope)));
-    GcsClientOptions options = m_options;
-    options.endpoint = resolve_gcs_endpoint(m_env);
-    auto client = std::make_unique<GcsClient>(*transport, tokens.get(), m_clock, options);
+    auto client = std::make_unique<GcsClient>(transport, tokens.get(), m_clock, m_options);
     m_gcs = std::make_unique<GcsStorage>(std::move(client));
-    m_transport = std::move(transport);
+    m_transport = &transport;
     m_tokens = std::move(tokens);
     return m_gcs.get();
 }
@@ -36,7 +34,7 @@ auth::TokenSource* AnyStorage::tokens() {
 
 net::HttpTransport* AnyStorage::transport() {
     std::lock_guard lock(m_mutex);
-    return m_transport.get();
+    return m_transport;
 }
 
 util::Result<Storage*> AnyStorage::route(const std::string& location) {

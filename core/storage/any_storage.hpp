@@ -1,8 +1,8 @@
 #pragma once
 // One Storage for every location a run names: local paths go to a LocalStorage, gs://
 // locations to a GcsStorage that is built on first use (so a run that never touches Cloud
-// Storage needs no credentials), with its own HTTP transport and the credential chain of
-// DESIGN §8 (emulator, then GOOGLE_APPLICATION_CREDENTIALS, then the metadata server).
+// Storage needs no credentials), over the given (shared) HTTP transport and the credential chain
+// of DESIGN §8 (emulator, then GOOGLE_APPLICATION_CREDENTIALS, then the metadata server).
 
 #include <memory>
 #include <mutex>
@@ -19,9 +19,10 @@ namespace assetgen::storage {
 
 class AnyStorage final : public Storage {
 public:
-    // clock must outlive this. options: retries, limits, log (the endpoint is
-    // resolved from env).
-    AnyStorage(const auth::Env& env, util::Clock& clock, GcsClientOptions options = {});
+    // env (for the credential chain), transport and clock must outlive this. options: the
+    // endpoint (resolve_gcs_endpoint, as the Context resolved it), retries, limits, log.
+    AnyStorage(const auth::Env& env, net::HttpTransport& transport, util::Clock& clock,
+               GcsClientOptions options);
     ~AnyStorage() override;
 
     util::Status put(const std::string& location, std::string_view data,
@@ -51,16 +52,19 @@ public:
     auth::TokenSource* tokens();
     // The transport of the Cloud Storage side (nullptr before gcs()).
     net::HttpTransport* transport();
+    // The options the Cloud Storage side is built with (its endpoint).
+    const GcsClientOptions& options() const { return m_options; }
 
 private:
     util::Result<Storage*> route(const std::string& location);
 
-    auth::Env m_env;
+    const auth::Env& m_env;
+    net::HttpTransport& m_shared_transport;
     util::Clock& m_clock;
     GcsClientOptions m_options;
     LocalStorage m_local;
     std::mutex m_mutex;
-    std::unique_ptr<net::HttpTransport> m_transport;
+    net::HttpTransport* m_transport = nullptr;  // set by gcs()
     std::unique_ptr<auth::TokenSource> m_tokens;
     std::unique_ptr<GcsStorage> m_gcs;
 };

@@ -4,21 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 namespace assetgen::util {
-namespace {
-
-std::string temp_dir() {
-    const char* dir = std::getenv("TMPDIR");
-    return dir && *dir ? dir : "/tmp";
-}
-
-}  // namespace
-
-Result<int> anonymous_temp_file(const std::string& what) {
-    const std::string dir = temp_dir();
+Result<int> anonymous_temp_file(const std::string& what, const std::string& dir) {
     int fd = -1;
 #ifdef O_TMPFILE
     fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -48,7 +37,7 @@ bool TempStream::Buf::drain() {
             continue;
         }
         if (n <= 0) {
-            failed = io_error("cannot write the temp copy of " + what + " in " + temp_dir(), errno);
+            failed = io_error("cannot write the temp copy of " + what + " in " + dir, errno);
             break;
         }
         at += n;
@@ -73,11 +62,13 @@ int TempStream::Buf::sync() {
     return drain() ? 0 : -1;
 }
 
-Result<std::unique_ptr<TempStream>> TempStream::create(const std::string& what) {
-    TRY_ASSIGN(const int fd, anonymous_temp_file(what));
+Result<std::unique_ptr<TempStream>> TempStream::create(const std::string& what,
+                                                       const std::string& dir) {
+    TRY_ASSIGN(const int fd, anonymous_temp_file(what, dir));
     auto out = std::unique_ptr<TempStream>(new TempStream());
     out->m_buf.fd = fd;
     out->m_buf.what = what;
+    out->m_buf.dir = dir;
     return out;
 }
 

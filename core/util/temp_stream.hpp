@@ -1,7 +1,8 @@
 #pragma once
 // Output too long to hold in memory until a run ends (a results CSV of a million rows): written
-// as a stream into a nameless temp file in $TMPDIR, which disappears on every exit path (it is
-// unlinked as soon as it exists), and copied to its place atomically at the end.
+// as a stream into a nameless temp file in $TMPDIR (the Context's temp_dir), which disappears on
+// every exit path (it is unlinked as soon as it exists), and copied to its place atomically at the
+// end.
 
 #include <memory>
 #include <ostream>
@@ -13,14 +14,16 @@
 
 namespace assetgen::util {
 
-// A nameless temp file in $TMPDIR (O_TMPFILE, else mkostemp unlinked at once), open for
-// reading and writing. STORAGE_IO naming the folder when it cannot be made; `what` says for
-// what, in that message.
-Result<int> anonymous_temp_file(const std::string& what);
+// A nameless temp file in dir (O_TMPFILE, else mkostemp unlinked at once), open for reading
+// and writing. STORAGE_IO naming the folder when it cannot be made; `what` says for what, in
+// that message. dir: $TMPDIR as the command line's Context read it (Context::places.temp_dir).
+Result<int> anonymous_temp_file(const std::string& what, const std::string& dir = "/tmp");
 
 class TempStream {
 public:
-    static Result<std::unique_ptr<TempStream>> create(const std::string& what);
+    // In dir, as anonymous_temp_file.
+    static Result<std::unique_ptr<TempStream>> create(const std::string& what,
+                                                      const std::string& dir = "/tmp");
     ~TempStream();
     TempStream(const TempStream&) = delete;
     TempStream& operator=(const TempStream&) = delete;
@@ -37,6 +40,7 @@ private:
     struct Buf : std::streambuf {
         int fd = -1;
         std::string what;
+        std::string dir;  // for messages
         std::vector<char> data = std::vector<char>(1 << 16);
         Status failed = ok_status();
         Buf();

@@ -9,17 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 namespace assetgen::util {
 namespace {
-
-std::string env_or_empty(const char* name) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::string(v) : std::string();
-}
 
 bool absolute(const std::string& p) {
     return !p.empty() && p.front() == '/';
@@ -88,11 +82,12 @@ Result<std::string> private_root(const UserDirEnv& env) {
 
 }  // namespace
 
-UserDirEnv UserDirEnv::process(UserDirKind kind) {
+UserDirEnv UserDirEnv::from(UserDirKind kind,
+                            const std::function<std::string(const std::string&)>& get) {
     UserDirEnv env;
-    env.xdg = env_or_empty(kind == UserDirKind::state ? "XDG_STATE_HOME" : "XDG_CACHE_HOME");
-    env.home = env_or_empty("HOME");
-    env.tmpdir = env_or_empty("TMPDIR");
+    env.xdg = get(kind == UserDirKind::state ? "XDG_STATE_HOME" : "XDG_CACHE_HOME");
+    env.home = get("HOME");
+    env.tmpdir = get("TMPDIR");
     return env;
 }
 

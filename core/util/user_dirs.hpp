@@ -4,6 +4,7 @@
 // or as a user without a home. The XDG base directory is used when it can be written, else a
 // private per-user folder in $TMPDIR (or /tmp) that this uid must own.
 
+#include <functional>
 #include <string>
 
 #include "util/status.hpp"
@@ -12,12 +13,14 @@ namespace assetgen::util {
 
 enum class UserDirKind { state, cache };
 
-// The environment the choice depends on ("" = unset); process() reads it.
+// The environment the choice depends on ("" = unset); from() reads it through a lookup (the
+// command line's Context gives the process environment's).
 struct UserDirEnv {
     std::string xdg;     // $XDG_STATE_HOME or $XDG_CACHE_HOME, by kind
     std::string home;    // $HOME
     std::string tmpdir;  // $TMPDIR
-    static UserDirEnv process(UserDirKind kind);
+    static UserDirEnv from(UserDirKind kind,
+                           const std::function<std::string(const std::string&)>& get);
 };
 
 struct UserDir {

@@ -320,6 +320,38 @@ TEST_CASE("net: the abort flag stops a transfer that hangs, with CANCELLED", "[n
     server.stop();
 }
 
+TEST_CASE("net: one shared transport: a request's own abort flag stops only that request",
+          "[net][integration]") {
+    HttpServer server([](const HttpServer::Request& request) {
+        HttpServer::Response r = ok("done");
+        if (request.path == "/hang") {
+            r.delay = std::chrono::seconds(60);
+        }
+        return r;
+    });
+    std::atomic<bool> abort{true};  // already set: the model's requests are being abandoned
+    CurlTransport shared;
+    net::AbortableTransport model_side(shared, &abort);
+
+    // The provider's request, through the wrapper: abandoned (CANCELLED).
+    auto hang = get(server.url("/hang"));
+    hang.timeout = std::chrono::seconds(60);
+    auto res = model_side.send(hang);
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.status().code() == Code::cancelled);
+    // A storage write on the same transport, without the flag: still completes.
+    auto quick = shared.send(get(server.url("/quick")));
+    REQUIRE(quick.ok());
+    CHECK(quick->status == 200);
+    CHECK(quick->body == "done");
+    // The flag set on the request itself works without the wrapper too.
+    hang.abort = &abort;
+    auto direct = shared.send(hang);
+    REQUIRE_FALSE(direct.ok());
+    CHECK(direct.status().code() == Code::cancelled);
+    server.stop();
+}
+
 TEST_CASE("net: is_body_too_large tells the size cap from other bad answers", "[net]") {
     CHECK(net::is_body_too_large(
         util::error(Code::bad_response, "GET x: response body over 10 bytes")));

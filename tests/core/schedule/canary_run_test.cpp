@@ -18,6 +18,7 @@
 #include "schedule/session.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_context.hpp"
 
 using namespace assetgen;
 using namespace std::chrono_literals;
@@ -44,6 +45,7 @@ std::string batch_csv() {
 struct Canary {
     test::TempDir& dir;
     test::FakeClock clock;
+    test::TestContext ctx{clock};
     std::atomic<int> stop{0};
     schedule::CanaryOptions options;
     std::string simulate;
@@ -75,7 +77,7 @@ struct Canary {
     }
 
     schedule::CanaryOutcome run(const schedule::CanaryCallbacks& callbacks = {}) {
-        auto prepared = schedule::JobSession::prepare(session_options(), clock, stop, {});
+        auto prepared = schedule::JobSession::prepare(session_options(), ctx.get(), stop, {});
         REQUIRE(prepared.ok());
         session = std::move(*prepared);
         REQUIRE(session->open().ok());

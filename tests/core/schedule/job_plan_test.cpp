@@ -12,6 +12,7 @@
 #include "schedule/session.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_context.hpp"
 
 using namespace assetgen;
 using namespace std::chrono_literals;
@@ -63,10 +64,12 @@ TEST_CASE("job plan: a small batch is counted and priced, and nothing is written
           "[schedule][job_plan]") {
     test::TempDir dir;
     test::FakeClock clock;
+    test::TestContext ctx(clock);
     const std::string input = dir.write("batch.csv", k_batch);
     Logged logged;
     const auth::Env env = auth::Env::from_map({});
-    storage::AnyStorage storage(env, clock);
+    test::NoNetworkTransport no_network;
+    storage::AnyStorage storage(env, no_network, clock, {});
     auto o = plan_options(dir, input);
 
     auto job = schedule::plan_job(o, storage, clock, logged.log());
@@ -97,10 +100,12 @@ TEST_CASE("job plan: a small batch is counted and priced, and nothing is written
 TEST_CASE("job plan: a shard plans only its rows", "[schedule][job_plan]") {
     test::TempDir dir;
     test::FakeClock clock;
+    test::TestContext ctx(clock);
     const std::string input = dir.write("batch.csv", k_batch);
     Logged logged;
     const auth::Env env = auth::Env::from_map({});
-    storage::AnyStorage storage(env, clock);
+    test::NoNetworkTransport no_network;
+    storage::AnyStorage storage(env, no_network, clock, {});
     std::size_t images = 0;
     std::string job_id;
     for (int i = 0; i < 2; ++i) {
@@ -122,10 +127,12 @@ TEST_CASE("job plan: under \"refuse\" a day's budget too small refuses, with the
           "[schedule][job_plan]") {
     test::TempDir dir;
     test::FakeClock clock;
+    test::TestContext ctx(clock);
     const std::string input = dir.write("batch.csv", k_batch);
     Logged logged;
     const auth::Env env = auth::Env::from_map({});
-    storage::AnyStorage storage(env, clock);
+    test::NoNetworkTransport no_network;
+    storage::AnyStorage storage(env, no_network, clock, {});
     auto o = plan_options(dir, input);
     o.daily_limit = 1;  // one micro-dollar
 
@@ -140,12 +147,12 @@ TEST_CASE("job plan: under \"refuse\" a day's budget too small refuses, with the
     // The session turns it into its error, having written nothing either.
     nlohmann::json preflight;
     std::atomic<int> stop{0};
-    auto session = schedule::JobSession::prepare(plan_options(dir, input), clock, stop,
+    auto session = schedule::JobSession::prepare(plan_options(dir, input), ctx.get(), stop,
                                                  logged.log(), &preflight);
     CHECK(session.ok());  // the 20 dollar limit fits
     auto small = plan_options(dir, input);
     small.daily_limit = 1;
-    auto refused = schedule::JobSession::prepare(small, clock, stop, logged.log(), &preflight);
+    auto refused = schedule::JobSession::prepare(small, ctx.get(), stop, logged.log(), &preflight);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.status().code() == util::Code::budget_exceeded);
     CHECK(preflight["images"] == 6);
@@ -166,11 +173,13 @@ TEST_CASE("job plan: under \"refuse\" a day's budget too small refuses, with the
 TEST_CASE("job plan: a bad row refuses the plan, named with its line", "[schedule][job_plan]") {
     test::TempDir dir;
     test::FakeClock clock;
+    test::TestContext ctx(clock);
     const std::string input =
         dir.write("batch.csv", "scene_id,prompt,variants\nA-1,a red chair,2\nA-2,,9\n");
     Logged logged;
     const auth::Env env = auth::Env::from_map({});
-    storage::AnyStorage storage(env, clock);
+    test::NoNetworkTransport no_network;
+    storage::AnyStorage storage(env, no_network, clock, {});
     for (auto purpose : {schedule::PlanPurpose::run, schedule::PlanPurpose::merge}) {
         logged.error.clear();
         auto o = plan_options(dir, input);
@@ -189,6 +198,7 @@ TEST_CASE("merge: two shards' runs become the job's manifest in input order, a t
           "[schedule][job_plan][merge]") {
     test::TempDir dir;
     test::FakeClock clock;
+    test::TestContext ctx(clock);
     std::atomic<int> stop{0};
     const std::string input = dir.write("batch.csv", k_batch);
     Logged logged;
@@ -196,7 +206,7 @@ TEST_CASE("merge: two shards' runs become the job's manifest in input order, a t
     for (int i = 0; i < 2; ++i) {
         auto o = plan_options(dir, input);
         o.shard = std::to_string(i) + "/2";
-        auto prepared = schedule::JobSession::prepare(o, clock, stop, logged.log());
+        auto prepared = schedule::JobSession::prepare(o, ctx.get(), stop, logged.log());
         REQUIRE(prepared.ok());
         auto& session = **prepared;
         job_id = session.job_id();
@@ -216,7 +226,7 @@ TEST_CASE("merge: two shards' runs become the job's manifest in input order, a t
     std::string checked;
     logged.warn.clear();
     auto merged = schedule::merge_shards(
-        plan_options(dir, input), 2, clock, logged.log(),
+        plan_options(dir, input), 2, ctx.get(), logged.log(),
         [&](const schedule::SessionOptions&, const schedule::JobPlace& place) {
             checked = place.dir;
             CHECK(place.shard.empty());

@@ -9,6 +9,7 @@
 #include "schedule/ledger_backend.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_context.hpp"
 #include "util/text.hpp"
 
 using namespace assetgen;
@@ -49,7 +50,8 @@ TEST_CASE("ledger backend: a folder's writer, pre-flight spend and budget agree 
     test::TempDir dir;
     test::FakeClock clock;
     const auth::Env env = auth::Env::from_map({});
-    storage::AnyStorage storage(env, clock);
+    test::NoNetworkTransport no_network;
+    storage::AnyStorage storage(env, no_network, clock, {});
     auto opened = schedule::LedgerBackend::open(local_options(dir), storage, clock);
     REQUIRE(opened.ok());
     schedule::LedgerBackend& backend = **opened;
@@ -101,7 +103,8 @@ TEST_CASE("ledger backend: another user's lines are not this run's spend",
     test::TempDir dir;
     test::FakeClock clock;
     const auth::Env env = auth::Env::from_map({});
-    storage::AnyStorage storage(env, clock);
+    test::NoNetworkTransport no_network;
+    storage::AnyStorage storage(env, no_network, clock, {});
     {
         auto first = schedule::LedgerBackend::open(local_options(dir), storage, clock);
         REQUIRE(first.ok());
@@ -123,7 +126,8 @@ TEST_CASE("ledger backend: a gs:// ledger with a bad URL is refused when opened"
     test::TempDir dir;
     test::FakeClock clock;
     const auth::Env env = auth::Env::from_map({{"STORAGE_EMULATOR_HOST", "http://127.0.0.1:9"}});
-    storage::AnyStorage storage(env, clock);
+    test::NoNetworkTransport no_network;
+    storage::AnyStorage storage(env, no_network, clock, {});
     auto o = local_options(dir);
     o.location = "gs://";
     auto opened = schedule::LedgerBackend::open(o, storage, clock);

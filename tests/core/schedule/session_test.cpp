@@ -13,6 +13,7 @@
 #include "schedule/session.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_context.hpp"
 
 using namespace assetgen;
 using namespace std::chrono_literals;
@@ -41,13 +42,15 @@ TEST_CASE("session: a dry run from batch file to records, then a re-run that has
           "[runner][session][schedule]") {
     test::TempDir dir;
     test::FakeClock clock;
+    test::TestContext ctx(clock);
     std::atomic<int> stop{0};
     const std::string input =
         dir.write("batch.csv", "scene_id,prompt,variants\nA-1,a red chair,2\nA-2,a blue lamp,1\n");
     std::vector<std::string> errors;
     schedule::SessionLog log{{}, {}, [&](const std::string& m) { errors.push_back(m); }};
 
-    auto prepared = schedule::JobSession::prepare(dry_run_options(dir, input), clock, stop, log);
+    auto prepared =
+        schedule::JobSession::prepare(dry_run_options(dir, input), ctx.get(), stop, log);
     REQUIRE(prepared.ok());
     auto& session = **prepared;
     CHECK(session.plan().images == 3);
@@ -76,7 +79,7 @@ TEST_CASE("session: a dry run from batch file to records, then a re-run that has
     CHECK(state["imagesDone"] == 3);
 
     // The same command again: the job is found finished, nothing is planned to run.
-    auto again = schedule::JobSession::prepare(dry_run_options(dir, input), clock, stop, log);
+    auto again = schedule::JobSession::prepare(dry_run_options(dir, input), ctx.get(), stop, log);
     REQUIRE(again.ok());
     CHECK((*again)->job_id() == session.job_id());
     CHECK((*again)->plan().images_to_run == 0);
@@ -86,12 +89,14 @@ TEST_CASE("session: a batch with a bad row is refused before anything is written
           "[runner][session][schedule]") {
     test::TempDir dir;
     test::FakeClock clock;
+    test::TestContext ctx(clock);
     std::atomic<int> stop{0};
     const std::string input =
         dir.write("batch.csv", "scene_id,prompt,variants\nA-1,a red chair,2\nA-2,,9\n");
     std::vector<std::string> errors;
     schedule::SessionLog log{{}, {}, [&](const std::string& m) { errors.push_back(m); }};
-    auto prepared = schedule::JobSession::prepare(dry_run_options(dir, input), clock, stop, log);
+    auto prepared =
+        schedule::JobSession::prepare(dry_run_options(dir, input), ctx.get(), stop, log);
     REQUIRE_FALSE(prepared.ok());
     CHECK(prepared.status().code() == util::Code::invalid_input);
     REQUIRE_FALSE(errors.empty());
