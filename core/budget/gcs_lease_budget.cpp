@@ -114,7 +114,10 @@ util::Result<std::unique_ptr<GcsLeaseBudget>> GcsLeaseBudget::open(LeaseBudgetOp
 }
 
 GcsLeaseBudget::~GcsLeaseBudget() {
-    (void)close();
+    // The session closes it and reports the error; here (an early exit) it can only be said.
+    if (auto st = close(); !st.ok()) {
+        say("budget: " + st.to_string() + " (the lease stays counted until it expires)");
+    }
 }
 
 void GcsLeaseBudget::say(const std::string& line) const {
@@ -293,7 +296,9 @@ bool GcsLeaseBudget::reserve(util::Micros amount) {
         m_poll = std::min(m_options.poll_max, m_poll * 2);
         lock.unlock();
         if (m_options.flush_ledger) {
-            (void)m_options.flush_ledger();
+            // Only to let others see spent lines sooner: the ledger writer retries and reports
+            // its own push failures, and close() checks the last one.
+            m_options.flush_ledger().ignore_error();
         }
         m_clock.sleep_for(pause);
         lock.lock();

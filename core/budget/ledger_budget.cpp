@@ -131,7 +131,9 @@ LedgerBudget::~LedgerBudget() {
         {
             std::lock_guard lock(m_mutex);
             FlockGuard flock(m_lock_fd);
-            (void)write_held_locked(0);
+            // Unwritten, the journal keeps saying this process holds money: that counts only
+            // while the process lives or, for its day, until a run of its place releases it.
+            write_held_locked(0).ignore_error();
         }
         ::close(m_lock_fd);
     }
@@ -293,8 +295,12 @@ void LedgerBudget::settle(util::Micros reserved, util::Micros /*actual: already 
     std::lock_guard lock(m_mutex);
     FlockGuard flock(m_lock_fd);
     m_mine -= reserved;
-    (void)write_held_locked(m_mine);
-    (void)refresh_locked();
+    // Unwritten, the journal says this process holds more than it does: others see less room
+    // (never more) until its next write.
+    write_held_locked(m_mine).ignore_error();
+    // Unread, the overshoot below is noted from the last read; the next reserve() reads again
+    // and refuses when it still cannot.
+    refresh_locked().ignore_error();
     note_overshoot_locked();
 }
 

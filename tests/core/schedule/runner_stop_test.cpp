@@ -216,3 +216,33 @@ TEST_CASE("runner: a storage failure on an image ends the run; its cost is still
     CHECK(lines[1].status == "STORAGE_IO");
     CHECK(lines[1].cost == k_image_cost);  // paid for, not stored
 }
+
+TEST_CASE(
+    "runner: the ledger refusing a billed failure's line ends the run STORAGE_IO; nothing more "
+    "is sent",
+    "[runner][schedule][ledger]") {
+    // A safety block Google billed: its only record is its failure line. Lost, the ledger (and
+    // every budget read from it) would miss the money, so the run must not go on spending.
+    Bench b;
+    b.provider.script("r1", 1, {Answer::blocked()});
+    b.ledger.before_append = [](const ledger::Entry& e) -> util::Status {
+        if (e.status == "BLOCKED") {
+            return util::Status(Code::storage_io,
+                                "ledger/2025-11-24.jsonl: No space left on device");
+        }
+        return util::ok_status();
+    };
+    auto out = b.run(rows(4));
+    REQUIRE_FALSE(out.summary.ok());
+    CHECK(out.summary.status().code() == Code::storage_io);
+    CHECK(out.summary.status().message().find("No space left") != std::string::npos);
+    CHECK(b.provider.calls().size() == 1);  // r2..r4 not sent
+    CHECK(b.ledger_lines().empty());
+    bool said = false;
+    for (const auto& f : b.events.of("error")) {
+        said = said ||
+               (f.value("scene_id", "") == "r1" &&
+                f.value("message", "").find("the ledger line of a failure") != std::string::npos);
+    }
+    CHECK(said);
+}
