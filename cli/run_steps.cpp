@@ -159,9 +159,9 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.results = o.results;
     so.events = o.events;
     so.user = user;
-    so.mode = mode_name(o.mode);
+    so.mode = o.mode;
     so.tz = o.tz;
-    so.budget_policy = o.budget_policy;
+    so.budget_policy = budget::parse_budget_policy(o.budget_policy).value();  // checked before
     so.daily_limit = o.daily_budget;
     so.plan.validation.max_variants = o.max_variants;
     so.plan.validation.default_ref_mode = parse_ref_mode(o.ref_mode).value();  // checked before

@@ -111,8 +111,8 @@ util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptio
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     util::remove_orphan_temps(o.ledger_folder, now, false);
     util::remove_orphan_temps(dir, now, false);
-    const std::string base =
-        dir + "/" + safe_name(b->m_options.user) + "." + safe_name(b->m_options.mode);
+    const std::string base = dir + "/" + safe_name(b->m_options.user) + "." +
+                             safe_name(std::string(ledger::run_mode_name(b->m_options.mode)));
     b->m_lock_path = base + ".lock";
     b->m_journal_path = base + ".jsonl";
     TRY_ASSIGN(util::UniqueFd lock_file, util::open_file(b->m_lock_path, O_RDWR | O_CREAT));
@@ -152,9 +152,7 @@ util::Status LedgerBudget::read_ledger_file(const std::string& name) {
             if (!e.ok() || e->user_id != m_options.user) {
                 return;
             }
-            const bool mode_ok =
-                e->mode == m_options.mode || (e->v == 0 && m_options.mode == "live");
-            if (!mode_ok) {
+            if (!ledger::counts_in(*e, m_options.mode)) {
                 return;
             }
             auto d = day_in_zone(e->ts, m_options.tz);

@@ -34,7 +34,7 @@ ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const
     e.scene_id = row.scene_id;
     e.variant = variant;
     e.model = row.model.empty() ? settings.model : row.model;
-    e.mode = settings.mode;
+    e.mode = std::string(ledger::run_mode_name(settings.mode));
     e.shard = settings.shard;
     e.tier = std::string(budget::tier_name(settings.tier));
     e.lease = deps.budget.lease_id();
@@ -62,7 +62,7 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     m.cost = a.cost;
     m.estimated = a.estimate;
     m.model = row.model.empty() ? settings.model : row.model;
-    m.mode = settings.mode;
+    m.mode = std::string(ledger::run_mode_name(settings.mode));
     m.ledger_id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant);
     if (settings.remade.count(done_key(row.scene_id, item.variant))) {
         m.ledger_id += "/remade-" + std::to_string(m.ts);

@@ -200,7 +200,8 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     say(s->m_log.info, "job " + job_id + ": " + std::to_string(plan.rows) + " rows, " +
                            std::to_string(plan.images) + " images (" +
                            std::to_string(plan.images - plan.images_to_run) +
-                           " already done), mode " + o.mode + ", model " + o.plan.model);
+                           " already done), mode " + std::string(ledger::run_mode_name(o.mode)) +
+                           ", model " + o.plan.model);
     auto st = s->check_budget();
     if (preflight_out != nullptr) {
         *preflight_out = *s->m_preflight;

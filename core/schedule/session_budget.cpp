@@ -70,19 +70,19 @@ util::Status JobSession::check_budget() {
     *m_preflight = {{"day", m_day},
                     {"tz", o.tz},
                     {"user", o.user},
-                    {"mode", o.mode},
+                    {"mode", ledger::run_mode_name(o.mode)},
                     {"images", plan.images_to_run},
                     {"estimateUsd", util::to_dollars(plan.estimate)},
                     {"spentTodayUsd", util::to_dollars(m_spent_before)},
                     {"heldByLeasesUsd", util::to_dollars(held)},
                     {"limitUsd", util::to_dollars(m_limit)},
                     {"remainingUsd", util::to_dollars(remaining)},
-                    {"policy", o.budget_policy}};
+                    {"policy", budget::budget_policy_name(o.budget_policy)}};
     say(m_log.info,
         "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
             util::format_usd(plan.estimate) + "; spent today (" + m_day + " " + o.tz + ", " +
-            o.user + ", " + o.mode + ") " + util::format_usd(m_spent_before) + " of " +
-            util::format_usd(m_limit) +
+            o.user + ", " + std::string(ledger::run_mode_name(o.mode)) + ") " +
+            util::format_usd(m_spent_before) + " of " + util::format_usd(m_limit) +
             (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
             ", " + util::format_usd(remaining) + " left");
     if (plan.images_to_run > 0 && m_spent_before > 0 && m_spent_before >= m_limit) {
@@ -100,7 +100,7 @@ util::Status JobSession::check_budget() {
     }
     if (util::add_sat(util::add_sat(m_spent_before, held), plan.estimate) > m_limit) {
         const util::Micros missing = m_spent_before + held + plan.estimate - m_limit;
-        if (o.budget_policy == "refuse") {
+        if (o.budget_policy == budget::BudgetPolicy::refuse) {
             return util::error(util::Code::budget_exceeded,
                                "budget: this run needs " + util::format_usd(plan.estimate) +
                                    " but only " + util::format_usd(remaining) + " of the " +

@@ -97,7 +97,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     if (!m_options.report.empty()) {
         report::HtmlReportOptions ho;
         ho.job_id = m_place.job_id;
-        ho.mode = m_options.mode;
+        ho.mode = std::string(ledger::run_mode_name(m_options.mode));
         ho.model = m_options.plan.model;
         ho.generated_ms = m_clock->unix_ms();
         ho.summary = &summary;
@@ -145,7 +145,7 @@ util::Status JobSession::checkpoint(const std::string& phase) {
                             {"manifest", m_place.published_manifest()},
                             {"shard", m_options.shard},
                             {"ledger", m_options.ledger},
-                            {"mode", m_options.mode},
+                            {"mode", ledger::run_mode_name(m_options.mode)},
                             {"model", m_options.plan.model},
                             {"user", m_options.user},
                             {"rows", m_plan.rows},

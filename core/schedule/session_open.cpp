@@ -157,7 +157,7 @@ util::Status JobSession::open() {
                                {"rows", m_plan.rows},
                                {"images", m_plan.images},
                                {"imagesToRun", m_plan.images_to_run},
-                               {"mode", o.mode},
+                               {"mode", ledger::run_mode_name(o.mode)},
                                {"model", o.plan.model},
                                {"preflight", *m_preflight}});
     return util::ok_status();

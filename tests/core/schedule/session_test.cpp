@@ -26,7 +26,7 @@ schedule::SessionOptions dry_run_options(const test::TempDir& dir, const std::st
     o.ledger = dir.file("ledger");
     o.spool_dir = dir.file("spool");
     o.user = "tester";
-    o.mode = "dry_run";
+    o.mode = ledger::RunMode::dry_run;
     o.daily_limit = 20'000'000;
     o.plan.model = "gemini-3.1-flash-image";
     o.run.concurrency = 2;
