@@ -137,11 +137,8 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
     auto options = session_options(o, user);  // no stage or salt in it: `run` resumes the job
     TRY_EXIT(console, load_prices(o, options.prices));
 
-    ExitCode refused = ExitCode::ok;
-    auto prepared = prepare_session(std::move(options), clock, o.json, console, refused);
-    if (!prepared) {
-        return refused;
-    }
+    TRY_ASSIGN_EXIT(console, auto prepared,
+                    prepare_session(std::move(options), clock, o.json, console));
     auto& session = *prepared;
     TRY_EXIT(console, load_baseline(co.baseline, session.storage(), settings));
     TRY_EXIT(console, session.open());

@@ -86,11 +86,8 @@ ExitCode run_run(RunOptions& o, Console& console) {
         return run_merge(o, std::move(options), console);
     }
 
-    ExitCode refused = ExitCode::ok;
-    auto prepared = prepare_session(std::move(options), clock, o.json, console, refused);
-    if (!prepared) {
-        return refused;
-    }
+    TRY_ASSIGN_EXIT(console, auto prepared,
+                    prepare_session(std::move(options), clock, o.json, console));
     auto& session = *prepared;
     TRY_EXIT(console, session.open());
 

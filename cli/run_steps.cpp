@@ -213,9 +213,8 @@ schedule::SessionLog session_log(Console& console) {
             [&console](const std::string& m) { console.error(m); }};
 }
 
-std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options,
-                                                      util::Clock& clock, bool json,
-                                                      Console& console, ExitCode& failed) {
+util::Result<std::unique_ptr<schedule::JobSession>> prepare_session(
+    schedule::SessionOptions options, util::Clock& clock, bool json, Console& console) {
     nlohmann::json preflight;
     auto prepared = schedule::JobSession::prepare(std::move(options), clock, stop_signal(),
                                                   session_log(console), &preflight);
@@ -224,9 +223,7 @@ std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions o
         // Nothing the run writes at its end may land on what it reads or keeps: a usage error.
         if (auto st = schedule::check_session_outputs(session->options(), session->place());
             !st.ok()) {
-            console.error(st.message());
-            failed = ExitCode::usage;
-            return nullptr;
+            return util::error(util::Code::usage, st.message());
         }
         return session;
     }
@@ -237,8 +234,7 @@ std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions o
                          .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
     }
-    failed = console.fail(prepared.status());
-    return nullptr;
+    return std::move(prepared).status();
 }
 
 std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
