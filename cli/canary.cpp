@@ -198,7 +198,8 @@ ExitCode run_canary(CanaryOptions& co, Console& console) {
         merge_into(total, *summary);
         if (auto code = stop_exit_code(*summary)) {
             stopped = code;
-            console.error(label + ": stopped (" + summary->status +
+            console.error(label + ": stopped (" +
+                          std::string(report::run_status_text(summary->status)) +
                           (summary->first_error.empty() ? "" : ": " + summary->first_error) +
                           "); the gates were not evaluated");
             break;

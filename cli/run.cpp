@@ -151,7 +151,7 @@ ExitCode run_run(RunOptions& o, Console& console) {
             "refs: " + std::to_string(s.refs_failed) +
             " reference(s) could not be used; their rows ran without them (see the refs events)");
     }
-    const auto end = schedule::parse_run_end(s.status);
+    const auto end = s.status;
     using schedule::RunEnd;
     if (end == RunEnd::budget_exceeded && s.overrun_requests > 0) {
         const util::Micros spent = s.budget_spent_before + s.actual_cost;
@@ -171,7 +171,7 @@ ExitCode run_run(RunOptions& o, Console& console) {
             "UPSTREAM_UNAVAILABLE");
     } else if (end == RunEnd::quota_daily || end == RunEnd::spend_cap ||
                end == RunEnd::billing_cap) {
-        std::string code = s.status;
+        std::string code(report::run_status_text(s.status));
         for (char& c : code) {
             c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         }

@@ -239,7 +239,7 @@ util::Result<std::unique_ptr<schedule::JobSession>> prepare_session(
 
 std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
     using schedule::RunEnd;
-    switch (schedule::parse_run_end(s.status).value_or(RunEnd::error)) {
+    switch (s.status.value_or(RunEnd::error)) {
         case RunEnd::interrupted:
             return g_stop.load() == SIGTERM ? ExitCode::interrupted_term
                                             : ExitCode::interrupted_int;

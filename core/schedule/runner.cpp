@@ -216,7 +216,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
             end = m_deps.stop.load() != 0 ? RunEnd::interrupted
                                           : (s.rows_failed ? RunEnd::failed : RunEnd::ok);
     }
-    s.status = std::string(run_end_name(end));
+    s.status = end;
     if (!impl.fatal.ok()) {
         return impl.fatal;
     }

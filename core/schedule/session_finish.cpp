@@ -30,8 +30,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     stop_checkpoints();
     // What was made is published first (a gs:// job's manifest and state): if the ledger push
     // below fails, another machine still sees these images as done and does not pay again.
-    const std::string phase =
-        parse_run_end(summary.status) == RunEnd::interrupted ? "interrupted" : "finished";
+    const std::string phase = summary.status == RunEnd::interrupted ? "interrupted" : "finished";
     const util::Status published = checkpoint(phase);
     if (!published.ok()) {
         say(m_log.warn, "checkpoint: " + published.message() + " (tried again at the end)");
@@ -119,7 +118,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         }
     }
     w.events->emit("done", {{"jobId", m_place.job_id},
-                            {"status", summary.status},
+                            {"status", report::run_status_text(summary.status)},
                             {"imagesGenerated", summary.images_generated},
                             {"errors", summary.errors},
                             {"actualCostUsd", util::to_dollars(summary.actual_cost)}});

@@ -41,7 +41,7 @@ TEST_CASE(
     b.provider.release(2);  // both answer within the grace
     auto out = run.join();
     REQUIRE(out.summary.ok());
-    CHECK(out.summary->status == "interrupted");
+    CHECK(out.summary->status == schedule::RunEnd::interrupted);
     CHECK(b.provider.calls().size() == 2);  // nothing new after the signal
     CHECK(out.summary->images_generated == 2);
     CHECK(b.image_files().size() == 2);
@@ -73,7 +73,7 @@ TEST_CASE(
     b.provider.abandon();   // the grace ran out: the other two are abandoned
     auto out = run.join();
     REQUIRE(out.summary.ok());
-    CHECK(out.summary->status == "interrupted");
+    CHECK(out.summary->status == schedule::RunEnd::interrupted);
     CHECK(b.provider.calls().size() == 3);
     CHECK(out.summary->images_generated == 1);
     CHECK(b.image_files().size() == 1);
@@ -93,7 +93,7 @@ TEST_CASE(
     b.provider.set_default(Answer::image());
     auto again = b.run(rows(5));
     REQUIRE(again.summary.ok());
-    CHECK(again.summary->status == "ok");
+    CHECK(again.summary->status == schedule::RunEnd::ok);
     CHECK(again.summary->images_skipped == 1);
     CHECK(again.summary->images_generated == 4);
     CHECK(b.ledger_total() == 5 * k_image_cost);
@@ -108,7 +108,7 @@ TEST_CASE("runner: a stop during a retry's wait ends the wait at once",
     const auto t0 = b.clock.steady();
     auto out = b.run(rows(2));
     REQUIRE(out.summary.ok());
-    CHECK(out.summary->status == "interrupted");
+    CHECK(out.summary->status == schedule::RunEnd::interrupted);
     CHECK(b.provider.calls().size() == 1);
     CHECK(b.clock.steady() - t0 < 1s);  // the 5-minute hint was not waited out
     CHECK(out.rows.at(0).status == "interrupted");
@@ -143,7 +143,7 @@ TEST_CASE("runner: credentials refused stop the run after the first answer (AUTH
     auto out = b.run(rows(5));
     REQUIRE(out.summary.ok());
     CHECK(b.provider.calls().size() == 1);
-    CHECK(out.summary->status == "auth_failed");
+    CHECK(out.summary->status == schedule::RunEnd::auth_failed);
     CHECK(out.summary->first_error == "API key not valid");
     CHECK(out.rows.at(4).first_error == Code::unauthenticated);
     CHECK(out.rows.at(4).variants.at(0).kind == Kind::not_run);

@@ -60,7 +60,7 @@ TEST_CASE("session: a dry run from batch file to records, then a re-run that has
                                    },
                                    {});
     REQUIRE(summary.ok());
-    CHECK(summary->status == "ok");
+    CHECK(summary->status == schedule::RunEnd::ok);
     CHECK(summary->images_generated == 3);
     CHECK(statuses == std::vector<std::string>{"ok", "ok"});
     auto json = session.finish(*summary);
