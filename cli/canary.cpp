@@ -64,7 +64,8 @@ schedule::CanaryCallbacks stage_printer(const std::vector<int>& stages, const Ru
     };
     c.stage_ran = [&](std::size_t) { console.end_progress(); };
     c.stage_stopped = [&](std::size_t i, const report::Summary& s) {
-        console.error(stage_label(i, stages) + ": stopped (" + s.status +
+        console.error(stage_label(i, stages) + ": stopped (" +
+                      std::string(report::run_status_text(s.status)) +
                       (s.first_error.empty() ? "" : ": " + s.first_error) +
                       "); the gates were not evaluated");
     };
@@ -134,11 +135,8 @@ ExitCode run_canary(CanaryOptions& co, Console& console, const context::Context&
     auto options = session_options(o, user);  // no stage or salt in it: `run` resumes the job
     TRY_EXIT(console, load_prices(o, options.prices));
     // The job, prepared (nothing written yet), its baseline, then opened.
-    ExitCode refused = ExitCode::ok;
-    auto session = prepare_session(std::move(options), ctx, o.json, console, refused);
-    if (!session) {
-        return refused;
-    }
+    TRY_ASSIGN_EXIT(console, auto session,
+                    prepare_session(std::move(options), ctx, o.json, console));
     TRY_ASSIGN_EXIT(console, canary.gates.baseline,
                     schedule::load_canary_baseline(co.baseline, session->storage()));
     TRY_EXIT(console, session->open());

@@ -87,11 +87,8 @@ ExitCode run_run(RunOptions& o, Console& console, const context::Context& ctx) {
         return run_merge(o, std::move(options), console, ctx);
     }
 
-    ExitCode refused = ExitCode::ok;
-    auto prepared = prepare_session(std::move(options), ctx, o.json, console, refused);
-    if (!prepared) {
-        return refused;
-    }
+    TRY_ASSIGN_EXIT(console, auto prepared,
+                    prepare_session(std::move(options), ctx, o.json, console));
     auto& session = *prepared;
     TRY_EXIT(console, session.open());
 
@@ -155,7 +152,7 @@ ExitCode run_run(RunOptions& o, Console& console, const context::Context& ctx) {
             "refs: " + std::to_string(s.refs_failed) +
             " reference(s) could not be used; their rows ran without them (see the refs events)");
     }
-    const auto end = schedule::parse_run_end(s.status);
+    const auto end = s.status;
     using schedule::RunEnd;
     if (end == RunEnd::budget_exceeded && s.overrun_requests > 0) {
         const util::Micros spent = s.budget_spent_before + s.actual_cost;
@@ -175,7 +172,7 @@ ExitCode run_run(RunOptions& o, Console& console, const context::Context& ctx) {
             "UPSTREAM_UNAVAILABLE");
     } else if (end == RunEnd::quota_daily || end == RunEnd::spend_cap ||
                end == RunEnd::billing_cap) {
-        std::string code = s.status;
+        std::string code(report::run_status_text(s.status));
         for (char& c : code) {
             c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         }

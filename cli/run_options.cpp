@@ -28,10 +28,6 @@
 
 namespace assetgen::cli {
 
-const char* mode_name(Mode m) {
-    return m == Mode::live ? "live" : "dry_run";
-}
-
 util::Result<batch::RefMode> parse_ref_mode(const std::string& text) {
     std::string t = util::to_lower(text);
     for (auto& c : t) {

@@ -11,6 +11,7 @@
 #include "batch/row.hpp"
 #include "budget/prices.hpp"
 #include "commands.hpp"
+#include "ledger/run_mode.hpp"
 #include "refs/ref_fetcher.hpp"
 #include "schedule/plan.hpp"
 #include "schedule/spend_rate.hpp"
@@ -37,8 +38,7 @@
 
 namespace assetgen::cli {
 
-enum class Mode { dry_run, live };
-const char* mode_name(Mode m);
+using Mode = ledger::RunMode;  // --mode
 
 struct RunOptions {
     std::string input;

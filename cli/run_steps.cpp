@@ -159,9 +159,9 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.results = o.results;
     so.events = o.events;
     so.user = user;
-    so.mode = mode_name(o.mode);
+    so.mode = o.mode;
     so.tz = o.tz;
-    so.budget_policy = o.budget_policy;
+    so.budget_policy = budget::parse_budget_policy(o.budget_policy).value();  // checked before
     so.daily_limit = o.daily_budget;
     so.plan.validation.max_variants = o.max_variants;
     so.plan.validation.default_ref_mode = parse_ref_mode(o.ref_mode).value();  // checked before
@@ -213,9 +213,8 @@ schedule::SessionLog session_log(Console& console) {
             [&console](const std::string& m) { console.error(m); }};
 }
 
-std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options,
-                                                      const context::Context& ctx, bool json,
-                                                      Console& console, ExitCode& failed) {
+util::Result<std::unique_ptr<schedule::JobSession>> prepare_session(
+    schedule::SessionOptions options, const context::Context& ctx, bool json, Console& console) {
     nlohmann::json preflight;
     auto prepared = schedule::JobSession::prepare(std::move(options), ctx, stop_signal(),
                                                   session_log(console), &preflight);
@@ -224,9 +223,7 @@ std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions o
         // Nothing the run writes at its end may land on what it reads or keeps: a usage error.
         if (auto st = schedule::check_session_outputs(session->options(), session->place());
             !st.ok()) {
-            console.error(st.message());
-            failed = ExitCode::usage;
-            return nullptr;
+            return util::error(util::Code::usage, st.message());
         }
         return session;
     }
@@ -237,13 +234,12 @@ std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions o
                          .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
     }
-    failed = console.fail(prepared.status());
-    return nullptr;
+    return std::move(prepared).status();
 }
 
 std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
     using schedule::RunEnd;
-    switch (schedule::parse_run_end(s.status).value_or(RunEnd::error)) {
+    switch (s.status.value_or(RunEnd::error)) {
         case RunEnd::interrupted:
             return g_stop.load() == SIGTERM ? ExitCode::interrupted_term
                                             : ExitCode::interrupted_int;

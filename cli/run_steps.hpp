@@ -48,11 +48,11 @@ ExitCode report_write_failures(const schedule::JobSession& session, ExitCode cod
 std::string os_user();
 schedule::SessionOptions session_options(const RunOptions& o, const std::string& user);
 schedule::SessionLog session_log(Console& console);
-// Prepares the job's session. On failure: nullptr, the error said on the console and its exit
-// code in `failed`; a budget refusal with --json also prints the pre-flight as JSON on stdout.
-std::unique_ptr<schedule::JobSession> prepare_session(schedule::SessionOptions options,
-                                                      const context::Context& ctx, bool json,
-                                                      Console& console, ExitCode& failed);
+// Prepares the job's session, or says why not: the caller reports the Status (Console::fail);
+// outputs that would land on what the run reads or keeps are a usage error. A budget refusal
+// with --json also prints the pre-flight as JSON on stdout first.
+util::Result<std::unique_ptr<schedule::JobSession>> prepare_session(
+    schedule::SessionOptions options, const context::Context& ctx, bool json, Console& console);
 
 // "[#####---] 120/199 images · 41/s · ETA 2s · $4.6 · 4 in flight"
 std::string progress_line(const schedule::Progress& p, std::chrono::steady_clock::time_point t0);

@@ -114,7 +114,10 @@ util::Result<std::unique_ptr<GcsLeaseBudget>> GcsLeaseBudget::open(LeaseBudgetOp
 }
 
 GcsLeaseBudget::~GcsLeaseBudget() {
-    (void)close();
+    // The session closes it and reports the error; here (an early exit) it can only be said.
+    if (auto st = close(); !st.ok()) {
+        say("budget: " + st.to_string() + " (the lease stays counted until it expires)");
+    }
 }
 
 void GcsLeaseBudget::say(const std::string& line) const {
@@ -167,7 +170,7 @@ util::Result<LeaseDecision> GcsLeaseBudget::update(Change change, util::Micros n
             ask.want = std::max(need, need * m_options.lease_images);
         }
         ask.release = change == Change::release;
-        ModeLeases& mode = doc.modes[m_options.mode];
+        ModeLeases& mode = doc.modes[std::string(ledger::run_mode_name(m_options.mode))];
         bool lost = false;
         {
             std::lock_guard lock(m_mutex);
@@ -293,7 +296,9 @@ bool GcsLeaseBudget::reserve(util::Micros amount) {
         m_poll = std::min(m_options.poll_max, m_poll * 2);
         lock.unlock();
         if (m_options.flush_ledger) {
-            (void)m_options.flush_ledger();
+            // Only to let others see spent lines sooner: the ledger writer retries and reports
+            // its own push failures, and close() checks the last one.
+            m_options.flush_ledger().ignore_error();
         }
         m_clock.sleep_for(pause);
         lock.lock();
@@ -319,7 +324,7 @@ util::Status GcsLeaseBudget::release_dead_of_place() {
     for (int attempt = 0;; ++attempt) {
         TRY_ASSIGN(auto current, read_document(client, m_doc_url, LeaseDoc{}));
         auto& [doc, generation] = current;
-        auto mode = doc.modes.find(m_options.mode);
+        auto mode = doc.modes.find(std::string(ledger::run_mode_name(m_options.mode)));
         if (generation == 0 || mode == doc.modes.end()) {
             return util::ok_status();
         }
@@ -433,7 +438,7 @@ util::Result<util::Micros> held_by_leases_now(ledger::GcsLedgerStore& store,
                                               util::Clock& clock, std::chrono::milliseconds ttl) {
     TRY_ASSIGN(const storage::GcsUrl url, document_url(store, scope.day, scope.user));
     TRY_ASSIGN(auto current, read_document(store.client(), url, LeaseDoc{}));
-    auto mode = current.first.modes.find(scope.mode);
+    auto mode = current.first.modes.find(std::string(ledger::run_mode_name(scope.mode)));
     if (mode == current.first.modes.end() || mode->second.leases.empty()) {
         return util::Micros{0};
     }

@@ -45,7 +45,7 @@ namespace assetgen::budget {
 
 struct LeaseBudgetOptions {
     std::string user;
-    std::string mode;  // "live" | "dry_run"
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string tz = "UTC";
     util::Micros limit = 0;
     ledger::GcsLedgerStore* store = nullptr;  // the ledger (must outlive the budget)

@@ -30,7 +30,7 @@ void GcsSpend::count(std::string_view line) {
     if (!e.ok() || e->user_id != m_scope.user) {
         return;
     }
-    if (e->mode != m_scope.mode && !(e->v == 0 && m_scope.mode == "live")) {
+    if (!ledger::counts_in(*e, m_scope.mode)) {
         return;
     }
     auto day = day_in_zone(e->ts, m_scope.tz);

@@ -26,7 +26,7 @@ namespace assetgen::budget {
 // Whose spend, and on which day.
 struct SpendScope {
     std::string user;
-    std::string mode;  // "live" counts the reference platform's lines (v = 0) too
+    ledger::RunMode mode = ledger::RunMode::dry_run;  // ledger::counts_in decides a line
     std::string tz = "UTC";
     std::string day;  // "YYYY-MM-DD" in tz
 };

@@ -111,8 +111,8 @@ util::Result<std::unique_ptr<LedgerBudget>> LedgerBudget::open(LedgerBudgetOptio
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     util::remove_orphan_temps(o.ledger_folder, now, false);
     util::remove_orphan_temps(dir, now, false);
-    const std::string base =
-        dir + "/" + safe_name(b->m_options.user) + "." + safe_name(b->m_options.mode);
+    const std::string base = dir + "/" + safe_name(b->m_options.user) + "." +
+                             safe_name(std::string(ledger::run_mode_name(b->m_options.mode)));
     b->m_lock_path = base + ".lock";
     b->m_journal_path = base + ".jsonl";
     TRY_ASSIGN(util::UniqueFd lock_file, util::open_file(b->m_lock_path, O_RDWR | O_CREAT));
@@ -131,7 +131,9 @@ LedgerBudget::~LedgerBudget() {
         {
             std::lock_guard lock(m_mutex);
             FlockGuard flock(m_lock_fd);
-            (void)write_held_locked(0);
+            // Unwritten, the journal keeps saying this process holds money: that counts only
+            // while the process lives or, for its day, until a run of its place releases it.
+            write_held_locked(0).ignore_error();
         }
         ::close(m_lock_fd);
     }
@@ -151,9 +153,7 @@ util::Status LedgerBudget::read_ledger_file(const std::string& name) {
             if (!e.ok() || e->user_id != m_options.user) {
                 return;
             }
-            const bool mode_ok =
-                e->mode == m_options.mode || (e->v == 0 && m_options.mode == "live");
-            if (!mode_ok) {
+            if (!ledger::counts_in(*e, m_options.mode)) {
                 return;
             }
             auto d = day_in_zone(e->ts, m_options.tz);
@@ -296,8 +296,12 @@ void LedgerBudget::settle(util::Micros reserved, util::Micros /*actual: already 
     std::lock_guard lock(m_mutex);
     FlockGuard flock(m_lock_fd);
     m_mine -= reserved;
-    (void)write_held_locked(m_mine);
-    (void)refresh_locked();
+    // Unwritten, the journal says this process holds more than it does: others see less room
+    // (never more) until its next write.
+    write_held_locked(m_mine).ignore_error();
+    // Unread, the overshoot below is noted from the last read; the next reserve() reads again
+    // and refuses when it still cannot.
+    refresh_locked().ignore_error();
     note_overshoot_locked();
 }
 

@@ -32,6 +32,7 @@
 #include "budget/budget_guard.hpp"
 #include "budget/file_tail.hpp"
 #include "ledger/reservations.hpp"
+#include "ledger/run_mode.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
 
@@ -40,7 +41,7 @@ namespace assetgen::budget {
 struct LedgerBudgetOptions {
     std::string ledger_folder;  // a local folder
     std::string user;
-    std::string mode;
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string tz = "UTC";
     util::Micros limit = 0;
     // The job place this process writes (its manifest path): dead processes of the same place

@@ -52,8 +52,7 @@ util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQue
     TRY(ledger::read_ledger(
         ledger_folder, opts,
         [&](const ledger::Entry& e) {
-            if (e.user_id != query.user ||
-                (e.mode != query.mode && !(e.v == 0 && query.mode == "live"))) {
+            if (e.user_id != query.user || !ledger::counts_in(e, query.mode)) {
                 return;
             }
             auto d = day_in_zone(e.ts, query.tz);

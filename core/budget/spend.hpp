@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ledger/ledger_folder.hpp"
+#include "ledger/run_mode.hpp"
 #include "util/status.hpp"
 #include "util/text.hpp"
 
@@ -20,7 +21,7 @@ util::Status check_zone(const std::string& tz);
 
 struct SpendQuery {
     std::string user;
-    std::string mode;  // "live" | "dry_run"
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string tz = "UTC";
     std::int64_t now_ms = 0;  // "today" is the day of now_ms in tz
 };

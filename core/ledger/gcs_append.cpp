@@ -140,7 +140,7 @@ util::Result<std::int64_t> upload_part(GcsLedgerStore& store, const storage::Gcs
 // correctness, and readers never list them.
 void remove_part(GcsLedgerStore& store, const storage::GcsUrl& part,
                  std::optional<std::int64_t> generation) {
-    (void)store.client().remove(part, generation);
+    store.client().remove(part, generation).ignore_error();
 }
 
 // Brings the day object's component count back to 1: rewrite, else upload the bytes again.

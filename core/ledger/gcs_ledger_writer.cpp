@@ -196,7 +196,8 @@ util::Status GcsLedgerWriter::append(const Entry& entry) {
         std::error_code ec;
         const auto size = std::filesystem::file_size(m_spool.path(), ec);
         if (!ec && size != m_spool_end) {
-            (void)m_spool.append("\n");
+            // Best effort: the append's own error is returned below.
+            m_spool.append("\n").ignore_error();
             m_spool_end = std::filesystem::file_size(m_spool.path(), ec);
         }
         return written;

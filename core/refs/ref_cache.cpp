@@ -129,12 +129,14 @@ std::optional<CachedRef> RefCache::lookup(const std::string& url_key) {
         std::filesystem::remove(blob_path(out.sha256), ec);
         m_blobs.erase(out.sha256);
         std::erase_if(m_urls, [&](const auto& kv) { return kv.second.sha256 == out.sha256; });
-        (void)save_locked();
+        // An index left unsaved still names the blob: the next lookup checks it again.
+        save_locked().ignore_error();
         return std::nullopt;
     }
     if (auto blob = m_blobs.find(out.sha256); blob != m_blobs.end()) {
         blob->second.used = next_use_locked();
-        (void)save_locked();
+        // Only the eviction order: an unsaved use may evict this blob a little early.
+        save_locked().ignore_error();
     }
     out.data = std::move(*data);
     return out;

@@ -353,7 +353,8 @@ RefFetcher::Outcome RefFetcher::fetch_http(const RefLocation& location) {
                                        "answered HTTP 304 to a request without validators"),
                            nullptr};
         }
-        (void)m_cache.refresh(location.key, freshness_of(*response, now));
+        // The cache only saves downloads: unrefreshed, the entry is revalidated sooner.
+        m_cache.refresh(location.key, freshness_of(*response, now)).ignore_error();
         count(&RefStats::revalidated);
         return from_cache(*cached);
     }
@@ -361,8 +362,11 @@ RefFetcher::Outcome RefFetcher::fetch_http(const RefLocation& location) {
     count(&RefStats::bytes_fetched, response->body.size());
     Outcome outcome = accept(location, std::move(response->body), response->header("content-type"));
     if (outcome.status.ok()) {
-        (void)m_cache.store(location.key, location.display, outcome.ref->data, outcome.ref->sha256,
-                            outcome.ref->mime_type, freshness_of(*response, now));
+        // The cache only saves downloads: unstored, the next run fetches the image again.
+        m_cache
+            .store(location.key, location.display, outcome.ref->data, outcome.ref->sha256,
+                   outcome.ref->mime_type, freshness_of(*response, now))
+            .ignore_error();
     }
     return outcome;
 }

@@ -214,10 +214,10 @@ std::string render_metrics(const Summary& s, const MetricsLabels& labels) {
     e.family("assetgen_run_info", "gauge",
              "The run these metrics describe; its status is ok, failed, budget_exceeded, "
              "upstream_unavailable, auth_failed, interrupted or error. Always 1.");
-    e.sample("assetgen_run_info", {{"status", s.status}}, "1");
+    e.sample("assetgen_run_info", {{"status", std::string(run_status_text(s.status))}}, "1");
     e.single("assetgen_run_success", "gauge",
              "1 when the run ended with every row done (status ok), else 0.",
-             s.status == "ok" ? "1" : "0");
+             s.status == RunStatus::ok ? "1" : "0");
     e.single("assetgen_run_start_timestamp_seconds", "gauge",
              "When the run started, in seconds since the epoch.",
              format_sample_value(static_cast<double>(s.started_ms) / 1000.0));

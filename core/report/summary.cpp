@@ -126,7 +126,7 @@ nlohmann::json to_json(const Summary& s) {
     j["mode"] = s.mode;
     j["model"] = s.model;
     j["userId"] = s.user;
-    j["status"] = s.status;
+    j["status"] = std::string(run_status_text(s.status));
     j["started"] = util::utc_timestamp(s.started_ms);
     j["finished"] = util::utc_timestamp(s.finished_ms);
     j["rows"] = s.rows;
@@ -188,7 +188,9 @@ void merge_into(Summary& total, const Summary& part) {
     take_text(total.mode, part.mode);
     take_text(total.model, part.model);
     take_text(total.user, part.user);
-    take_text(total.status, part.status);
+    if (part.status) {
+        total.status = part.status;
+    }
     if (part.started_ms != 0 && (total.started_ms == 0 || part.started_ms < total.started_ms)) {
         total.started_ms = part.started_ms;
     }
@@ -252,7 +254,9 @@ util::Result<Summary> summary_from_json(const nlohmann::json& j, const std::stri
     r.text("mode", s.mode);
     r.text("model", s.model);
     r.text("userId", s.user);
-    r.text("status", s.status);
+    std::string status;
+    r.text("status", status);
+    s.status = parse_run_status(status);  // a status this build does not know stays unset
     r.timestamp("started", s.started_ms);
     r.timestamp("finished", s.finished_ms);
     r.count("rows", s.rows);

@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "report/histogram.hpp"
+#include "report/run_status.hpp"
 #include "util/status.hpp"
 #include "util/text.hpp"
 
@@ -20,7 +22,7 @@ struct Summary {
     std::string mode;
     std::string model;
     std::string user;
-    std::string status;  // "ok", "failed", "budget_exceeded", "interrupted", ...
+    std::optional<RunStatus> status;  // unset ("" in summary.json): the run has not ended
     std::int64_t started_ms = 0;
     std::int64_t finished_ms = 0;
     std::uint64_t rows = 0;

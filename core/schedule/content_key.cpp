@@ -42,7 +42,7 @@ std::string row_content_part(const batch::Row& row, const ContentSettings& setti
     add(canon, "aspect_ratio", row.aspect_ratio);
     add(canon, "model", row.model.empty() ? settings.model : row.model);
     add(canon, "image_size", settings.image_size);
-    add(canon, "mode", settings.mode);
+    add(canon, "mode", std::string(ledger::run_mode_name(settings.mode)));
     return util::sha256_hex(canon);
 }
 

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "batch/row.hpp"
+#include "ledger/run_mode.hpp"
 
 namespace assetgen::schedule {
 
 struct ContentSettings {
-    std::string mode;        // "dry_run" | "live"
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string model;       // the run's default model (a row's model wins)
     std::string image_size;  // "" = model default
 };

@@ -250,7 +250,10 @@ util::Result<std::unique_ptr<GcsJobLock>> GcsJobLock::acquire(GcsJobLockOptions 
 }
 
 GcsJobLock::~GcsJobLock() {
-    (void)release();
+    // The session releases it and reports the error; here (an early exit) it can only be said.
+    if (auto st = release(); !st.ok()) {
+        say("job lock: " + st.to_string() + " (the lock is taken over once it expires)");
+    }
 }
 
 std::int64_t GcsJobLock::expires_ms() const {

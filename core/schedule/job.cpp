@@ -27,7 +27,7 @@ std::string make_job_id(const JobIdentity& id) {
         canon += '\n';
     };
     add("input", id.input_sha256);
-    add("mode", id.mode);
+    add("mode", std::string(ledger::run_mode_name(id.mode)));
     add("model", id.model);
     add("image_size", id.image_size);
     add("max_variants", std::to_string(id.max_variants));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ledger/ledger_folder.hpp"
+#include "ledger/run_mode.hpp"
 #include "schedule/runner.hpp"
 #include "util/status.hpp"
 
@@ -17,7 +18,7 @@ namespace assetgen::schedule {
 // Everything that changes what a run produces. The job id is a hash of it.
 struct JobIdentity {
     std::string input_sha256;  // of the batch file's bytes
-    std::string mode;
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string model;
     std::string image_size;
     int max_variants = 3;

@@ -126,7 +126,7 @@ util::Status preflight(JobPlan& job, const SessionOptions& o, storage::AnyStorag
     *job.preflight = {{"day", p.day},
                       {"tz", o.tz},
                       {"user", o.user},
-                      {"mode", o.mode},
+                      {"mode", ledger::run_mode_name(o.mode)},
                       {"images", plan.images_to_run},
                       {"estimateUsd", util::to_dollars(plan.estimate)},
                       {"spentTodayUsd", util::to_dollars(p.spent_before)},
@@ -134,12 +134,12 @@ util::Status preflight(JobPlan& job, const SessionOptions& o, storage::AnyStorag
                       {"reservedPendingUsd", util::to_dollars(today.spend.reserved_pending)},
                       {"limitUsd", util::to_dollars(p.limit)},
                       {"remainingUsd", util::to_dollars(remaining)},
-                      {"policy", o.budget_policy}};
+                      {"policy", budget::budget_policy_name(o.budget_policy)}};
     say(log.info,
         "budget: " + std::to_string(plan.images_to_run) + " images, estimate " +
             util::format_usd(plan.estimate) + "; spent today (" + p.day + " " + o.tz + ", " +
-            o.user + ", " + o.mode + ") " + util::format_usd(p.spent_before) + pending + " of " +
-            util::format_usd(p.limit) +
+            o.user + ", " + std::string(ledger::run_mode_name(o.mode)) + ") " +
+            util::format_usd(p.spent_before) + pending + " of " + util::format_usd(p.limit) +
             (held > 0 ? ", " + util::format_usd(held) + " held by other processes' leases" : "") +
             ", " + util::format_usd(remaining) + " left");
     if (plan.images_to_run > 0 && p.spent_before > 0 && p.spent_before >= p.limit) {
@@ -158,7 +158,7 @@ util::Status preflight(JobPlan& job, const SessionOptions& o, storage::AnyStorag
     }
     if (util::add_sat(util::add_sat(p.spent_before, held), plan.estimate) > p.limit) {
         const util::Micros missing = p.spent_before + held + plan.estimate - p.limit;
-        if (o.budget_policy == "refuse") {
+        if (o.budget_policy == budget::BudgetPolicy::refuse) {
             job.budget = util::error(
                 util::Code::budget_exceeded,
                 "budget: this run needs " + util::format_usd(plan.estimate) + " but only " +
@@ -245,7 +245,7 @@ util::Result<JobPlan> plan_job(SessionOptions& o, storage::AnyStorage& storage, 
     say(log.info, "job " + job_id + ": " + std::to_string(plan.rows) + " rows, " +
                       std::to_string(plan.images) + " images (" +
                       std::to_string(plan.images - plan.images_to_run) + " already done), mode " +
-                      o.mode + ", model " + o.plan.model);
+                      std::string(ledger::run_mode_name(o.mode)) + ", model " + o.plan.model);
     TRY(preflight(job, o, storage, clock, log));
     return job;
 }

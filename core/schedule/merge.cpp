@@ -235,7 +235,7 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count,
         ho.title =
             "assetgen · " + merged.job_id + " (" + std::to_string(shard_count) + " shards merged)";
         ho.job_id = merged.job_id;
-        ho.mode = o.mode;
+        ho.mode = std::string(ledger::run_mode_name(o.mode));
         ho.model = o.plan.model;
         ho.generated_ms = clock.unix_ms();
         ho.summary = &total;

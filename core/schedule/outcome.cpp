@@ -7,19 +7,6 @@ namespace assetgen::schedule {
 
 namespace {
 
-constexpr std::array<std::pair<RunEnd, std::string_view>, 10> k_run_ends = {{
-    {RunEnd::ok, "ok"},
-    {RunEnd::failed, "failed"},
-    {RunEnd::interrupted, "interrupted"},
-    {RunEnd::budget_exceeded, "budget_exceeded"},
-    {RunEnd::upstream_unavailable, "upstream_unavailable"},
-    {RunEnd::auth_failed, "auth_failed"},
-    {RunEnd::error, "error"},
-    {RunEnd::quota_daily, "quota_daily"},
-    {RunEnd::spend_cap, "spend_cap"},
-    {RunEnd::billing_cap, "billing_cap"},
-}};
-
 constexpr std::array<std::pair<RowStatus, std::string_view>, 10> k_row_statuses = {{
     {RowStatus::ok, "ok"},
     {RowStatus::partial, "partial"},
@@ -36,21 +23,11 @@ constexpr std::array<std::pair<RowStatus, std::string_view>, 10> k_row_statuses 
 }  // namespace
 
 std::string_view run_end_name(RunEnd end) {
-    for (const auto& [e, name] : k_run_ends) {
-        if (e == end) {
-            return name;
-        }
-    }
-    return "error";
+    return report::run_status_name(end);
 }
 
 std::optional<RunEnd> parse_run_end(std::string_view name) {
-    for (const auto& [e, n] : k_run_ends) {
-        if (n == name) {
-            return e;
-        }
-    }
-    return std::nullopt;
+    return report::parse_run_status(name);
 }
 
 std::optional<RunEnd> quota_run_end(util::Code code) {

@@ -6,23 +6,13 @@
 #include <optional>
 #include <string_view>
 
+#include "report/run_status.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::schedule {
 
-// How a run ended (summary.json "status").
-enum class RunEnd {
-    ok,                    // every row ran and made its images
-    failed,                // it ran to its end, some rows failed
-    interrupted,           // a signal stopped dispatch
-    budget_exceeded,       // the budget had no room, or an answer was billed past its reservation
-    upstream_unavailable,  // the circuit stayed open past --circuit-max-open
-    auth_failed,           // the model refused the credentials
-    error,                 // a storage or feed error ended it
-    quota_daily,           // the model API answered a per-day quota ...
-    spend_cap,             // ... a spend-based limit ...
-    billing_cap,           // ... or the billing account's cap: nothing more was sent
-};
+// How a run ended (summary.json "status"): report::RunStatus, named where the summary is.
+using RunEnd = report::RunStatus;
 
 // "ok", "failed", "interrupted", "budget_exceeded", ... (the enumerator's name).
 std::string_view run_end_name(RunEnd end);

@@ -167,7 +167,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     impl.images_planned = images_planned;
     auto& s = impl.summary;
     s.job_id = m_settings.job_id;
-    s.mode = m_settings.mode;
+    s.mode = std::string(ledger::run_mode_name(m_settings.mode));
     s.model = m_settings.model;
     s.user = m_settings.user;
     s.images_planned = images_planned;
@@ -216,7 +216,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
             end = m_deps.stop.load() != 0 ? RunEnd::interrupted
                                           : (s.rows_failed ? RunEnd::failed : RunEnd::ok);
     }
-    s.status = std::string(run_end_name(end));
+    s.status = end;
     if (!impl.fatal.ok()) {
         return impl.fatal;
     }

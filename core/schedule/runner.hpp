@@ -18,6 +18,7 @@
 #include "budget/budget_guard.hpp"
 #include "budget/prices.hpp"
 #include "ledger/ledger_folder.hpp"
+#include "ledger/run_mode.hpp"
 #include "provider/image_provider.hpp"
 #include "refs/ref_fetcher.hpp"
 #include "report/events.hpp"
@@ -55,7 +56,7 @@ struct RunSettings {
     std::string job_id;
     std::string job_dir;  // <out>/<job>: images go below it
     std::string user;
-    std::string mode;                            // "dry_run" | "live"
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string model;                           // default model; rows may override
     std::string image_size;                      // "" = model default
     budget::Tier tier = budget::Tier::standard;  // --tier: prices, and the ledger's "tier"

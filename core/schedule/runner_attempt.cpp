@@ -228,7 +228,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
 // is said once on stderr, each time in the events, and counted in the summary (sizeMismatch).
 void Runner::Impl::note_size(const batch::Row& row, int variant, const provider::ImageRequest& req,
                              const provider::ImageInfo& info) {
-    if (settings.mode != "live") {
+    if (settings.mode != ledger::RunMode::live) {
         return;  // the dry run's synthetic images have the --simulate size by design
     }
     if (req.aspect_ratio.empty() && !req.refs.empty()) {

@@ -206,6 +206,10 @@ struct Runner::Impl {
     // BAD_RESPONSE, no image).
     void record_bad_image(const Item& item, int attempt, Micros cost, Micros estimate,
                           const Status& why);
+    // A failure's ledger line could not be written: its cost would be missing from the ledger
+    // (and from every budget read from it), so the run stops as when an image's line fails.
+    void ledger_line_failed(const batch::Row& row, int variant, const Status& st,
+                            const std::string& what);
     void execute(const Item& item);
     void progress();
     void worker();

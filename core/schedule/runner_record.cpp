@@ -34,7 +34,7 @@ ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const
     e.scene_id = row.scene_id;
     e.variant = variant;
     e.model = row.model.empty() ? settings.model : row.model;
-    e.mode = settings.mode;
+    e.mode = std::string(ledger::run_mode_name(settings.mode));
     e.shard = settings.shard;
     e.tier = std::string(budget::tier_name(settings.tier));
     e.lease = deps.budget.lease_id();
@@ -62,7 +62,7 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     m.cost = a.cost;
     m.estimated = a.estimate;
     m.model = row.model.empty() ? settings.model : row.model;
-    m.mode = settings.mode;
+    m.mode = std::string(ledger::run_mode_name(settings.mode));
     m.ledger_id = settings.job_id + "/" + row.safe_id + "/v" + std::to_string(item.variant);
     if (settings.remade.count(done_key(row.scene_id, item.variant))) {
         m.ledger_id += "/remade-" + std::to_string(m.ts);
@@ -122,17 +122,26 @@ void Runner::Impl::record_bad_image(const Item& item, int attempt, Micros cost, 
         set_tokens(e, *why.usage());
     }
     if (auto st = deps.ledger.append(e); !st.ok()) {
-        deps.events.emit("error",
-                         {{"scene_id", row.scene_id},
-                          {"variant", item.variant},
-                          {"error_code", util::code_name(st.code())},
-                          {"message", "the ledger line of a billed bad answer: " + st.message()}});
+        ledger_line_failed(row, item.variant, st, "the ledger line of a billed bad answer");
     }
     deps.events.emit("bad_image", {{"scene_id", row.scene_id},
                                    {"variant", item.variant},
                                    {"attempt", attempt},
                                    {"cost_usd", util::to_dollars(cost)},
                                    {"message", why.message()}});
+}
+
+void Runner::Impl::ledger_line_failed(const batch::Row& row, int variant, const Status& st,
+                                      const std::string& what) {
+    deps.events.emit("error", {{"scene_id", row.scene_id},
+                               {"variant", variant},
+                               {"error_code", util::code_name(st.code())},
+                               {"message", what + ": " + st.message()}});
+    std::lock_guard lock(dispatch_mutex);
+    if (fatal.ok()) {
+        fatal = st;
+    }
+    set_halt(Halt::error);
 }
 
 void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantOutcome& o) {
@@ -161,7 +170,9 @@ void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantO
         if (made && a.usage) {
             set_tokens(e, *a.usage);  // a billed refusal: `ledger verify` checks its cost
         }
-        (void)deps.ledger.append(e);
+        if (auto st = deps.ledger.append(e); !st.ok()) {
+            ledger_line_failed(row, item.variant, st, "the ledger line of a failure");
+        }
     }
     if (o.kind == Kind::failed) {
         std::lock_guard s(stats_mutex);

@@ -17,8 +17,10 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "budget/budget_guard.hpp"
+#include "budget/budget_policy.hpp"
 #include "budget/prices.hpp"
 #include "ledger/ledger_folder.hpp"
+#include "ledger/run_mode.hpp"
 #include "provider/factory.hpp"
 #include "refs/ref_service.hpp"
 #include "report/events.hpp"
@@ -51,9 +53,9 @@ struct SessionOptions {
     std::string results;    // "" = none
     std::string events;     // "" = none, "-" = stdout
     std::string user;
-    std::string mode = "dry_run";
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string tz = "UTC";
-    std::string budget_policy = "refuse";
+    budget::BudgetPolicy budget_policy = budget::BudgetPolicy::refuse;
     util::Micros daily_limit = 0;
     budget::PriceTable prices = budget::PriceTable::builtin();
     std::string shard;      // "" or "I/N": run only that shard's rows, with its own records

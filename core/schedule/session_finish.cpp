@@ -30,8 +30,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     stop_checkpoints();
     // What was made is published first (a gs:// job's manifest and state): if the ledger push
     // below fails, another machine still sees these images as done and does not pay again.
-    const std::string phase =
-        parse_run_end(summary.status) == RunEnd::interrupted ? "interrupted" : "finished";
+    const std::string phase = summary.status == RunEnd::interrupted ? "interrupted" : "finished";
     const util::Status published = checkpoint(phase);
     if (!published.ok()) {
         say(m_log.warn, "checkpoint: " + published.message() + " (tried again at the end)");
@@ -93,7 +92,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     if (!m_options.report.empty()) {
         report::HtmlReportOptions ho;
         ho.job_id = m_job.place.job_id;
-        ho.mode = m_options.mode;
+        ho.mode = std::string(ledger::run_mode_name(m_options.mode));
         ho.model = m_options.plan.model;
         ho.generated_ms = m_clock->unix_ms();
         ho.summary = &summary;
@@ -115,7 +114,7 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
         }
     }
     w.events->emit("done", {{"jobId", m_job.place.job_id},
-                            {"status", summary.status},
+                            {"status", report::run_status_text(summary.status)},
                             {"imagesGenerated", summary.images_generated},
                             {"errors", summary.errors},
                             {"actualCostUsd", util::to_dollars(summary.actual_cost)}});
@@ -137,7 +136,7 @@ util::Status JobSession::checkpoint(const std::string& phase) {
                             {"manifest", m_job.place.published_manifest()},
                             {"shard", m_options.shard},
                             {"ledger", m_options.ledger},
-                            {"mode", m_options.mode},
+                            {"mode", ledger::run_mode_name(m_options.mode)},
                             {"model", m_options.plan.model},
                             {"user", m_options.user},
                             {"rows", m_job.plan.rows},

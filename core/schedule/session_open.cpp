@@ -136,7 +136,7 @@ util::Status JobSession::open() {
                                {"rows", m_job.plan.rows},
                                {"images", m_job.plan.images},
                                {"imagesToRun", m_job.plan.images_to_run},
-                               {"mode", o.mode},
+                               {"mode", ledger::run_mode_name(o.mode)},
                                {"model", o.plan.model},
                                {"preflight", *m_job.preflight}});
     return util::ok_status();

@@ -60,7 +60,9 @@ struct TokenUsage {
     std::int64_t output_image_tokens = -1;
 };
 
-class Status {
+// [[nodiscard]]: a Status that nobody reads is a failure nobody hears of. Where dropping one is
+// truly right, say so with ignore_error() and a comment saying why.
+class [[nodiscard]] Status {
 public:
     Status() = default;
     Status(Code code, std::string message) : m_code(code), m_message(std::move(message)) {}
@@ -90,6 +92,9 @@ public:
     }
     // "MODEL_RATE_LIMIT: <message>"
     std::string to_string() const;
+    // Drops this Status on purpose (best-effort clean-up, a failure already reported another
+    // way). The call site carries a comment saying why ignoring it is right.
+    void ignore_error() const {}
 
 private:
     Code m_code = Code::ok;
@@ -136,6 +141,8 @@ public:
     // On a temporary Result, a copy: `TRY(f().status())` must not keep a reference into a
     // Result that dies at the end of the full expression.
     Status status() && { return ok() ? Status() : std::get<Status>(std::move(m_v)); }
+    // Drops this Result on purpose, as Status::ignore_error (with a comment saying why).
+    void ignore_error() const {}
 
 private:
     std::variant<T, Status> m_v;

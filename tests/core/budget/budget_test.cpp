@@ -124,7 +124,8 @@ TEST_CASE("budget: spend today counts 00:00:00.000 local and not 23:59:59.999, a
     line(1'741'550'000'000, 9'000'000, "dry_run");  // another budget
     REQUIRE(w.flush().ok());
 
-    SpendQuery q{"ana", "live", "America/Los_Angeles", 1'741'550'000'000};  // 2025-03-09 midday
+    SpendQuery q{"ana", ledger::RunMode::live, "America/Los_Angeles",
+                 1'741'550'000'000};  // 2025-03-09 midday
     auto s = spent_today(dir.path(), q);
     REQUIRE(s.ok());
     CHECK(s->day == "2025-03-09");

@@ -44,8 +44,8 @@ TEST_CASE("budget: spend from a gs:// ledger counts day objects and spool-only l
     auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
     REQUIRE(day.ok());
     budget::GcsSpend spend(*f.store, f.dir.file("spool"),
-                           budget::SpendScope{"ops", "dry_run", "UTC", *day}, f.clock,
-                           std::chrono::seconds(2));
+                           budget::SpendScope{"ops", ledger::RunMode::dry_run, "UTC", *day},
+                           f.clock, std::chrono::seconds(2));
     REQUIRE(spend.refresh().ok());
     CHECK(spend.spent() == 4 * 39'000);
 
@@ -85,7 +85,7 @@ TEST_CASE("budget: spend from a gs:// ledger counts day objects and spool-only l
     REQUIRE(spend.refresh().ok());
     CHECK(spend.spent() == 6 * 39'000);
 
-    budget::SpendQuery query{"ops", "dry_run", "UTC", f.clock.unix_ms()};
+    budget::SpendQuery query{"ops", ledger::RunMode::dry_run, "UTC", f.clock.unix_ms()};
     auto once = budget::spent_today_gcs(*f.store, f.dir.file("spool"), query, f.clock);
     REQUIRE(once.ok());
     // A fresh look sees what is there now: g, b, a in the object, c (and a, b) in the spool.
@@ -111,8 +111,8 @@ TEST_CASE("budget: spend under each lease comes from the lines' lease field",
     auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
     REQUIRE(day.ok());
     budget::GcsSpend spend(*f.store, f.dir.file("spool"),
-                           budget::SpendScope{"ops", "dry_run", "UTC", *day}, f.clock,
-                           std::chrono::seconds(0));
+                           budget::SpendScope{"ops", ledger::RunMode::dry_run, "UTC", *day},
+                           f.clock, std::chrono::seconds(0));
     REQUIRE(spend.refresh(true).ok());
     CHECK(spend.spent() == 4 * 39'000);
     CHECK(spend.spent_by_lease() ==
@@ -124,7 +124,7 @@ TEST_CASE("budget: a gs:// ledger's budget is not a local journal", "[budget]") 
     budget::LedgerBudgetOptions options;
     options.ledger_folder = "gs://bucket/ledger";
     options.user = "ops";
-    options.mode = "dry_run";
+    options.mode = ledger::RunMode::dry_run;
     options.limit = 1'000'000;
     CHECK(budget::LedgerBudget::open(options, clock).status().code() == util::Code::config);
 }

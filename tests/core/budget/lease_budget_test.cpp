@@ -156,7 +156,7 @@ struct Machine {
         writer = std::move(opened).value();
         budget::LeaseBudgetOptions o;
         o.user = "ops";
-        o.mode = "dry_run";
+        o.mode = ledger::RunMode::dry_run;
         o.limit = 1'000'000;
         o.store = f.store.get();
         o.spool_dir = options.spool_dir;
@@ -211,7 +211,7 @@ TEST_CASE("lease budget: a dead holder's lease strands budget only until it expi
                 .ok());
 
     // The pre-flight check sees it as held.
-    const budget::SpendScope scope{"ops", "dry_run", "UTC", "2025-11-24"};
+    const budget::SpendScope scope{"ops", ledger::RunMode::dry_run, "UTC", "2025-11-24"};
     auto held = budget::held_by_leases_now(*f.store, f.dir.file("spool-b"), scope, f.clock,
                                            std::chrono::seconds(4));
     REQUIRE(held.ok());
@@ -275,7 +275,7 @@ TEST_CASE("lease budget: a document that is not one is refused, naming it and th
                 .ok());
     budget::LeaseBudgetOptions o;
     o.user = "ops";
-    o.mode = "dry_run";
+    o.mode = ledger::RunMode::dry_run;
     o.limit = 1'000'000;
     o.store = f.store.get();
     o.spool_dir = f.dir.file("spool");

@@ -27,7 +27,7 @@ TEST_CASE("budget: spend read from the ledger stays right when the day file is c
     budget::LedgerBudgetOptions options;
     options.ledger_folder = folder;
     options.user = "ops";
-    options.mode = "dry_run";
+    options.mode = ledger::RunMode::dry_run;
     options.limit = 10'000'000;
     auto opened = budget::LedgerBudget::open(options, clock);
     REQUIRE(opened.ok());
@@ -72,7 +72,7 @@ TEST_CASE("budget: a dead run's holdings count until a run of its place releases
     budget::LedgerBudgetOptions options;
     options.ledger_folder = folder;
     options.user = "ops";
-    options.mode = "dry_run";
+    options.mode = ledger::RunMode::dry_run;
     options.limit = 100'000;
 
     options.place = "/jobs/j/shards/0-of-2/manifest.jsonl";  // a shard run: another place

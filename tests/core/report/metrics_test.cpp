@@ -27,7 +27,7 @@ Summary sample_summary() {
     s.job_id = "job-0123abcd";
     s.mode = "dry_run";
     s.model = "gemini-2.5-flash-image";
-    s.status = "failed";
+    s.status = report::RunStatus::failed;
     s.started_ms = 1'764'000'000'000;
     s.finished_ms = 1'764'000'012'500;
     s.wall_seconds = 12.5;
@@ -304,7 +304,7 @@ TEST_CASE("report: a spilled latency histogram gives buckets within its 1% resol
 TEST_CASE("report: odd label values are escaped and an empty run still renders every family",
           "[report]") {
     Summary s;
-    s.status = "ok";
+    s.status = report::RunStatus::ok;
     MetricsLabels l{"job \"1\"", "dry_run", "model\\with\nnewline", ""};
     const std::string text = render_metrics(s, l);
     CHECK(text.find(R"(job_id="job \"1\"")") != std::string::npos);
@@ -326,7 +326,7 @@ TEST_CASE("report: the metrics file is replaced whole, readable by others, with 
     Summary s = sample_summary();
     REQUIRE(write_metrics_file(path, s, metrics_labels(s)).ok());
     CHECK(dir.read("textfile/assetgen.prom") == render_metrics(s, metrics_labels(s)));
-    s.status = "ok";
+    s.status = report::RunStatus::ok;
     REQUIRE(write_metrics_file(path, s, metrics_labels(s)).ok());
     CHECK(dir.read("textfile/assetgen.prom") == render_metrics(s, metrics_labels(s)));
     std::vector<std::string> names;

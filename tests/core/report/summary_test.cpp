@@ -22,7 +22,7 @@ Summary full_summary(std::size_t latencies) {
     s.mode = "dry_run";
     s.model = "gemini-2.5-flash-image";
     s.user = "ops";
-    s.status = "failed";
+    s.status = assetgen::report::RunStatus::failed;
     s.started_ms = 1'764'000'000'123;
     s.finished_ms = 1'764'000'061'456;
     s.rows = 100;
@@ -122,7 +122,7 @@ TEST_CASE("report: a file that is not a summary is refused with the field at fau
                                      "b.json");
     REQUIRE(minimal.ok());
     CHECK(minimal->latency_ms.percentile(100) == 120);
-    CHECK(minimal->status.empty());
+    CHECK_FALSE(minimal->status.has_value());
 }
 
 TEST_CASE("report: summaries of parts merge into the summary of the whole", "[report]") {
@@ -131,13 +131,13 @@ TEST_CASE("report: summaries of parts merge into the summary of the whole", "[re
     b.started_ms = a.finished_ms + 10;
     b.finished_ms = b.started_ms + 30'000;
     b.budget_spent_before = a.budget_spent_before + a.actual_cost;
-    b.status = "ok";
+    b.status = assetgen::report::RunStatus::ok;
     b.first_error.clear();
     Summary total;
     merge_into(total, a);
     merge_into(total, b);
     CHECK(total.job_id == "job-1");
-    CHECK(total.status == "ok");
+    CHECK(total.status == assetgen::report::RunStatus::ok);
     CHECK(total.first_error == "auth: no key");
     CHECK(total.started_ms == a.started_ms);
     CHECK(total.finished_ms == b.finished_ms);
@@ -154,4 +154,31 @@ TEST_CASE("report: summaries of parts merge into the summary of the whole", "[re
     auto back = summary_from_json(to_json(total), "total.json");
     REQUIRE(back.ok());
     CHECK(back->latency_ms.percentile(99) == total.latency_ms.percentile(99));
+}
+
+TEST_CASE("report: the run status is written by its name, \"\" while unset, and read back",
+          "[report][run_status]") {
+    using assetgen::report::RunStatus;
+    for (RunStatus st :
+         {RunStatus::ok, RunStatus::failed, RunStatus::interrupted, RunStatus::budget_exceeded,
+          RunStatus::upstream_unavailable, RunStatus::auth_failed, RunStatus::error,
+          RunStatus::quota_daily, RunStatus::spend_cap, RunStatus::billing_cap}) {
+        Summary s = full_summary(3);
+        s.status = st;
+        const nlohmann::json j = to_json(s);
+        CHECK(j["status"] == std::string(assetgen::report::run_status_name(st)));
+        auto back = summary_from_json(j, "summary.json");
+        REQUIRE(back.ok());
+        CHECK(back->status == st);
+    }
+    CHECK(to_json(full_summary(3))["status"] == "failed");  // the bytes summary.json always had
+    Summary unset = full_summary(3);
+    unset.status.reset();
+    CHECK(to_json(unset)["status"] == "");
+    // A status this build does not know (a newer one's summary as a baseline) is not refused.
+    nlohmann::json newer = to_json(full_summary(3));
+    newer["status"] = "paused";
+    auto read = summary_from_json(newer, "b.json");
+    REQUIRE(read.ok());
+    CHECK_FALSE(read->status.has_value());
 }

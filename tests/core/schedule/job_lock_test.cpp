@@ -67,7 +67,7 @@ TEST_CASE("content key: what changes the image changes the key; re-signing does 
     row.scene_id = "A1";
     row.prompt = "a teapot";
     row.refs = {"gs://b/ref.png"};
-    const ContentSettings s{"live", "gemini-2.5-flash-image", ""};
+    const ContentSettings s{ledger::RunMode::live, "gemini-2.5-flash-image", ""};
     const std::string key = content_key(row_content_part(row, s), {});
     CHECK(key.size() == 16);
     CHECK(content_key(row_content_part(row, s), {}) == key);
@@ -80,8 +80,10 @@ TEST_CASE("content key: what changes the image changes the key; re-signing does 
     edited = row;
     edited.ref_mode = batch::RefMode::style_and_composition;
     CHECK(content_key(row_content_part(edited, s), {}) != key);
-    CHECK(content_key(row_content_part(row, ContentSettings{"dry_run", s.model, ""}), {}) != key);
-    CHECK(content_key(row_content_part(row, ContentSettings{"live", s.model, "2K"}), {}) != key);
+    CHECK(content_key(row_content_part(row, ContentSettings{ledger::RunMode::dry_run, s.model, ""}),
+                      {}) != key);
+    CHECK(content_key(row_content_part(row, ContentSettings{ledger::RunMode::live, s.model, "2K"}),
+                      {}) != key);
     CHECK(content_key(row_content_part(row, s), {"gs://b/style.png"}) != key);
     batch::Row own_model = row;
     own_model.model = "gemini-3-pro-image-preview";

@@ -32,7 +32,7 @@ TEST_CASE(
     auto out = b.run(rows(10));
     REQUIRE(out.summary.ok());
     CHECK(b.provider.calls().size() == 3);
-    CHECK(out.summary->status == "budget_exceeded");
+    CHECK(out.summary->status == schedule::RunEnd::budget_exceeded);
     CHECK(out.summary->images_generated == 3);
     CHECK(b.image_files().size() == 3);
     const auto lines = b.ledger_lines();
@@ -68,7 +68,7 @@ TEST_CASE(
     auto out = b.run(rows(5));
     REQUIRE(out.summary.ok());
     CHECK(b.provider.calls().size() == 2);  // r1, r2: nothing after the overrun
-    CHECK(out.summary->status == "budget_exceeded");
+    CHECK(out.summary->status == schedule::RunEnd::budget_exceeded);
     CHECK(out.summary->overrun_requests == 1);
     CHECK(out.summary->reservation_overrun == 5 * k_image_cost - k_image_cost);
     // The overrun's image was paid for: it is kept and its true cost is in the ledger.
@@ -134,7 +134,7 @@ TEST_CASE("runner: a per-day quota answer stops sending; the rest end QUOTA_DAIL
     auto out = b.run(rows(4));
     REQUIRE(out.summary.ok());
     CHECK(b.provider.calls().size() == 2);
-    CHECK(out.summary->status == "quota_daily");
+    CHECK(out.summary->status == schedule::RunEnd::quota_daily);
     CHECK(out.summary->first_error.find("GenerateRequestsPerDay") != std::string::npos);
     CHECK(out.rows.at(0).status == "ok");
     CHECK(out.rows.at(1).status == "quota_daily");

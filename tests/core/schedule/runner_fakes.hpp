@@ -400,7 +400,7 @@ struct Bench {
         settings.job_id = "job-test";
         settings.job_dir = dir.file("out/job-test");
         settings.user = "tester";
-        settings.mode = "live";
+        settings.mode = ledger::RunMode::live;
         settings.model = k_model;
         settings.concurrency = 1;
         settings.backoff.base = 1000ms;

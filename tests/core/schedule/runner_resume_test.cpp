@@ -96,7 +96,7 @@ TEST_CASE(
     CHECK(restored == (at == CrashAt::manifest_line ? 1u : 0u));
     auto second = b.run(rows(3));
     REQUIRE(second.summary.ok());
-    CHECK(second.summary->status == "ok");
+    CHECK(second.summary->status == schedule::RunEnd::ok);
     CHECK(second.summary->images_skipped == (r2_recorded ? 2u : 1u));
     // r2 is asked again only when its manifest line never became durable.
     CHECK(b.provider.calls_for("r2", 1).size() == (r2_recorded ? 1u : 2u));

@@ -41,7 +41,7 @@ TEST_CASE(
     b.provider.release(2);  // both answer within the grace
     auto out = run.join();
     REQUIRE(out.summary.ok());
-    CHECK(out.summary->status == "interrupted");
+    CHECK(out.summary->status == schedule::RunEnd::interrupted);
     CHECK(b.provider.calls().size() == 2);  // nothing new after the signal
     CHECK(out.summary->images_generated == 2);
     CHECK(b.image_files().size() == 2);
@@ -73,7 +73,7 @@ TEST_CASE(
     b.provider.abandon();   // the grace ran out: the other two are abandoned
     auto out = run.join();
     REQUIRE(out.summary.ok());
-    CHECK(out.summary->status == "interrupted");
+    CHECK(out.summary->status == schedule::RunEnd::interrupted);
     CHECK(b.provider.calls().size() == 3);
     CHECK(out.summary->images_generated == 1);
     CHECK(b.image_files().size() == 1);
@@ -93,7 +93,7 @@ TEST_CASE(
     b.provider.set_default(Answer::image());
     auto again = b.run(rows(5));
     REQUIRE(again.summary.ok());
-    CHECK(again.summary->status == "ok");
+    CHECK(again.summary->status == schedule::RunEnd::ok);
     CHECK(again.summary->images_skipped == 1);
     CHECK(again.summary->images_generated == 4);
     CHECK(b.ledger_total() == 5 * k_image_cost);
@@ -108,7 +108,7 @@ TEST_CASE("runner: a stop during a retry's wait ends the wait at once",
     const auto t0 = b.clock.steady();
     auto out = b.run(rows(2));
     REQUIRE(out.summary.ok());
-    CHECK(out.summary->status == "interrupted");
+    CHECK(out.summary->status == schedule::RunEnd::interrupted);
     CHECK(b.provider.calls().size() == 1);
     CHECK(b.clock.steady() - t0 < 1s);  // the 5-minute hint was not waited out
     CHECK(out.rows.at(0).status == "interrupted");
@@ -143,7 +143,7 @@ TEST_CASE("runner: credentials refused stop the run after the first answer (AUTH
     auto out = b.run(rows(5));
     REQUIRE(out.summary.ok());
     CHECK(b.provider.calls().size() == 1);
-    CHECK(out.summary->status == "auth_failed");
+    CHECK(out.summary->status == schedule::RunEnd::auth_failed);
     CHECK(out.summary->first_error == "API key not valid");
     CHECK(out.rows.at(4).first_error == Code::unauthenticated);
     CHECK(out.rows.at(4).variants.at(0).kind == Kind::not_run);
@@ -215,4 +215,34 @@ TEST_CASE("runner: a storage failure on an image ends the run; its cost is still
     REQUIRE(lines.size() == 2);
     CHECK(lines[1].status == "STORAGE_IO");
     CHECK(lines[1].cost == k_image_cost);  // paid for, not stored
+}
+
+TEST_CASE(
+    "runner: the ledger refusing a billed failure's line ends the run STORAGE_IO; nothing more "
+    "is sent",
+    "[runner][schedule][ledger]") {
+    // A safety block Google billed: its only record is its failure line. Lost, the ledger (and
+    // every budget read from it) would miss the money, so the run must not go on spending.
+    Bench b;
+    b.provider.script("r1", 1, {Answer::blocked()});
+    b.ledger.before_append = [](const ledger::Entry& e) -> util::Status {
+        if (e.status == "BLOCKED") {
+            return util::Status(Code::storage_io,
+                                "ledger/2025-11-24.jsonl: No space left on device");
+        }
+        return util::ok_status();
+    };
+    auto out = b.run(rows(4));
+    REQUIRE_FALSE(out.summary.ok());
+    CHECK(out.summary.status().code() == Code::storage_io);
+    CHECK(out.summary.status().message().find("No space left") != std::string::npos);
+    CHECK(b.provider.calls().size() == 1);  // r2..r4 not sent
+    CHECK(b.ledger_lines().empty());
+    bool said = false;
+    for (const auto& f : b.events.of("error")) {
+        said = said ||
+               (f.value("scene_id", "") == "r1" &&
+                f.value("message", "").find("the ledger line of a failure") != std::string::npos);
+    }
+    CHECK(said);
 }

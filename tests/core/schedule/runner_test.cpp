@@ -80,7 +80,7 @@ TEST_CASE("runner: attempts are bounded by --max-attempts; the backoff waits on 
     CHECK(b.provider.calls_for("r2", 1).size() == 3);
     CHECK(out.summary->requests == 6);
     CHECK(out.summary->retries == 4);
-    CHECK(out.summary->status == "failed");
+    CHECK(out.summary->status == schedule::RunEnd::failed);
     CHECK(out.summary->errors_by_code.at("MODEL_UNAVAILABLE") == 2);
     for (const auto& r : out.rows) {
         CHECK(r.status == "failed");
@@ -108,7 +108,7 @@ TEST_CASE("runner: a permanent error is not retried", "[runner][schedule]") {
     CHECK(out.rows.at(0).status == "failed");
     CHECK(out.rows.at(0).first_error == Code::model_error);
     CHECK(out.rows.at(1).status == "ok");
-    CHECK(out.summary->status == "failed");
+    CHECK(out.summary->status == schedule::RunEnd::failed);
     CHECK(out.summary->rows_failed == 1);
 }
 
@@ -149,7 +149,7 @@ TEST_CASE(
     b.provider.set_default(Answer::error(Code::unavailable, "503 UNAVAILABLE"));
     auto out = b.run(rows(6));
     REQUIRE(out.summary.ok());
-    CHECK(out.summary->status == "upstream_unavailable");
+    CHECK(out.summary->status == schedule::RunEnd::upstream_unavailable);
     CHECK(out.summary->circuit_opens >= 2);
     // While open, requests are probes only: far fewer than 6 images × 100 attempts.
     CHECK(b.provider.calls().size() < 20);

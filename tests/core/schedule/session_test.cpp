@@ -27,7 +27,7 @@ schedule::SessionOptions dry_run_options(const test::TempDir& dir, const std::st
     o.ledger = dir.file("ledger");
     o.spool_dir = dir.file("spool");
     o.user = "tester";
-    o.mode = "dry_run";
+    o.mode = ledger::RunMode::dry_run;
     o.daily_limit = 20'000'000;
     o.plan.model = "gemini-3.1-flash-image";
     o.run.concurrency = 2;
@@ -63,7 +63,7 @@ TEST_CASE("session: a dry run from batch file to records, then a re-run that has
                                    },
                                    {});
     REQUIRE(summary.ok());
-    CHECK(summary->status == "ok");
+    CHECK(summary->status == schedule::RunEnd::ok);
     CHECK(summary->images_generated == 3);
     CHECK(statuses == std::vector<std::string>{"ok", "ok"});
     auto json = session.finish(*summary);
