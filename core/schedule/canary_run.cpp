@@ -62,7 +62,7 @@ public:
         // Add its numbers, and those of its rows' images an earlier run made, to the sample.
         add_to_sample(i, *summary, earlier);
         // A stopped run (signal, budget, quota, auth) ends the canary before any judging.
-        if (const auto how = parse_run_end(summary->status); how && stops_canary(*how)) {
+        if (const auto how = summary->status; how && stops_canary(*how)) {
             m_outcome.stopped_by = how;
             notify(m_callbacks.stage_stopped, i, *summary);
             return end(CanaryDecision::stopped);

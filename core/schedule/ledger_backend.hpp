@@ -20,6 +20,7 @@
 #include "budget/budget_guard.hpp"
 #include "budget/spend.hpp"
 #include "ledger/ledger_folder.hpp"
+#include "ledger/run_mode.hpp"
 #include "storage/any_storage.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
@@ -30,7 +31,7 @@ struct LedgerBackendOptions {
     std::string location;   // --ledger: a folder or gs://bucket[/prefix]
     std::string spool_dir;  // the run's spool root: a gs:// ledger spools below it
     std::string user;
-    std::string mode;
+    ledger::RunMode mode = ledger::RunMode::dry_run;
     std::string tz = "UTC";
     // gs://: a lease not renewed for this long is dead (budget/gcs_lease_budget.hpp).
     std::chrono::milliseconds lease_ttl{300'000};

@@ -64,6 +64,7 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
                                                               nlohmann::json* preflight_out) {
     auto s = std::unique_ptr<JobSession>(new JobSession());
     s->m_options = std::move(options);
+    util::Clock& clock = ctx.clock;
     s->m_context = &ctx;
     s->m_clock = &clock;
     s->m_stop = &stop;

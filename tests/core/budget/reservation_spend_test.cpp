@@ -48,7 +48,7 @@ ledger::Entry paid_under(const ledger::Reservation& r, const std::string& scene,
 budget::SpendQuery query(std::int64_t now_ms) {
     budget::SpendQuery q;
     q.user = "ops";
-    q.mode = "dry_run";
+    q.mode = ledger::RunMode::dry_run;
     q.now_ms = now_ms;
     return q;
 }
@@ -100,7 +100,7 @@ TEST_CASE("budget: a run sharing the ledger cannot spend what a pending batch ho
     budget::LedgerBudgetOptions options;
     options.ledger_folder = folder;
     options.user = "ops";
-    options.mode = "dry_run";
+    options.mode = ledger::RunMode::dry_run;
     options.limit = 1'000'000;
     auto opened = budget::LedgerBudget::open(options, clock);
     REQUIRE(opened.ok());
@@ -136,8 +136,8 @@ TEST_CASE("budget: a pending batch in a gs:// ledger holds room in every machine
     auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
     REQUIRE(day.ok());
     budget::GcsSpend spend(*f.store, other.spool_dir,
-                           budget::SpendScope{"ops", "dry_run", "UTC", *day}, f.clock,
-                           std::chrono::seconds(0));
+                           budget::SpendScope{"ops", ledger::RunMode::dry_run, "UTC", *day},
+                           f.clock, std::chrono::seconds(0));
     REQUIRE(spend.refresh(true).ok());
     CHECK(spend.spent() == 950'000);
     CHECK(spend.reserved_pending() == 950'000);
@@ -151,7 +151,7 @@ TEST_CASE("budget: a pending batch in a gs:// ledger holds room in every machine
     REQUIRE(other_writer.ok());
     budget::LeaseBudgetOptions o;
     o.user = "ops";
-    o.mode = "dry_run";
+    o.mode = ledger::RunMode::dry_run;
     o.limit = 1'000'000;
     o.store = f.store.get();
     o.spool_dir = other.spool_dir;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "canary/stages.hpp"
+#include "report/run_status.hpp"
 #include "schedule/canary_run.hpp"
 #include "schedule/session.hpp"
 #include "support/fake_clock.hpp"
@@ -65,7 +66,7 @@ struct Canary {
         o.spool_dir = dir.file("spool");
         o.events = dir.file("events.jsonl");
         o.user = "tester";
-        o.mode = "dry_run";
+        o.mode = ledger::RunMode::dry_run;
         o.daily_limit = 20'000'000;
         o.plan.model = "gemini-3.1-flash-image";
         o.run.concurrency = 1;
@@ -276,7 +277,7 @@ TEST_CASE("canary driver: SIGINT between stages stops before the next stage make
     };
     callbacks.stage_stopped = [&](std::size_t i, const report::Summary& s) {
         stopped.push_back(i);
-        stopped_status = s.status;
+        stopped_status = std::string(report::run_status_text(s.status));
     };
     const auto outcome = c.run(callbacks);
 

@@ -26,7 +26,7 @@ schedule::SessionOptions plan_options(const test::TempDir& dir, const std::strin
     o.ledger = dir.file("ledger");
     o.spool_dir = dir.file("spool");
     o.user = "tester";
-    o.mode = "dry_run";
+    o.mode = ledger::RunMode::dry_run;
     o.daily_limit = 20'000'000;
     o.plan.model = "gemini-3.1-flash-image";
     o.run.concurrency = 2;
@@ -161,7 +161,7 @@ TEST_CASE("job plan: under \"refuse\" a day's budget too small refuses, with the
     // "partial" runs what fits: no refusal, a warning.
     auto partial = plan_options(dir, input);
     partial.daily_limit = 1;
-    partial.budget_policy = "partial";
+    partial.budget_policy = budget::BudgetPolicy::partial;
     logged.warn.clear();
     auto fits = schedule::plan_job(partial, storage, clock, logged.log());
     REQUIRE(fits.ok());

@@ -21,7 +21,7 @@ schedule::LedgerBackendOptions local_options(const test::TempDir& dir) {
     o.location = dir.file("ledger");
     o.spool_dir = dir.file("spool");
     o.user = "tester";
-    o.mode = "dry_run";
+    o.mode = ledger::RunMode::dry_run;
     return o;
 }
 
