@@ -1,0 +1,54 @@
+#pragma once
+// A batch service as the batch tier's engine sees it: the Gemini API's Batch API
+// (GeminiBatchClient) or Vertex AI batch prediction. Both take a file of requests, one JSON
+// line each under its key, run them within a day at half price, and give back one result line
+// per request. The engine writes the request file, stages it, creates the batch under a display
+// name it recorded first (never two batches for one name), polls, and streams the results.
+//
+// The types are the Gemini client's (gemini_batch_wire.hpp): a Vertex job's states and counts
+// map onto BatchInfo, and its prediction lines onto BatchResult.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "provider/gemini_batch_files.hpp"
+#include "provider/gemini_batch_wire.hpp"
+#include "provider/image_provider.hpp"
+#include "util/status.hpp"
+
+namespace assetgen::provider {
+
+class BatchService {
+public:
+    virtual ~BatchService() = default;
+
+    // One line of the request file (newline included) for the request under key, in the
+    // service's input format.
+    virtual std::string request_line(std::string_view key, const ImageRequest& request) const = 0;
+    // Makes the request file at path available to the service under display_name: the Gemini
+    // API uploads it through the Files API ("files/…"); Vertex writes it to its staging prefix
+    // ("gs://…"). What create_or_find takes as input. Safe to repeat.
+    virtual util::Result<std::string> stage_input(const std::string& path,
+                                                  const std::string& display_name) = 0;
+    // The no-duplicate rule: the batch named display_name when one exists (looked up first),
+    // else one created once. A create whose outcome is unknown is looked up again, never
+    // repeated blindly.
+    virtual util::Result<BatchInfo> create_or_find(const std::string& model,
+                                                   const std::string& display_name,
+                                                   const std::string& input) = 0;
+    // The newest batch named display_name; std::nullopt when there is none.
+    virtual util::Result<std::optional<BatchInfo>> find(const std::string& display_name) = 0;
+    virtual util::Result<BatchInfo> get(const std::string& name) = 0;
+    virtual util::Status cancel(const std::string& name) = 0;
+    // Streams the results of a SUCCEEDED batch (info as get returned it), one BatchResult per
+    // request, memory bounded by the longest line; a broken transfer resumes without handing a
+    // line twice. on_result's failure stops the download with its status.
+    virtual util::Result<DownloadStats> download_results(
+        const BatchInfo& info, const std::function<util::Status(BatchResult&&)>& on_result) = 0;
+    // Removes what stage_input made (best effort once the results are in).
+    virtual util::Status discard_input(const std::string& input) = 0;
+};
+
+}  // namespace assetgen::provider
