@@ -383,9 +383,12 @@ util::Result<DownloadStats> VertexBatchClient::download_results(
         LineSplitter lines(on_line, m_options.max_result_line_bytes, stats);
         storage::ReadOptions read;
         read.retry.policy = m_options.retry;
-        if (m_hooks.on_retry) {
-            read.retry.on_retry = m_hooks.on_retry;
-        }
+        read.retry.on_retry = [&](const util::RetryNotice& notice) {
+            stats.resumed += 1;  // a ranged read taken up again at its own offset
+            if (m_hooks.on_retry) {
+                m_hooks.on_retry(notice);
+            }
+        };
         auto got = m_staging.read_to(
             file, [&](std::string_view piece) { return lines.feed(piece); }, read);
         if (!got.ok()) {

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -34,7 +35,8 @@ public:
 class VertexFake : public test::FakeProcess {
 public:
     explicit VertexFake(const std::string& gcs)
-        : FakeProcess("gemini_fake.py", {"--bearer", k_token, "--gcs-base", gcs}) {}
+        : FakeProcess("gemini_fake.py",
+                      {"--bearer", k_token, "--gcs-base", gcs, "--png-bytes", "100000"}) {}
     nlohmann::json call(net::HttpTransport& t, const std::string& method, const std::string& path,
                         const nlohmann::json& body = nullptr) const {
         net::HttpRequest r;
@@ -88,6 +90,7 @@ TEST_CASE("vertex batch against the fakes: stage, create once, poll, stream the 
     gcs_options.endpoint =
         storage::resolve_gcs_endpoint(auth::Env::from_map({{"STORAGE_EMULATOR_HOST", gcs.host()}}));
     gcs_options.timeout = std::chrono::seconds(20);
+    gcs_options.read_chunk = 64u << 10;  // the predictions span several ranged reads
     auto made = storage::make_storage_for("gs://vx-bucket/stage",
                                           {&transport, nullptr, &clock, gcs_options});
     REQUIRE(made.ok());
@@ -158,6 +161,30 @@ TEST_CASE("vertex batch against the fakes: stage, create once, poll, stream the 
     CHECK_THAT(results.at("job-1/S 2/1").status().message(), Catch::Contains("bad row"));
     REQUIRE_FALSE(results.at("job-1/s4/1").ok());
     CHECK(results.at("job-1/s4/1").status().code() == Code::rate_limited);
+
+    // Reads that break midway are taken up again at their offset: every line once.
+    REQUIRE(
+        gcs.set_faults(transport,
+                       nlohmann::json::array({{{"fault", "truncate"},
+                                               {"rate", 0.4},
+                                               {"ops", {"read"}},
+                                               {"object_prefix", "stage/job-1-chunk-0/output/"}}}),
+                       11));
+    std::vector<std::string> keys;
+    int images = 0;
+    auto again_stats = client.download_results(info, [&](BatchResult&& r) {
+        keys.push_back(r.key);
+        images += (r.outcome.ok() && r.outcome->data == results.at(r.key)->data) ? 1 : 0;
+        return util::ok_status();
+    });
+    REQUIRE(again_stats.ok());
+    CHECK(again_stats->resumed > 0);
+    CHECK(again_stats->bytes == stats->bytes);
+    std::sort(keys.begin(), keys.end());
+    CHECK(keys == std::vector<std::string>{"job-1/S 2/1", "job-1/S1/1", "job-1/s3/2", "job-1/s4/1",
+                                           "job-1/s5/1"});
+    CHECK(images == 3);
+    REQUIRE(gcs.set_faults(transport, nlohmann::json::array()));
 
     // One job was ever created; cancelling a finished one changes nothing.
     auto jobs = fake.call(transport, "GET", "/_fake/vertex-batches");
