@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import fake_common  # noqa: E402 (beside this file)
 import gemini_batch_fake  # noqa: E402 (the Batch API and Files API, beside this file)
+import vertex_batch_fake  # noqa: E402 (Vertex AI batch prediction, beside this file)
 
 MAX_REQUEST_BYTES = 20 * 1024 * 1024  # inline data limit of the whole request
 INPUT_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
@@ -508,8 +509,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with state.batch.store.lock:
                 body = state.batch.snapshot(path)
                 data = None if body is None else json.dumps(body).encode()
+        if data is None and path.startswith("/_fake/vertex-"):
+            with state.vertex_batch.lock:
+                body = state.vertex_batch.snapshot(path)
+                data = None if body is None else json.dumps(body).encode()
         if data is None:
-            if self.model_lookup(path) or state.batch.route(self, "GET", b""):
+            if (self.model_lookup(path) or state.vertex_batch.route(self, "GET", b"") or
+                    state.batch.route(self, "GET", b"")):
                 return
             self.not_found()
         else:
@@ -570,7 +576,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.control(path, raw)
         gemini, vertex = GEMINI_PATH.match(path), VERTEX_PATH.match(path)
         if not gemini and not vertex:
-            if self.server.state.batch.route(self, "POST", raw):
+            if (self.server.state.vertex_batch.route(self, "POST", raw) or
+                    self.server.state.batch.route(self, "POST", raw)):
                 return
             return self.not_found()
         model = gemini.group(2) if gemini else vertex.group(4)
@@ -578,7 +585,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_DELETE(self):
         raw = self.read_body()
-        if not self.server.state.batch.route(self, "DELETE", raw):
+        if not (self.server.state.vertex_batch.route(self, "DELETE", raw) or
+                self.server.state.batch.route(self, "DELETE", raw)):
             self.not_found()
 
     def control(self, path, raw):
@@ -594,8 +602,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 state.reset(body.get("seed", state.args.seed))
             with state.batch.store.lock:
                 state.batch.store.reset()
+            with state.vertex_batch.lock:
+                state.vertex_batch.reset()
             return self.send(200, {"ok": True})
-        if state.batch.control(self, path, body):
+        if state.batch.control(self, path, body) or state.vertex_batch.control(self, path, body):
             return None
         if path != "/_fake/faults":
             return self.not_found()
@@ -903,6 +913,8 @@ def main(argv=None):
     p.add_argument("--upload-granularity", type=int, default=8 << 20,
                    help="X-Goog-Upload-Chunk-Granularity of resumable uploads (default 8 MiB)")
     p.add_argument("--public-base", default="", help="base URL written into upload URLs (default: Host)")
+    p.add_argument("--gcs-base", default="", help="the GCS fake Vertex batch jobs read and write "
+                                                  "(http://host:port; also POST /_fake/vertex-batch)")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
 
@@ -910,10 +922,12 @@ def main(argv=None):
     server = Server((args.host, args.port), Handler)
     server.state = State(args)
     server.state.batch = gemini_batch_fake.BatchApi(sys.modules[__name__], gemini_batch_fake.BatchStore(args))
+    server.state.vertex_batch = vertex_batch_fake.VertexBatchApi(sys.modules[__name__], args)
     try:
         fake_common.serve(server, "gemini_fake", args.host, args.port_file)
     finally:
         server.state.batch.store.close()
+        server.state.vertex_batch.close()
 
 
 if __name__ == "__main__":
