@@ -69,6 +69,11 @@ expect_exit 0 ag ledger show
 assert_contains out.txt 'batch assetgen-job-batch-0'
 assert_contains out.txt 'held $9.800000'
 
+# Finance's view: one row per reservation, what it holds and since when.
+expect_exit 0 ag ledger show --reservations
+assert_contains out.txt "$(printf 'job-batch/batch/0\tassetgen-job-batch-0\tjob-batch\te2e\t$9.800000\t$0.000000\topen, holds $9.800000\t30m')"
+assert_eq "$(wc -l <out.txt | tr -d ' ')" 2 "ledger show --reservations: a header and one row"
+
 expect_exit 0 ag ledger verify
 assert_contains err.txt 'open reservation "job-batch/batch/0" of job job-batch (batch "assetgen-job-batch-0") holds $9.800000, reserved 30m'
 assert_contains err.txt 'ledger verify: ok'
@@ -81,6 +86,14 @@ python3 -c 'import json; s = json.load(open("out.txt")); assert s["total"]["rese
 expect_exit 0 ag ledger show --status settled
 assert_contains out.txt 'settled BATCH_CANCELLED'
 assert_contains out.txt 'actual $0.000000'
+expect_exit 0 ag ledger show --reservations --json
+python3 - <<'PY' || fail "ledger show --reservations --json (settled)"
+import json
+[r] = [json.loads(l) for l in open('out.txt')]
+assert r['id'] == 'job-batch/batch/0' and r['state'] == 'settled' and r['reason'] == 'BATCH_CANCELLED', r
+assert r['reservedUsd'] == 9.8 and r['paidUsd'] == 0 and r['heldUsd'] == 0 and r['settledUsd'] == 0, r
+assert r['batch'] == 'assetgen-job-batch-0' and r['jobId'] == 'job-batch' and r['requests'] == 140, r
+PY
 expect_exit 0 ag run b.csv --mode live --api-base "$base" --daily-budget-usd 10
 assert_eq "$(find out -name '*.png' | wc -l | tr -d ' ')" 5 "images once the batch settled"
 
