@@ -165,6 +165,11 @@ void register_ledger(CLI::App& app, Action& action) {
     show_filters.push_back(
         show_app->add_option("--limit", show->limit, "only the last N matching entries (0: all)")
             ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000'000})));
+    show_filters.push_back(
+        show_app
+            ->add_flag("--reservations", show->reservations,
+                       "one row per batch reservation: reserved, paid so far, open or settled, age")
+            ->excludes(show_app->get_option("--status")));
     keep_to_command_line(show_app, show_filters);
     show_app->footer(
         "A table on a terminal, else tab-separated lines under a header; with --json the\n"
@@ -174,6 +179,7 @@ void register_ledger(CLI::App& app, Action& action) {
         "  assetgen ledger show --job 3f9c2a --status BLOCKED\n"
         "  assetgen ledger show --from 2025-11-24 --to 2025-11-24 --tz America/Los_Angeles\n"
         "  assetgen ledger show --json | jq -c 'select(.status != \"ok\")'\n"
+        "  assetgen ledger show --reservations                # pending batches, since when\n"
         "Exit codes: 0 ok, 2 usage, 74 storage I/O, 78 configuration.");
     on_run(show_app, show, action, run_show);
 
@@ -222,8 +228,9 @@ void register_ledger(CLI::App& app, Action& action) {
         "Kinds: bad_line, torn_line, unknown_version, duplicate_id, missing_ledger_entry,\n"
         "image_mismatch, cost_mismatch, bad_cost, cost_vs_tokens, unrecorded_image, "
         "shard_overlap,\n"
-        "settle_without_reserve, settled_twice, stale_reservation (a batch's reservation open\n"
-        "past 49 h). Open reservations are listed on stderr with their age.\n"
+        "settle_without_reserve, settled_twice, settle_mismatch, paid_without_reserve,\n"
+        "paid_after_settle, stale_reservation (a batch's reservation open past 49 h).\n"
+        "Open reservations are listed on stderr with their age.\n"
         "Examples:\n"
         "  assetgen ledger verify                               # ./ledger against ./out\n"
         "  assetgen ledger verify /var/lib/assetgen/ledger --out /srv/assets\n"

@@ -29,6 +29,7 @@ struct LedgerOptions {
     std::string status;
     std::string tz = "UTC";
     std::size_t limit = 0;
+    bool reservations = false;  // show: one row per reservation (pending batches)
     std::string by = "day";
     // verify
     std::string out;  // "" = ./out when it exists

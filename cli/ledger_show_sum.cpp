@@ -22,6 +22,7 @@
 #include "ledger/audit.hpp"
 #include "ledger/gcs_ledger_store.hpp"
 #include "ledger/json_line.hpp"
+#include "ledger/reservation_list.hpp"
 #include "storage/storage.hpp"
 #include "table.hpp"
 #include "util/atomic_file.hpp"
@@ -76,12 +77,88 @@ std::vector<std::string> show_cells(const ledger::Entry& e, const std::string& t
     return cells;
 }
 
+// --- show --reservations ---------------------------------------------------------------------
+
+std::vector<Column> reservation_columns(const std::string& tz) {
+    return {{"reserved at (" + tz + ")", Align::left},
+            {"id", Align::left},
+            {"batch", Align::left},
+            {"job", Align::left},
+            {"user", Align::left},
+            {"reserved", Align::right},
+            {"paid", Align::right},
+            {"state", Align::left},
+            {"age", Align::right}};
+}
+
+std::vector<std::string> reservation_cells(const ledger::ReservationRow& r, const std::string& tz) {
+    auto time = ledger::local_time(r.reserved_ts, tz);
+    const std::string state = !r.settled ? "open, holds " + util::format_usd(r.held)
+                                         : "settled " + util::format_usd(r.settled_amount) +
+                                               (r.reason.empty() ? std::string() : " " + r.reason);
+    return {time.ok() ? *time : util::utc_timestamp(r.reserved_ts),
+            r.id,
+            r.batch,
+            r.job_id,
+            r.user_id,
+            util::format_usd(r.reserved),
+            util::format_usd(r.paid),
+            state,
+            util::format_duration(std::chrono::milliseconds(r.age_ms))};
+}
+
+std::string reservation_json(const ledger::ReservationRow& r) {
+    ledger::JsonLineWriter w;
+    w.add_string("id", r.id)
+        .add_string("batch", r.batch)
+        .add_string("jobId", r.job_id)
+        .add_string("userId", r.user_id)
+        .add_string("mode", r.mode)
+        .add_string("model", r.model)
+        .add_int("requests", r.requests)
+        .add_string("reservedAt", util::utc_timestamp(r.reserved_ts))
+        .add_money("reservedUsd", r.reserved)
+        .add_money("paidUsd", r.paid)
+        .add_money("heldUsd", r.held)
+        .add_string("state", r.settled ? "settled" : "open");
+    if (r.settled) {
+        w.add_money("settledUsd", r.settled_amount).add_string("reason", r.reason);
+    }
+    w.add_int("ageSeconds", r.age_ms / 1000);
+    return json_object(w) + "\n";
+}
+
+util::Result<ExitCode> show_reservations(const LedgerOptions& o, Console& console,
+                                         const LedgerAccess& access, const ledger::Filter& filter,
+                                         const ledger::DayOf& day_of) {
+    std::vector<ledger::ReadIssue> issues;
+    TRY_ASSIGN(const auto rows,
+               ledger::list_reservations(access.location, filter, day_of,
+                                         util::system_clock().unix_ms(), o.limit, &issues));
+    if (o.json) {
+        for (const auto& r : rows) {
+            print(reservation_json(r));
+        }
+    } else {
+        Table t(reservation_columns(o.tz));
+        for (const auto& r : rows) {
+            t.add_row(reservation_cells(r, o.tz));
+        }
+        print(stdout_is_tty() ? t.render_aligned() : t.render_tsv());
+    }
+    warn_skipped(console, issues);
+    return ExitCode::ok;
+}
+
 util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console,
                                 const context::Context& ctx) {
     TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     note_missing(console, o.folder);
+    if (o.reservations) {
+        return show_reservations(o, console, access, filter, day_of);
+    }
     const bool table = !o.json && stdout_is_tty();
 
     // Without a limit or a table to align, entries stream straight to stdout.

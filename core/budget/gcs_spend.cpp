@@ -132,6 +132,7 @@ util::Result<Spend> spent_today_gcs(ledger::GcsLedgerStore& store, const std::st
     TRY(spend.refresh(true));
     s.spent = spend.spent();
     s.reserved_pending = spend.reserved_pending();
+    s.pending = spend.pending(query.now_ms);
     s.entries = spend.entries();
     return s;
 }

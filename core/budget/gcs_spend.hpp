@@ -46,6 +46,10 @@ public:
     util::Micros spent() const;
     // The part of spent() the open reservations hold.
     util::Micros reserved_pending() const { return m_reservations.outstanding(); }
+    // The open reservations behind it at now_ms, oldest first.
+    std::vector<ledger::OpenReservation> pending(std::int64_t now_ms) const {
+        return ledger::open_reservations(m_reservations, now_ms);
+    }
     // Entries counted.
     std::size_t entries() const { return m_seen.size(); }
     // The part of spent() reserved under each budget lease (the entries' "lease" field).

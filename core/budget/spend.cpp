@@ -64,8 +64,40 @@ util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQue
         },
         &s.issues));
     s.reserved_pending = reservations.outstanding();
+    s.pending = ledger::open_reservations(reservations, query.now_ms);
     s.spent = util::add_capped(s.spent, s.reserved_pending);
     return s;
+}
+
+std::string pending_batches_advice(const Spend& spend) {
+    if (spend.reserved_pending <= 0) {
+        return {};
+    }
+    constexpr std::size_t k_named = 3;
+    std::string names;
+    std::size_t shown = 0;
+    std::size_t holding = 0;
+    for (const auto& r : spend.pending) {
+        if (r.outstanding <= 0) {
+            continue;
+        }
+        ++holding;
+        if (shown == k_named) {
+            continue;
+        }
+        names += (shown++ > 0 ? ", " : "") + std::string("\"") + r.batch + "\" (job " + r.job_id +
+                 ", " + util::format_usd(r.outstanding) + ")";
+    }
+    if (holding > shown) {
+        names += " and " + std::to_string(holding - shown) + " more";
+    }
+    return " " + util::format_usd(spend.reserved_pending) + " of the day is held by " +
+           (holding == 1 ? "a pending batch: " : std::to_string(holding) + " pending batches: ") +
+           names +
+           (holding == 1 ? ". Wait for it to settle, or cancel it"
+                         : ". Wait for them to settle, or cancel them") +
+           " with `assetgen run … --tier batch --cancel`; `assetgen ledger show --reservations` "
+           "lists every reservation.";
 }
 
 }  // namespace assetgen::budget

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ledger/ledger_folder.hpp"
+#include "ledger/reservations.hpp"
 #include "ledger/run_mode.hpp"
 #include "util/status.hpp"
 #include "util/text.hpp"
@@ -32,6 +33,9 @@ struct Spend {
     // The part of spent that open reservations (ledger/reservations.hpp: pending batches)
     // still hold; the rest is paid lines.
     util::Micros reserved_pending = 0;
+    // The open reservations that hold it (their batch, job and what each still holds), oldest
+    // first: what a refusal names.
+    std::vector<ledger::OpenReservation> pending;
     std::size_t entries = 0;
     std::vector<ledger::ReadIssue> issues;  // torn or bad lines seen while reading
 };
@@ -39,5 +43,10 @@ struct Spend {
 // Sums today's spend for a user and mode from a local ledger folder: the cost of the day's
 // lines plus what the day's open reservations still hold.
 util::Result<Spend> spent_today(const std::string& ledger_folder, const SpendQuery& query);
+
+// What a refusal adds when pending batches hold part of the day (spend.reserved_pending > 0),
+// "" otherwise: how much they hold, which they are (display name and job; the first three, then
+// how many more), and what to do: wait for them to settle, or cancel them.
+std::string pending_batches_advice(const Spend& spend);
 
 }  // namespace assetgen::budget

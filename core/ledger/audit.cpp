@@ -333,6 +333,12 @@ std::string_view finding_kind_name(FindingKind kind) {
             return "settled_twice";
         case FindingKind::stale_reservation:
             return "stale_reservation";
+        case FindingKind::settle_mismatch:
+            return "settle_mismatch";
+        case FindingKind::paid_without_reserve:
+            return "paid_without_reserve";
+        case FindingKind::paid_after_settle:
+            return "paid_after_settle";
     }
     return "bad_line";
 }

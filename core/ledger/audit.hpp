@@ -144,6 +144,9 @@ enum class FindingKind {
     settle_without_reserve,  // a settle line whose reservation has no reserve line
     settled_twice,           // a second settle line for one reservation
     stale_reservation,       // a reservation open past k_reservation_stale_ms
+    settle_mismatch,         // a settle line's settled != the cost of its paid lines before it
+    paid_without_reserve,    // paid lines bound to a reservation that has no reserve line
+    paid_after_settle,       // a paid line of a reservation after its settle line
 };
 // The stable name of a kind, e.g. "duplicate_id".
 std::string_view finding_kind_name(FindingKind kind);
@@ -201,7 +204,10 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                                          const VerifyOptions& options = {});
 
 // Adds to report what book tells of reservations: a settle line without its reserve line
-// (settle_without_reserve), a reservation settled twice (settled_twice), and with now_ms > 0
+// (settle_without_reserve), a reservation settled twice (settled_twice), a settle line whose
+// settled is not what its paid lines before it cost (settle_mismatch), paid lines bound to a
+// reservation without a reserve line (paid_without_reserve, at the first), each paid line read
+// after its reservation's settle line (paid_after_settle), and with now_ms > 0
 // the open reservations with their age (report.open_reservations), those open past
 // k_reservation_stale_ms as stale_reservation findings. verify_report calls it.
 void add_reservation_findings(const ReservationBook& book, std::int64_t now_ms,

@@ -15,6 +15,28 @@ void add_reservation_findings(const ReservationBook& book, std::int64_t now_ms,
                 Finding{FindingKind::settle_without_reserve, s.settle_at,
                         "settle line of reservation \"" + id + "\" has no reserve line"});
         }
+        if (s.settled() && s.reserved_seen && s.settle.settled != s.paid_before_settle) {
+            report.findings.push_back(Finding{
+                FindingKind::settle_mismatch, s.settle_at,
+                "reservation \"" + id + "\" is settled at " + util::format_usd(s.settle.settled) +
+                    " but its " + std::to_string(s.paid_lines_before_settle) + " paid " +
+                    (s.paid_lines_before_settle == 1 ? "line" : "lines") + " before it cost " +
+                    util::format_usd(s.paid_before_settle)});
+        }
+        if (!s.reserved_seen && s.paid_lines > 0) {
+            report.findings.push_back(Finding{
+                FindingKind::paid_without_reserve, s.first_paid_at,
+                std::to_string(s.paid_lines) + " paid " + (s.paid_lines == 1 ? "line" : "lines") +
+                    " (" + util::format_usd(s.paid) + ") bound to reservation \"" + id +
+                    "\", which has no reserve line: money the budget never held"});
+        }
+        for (const auto& late : s.paid_after_settle) {
+            report.findings.push_back(Finding{FindingKind::paid_after_settle, late.at,
+                                              "line \"" + late.id + "\" of reservation \"" + id +
+                                                  "\" charges " + util::format_usd(late.cost) +
+                                                  " after its settle line at " + s.settle_at +
+                                                  " gave the rest back"});
+        }
         if (s.settles > 1) {
             report.findings.push_back(Finding{
                 FindingKind::settled_twice, s.settle_at,

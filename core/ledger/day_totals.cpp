@@ -20,6 +20,7 @@
 #include "storage/gcs_url.hpp"
 #include "storage/gcs_wire.hpp"
 #include "util/atomic_file.hpp"
+#include "util/money.hpp"
 #include "util/retry.hpp"
 
 namespace assetgen::ledger {
@@ -67,6 +68,7 @@ util::Result<DayTotals> compute_day_totals(const LedgerLocation& ledger, const s
     }
     DayTotals totals;
     totals.day = day;
+    ReservationBook reservations;  // the day's batches: what the open ones still hold
     Filter filter;
     filter.from_day = day;
     filter.to_day = day;
@@ -79,8 +81,15 @@ util::Result<DayTotals> compute_day_totals(const LedgerLocation& ledger, const s
             cell.requests += is_reservation_line(e) ? 0 : 1;  // a batch's reserve, settle
             cell.last_ts_ms = std::max(cell.last_ts_ms, e.ts);
             ++totals.entries;
+            reservations.add(e);
         },
         nullptr));
+    for (const auto& [id, state] : reservations.states()) {
+        if (state.outstanding() > 0) {
+            DayTotalsCell& cell = totals.users[state.reserve.user_id][state.reserve.mode];
+            cell.reserved_pending = util::add_capped(cell.reserved_pending, state.outstanding());
+        }
+    }
     return totals;
 }
 
@@ -92,6 +101,7 @@ std::string day_totals_json(const DayTotals& totals, std::int64_t updated_ms) {
             by_mode[mode] = {{"cost_micros", c.cost},
                              {"images", c.images},
                              {"requests", c.requests},
+                             {"reserved_pending_micros", c.reserved_pending},
                              {"updated", util::utc_timestamp(c.last_ts_ms)}};
         }
         users[user] = std::move(by_mode);

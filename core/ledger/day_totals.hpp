@@ -3,8 +3,10 @@
 // download the day (the sheet's "Spend today": Apps Script's UrlFetch stops at 50 MB, about
 // 140,000 ledger lines). Stored beside the day files as <ledger>/totals/YYYY-MM-DD.json:
 //   {"v":1,"day":"YYYY-MM-DD","updated":"<UTC time>","entries":N,
-//    "users":{"<user>":{"<mode>":{"cost_micros":C,"images":I,"requests":R,"updated":"<UTC
-//    time>"}}}}
+//    "users":{"<user>":{"<mode>":{"cost_micros":C,"images":I,"requests":R,
+//    "reserved_pending_micros":P,"updated":"<UTC time>"}}}}
+// reserved_pending_micros is what the day's open reservations (pending batches,
+// reservations.hpp) still hold: room the budget counts as taken, never part of cost_micros.
 // It is always recomputed from the day's ledger lines (never incremented), so a lost or
 // repeated update cannot make it wrong; its size grows with users and modes, not images.
 
@@ -21,9 +23,11 @@
 namespace assetgen::ledger {
 
 struct DayTotalsCell {
-    util::Micros cost = 0;        // every line counts, refused ones too (what was paid)
-    std::int64_t images = 0;      // images made
-    std::int64_t requests = 0;    // ledger lines
+    util::Micros cost = 0;      // every line counts, refused ones too (what was paid)
+    std::int64_t images = 0;    // images made
+    std::int64_t requests = 0;  // ledger lines
+    // What the open reservations made this day still hold (not in cost: nothing paid yet).
+    util::Micros reserved_pending = 0;
     std::int64_t last_ts_ms = 0;  // the latest line's time ("updated")
 };
 

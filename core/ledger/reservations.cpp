@@ -98,6 +98,15 @@ void ReservationBook::add(const Entry& e, std::string_view at) {
     }
     if (e.kind.empty()) {  // a paid line of the reservation
         s.paid = util::add_capped(s.paid, e.cost);
+        if (s.paid_lines++ == 0) {
+            s.first_paid_at = std::string(at);
+        }
+        if (s.settled()) {
+            s.paid_after_settle.push_back({e.id, std::string(at), e.cost});
+        } else {
+            s.paid_before_settle = util::add_capped(s.paid_before_settle, e.cost);
+            ++s.paid_lines_before_settle;
+        }
     }
 }
 

@@ -75,9 +75,22 @@ struct ReservationState {
     Entry reserve;               // the reserve line (when reserved_seen)
     std::string reserve_at;      // where it was read ("<file>:<line>"), when told
     util::Micros paid = 0;       // the cost of its paid lines read
+    int paid_lines = 0;          // its paid lines read
+    std::string first_paid_at;   // where the first of them was read
     int settles = 0;             // settle lines read
     Entry settle;                // the first settle line
     std::string settle_at;
+    // The cost and count of its paid lines read before its first settle line (in read order:
+    // what the settle line should have added up).
+    util::Micros paid_before_settle = 0;
+    int paid_lines_before_settle = 0;
+    // Its paid lines read after its first settle line: charged after the rest was given back.
+    struct LatePaid {
+        std::string id;
+        std::string at;
+        util::Micros cost = 0;
+    };
+    std::vector<LatePaid> paid_after_settle;
     bool settled() const { return settles > 0; }
     // What it still holds: max(0, reserved - paid) while open, 0 once settled (or unknown).
     util::Micros outstanding() const;

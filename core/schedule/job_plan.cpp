@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "budget/spend.hpp"
 #include "schedule/session.hpp"
 #include "schedule/storage_error.hpp"
 #include "util/text.hpp"
@@ -122,6 +123,8 @@ util::Status preflight(JobPlan& job, const SessionOptions& o, storage::AnyStorag
                                     ? " (" + util::format_usd(today.spend.reserved_pending) +
                                           " of it held by pending batch jobs)"
                                     : std::string();
+    // A refusal names the pending batches that hold part of the day, and what to do.
+    const std::string advice = budget::pending_batches_advice(today.spend);
     const Plan& plan = job.plan;
     *job.preflight = {{"day", p.day},
                       {"tz", o.tz},
@@ -152,8 +155,10 @@ util::Status preflight(JobPlan& job, const SessionOptions& o, storage::AnyStorag
             "budget: " + util::format_usd(p.spent_before) + pending + " is already spent today (" +
                 p.day + " " + o.tz + ") against the " + util::format_usd(p.limit) + " daily limit" +
                 (over > 0 ? ", over it by " + util::format_usd(over) : std::string()) +
-                ". Nothing was run. Wait for the next day or raise --daily-budget-usd; "
-                "`assetgen ledger verify` checks the day's lines.");
+                ". Nothing was run." +
+                (advice.empty() ? " Wait for the next day or raise --daily-budget-usd;"
+                                : advice + " Or raise --daily-budget-usd;") +
+                " `assetgen ledger verify` checks the day's lines.");
         return util::ok_status();
     }
     if (util::add_sat(util::add_sat(p.spent_before, held), plan.estimate) > p.limit) {
@@ -164,8 +169,9 @@ util::Status preflight(JobPlan& job, const SessionOptions& o, storage::AnyStorag
                 "budget: this run needs " + util::format_usd(plan.estimate) + " but only " +
                     util::format_usd(remaining) + " of the " + util::format_usd(p.limit) +
                     " daily limit is left; " + util::format_usd(missing) +
-                    " missing. Nothing was run. Raise --daily-budget-usd, run fewer "
-                    "rows, or use --budget-policy partial to run what fits.");
+                    " missing. Nothing was run." + advice +
+                    " Raise --daily-budget-usd, run fewer rows, or use --budget-policy partial "
+                    "to run what fits.");
             return util::ok_status();
         }
         say(log.warn, "budget: " + util::format_usd(missing) +

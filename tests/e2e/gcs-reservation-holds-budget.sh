@@ -36,6 +36,7 @@ one_variant_batch ten.csv 10
 common=(--daily-budget-usd 1 --ledger gs://bkt/ledger)
 expect_exit 3 ag run ten.csv --out out-refused "${common[@]}" --json
 assert_contains err.txt '($0.900000 of it held by pending batch jobs)'
+assert_contains err.txt '$0.900000 of the day is held by a pending batch: "assetgen-job-batch-0" (job job-batch, $0.900000). Wait for it to settle'
 python3 -c 'import json; p = json.load(open("out.txt"))["preflight"]; assert p["reservedPendingUsd"] == 0.9 and p["spentTodayUsd"] == 0.9, p' ||
   fail "preflight: reservedPendingUsd"
 [ ! -d out-refused ] || [ "$(find out-refused -name '*.png' | wc -l)" -eq 0 ] || fail "refused run made images"

@@ -2,7 +2,8 @@
 # A pending batch's reservation in the ledger (issue 17 item 3) counts against the day's budget
 # of every other run: with $9.80 reserved of a $10 day, a live run of 5 images (≈ $0.34) against
 # the Gemini fake refuses (exit 3) and sends nothing; `ledger sum` shows $0 paid and $9.80
-# "reserved (pending)"; `ledger verify` lists the open reservation with its age and passes.
+# "reserved (pending)"; `ledger show --reservations` lists it (what it holds, its age); `ledger
+# verify` lists the open reservation with its age and passes. The refusal names the batch.
 # Once the batch settles (cancelled: given back whole), the same run makes its 5 images. A
 # reservation left open for 50 hours is a stale_reservation finding (exit 1). The lines are
 # written here as the batch tier writes them (README, "Ledger").
@@ -42,7 +43,11 @@ reserve_line ledger job-batch/batch/0 9.80 0.5
 
 expect_exit 3 ag run b.csv --mode live --api-base "$base" --daily-budget-usd 10
 assert_contains err.txt "(\$9.800000 of it held by pending batch jobs)"
-assert_contains err.txt 'missing. Nothing was run.'
+assert_contains err.txt 'missing. Nothing was run. $9.800000 of the day is held by a pending batch: "assetgen-job-batch-0" (job job-batch, $9.800000). Wait for it to settle, or cancel it with `assetgen run … --tier batch --cancel`'
+# Held past the whole limit: the day is spent, but not for good (no "wait for the next day").
+expect_exit 3 ag run b.csv --mode live --api-base "$base" --daily-budget-usd 9
+assert_contains err.txt 'over it by $0.800000. Nothing was run. $9.800000 of the day is held by a pending batch: "assetgen-job-batch-0" (job job-batch, $9.800000). Wait for it to settle, or cancel it with'
+grep -q 'next day' err.txt && fail "a pending batch's day told to wait for the next day"
 fake_get "$base/_fake/stats" stats.json
 python3 -c 'import json; s = json.load(open("stats.json")); assert s["requests"] == 0, s' ||
   fail "a request was sent while the batch held the budget"
@@ -64,6 +69,11 @@ expect_exit 0 ag ledger show
 assert_contains out.txt 'batch assetgen-job-batch-0'
 assert_contains out.txt 'held $9.800000'
 
+# Finance's view: one row per reservation, what it holds and since when.
+expect_exit 0 ag ledger show --reservations
+assert_contains out.txt "$(printf 'job-batch/batch/0\tassetgen-job-batch-0\tjob-batch\te2e\t$9.800000\t$0.000000\topen, holds $9.800000\t30m')"
+assert_eq "$(wc -l <out.txt | tr -d ' ')" 2 "ledger show --reservations: a header and one row"
+
 expect_exit 0 ag ledger verify
 assert_contains err.txt 'open reservation "job-batch/batch/0" of job job-batch (batch "assetgen-job-batch-0") holds $9.800000, reserved 30m'
 assert_contains err.txt 'ledger verify: ok'
@@ -76,6 +86,14 @@ python3 -c 'import json; s = json.load(open("out.txt")); assert s["total"]["rese
 expect_exit 0 ag ledger show --status settled
 assert_contains out.txt 'settled BATCH_CANCELLED'
 assert_contains out.txt 'actual $0.000000'
+expect_exit 0 ag ledger show --reservations --json
+python3 - <<'PY' || fail "ledger show --reservations --json (settled)"
+import json
+[r] = [json.loads(l) for l in open('out.txt')]
+assert r['id'] == 'job-batch/batch/0' and r['state'] == 'settled' and r['reason'] == 'BATCH_CANCELLED', r
+assert r['reservedUsd'] == 9.8 and r['paidUsd'] == 0 and r['heldUsd'] == 0 and r['settledUsd'] == 0, r
+assert r['batch'] == 'assetgen-job-batch-0' and r['jobId'] == 'job-batch' and r['requests'] == 140, r
+PY
 expect_exit 0 ag run b.csv --mode live --api-base "$base" --daily-budget-usd 10
 assert_eq "$(find out -name '*.png' | wc -l | tr -d ' ')" 5 "images once the batch settled"
 

@@ -180,3 +180,37 @@ TEST_CASE("budget: a pending batch in a gs:// ledger holds room in every machine
     (*later)->settle(600'000, 0);
     REQUIRE((*later)->close().ok());
 }
+
+TEST_CASE("budget: a refusal names the pending batches that hold the day and what to do",
+          "[budget][reservations]") {
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    ledger::LocalLedgerWriter writer(folder);
+    const std::int64_t now = k_noon_ms + k_hour_ms;
+    // Five pending batches, oldest first a..e; c has used part of its room, d settled.
+    for (const char* job : {"a", "b", "c", "d", "e", "f"}) {
+        const auto r = batch_of(job, 100'000, k_noon_ms + (job[0] - 'a') * 60'000);
+        REQUIRE(ledger::write_reservation(writer, r).ok());
+        if (std::string(job) == "c") {
+            REQUIRE(writer.append(paid_under(r, "x", now)).ok());  // $0.039 paid
+        }
+        if (std::string(job) == "d") {
+            REQUIRE(ledger::write_settlement(writer, r, 0, "BATCH_CANCELLED", now).ok());
+        }
+    }
+    REQUIRE(writer.flush().ok());
+
+    auto spend = budget::spent_today(folder, query(now));
+    REQUIRE(spend.ok());
+    CHECK(spend->reserved_pending == 4 * 100'000 + 61'000);
+    CHECK(budget::pending_batches_advice(*spend) ==
+          " $0.461000 of the day is held by 5 pending batches: \"assetgen-a-0\" (job a, "
+          "$0.100000), \"assetgen-b-0\" (job b, $0.100000), \"assetgen-c-0\" (job c, $0.061000) "
+          "and 2 more. Wait for them to settle, or cancel them with `assetgen run … --tier batch "
+          "--cancel`; `assetgen ledger show --reservations` lists every reservation.");
+
+    // None pending: nothing to add.
+    auto none = budget::spent_today(dir.file("empty"), query(now));
+    REQUIRE(none.ok());
+    CHECK(budget::pending_batches_advice(*none).empty());
+}

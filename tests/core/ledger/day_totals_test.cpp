@@ -7,6 +7,7 @@
 #include "ledger/audit.hpp"
 #include "ledger/day_totals.hpp"
 #include "ledger/ledger_folder.hpp"
+#include "ledger/reservations.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 #include "util/atomic_file.hpp"
@@ -74,6 +75,48 @@ TEST_CASE("day totals: recomputed from the day's lines per user and mode, writte
 
     CHECK(ledger::update_day_totals(dir.file("ledger"), "2025-13-01", clock).code() ==
           util::Code::invalid_input);
+}
+
+TEST_CASE("day totals: the day's open reservations apart from cost, settled ones not at all",
+          "[ledger][reservations]") {
+    test::TempDir dir;
+    test::FakeClock clock(test::k_noon_ms + 60'000);
+    ledger::LocalLedgerWriter writer(dir.file("ledger"));
+    ledger::Reservation r;
+    r.id = "jb/batch/0";
+    r.user_id = "ops";
+    r.job_id = "jb";
+    r.model = "gemini-2.5-flash-image";
+    r.mode = "dry_run";
+    r.batch = "assetgen-jb-0";
+    r.requests = 4;
+    r.amount = 200'000;
+    r.ts = test::k_noon_ms;
+    auto settled = r;
+    settled.id = "jb/batch/1";
+    REQUIRE(ledger::write_reservation(writer, r).ok());
+    REQUIRE(ledger::write_reservation(writer, settled).ok());
+    auto paid = test::sample_entry("jb", "S-1");  // $0.039 of the open one used
+    ledger::bind_to_reservation(paid, r, test::k_noon_ms + 1'000);
+    REQUIRE(writer.append(paid).ok());
+    REQUIRE(ledger::write_settlement(writer, settled, 0, "BATCH_CANCELLED", test::k_noon_ms).ok());
+    REQUIRE(writer.append(test::sample_entry("j1", "S-1")).ok());  // a plain line, $0.039
+    REQUIRE(writer.flush().ok());
+
+    const std::string day = ledger::utc_day(test::k_noon_ms);
+    auto totals = ledger::compute_day_totals(dir.file("ledger"), day);
+    REQUIRE(totals.ok());
+    const auto& cell = totals->users.at("ops").at("dry_run");
+    CHECK(cell.cost == 2 * 39'000);  // paid lines only
+    CHECK(cell.reserved_pending == 200'000 - 39'000);
+    CHECK(cell.requests == 2);
+
+    REQUIRE(ledger::update_day_totals(dir.file("ledger"), day, clock).ok());
+    auto text = util::read_file(ledger::day_totals_location(dir.file("ledger"), day));
+    REQUIRE(text.ok());
+    const json doc = json::parse(*text);
+    CHECK(doc["users"]["ops"]["dry_run"]["cost_micros"] == 78'000);
+    CHECK(doc["users"]["ops"]["dry_run"]["reserved_pending_micros"] == 161'000);
 }
 
 TEST_CASE(

@@ -220,3 +220,92 @@ TEST_CASE("reservations: a batch's paid lines match its job's manifest as other 
         FAIL_CHECK(f.to_string());
     }
 }
+
+TEST_CASE("reservations: verify checks settled against the paid lines, and paid lines out of place",
+          "[ledger][reservations]") {
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    ledger::LocalLedgerWriter writer(folder);
+    // Settled at $0.050000 while its two paid lines cost $0.078000.
+    const auto wrong = sample_reservation();
+    REQUIRE(ledger::write_reservation(writer, wrong).ok());
+    REQUIRE(writer.append(paid_under(wrong, "a")).ok());
+    REQUIRE(writer.append(paid_under(wrong, "b")).ok());
+    REQUIRE(ledger::write_settlement(writer, wrong, 50'000, "", k_noon_ms + 2 * k_hour_ms).ok());
+    // Cancelled (settled at $0), then a line charged after the money was given back.
+    auto late = sample_reservation();
+    late.id = "job2/batch/0";
+    late.job_id = "job2";
+    REQUIRE(ledger::write_reservation(writer, late).ok());
+    REQUIRE(
+        ledger::write_settlement(writer, late, 0, "BATCH_CANCELLED", k_noon_ms + k_hour_ms).ok());
+    REQUIRE(writer.append(paid_under(late, "a")).ok());
+    // Paid lines bound to a reservation nobody reserved.
+    auto ghost = sample_reservation();
+    ghost.id = "job3/batch/0";
+    ghost.job_id = "job3";
+    REQUIRE(writer.append(paid_under(ghost, "a")).ok());
+    REQUIRE(writer.append(paid_under(ghost, "b")).ok());
+    // Right: settled at what its one paid line cost.
+    auto right = sample_reservation();
+    right.id = "job4/batch/0";
+    right.job_id = "job4";
+    REQUIRE(ledger::write_reservation(writer, right).ok());
+    REQUIRE(writer.append(paid_under(right, "a")).ok());
+    REQUIRE(ledger::write_settlement(writer, right, 39'000, "", k_noon_ms + k_hour_ms).ok());
+    REQUIRE(writer.flush().ok());
+
+    auto report = ledger::verify_report(folder, {}, {});
+    REQUIRE(report.ok());
+    REQUIRE(report->findings.size() == 3);
+    const std::string day_file = ledger::utc_day(k_noon_ms) + ".jsonl:";
+    const auto& mismatch = report->findings[0];
+    CHECK(ledger::finding_kind_name(mismatch.kind) == "settle_mismatch");
+    CHECK(mismatch.where.ends_with(day_file + "4"));
+    CHECK(mismatch.message ==
+          "reservation \"job1/batch/0\" is settled at $0.050000 but its 2 paid lines before it "
+          "cost $0.078000");
+    const auto& after = report->findings[1];
+    CHECK(ledger::finding_kind_name(after.kind) == "paid_after_settle");
+    CHECK(after.where.ends_with(day_file + "7"));
+    CHECK(after.message ==
+          "line \"job2/a/v1\" of reservation \"job2/batch/0\" charges $0.039000 "
+          "after its settle line at " +
+              folder + "/" + day_file + "6 gave the rest back");
+    const auto& ghostly = report->findings[2];
+    CHECK(ledger::finding_kind_name(ghostly.kind) == "paid_without_reserve");
+    CHECK(ghostly.where.ends_with(day_file + "8"));
+    CHECK(ghostly.message ==
+          "2 paid lines ($0.078000) bound to reservation \"job3/batch/0\", "
+          "which has no reserve line: money the budget never held");
+}
+
+TEST_CASE("reservations: ledger sum by day and by user puts what is held in the reserve's row",
+          "[ledger][reservations]") {
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    ledger::LocalLedgerWriter writer(folder);
+    const auto r = sample_reservation();  // user ops, noon
+    REQUIRE(ledger::write_reservation(writer, r).ok());
+    REQUIRE(writer.append(paid_under(r, "a")).ok());
+    auto other = sample_entry("job5", "a", 1, k_noon_ms + 86'400'000);  // the next day
+    other.user_id = "ana";
+    REQUIRE(writer.append(other).ok());
+    REQUIRE(writer.flush().ok());
+
+    auto by_day = ledger::sum(folder, {}, ledger::GroupBy::day);
+    REQUIRE(by_day.ok());
+    REQUIRE(by_day->groups.size() == 2);
+    CHECK(by_day->groups[0].key == ledger::utc_day(k_noon_ms));
+    CHECK(by_day->groups[0].totals.cost == 39'000);
+    CHECK(by_day->groups[0].totals.reserved == 161'000);
+    CHECK(by_day->groups[1].totals.reserved == 0);
+    auto by_user = ledger::sum(folder, {}, ledger::GroupBy::user);
+    REQUIRE(by_user.ok());
+    REQUIRE(by_user->groups.size() == 2);
+    CHECK(by_user->groups[0].key == "ana");
+    CHECK(by_user->groups[0].totals.reserved == 0);
+    CHECK(by_user->groups[1].key == "ops");
+    CHECK(by_user->groups[1].totals.reserved == 161'000);
+    CHECK(by_user->total.reserved == 161'000);
+}
