@@ -49,6 +49,10 @@ std::string ref_mode_instruction(batch::RefMode mode) {
 
 using namespace detail;
 
+int runner_locks_held() {
+    return t_locks_held;
+}
+
 void Runner::Impl::set_halt(Halt h) {
     Halt expected = Halt::none;
     halt.compare_exchange_strong(expected, h);
@@ -81,7 +85,7 @@ void Runner::Impl::execute(const Item& item) {
     Attempted a = attempt_loop(item, refs.images);
     if (a.status.code() == Code::unauthenticated || a.status.code() == Code::permission_denied) {
         // Credentials are wrong for every row alike: stop instead of failing them one by one.
-        std::lock_guard lock(dispatch_mutex);
+        RunnerLock lock(dispatch_mutex);
         if (auth_error.ok()) {
             auth_error = a.status;
         }
@@ -94,13 +98,13 @@ void Runner::Impl::execute(const Item& item) {
             // the manifest line's own ledger line when that line was durable).
             a.status = st;
             record_failure(item, a, o);
-            std::lock_guard lock(dispatch_mutex);
+            RunnerLock lock(dispatch_mutex);
             if (fatal.ok()) {
                 fatal = st;
             }
             set_halt(Halt::error);
         } else {
-            std::lock_guard s(stats_mutex);
+            RunnerLock s(stats_mutex);
             ++summary.images_generated;
             summary.latency_ms.record(a.latency_ms);
             summary.actual_cost += a.cost;
@@ -115,7 +119,7 @@ void Runner::Impl::execute(const Item& item) {
     } else {
         record_failure(item, a, o);
         if (a.started) {
-            std::lock_guard s(stats_mutex);
+            RunnerLock s(stats_mutex);
             summary.actual_cost += a.cost;
             summary.estimated_cost += a.estimate;
         }
@@ -128,7 +132,7 @@ void Runner::Impl::execute(const Item& item) {
     }
     if (a.wasted > 0) {  // billed answers that were not images: already in the ledger
         o.cost += a.wasted;
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         summary.actual_cost += a.wasted;
     }
     images_done.fetch_add(o.kind == Kind::not_run ? 0 : 1);

@@ -153,6 +153,10 @@ private:
     const DoneIndex& m_done;
 };
 
+// How many of the runner's own locks the calling thread holds (0 inside every callback the
+// runner makes: on_row, on_progress, the event sink, still_held, warn). For tests.
+int runner_locks_held();
+
 // The instruction added to a prompt when reference images go with it (README.md quotes it).
 std::string ref_mode_instruction(batch::RefMode mode);
 

@@ -7,7 +7,7 @@ namespace assetgen::schedule {
 using namespace detail;
 
 std::optional<Item> Runner::Impl::next_item() {
-    std::lock_guard lock(dispatch_mutex);
+    RunnerLock lock(dispatch_mutex);
     for (;;) {
         if (stopping()) {
             return std::nullopt;
@@ -30,7 +30,7 @@ std::optional<Item> Runner::Impl::next_item() {
                 o.uri = it->second.uri;
                 o.cost = it->second.cost;
                 {
-                    std::lock_guard s(stats_mutex);
+                    RunnerLock s(stats_mutex);
                     ++summary.images_skipped;
                 }
                 images_done.fetch_add(1);
@@ -92,7 +92,7 @@ void Runner::Impl::finish_variant_locked(const std::shared_ptr<RowState>& row) {
 }
 
 void Runner::Impl::finish_variant(const std::shared_ptr<RowState>& row) {
-    std::lock_guard lock(dispatch_mutex);
+    RunnerLock lock(dispatch_mutex);
     finish_variant_locked(row);
 }
 
@@ -124,7 +124,7 @@ void Runner::Impl::drain() {
         code = st.code();
         message = st.message();
     }
-    std::lock_guard lock(dispatch_mutex);
+    RunnerLock lock(dispatch_mutex);
     for (;;) {
         if (current) {
             for (int v = next_variant; v <= current->data.row.variants; ++v) {
@@ -170,11 +170,11 @@ void Runner::Impl::drain() {
 void Runner::Impl::report_row(const std::shared_ptr<RowState>& row) {
     {
         // Every variant has ended: the row's copies of its refs are no longer needed.
-        std::lock_guard refs_lock(row->refs.mutex);
+        RunnerLock refs_lock(row->refs.mutex);
         row->refs.images.clear();
         row->refs.images.shrink_to_fit();
     }
-    std::lock_guard lock(reorder_mutex);
+    RunnerLock lock(reorder_mutex);
     finished.emplace(row->seq, row);
     while (!finished.empty() && finished.begin()->first == next_to_report) {
         auto r = finished.begin()->second;
@@ -210,7 +210,7 @@ void Runner::Impl::emit_row(const RowState& r) {
         res.status = row_status_of_error(res.first_error);
     }
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         ++summary.rows;
         if (ok == n) {
             ++summary.rows_ok;

@@ -64,6 +64,38 @@ struct Item {
 
 enum class Halt { none, budget, upstream, auth, stopped, error, quota };
 
+// How many of the runner's own mutexes (dispatch_mutex, reorder_mutex, stats_mutex, a row's
+// refs.mutex) the calling thread holds: runner_locks_held() reads it, so that tests (and
+// anyone debugging) can check that no callback runs under one.
+inline thread_local int t_locks_held = 0;
+
+// std::unique_lock on one of the runner's mutexes that keeps t_locks_held up to date. Every
+// runner mutex is taken through it.
+class RunnerLock {
+public:
+    explicit RunnerLock(std::mutex& m) : m_lock(m) { ++t_locks_held; }
+    ~RunnerLock() {
+        if (m_lock.owns_lock()) {
+            --t_locks_held;
+        }
+    }
+    RunnerLock(const RunnerLock&) = delete;
+    RunnerLock& operator=(const RunnerLock&) = delete;
+    void lock() {
+        m_lock.lock();
+        ++t_locks_held;
+    }
+    void unlock() {
+        --t_locks_held;
+        m_lock.unlock();
+    }
+    // For a condition variable's wait (the mutex is released while it waits).
+    std::unique_lock<std::mutex>& raw() { return m_lock; }
+
+private:
+    std::unique_lock<std::mutex> m_lock;
+};
+
 }  // namespace detail
 
 struct Runner::Impl {

@@ -13,7 +13,7 @@ using namespace detail;
 
 const RowRefs& Runner::Impl::row_refs(RowState& row) {
     RowRefs& r = row.refs;
-    std::lock_guard lock(r.mutex);
+    RunnerLock lock(r.mutex);
     if (r.resolved) {
         return r;
     }
@@ -32,7 +32,7 @@ const RowRefs& Runner::Impl::row_refs(RowState& row) {
         r.images.push_back(provider::RefImage{ref.mime_type, std::move(ref.data)});
     }
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         refs_named += resolved->refs.size() + resolved->dropped.size();
     }
     if (!resolved->dropped.empty()) {
@@ -56,7 +56,7 @@ void Runner::Impl::record_unsent(const Item& item, const Status& status, Variant
     o.code = status.code();
     o.message = status.message();
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         ++summary.errors;
         ++summary.errors_by_code[std::string(util::code_name(status.code()))];
     }
@@ -73,7 +73,7 @@ void Runner::Impl::add_ref_stats() {
         return;
     }
     const refs::RefStats st = deps.refs->stats();
-    std::lock_guard s(stats_mutex);
+    RunnerLock s(stats_mutex);
     summary.refs_named = refs_named;
     summary.refs_fetched = st.fetched;
     summary.refs_cache_hits = st.cache_hits + st.revalidated;
