@@ -5,7 +5,8 @@
 // send, settle the reservation to the actual cost; transient failures wait out the backoff (or
 // the server's hint, when longer) and go round again. A finished image is stored, its manifest
 // line made durable (group commit), then its ledger line written. When every variant of a row
-// has ended, the row goes into a reorder buffer that reports rows in input order.
+// has ended, the row goes into a reorder buffer that reports rows in input order: one thread at
+// a time (the one holding the emitter token) calls on_row, with no runner lock held.
 //
 // Dispatch halts for good when the budget has no room (the rest end BUDGET_EXCEEDED), when the
 // circuit stayed open longer than allowed (UPSTREAM_UNAVAILABLE), or on a stop signal (the rest
@@ -104,11 +105,13 @@ void Runner::Impl::execute(const Item& item) {
             }
             set_halt(Halt::error);
         } else {
-            RunnerLock s(stats_mutex);
-            ++summary.images_generated;
-            summary.latency_ms.record(a.latency_ms);
-            summary.actual_cost += a.cost;
-            summary.estimated_cost += a.estimate;
+            {
+                RunnerLock s(stats_mutex);
+                ++summary.images_generated;
+                summary.latency_ms.record(a.latency_ms);
+                summary.actual_cost += a.cost;
+                summary.estimated_cost += a.estimate;
+            }
             deps.events.emit("item_complete", {{"scene_id", item.row->data.row.scene_id},
                                                {"variant", item.variant},
                                                {"uri", o.uri},
@@ -190,6 +193,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
         w.join();
     }
     impl.drain();
+    impl.wait_emitted();  // the last row's on_row has returned
     Status flushed = as_storage_error(m_deps.ledger.flush(), "ledger");
 
     s.finished_ms = m_deps.clock.unix_ms();

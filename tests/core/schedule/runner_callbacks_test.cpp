@@ -94,7 +94,7 @@ private:
 }  // namespace
 
 TEST_CASE("runner: no runner lock is held while on_row, on_progress, events and still_held run",
-          "[runner][schedule][callbacks][!shouldfail]") {
+          "[runner][schedule][callbacks]") {
     LockProbe probe;
     SECTION("rows finished by the workers, with retries and failures") {
         Bench b;
@@ -147,7 +147,7 @@ TEST_CASE("runner: no runner lock is held while on_row, on_progress, events and 
 TEST_CASE(
     "runner: rows are reported in input order and never two at once, even when a later "
     "row finishes during on_row",
-    "[runner][schedule][callbacks][!shouldfail]") {
+    "[runner][schedule][callbacks]") {
     Bench b;
     b.settings.concurrency = 3;
     Gates gates;
@@ -195,7 +195,7 @@ TEST_CASE(
 }
 
 TEST_CASE("runner: a slow on_row does not hold up the other workers",
-          "[runner][schedule][callbacks][!shouldfail]") {
+          "[runner][schedule][callbacks]") {
     Bench b;
     b.settings.concurrency = 2;
     Gates gates;
