@@ -5,7 +5,8 @@
 // send, settle the reservation to the actual cost; transient failures wait out the backoff (or
 // the server's hint, when longer) and go round again. A finished image is stored, its manifest
 // line made durable (group commit), then its ledger line written. When every variant of a row
-// has ended, the row goes into a reorder buffer that reports rows in input order.
+// has ended, the row goes into a reorder buffer that reports rows in input order: one thread at
+// a time (the one holding the emitter token) calls on_row, with no runner lock held.
 //
 // Dispatch halts for good when the budget has no room (the rest end BUDGET_EXCEEDED), when the
 // circuit stayed open longer than allowed (UPSTREAM_UNAVAILABLE), or on a stop signal (the rest
@@ -49,6 +50,10 @@ std::string ref_mode_instruction(batch::RefMode mode) {
 
 using namespace detail;
 
+int runner_locks_held() {
+    return t_locks_held;
+}
+
 void Runner::Impl::set_halt(Halt h) {
     Halt expected = Halt::none;
     halt.compare_exchange_strong(expected, h);
@@ -81,7 +86,7 @@ void Runner::Impl::execute(const Item& item) {
     Attempted a = attempt_loop(item, refs.images);
     if (a.status.code() == Code::unauthenticated || a.status.code() == Code::permission_denied) {
         // Credentials are wrong for every row alike: stop instead of failing them one by one.
-        std::lock_guard lock(dispatch_mutex);
+        RunnerLock lock(dispatch_mutex);
         if (auth_error.ok()) {
             auth_error = a.status;
         }
@@ -94,17 +99,19 @@ void Runner::Impl::execute(const Item& item) {
             // the manifest line's own ledger line when that line was durable).
             a.status = st;
             record_failure(item, a, o);
-            std::lock_guard lock(dispatch_mutex);
+            RunnerLock lock(dispatch_mutex);
             if (fatal.ok()) {
                 fatal = st;
             }
             set_halt(Halt::error);
         } else {
-            std::lock_guard s(stats_mutex);
-            ++summary.images_generated;
-            summary.latency_ms.record(a.latency_ms);
-            summary.actual_cost += a.cost;
-            summary.estimated_cost += a.estimate;
+            {
+                RunnerLock s(stats_mutex);
+                ++summary.images_generated;
+                summary.latency_ms.record(a.latency_ms);
+                summary.actual_cost += a.cost;
+                summary.estimated_cost += a.estimate;
+            }
             deps.events.emit("item_complete", {{"scene_id", item.row->data.row.scene_id},
                                                {"variant", item.variant},
                                                {"uri", o.uri},
@@ -115,7 +122,7 @@ void Runner::Impl::execute(const Item& item) {
     } else {
         record_failure(item, a, o);
         if (a.started) {
-            std::lock_guard s(stats_mutex);
+            RunnerLock s(stats_mutex);
             summary.actual_cost += a.cost;
             summary.estimated_cost += a.estimate;
         }
@@ -128,7 +135,7 @@ void Runner::Impl::execute(const Item& item) {
     }
     if (a.wasted > 0) {  // billed answers that were not images: already in the ledger
         o.cost += a.wasted;
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         summary.actual_cost += a.wasted;
     }
     images_done.fetch_add(o.kind == Kind::not_run ? 0 : 1);
@@ -186,6 +193,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
         w.join();
     }
     impl.drain();
+    impl.wait_emitted();  // the last row's on_row has returned
     Status flushed = as_storage_error(m_deps.ledger.flush(), "ledger");
 
     s.finished_ms = m_deps.clock.unix_ms();

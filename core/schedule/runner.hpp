@@ -139,9 +139,9 @@ class Runner {
 public:
     Runner(RunSettings settings, RunDeps deps, const DoneIndex& done);
 
-    // Runs every row of the feed. on_row is called in input order, from worker threads but
-    // never concurrently. Returns the summary; a feed error (the batch changed under us) or a
-    // storage failure of the manifest ends the run with that Status.
+    // Runs every row of the feed. on_row is called in input order, never concurrently, with no
+    // runner lock held: a slow one holds up only the thread reporting. Returns the summary; a
+    // feed error or a storage failure of the manifest ends the run with that Status.
     util::Result<report::Summary> run(const RowFeed& feed, std::uint64_t images_planned,
                                       const std::function<void(const RowResult&)>& on_row,
                                       const std::function<void(const Progress&)>& on_progress = {});
@@ -152,6 +152,10 @@ private:
     RunDeps m_deps;
     const DoneIndex& m_done;
 };
+
+// How many of the runner's own locks the calling thread holds (0 inside every callback the
+// runner makes: on_row, on_progress, the event sink, still_held, warn). For tests.
+int runner_locks_held();
 
 // The instruction added to a prompt when reference images go with it (README.md quotes it).
 std::string ref_mode_instruction(batch::RefMode mode);

@@ -108,7 +108,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         auto t0 = deps.clock.steady();
         in_flight.fetch_add(1);
         {
-            std::lock_guard s(stats_mutex);
+            RunnerLock s(stats_mutex);
             ++summary.requests;
         }
         auto r = deps.provider.generate(req);
@@ -193,7 +193,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
     };
     hooks.on_retry = [&](const util::RetryNotice& n) {
         {
-            std::lock_guard s(stats_mutex);
+            RunnerLock s(stats_mutex);
             ++summary.retries;
         }
         deps.events.emit("retry", {{"scene_id", row.scene_id},
@@ -243,7 +243,7 @@ void Runner::Impl::note_size(const batch::Row& row, int variant, const provider:
         return;
     }
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         ++summary.size_mismatch;
     }
     auto px = [](const provider::PixelSize& p) {
@@ -311,7 +311,7 @@ std::uint64_t Runner::Impl::wait_spend_rate(const batch::Row& row, int variant, 
         why = Status(Code::config, row.where + ": one request may cost up to " +
                                        util::format_usd(worst) + ", more than --max-spend-rate " +
                                        format_spend_rate(spend_rate.rate()));
-        std::lock_guard lock(dispatch_mutex);
+        RunnerLock lock(dispatch_mutex);
         if (fatal.ok()) {
             fatal = why;
         }
@@ -341,7 +341,7 @@ std::uint64_t Runner::Impl::wait_spend_rate(const batch::Row& row, int variant, 
 
 void Runner::Impl::note_quota_stop(const batch::Row& row, int variant, const Status& st) {
     {
-        std::lock_guard lock(dispatch_mutex);
+        RunnerLock lock(dispatch_mutex);
         if (!quota_stop.ok()) {
             return;  // the first one says it
         }
@@ -361,7 +361,7 @@ Status Runner::Impl::quota_not_sent() {
     Code code = Code::cancelled;
     std::string reset;
     {
-        std::lock_guard lock(dispatch_mutex);
+        RunnerLock lock(dispatch_mutex);
         code = quota_stop.code();
         reset = quota_reset;
     }
@@ -418,7 +418,7 @@ void Runner::Impl::note_overrun(const batch::Row& row, int variant, Micros cost,
     // goes into the ledger (the caller records it), and the run ends BUDGET_EXCEEDED.
     set_halt(Halt::budget);
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         ++summary.overrun_requests;
         summary.reservation_overrun = util::add_sat(summary.reservation_overrun, cost - reserved);
     }

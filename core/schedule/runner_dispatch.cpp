@@ -7,19 +7,41 @@ namespace assetgen::schedule {
 using namespace detail;
 
 std::optional<Item> Runner::Impl::next_item() {
-    std::lock_guard lock(dispatch_mutex);
+    std::vector<std::shared_ptr<RowState>> ended;
     for (;;) {
-        if (stopping()) {
-            return std::nullopt;
-        }
-        if (deps.still_held) {
-            if (Status held = deps.still_held(); !held.ok()) {
+        // Asked before each image is handed out, without the dispatcher's lock (it may read
+        // the clock and a lock of its own; it is thread-safe).
+        Status held = deps.still_held ? deps.still_held() : Status();
+        std::optional<Item> item;
+        bool more = false;
+        {
+            RunnerLock lock(dispatch_mutex);
+            if (!held.ok()) {
                 if (fatal.ok()) {
                     fatal = held;
                 }
                 set_halt(Halt::error);
-                return std::nullopt;
+            } else {
+                item = next_item_locked(more);
             }
+            ended.swap(rows_ended);
+        }
+        report_rows(ended);  // the rows that ended in the dispatcher, with no lock held
+        ended.clear();
+        if (item || !more) {
+            return item;
+        }
+    }
+}
+
+std::optional<Item> Runner::Impl::next_item_locked(bool& more) {
+    for (;;) {
+        if (stopping()) {
+            return std::nullopt;
+        }
+        if (rows_ended.size() >= k_report_batch) {
+            more = true;  // a long run of done rows: report these before reading on
+            return std::nullopt;
         }
         if (current && next_variant <= current->data.row.variants) {
             int v = next_variant++;
@@ -30,7 +52,7 @@ std::optional<Item> Runner::Impl::next_item() {
                 o.uri = it->second.uri;
                 o.cost = it->second.cost;
                 {
-                    std::lock_guard s(stats_mutex);
+                    RunnerLock s(stats_mutex);
                     ++summary.images_skipped;
                 }
                 images_done.fetch_add(1);
@@ -81,19 +103,24 @@ bool Runner::Impl::read_next_row_locked() {
 
 void Runner::Impl::release_dispatch_hold_locked(const std::shared_ptr<RowState>& row) {
     if (--row->pending == 0) {
-        report_row(row);
+        rows_ended.push_back(row);
     }
 }
 
 void Runner::Impl::finish_variant_locked(const std::shared_ptr<RowState>& row) {
     if (--row->pending == 0) {
-        report_row(row);
+        rows_ended.push_back(row);
     }
 }
 
 void Runner::Impl::finish_variant(const std::shared_ptr<RowState>& row) {
-    std::lock_guard lock(dispatch_mutex);
-    finish_variant_locked(row);
+    std::vector<std::shared_ptr<RowState>> ended;
+    {
+        RunnerLock lock(dispatch_mutex);
+        finish_variant_locked(row);
+        ended.swap(rows_ended);
+    }
+    report_rows(ended);
 }
 
 void Runner::Impl::drain() {
@@ -124,64 +151,102 @@ void Runner::Impl::drain() {
         code = st.code();
         message = st.message();
     }
-    std::lock_guard lock(dispatch_mutex);
-    for (;;) {
-        if (current) {
-            for (int v = next_variant; v <= current->data.row.variants; ++v) {
-                auto& o = current->outcomes[static_cast<size_t>(v - 1)];
-                auto it = done.find(done_key(current->data.row.scene_id, v));
-                if (it != done.end()) {
-                    o.kind = Kind::skipped_done;
-                    o.uri = it->second.uri;
-                    o.cost = it->second.cost;
-                } else {
-                    o.kind = Kind::not_run;
-                    o.code = code;
-                    o.message = message;
-                }
-                current->pending--;
-            }
-            next_variant = current->data.row.variants + 1;
-            release_dispatch_hold_locked(current);
-            current.reset();
+    // One row at a time, each reported once the lock is released (the rest of a long feed
+    // is streamed, not gathered).
+    std::vector<std::shared_ptr<RowState>> ended;
+    for (bool more = true; more;) {
+        {
+            RunnerLock lock(dispatch_mutex);
+            more = drain_one_locked(code, message);
+            ended.swap(rows_ended);
         }
-        if (feed_done || halt.load() == Halt::error) {
-            break;
-        }
-        auto r = (*feed)();
-        if (!r.ok()) {
-            fatal = r.status();
-            break;
-        }
-        if (!r->has_value()) {
-            feed_done = true;
-            break;
-        }
-        auto state = std::make_shared<RowState>();
-        state->seq = next_seq++;
-        state->data = std::move(**r);
-        state->outcomes.resize(static_cast<size_t>(state->data.row.variants));
-        state->pending = state->data.row.variants + 1;
-        current = state;
-        next_variant = 1;
+        report_rows(ended);
+        ended.clear();
     }
 }
 
-void Runner::Impl::report_row(const std::shared_ptr<RowState>& row) {
-    {
+bool Runner::Impl::drain_one_locked(Code code, const std::string& message) {
+    if (current) {
+        for (int v = next_variant; v <= current->data.row.variants; ++v) {
+            auto& o = current->outcomes[static_cast<size_t>(v - 1)];
+            auto it = done.find(done_key(current->data.row.scene_id, v));
+            if (it != done.end()) {
+                o.kind = Kind::skipped_done;
+                o.uri = it->second.uri;
+                o.cost = it->second.cost;
+            } else {
+                o.kind = Kind::not_run;
+                o.code = code;
+                o.message = message;
+            }
+            current->pending--;
+        }
+        next_variant = current->data.row.variants + 1;
+        release_dispatch_hold_locked(current);
+        current.reset();
+    }
+    if (feed_done || halt.load() == Halt::error) {
+        return false;
+    }
+    auto r = (*feed)();
+    if (!r.ok()) {
+        fatal = r.status();
+        return false;
+    }
+    if (!r->has_value()) {
+        feed_done = true;
+        return false;
+    }
+    auto state = std::make_shared<RowState>();
+    state->seq = next_seq++;
+    state->data = std::move(**r);
+    state->outcomes.resize(static_cast<size_t>(state->data.row.variants));
+    state->pending = state->data.row.variants + 1;
+    current = state;
+    next_variant = 1;
+    return true;
+}
+
+void Runner::Impl::report_rows(const std::vector<std::shared_ptr<RowState>>& rows) {
+    if (rows.empty()) {
+        return;
+    }
+    for (const auto& row : rows) {
         // Every variant has ended: the row's copies of its refs are no longer needed.
-        std::lock_guard refs_lock(row->refs.mutex);
+        RunnerLock refs_lock(row->refs.mutex);
         row->refs.images.clear();
         row->refs.images.shrink_to_fit();
     }
-    std::lock_guard lock(reorder_mutex);
-    finished.emplace(row->seq, row);
+    RunnerLock lock(reorder_mutex);
+    for (const auto& row : rows) {
+        finished.emplace(row->seq, row);
+    }
     while (!finished.empty() && finished.begin()->first == next_to_report) {
-        auto r = finished.begin()->second;
+        to_emit.push_back(std::move(finished.begin()->second));
         finished.erase(finished.begin());
         ++next_to_report;
-        emit_row(*r);
     }
+    if (emitting) {
+        return;  // the thread holding the token reports them, in order
+    }
+    // Take the emitter token: on_row runs without the lock, and only on this thread until
+    // the queue is empty, so rows stay in input order and never overlap.
+    emitting = true;
+    while (!to_emit.empty()) {
+        std::shared_ptr<RowState> next = std::move(to_emit.front());
+        to_emit.pop_front();
+        lock.unlock();
+        emit_row(*next);
+        next.reset();
+        lock.lock();
+    }
+    emitting = false;
+    emitted.notify_all();
+}
+
+void Runner::Impl::wait_emitted() {
+    RunnerLock lock(reorder_mutex);
+    emitted.wait(lock.raw(), [this] { return !emitting && to_emit.empty(); });
 }
 
 void Runner::Impl::emit_row(const RowState& r) {
@@ -210,7 +275,7 @@ void Runner::Impl::emit_row(const RowState& r) {
         res.status = row_status_of_error(res.first_error);
     }
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         ++summary.rows;
         if (ok == n) {
             ++summary.rows_ok;

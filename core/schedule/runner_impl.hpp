@@ -4,6 +4,8 @@
 // order) and runner_attempt.cpp (the retry loop and recording one image).
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +66,38 @@ struct Item {
 
 enum class Halt { none, budget, upstream, auth, stopped, error, quota };
 
+// How many of the runner's own mutexes (dispatch_mutex, reorder_mutex, stats_mutex, a row's
+// refs.mutex) the calling thread holds: runner_locks_held() reads it, so that tests (and
+// anyone debugging) can check that no callback runs under one.
+inline thread_local int t_locks_held = 0;
+
+// std::unique_lock on one of the runner's mutexes that keeps t_locks_held up to date. Every
+// runner mutex is taken through it.
+class RunnerLock {
+public:
+    explicit RunnerLock(std::mutex& m) : m_lock(m) { ++t_locks_held; }
+    ~RunnerLock() {
+        if (m_lock.owns_lock()) {
+            --t_locks_held;
+        }
+    }
+    RunnerLock(const RunnerLock&) = delete;
+    RunnerLock& operator=(const RunnerLock&) = delete;
+    void lock() {
+        m_lock.lock();
+        ++t_locks_held;
+    }
+    void unlock() {
+        --t_locks_held;
+        m_lock.unlock();
+    }
+    // For a condition variable's wait (the mutex is released while it waits).
+    std::unique_lock<std::mutex>& raw() { return m_lock; }
+
+private:
+    std::unique_lock<std::mutex> m_lock;
+};
+
 }  // namespace detail
 
 struct Runner::Impl {
@@ -105,11 +139,22 @@ struct Runner::Impl {
     // once, under dispatch_mutex, before halt becomes Halt::quota).
     Status quota_stop;
     std::string quota_reset;
+    // Rows whose last variant ended under dispatch_mutex (a skipped image, the dispatcher's
+    // hold released, a drained row): reported by whoever took them out, once it is released.
+    std::vector<std::shared_ptr<RowState>> rows_ended;
+    // At most this many are gathered before they are reported (a long run of done rows).
+    static constexpr std::size_t k_report_batch = 64;
 
-    // Rows finish in any order; they are reported in input order.
+    // Rows finish in any order; they are reported in input order. Under reorder_mutex the
+    // rows next in order move from `finished` to `to_emit`; the thread that finds `emitting`
+    // false takes that token and calls on_row for each with the lock released, until the queue
+    // is empty; the others only enqueue. `emitted` is notified when the token is given up.
     std::mutex reorder_mutex;
+    std::condition_variable emitted;
     std::map<std::uint64_t, std::shared_ptr<RowState>> finished;
+    std::deque<std::shared_ptr<RowState>> to_emit;
     std::uint64_t next_to_report = 0;
+    bool emitting = false;
 
     // Statistics.
     std::mutex stats_mutex;
@@ -153,6 +198,9 @@ struct Runner::Impl {
     // Sleeps until t in short slices so that a stop signal is noticed. False when stopped.
     bool wait_until(util::SteadyTime t);
     std::optional<Item> next_item();
+    // Under dispatch_mutex: the next item, or none (the end, a stop, or `more`: rows_ended is
+    // full, report it and ask again).
+    std::optional<Item> next_item_locked(bool& more);
     // Reads the next row into `current`. False at the end of the feed or on error.
     bool read_next_row_locked();
     void release_dispatch_hold_locked(const std::shared_ptr<RowState>& row);
@@ -160,10 +208,18 @@ struct Runner::Impl {
     void finish_variant(const std::shared_ptr<RowState>& row);
     // After the workers are gone: everything not handed out ends with the halt's outcome.
     void drain();
-    void report_row(const std::shared_ptr<RowState>& row);
+    // Ends the current row with the halt's outcome and reads the next. False at the end.
+    bool drain_one_locked(util::Code code, const std::string& message);
+    // Rows whose variants have all ended: into the reorder buffer, and on_row for those next
+    // in input order (by this thread if it takes the emitter token). Called with no lock held.
+    void report_rows(const std::vector<std::shared_ptr<RowState>>& rows);
+    // Returns once no thread is reporting rows (Runner::run waits on it before returning).
+    void wait_emitted();
     void emit_row(const RowState& r);
     // Resolves the row's refs the first time one of its variants asks (see RowRefs).
     const detail::RowRefs& row_refs(RowState& row);
+    // Under the row's refs.mutex: fetches them; a "refs" event for dropped ones, to emit after.
+    void resolve_refs_locked(RowState& row, nlohmann::json& dropped_event);
     // A variant that failed before any request was made (its refs could not be fetched):
     // counted as an error, reported as an "error" event, no ledger line.
     void record_unsent(const Item& item, const Status& status, VariantOutcome& o);

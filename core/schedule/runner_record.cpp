@@ -137,7 +137,7 @@ void Runner::Impl::ledger_line_failed(const batch::Row& row, int variant, const 
                                {"variant", variant},
                                {"error_code", util::code_name(st.code())},
                                {"message", what + ": " + st.message()}});
-    std::lock_guard lock(dispatch_mutex);
+    RunnerLock lock(dispatch_mutex);
     if (fatal.ok()) {
         fatal = st;
     }
@@ -175,7 +175,7 @@ void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantO
         }
     }
     if (o.kind == Kind::failed) {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         ++summary.errors;
         ++summary.errors_by_code[std::string(util::code_name(a.status.code()))];
     }

@@ -13,26 +13,38 @@ using namespace detail;
 
 const RowRefs& Runner::Impl::row_refs(RowState& row) {
     RowRefs& r = row.refs;
-    std::lock_guard lock(r.mutex);
+    nlohmann::json dropped_event;  // emitted once the row's lock is released
+    {
+        RunnerLock lock(r.mutex);
+        resolve_refs_locked(row, dropped_event);
+    }
+    if (!dropped_event.is_null()) {
+        deps.events.emit("refs", dropped_event);
+    }
+    return r;
+}
+
+void Runner::Impl::resolve_refs_locked(RowState& row, nlohmann::json& dropped_event) {
+    RowRefs& r = row.refs;
     if (r.resolved) {
-        return r;
+        return;
     }
     r.resolved = true;
     const auto& data = row.data.row;
     if (deps.refs == nullptr || (data.refs.empty() && settings.global_refs.empty())) {
-        return r;
+        return;
     }
     auto resolved = deps.refs->resolve_row(data.refs, settings.global_refs, data.where);
     if (!resolved.ok()) {
         r.status = resolved.status();
-        return r;
+        return;
     }
     r.images.reserve(resolved->refs.size());
     for (auto& ref : resolved->refs) {
         r.images.push_back(provider::RefImage{ref.mime_type, std::move(ref.data)});
     }
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         refs_named += resolved->refs.size() + resolved->dropped.size();
     }
     if (!resolved->dropped.empty()) {
@@ -42,12 +54,11 @@ const RowRefs& Runner::Impl::row_refs(RowState& row) {
                                {"reason", refs::drop_reason_name(d.reason)},
                                {"message", d.message}});
         }
-        deps.events.emit("refs", {{"scene_id", data.scene_id},
-                                  {"where", data.where},
-                                  {"sent", r.images.size()},
-                                  {"dropped", std::move(dropped)}});
+        dropped_event = {{"scene_id", data.scene_id},
+                         {"where", data.where},
+                         {"sent", r.images.size()},
+                         {"dropped", std::move(dropped)}};
     }
-    return r;
 }
 
 void Runner::Impl::record_unsent(const Item& item, const Status& status, VariantOutcome& o) {
@@ -56,7 +67,7 @@ void Runner::Impl::record_unsent(const Item& item, const Status& status, Variant
     o.code = status.code();
     o.message = status.message();
     {
-        std::lock_guard s(stats_mutex);
+        RunnerLock s(stats_mutex);
         ++summary.errors;
         ++summary.errors_by_code[std::string(util::code_name(status.code()))];
     }
@@ -73,7 +84,7 @@ void Runner::Impl::add_ref_stats() {
         return;
     }
     const refs::RefStats st = deps.refs->stats();
-    std::lock_guard s(stats_mutex);
+    RunnerLock s(stats_mutex);
     summary.refs_named = refs_named;
     summary.refs_fetched = st.fetched;
     summary.refs_cache_hits = st.cache_hits + st.revalidated;

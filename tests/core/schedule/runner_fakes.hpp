@@ -275,7 +275,12 @@ private:
 
 class RecordingEvents final : public report::EventSink {
 public:
+    // Called on the emitting thread before each event is recorded (set before the run).
+    std::function<void(const std::string&)> on_emit;
     void emit(const std::string& event, const nlohmann::json& fields) override {
+        if (on_emit) {
+            on_emit(event);
+        }
         std::lock_guard lock(m_mutex);
         m_events.emplace_back(event, fields);
     }
@@ -392,6 +397,9 @@ struct Bench {
     std::atomic<int> stop{0};
     schedule::RunSettings settings;
     std::function<util::Status()> still_held;
+    // Called with each row before it is recorded, and with each progress snapshot (may be empty).
+    std::function<void(const schedule::RowResult&)> on_row;
+    std::function<void(const schedule::Progress&)> on_progress;
     std::vector<std::string> warnings;
     std::mutex warn_mutex;
 
@@ -457,11 +465,17 @@ struct Bench {
         };
         Outcome out;
         schedule::Runner runner(settings, deps, history->done);
-        out.summary = runner.run(feed, planned, [&](const schedule::RowResult& r) {
-            out.rows.push_back(SeenRow{r.row->row.scene_id,
-                                       std::string(schedule::row_status_name(r.status)),
-                                       r.first_error, r.first_message, r.cost, r.variants});
-        });
+        out.summary = runner.run(
+            feed, planned,
+            [&](const schedule::RowResult& r) {
+                if (on_row) {
+                    on_row(r);
+                }
+                out.rows.push_back(SeenRow{r.row->row.scene_id,
+                                           std::string(schedule::row_status_name(r.status)),
+                                           r.first_error, r.first_message, r.cost, r.variants});
+            },
+            on_progress);
         return out;
     }
 
