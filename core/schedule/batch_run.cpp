@@ -179,6 +179,7 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
     }
     // The chunks the ledger knows: open ones are worked on, settled ones were sent already.
     std::unordered_set<std::string> sent;
+    std::vector<std::pair<std::string, std::string>> failed_before;  // key, batch
     int last = 0;
     for (const auto& [n, lc] : ledger_chunks) {
         last = std::max(last, n);
@@ -190,6 +191,12 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
             // requests not done go in a new chunk, as a synchronous run retries its failures.
             if (lc.settle_reason.empty() && !m_s.retry_failed) {
                 sent.insert(keys.begin(), keys.end());
+                for (const auto& k : keys) {
+                    const auto it = m_by_key.find(k);
+                    if (it != m_by_key.end() && !is_done(it->second)) {
+                        failed_before.emplace_back(k, lc.reservation.batch);
+                    }
+                }
             }
             continue;
         }
@@ -254,6 +261,13 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
             }
             TRY(st);
             at += n;
+        }
+        // Requests that failed inside a batch that ran to its end stay failed (their ledger
+        // lines say why) until --retry-failed.
+        for (const auto& [k, name] : failed_before) {
+            note_failure(m_by_key.at(k), "BATCH_REQUEST_FAILED",
+                         "failed inside the batch " + name +
+                             " (its ledger line has the code); --retry-failed sends it again");
         }
         // Wait (or look once), then collect what ended.
         for (auto& c : m_chunks) {

@@ -415,6 +415,8 @@ TEST_CASE(
     auto plain = b.run();
     REQUIRE(plain.ok());
     CHECK(b.service.creates == 1);
+    CHECK(plain->summary.errors_by_code["BATCH_REQUEST_FAILED"] == 1);
+    CHECK(plain->summary.rows_failed == 1);
     // ... --retry-failed sends it in a new chunk.
     b.settings.retry_failed = true;
     auto retried = b.run();
