@@ -90,6 +90,9 @@ ExitCode run_run(RunOptions& o, Console& console, const context::Context& ctx) {
     TRY_ASSIGN_EXIT(console, auto prepared,
                     prepare_session(std::move(options), ctx, o.json, console));
     auto& session = *prepared;
+    if (o.tier_value == budget::Tier::batch && o.mode == Mode::live) {
+        return run_batch_tier(o, session, console);
+    }
     TRY_EXIT(console, session.open());
 
     install_signal_handlers();

@@ -103,15 +103,17 @@ util::Status check_run_options(RunOptions& o, const context::Context& ctx) {
     }
     {
         const auto tier = budget::parse_tier(o.tier);
-        if (!tier || *tier == budget::Tier::batch) {
+        if (!tier || (*tier == budget::Tier::batch && !o.batch_flags)) {
             return util::error(
                 util::Code::usage,
                 "--tier: \"" + printable(o.tier) + "\" " +
-                    (tier ? "is not available yet (the Batch API comes in its own issue); use "
+                    (tier ? "is for `assetgen run` (a canary's stages run synchronously); use "
                             "standard, flex or priority"
-                          : "is not standard, flex or priority"));
+                          : (o.batch_flags ? "is not standard, flex, priority or batch"
+                                           : "is not standard, flex or priority")));
         }
         o.tier_value = *tier;
+        TRY(check_batch_options(o));
         if (o.tier_value != budget::Tier::standard && o.api == "vertex" && o.mode == Mode::live) {
             return util::error(util::Code::usage,
                                "--tier: \"" + o.tier +
@@ -507,6 +509,7 @@ void register_run(CLI::App& app, Action& action) {
     auto o = std::make_shared<RunOptions>();
     auto* sub = app.add_subcommand("run", "turn a batch of rows into images, within the budget");
     add_run_options(*sub, *o);
+    add_batch_options(*sub, *o);
     sub->add_flag(
         "--merge", o->merge,
         "combine the records of a sharded job (same options as the shards, with --shards N): the "

@@ -14,6 +14,7 @@
 #include "ledger/run_mode.hpp"
 #include "refs/ref_fetcher.hpp"
 #include "schedule/plan.hpp"
+#include "schedule/session.hpp"
 #include "schedule/spend_rate.hpp"
 #include "support.hpp"
 #include "util/status.hpp"
@@ -122,6 +123,14 @@ struct RunOptions {
     std::string models_file;  // --models: a model catalog replacing the built-in one
     // The model catalog (built in, or --models), after check_run_options.
     std::shared_ptr<const budget::Catalog> catalog;
+    // `run --tier batch` (cli/run_batch.cpp); only `run` has these flags (not canary).
+    bool batch_flags = false;
+    std::string poll_every_text = "30s";
+    std::chrono::milliseconds poll_every{30'000};
+    bool no_wait = false;
+    bool cancel_batches = false;
+    bool retry_failed = false;
+    int batch_size = 0;      // 0 = from the image size
     bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };
 
@@ -138,6 +147,11 @@ util::Result<std::string> run_user(const RunOptions& o);
 util::Status load_prices(const RunOptions& o, budget::PriceTable& prices);
 // Adds the options shared by run and canary to a subcommand.
 void add_run_options(CLI::App& sub, RunOptions& o);
+// `run`'s batch tier flags (cli/run_batch.cpp), and their checks once --tier is known.
+void add_batch_options(CLI::App& sub, RunOptions& o);
+util::Status check_batch_options(RunOptions& o);
+// `run --tier batch --mode live`: the prepared session through the Batch API.
+ExitCode run_batch_tier(const RunOptions& o, schedule::JobSession& session, Console& console);
 
 ExitCode run_run(RunOptions& o, Console& console, const context::Context& ctx);
 

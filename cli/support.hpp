@@ -27,6 +27,7 @@ enum class ExitCode : int {
     internal = 70,
     upstream_unavailable = 69,
     storage_io = 74,
+    tempfail = 75,  // EX_TEMPFAIL: `run --tier batch`, batches still running; run it again
     auth = 77,
     config = 78,
     interrupted_int = 130,

@@ -5,8 +5,8 @@
 // batch under a display name without ever creating two (create_or_find), finds, polls, cancels
 // and deletes batches, and streams the result file line by line. Memory stays flat: a chunk of
 // the upload, and the longest result line of the download.
-// Not wired into `run` yet (`--tier batch` still exits 2): the engine that drives it is its own
-// issue (17). Shapes and citations: gemini_batch_wire.hpp, tests/fakes/README.md.
+// The batch tier's engine (schedule/batch_run.hpp) drives it as a BatchService. Shapes and
+// citations: gemini_batch_wire.hpp, tests/fakes/README.md.
 
 #include <chrono>
 #include <cstddef>
@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "net/http.hpp"
+#include "provider/batch_service.hpp"
 #include "provider/gemini_batch_files.hpp"
 #include "provider/gemini_batch_wire.hpp"
 #include "util/clock.hpp"
@@ -45,7 +46,7 @@ struct GeminiBatchOptions {
         util::exponential_full_jitter(6, util::Millis(1000), util::Millis(32'000));
 };
 
-class GeminiBatchClient {
+class GeminiBatchClient final : public BatchService {
 public:
     // The clock paces retries (tests pass a fake one that never sleeps).
     GeminiBatchClient(GeminiBatchOptions options, net::HttpTransport& transport, util::Clock& clock,
@@ -67,7 +68,7 @@ public:
                                    const std::string& input_file);
     // The newest batch with this display name, looking through every page of batches.list;
     // std::nullopt when there is none.
-    util::Result<std::optional<BatchInfo>> find(const std::string& display_name);
+    util::Result<std::optional<BatchInfo>> find(const std::string& display_name) override;
     // The no-duplicate rule: looks for display_name first and returns it when it exists;
     // else creates it once. When the create fails in a way that leaves unknown whether it was
     // made (no answer, a timeout, a 5xx, a 429), looks again and returns the batch if the list
@@ -75,9 +76,9 @@ public:
     // first again).
     util::Result<BatchInfo> create_or_find(const std::string& model,
                                            const std::string& display_name,
-                                           const std::string& input_file);
-    util::Result<BatchInfo> get(const std::string& name);
-    util::Status cancel(const std::string& name);
+                                           const std::string& input_file) override;
+    util::Result<BatchInfo> get(const std::string& name) override;
+    util::Status cancel(const std::string& name) override;
     util::Status remove(const std::string& name);  // batches.delete
 
     // Streams the file's bytes (the download endpoint, never files.get: result files have ids
@@ -90,6 +91,16 @@ public:
     // download_lines with each line read by parse_batch_result_line.
     util::Result<DownloadStats> download_results(
         const std::string& file_name, const std::function<util::Status(BatchResult&&)>& on_result);
+
+    // BatchService: build_batch_line; upload_file's name; download_results of the batch's
+    // responses file (BAD_RESPONSE for a batch without one); delete_file.
+    std::string request_line(std::string_view key, const ImageRequest& request) const override;
+    util::Result<std::string> stage_input(const std::string& path,
+                                          const std::string& display_name) override;
+    util::Result<DownloadStats> download_results(
+        const BatchInfo& info,
+        const std::function<util::Status(BatchResult&&)>& on_result) override;
+    util::Status discard_input(const std::string& input) override;
 
     // "{api_base}/{api_version}/{path}".
     std::string url(const std::string& path) const;

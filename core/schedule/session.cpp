@@ -89,7 +89,13 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     if (preflight_out != nullptr) {
         *preflight_out = *s->m_job.preflight;
     }
-    TRY(s->m_job.budget);
+    // The batch tier reserves each chunk against the same budget in its engine (batch_run.hpp)
+    // before anything remote: a re-run that collects its own pending batch must not be refused
+    // for counting that batch twice (its reservation, and its rows still to collect).
+    const bool batch_tier = o.plan.tier == budget::Tier::batch && o.mode == ledger::RunMode::live;
+    if (!batch_tier) {
+        TRY(s->m_job.budget);
+    }
     if (!spool_first) {
         TRY(resolve_default_folders(o, s->m_log, ctx.places));
     }

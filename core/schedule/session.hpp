@@ -41,6 +41,9 @@ struct Context;
 namespace assetgen::schedule {
 
 class JobResources;
+struct BatchRunSettings;  // batch_run.hpp
+struct BatchRunResult;
+struct BatchChunkView;
 
 struct SessionOptions {
     std::string input;                                          // path, "-" or gs://
@@ -129,6 +132,12 @@ public:
     util::Result<report::Summary> execute(const std::function<bool(const batch::Row&)>& filter,
                                           const std::function<void(const RowResult&)>& on_row,
                                           const std::function<void(const Progress&)>& on_progress);
+
+    // `run --tier batch` (batch_run.hpp): the plan's rows through the batch service in chunks,
+    // from the job's chunks in the ledger. batch's job, places, user, mode, model and size are
+    // filled in from the session. Call after open(), then finish() with the result's summary.
+    util::Result<BatchRunResult> execute_batch(
+        BatchRunSettings batch, const std::function<void(const BatchChunkView&)>& on_progress);
 
     // Writes the records of a finished (or stopped) run: summary.json (the summary plus
     // "preflight"), the results file, the last checkpoint, the "done" event. Returns the JSON

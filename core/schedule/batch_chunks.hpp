@@ -1,0 +1,66 @@
+#pragma once
+// The chunks of a batch-tier job (`run --tier batch`, issue 17): how a job's requests are cut
+// into batches, what each chunk is called, and what is recorded about it before its batch is
+// created, so that a run killed at any moment and started again never makes a second batch for
+// the same requests.
+//
+// A chunk N of job J is
+//   - the batch display name "assetgen-J-cN" (N from 1), deterministic;
+//   - the reservation "J/batch/cN" in the ledger (ledger/reservations.hpp): its reserve line,
+//     flushed, before the batch is created; its settle line once its results are in;
+//   - the keys file <records>/batch/cN.keys (one "<job>/<scene_id>/<variant>" a line), written
+//     durably through Storage before the reserve line, so a re-run knows which requests the
+//     chunk holds without asking the service.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/ledger_folder.hpp"
+#include "ledger/reservations.hpp"
+#include "storage/storage.hpp"
+#include "util/status.hpp"
+
+namespace assetgen::schedule {
+
+// "assetgen-<job>-c<N>".
+std::string batch_chunk_display_name(const std::string& job_id, int chunk);
+// "<job>/batch/c<N>".
+std::string batch_chunk_reservation_id(const std::string& job_id, int chunk);
+// The chunk number of a reservation id of this job; std::nullopt for another id.
+std::optional<int> batch_chunk_of(const std::string& job_id, const std::string& reservation_id);
+// "<records>/batch/c<N>.keys".
+std::string batch_chunk_keys_location(const std::string& records, int chunk);
+
+// Writes the keys file (durable when it returns).
+util::Status write_chunk_keys(storage::Storage& storage, const std::string& location,
+                              const std::vector<std::string>& keys);
+// Reads it back; STORAGE_IO naming the file when it is missing or unreadable.
+util::Result<std::vector<std::string>> read_chunk_keys(storage::Storage& storage,
+                                                       const std::string& location);
+
+// Splits n requests into chunks of at most size (size ≥ 1): the counts, in order.
+std::vector<std::size_t> split_chunks(std::size_t n, std::size_t size);
+
+// The default --batch-size for an image size: requests per chunk such that a result file stays
+// near 1 GB (an image's base64 is ~1.9 MB at 1K, ~7 MB at 2K, ~30 MB at 4K).
+int default_batch_size(const std::string& image_size);
+
+// One chunk of the job as the ledger tells it.
+struct LedgerChunk {
+    int chunk = 0;
+    ledger::Reservation reservation;  // rebuilt from its reserve line
+    bool settled = false;
+    std::string settle_reason;  // "" (ran to its end) or BATCH_CANCELLED, BATCH_EXPIRED, ...
+    util::Micros paid = 0;      // the cost of its paid lines read
+};
+// The reservation of a reserve line.
+ledger::Reservation reservation_of(const ledger::Entry& reserve);
+// The job's chunks in the ledger, by chunk number: its reservations whose reserve line was
+// read. Reads every day file (a batch may be collected days after it was reserved).
+util::Result<std::map<int, LedgerChunk>> read_ledger_chunks(const ledger::LedgerLocation& ledger,
+                                                            const std::string& job_id);
+
+}  // namespace assetgen::schedule

@@ -1,0 +1,88 @@
+#pragma once
+// Private to core/schedule/batch_*.cpp: the batch tier's engine (batch_run.hpp), split across
+// batch_run.cpp (chunks: open, stage, create, watch; the run) and batch_collect.cpp (results
+// into images, manifest and ledger lines; settle lines).
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "ledger/reservations.hpp"
+#include "provider/gemini_batch_wire.hpp"
+#include "schedule/batch_run.hpp"
+
+namespace assetgen::schedule::batch_detail {
+
+using provider::BatchInfo;
+using provider::BatchState;
+using util::Micros;
+using util::Status;
+
+struct Request {
+    std::size_t row = 0;
+    int variant = 1;
+};
+
+// One chunk this process works on.
+struct Chunk {
+    int number = 0;
+    ledger::Reservation reservation;
+    std::vector<std::string> keys;
+    Micros paid_before = 0;  // paid lines an earlier process wrote
+    Micros paid = 0;         // paid lines this process wrote
+    std::optional<BatchInfo> info;
+    std::string staged;  // the input this process staged ("" = none)
+};
+
+class Engine {
+public:
+    Engine(const BatchRunSettings& s, BatchRunDeps& d, const std::vector<BatchRow>& rows,
+           const DoneIndex& done)
+        : m_s(s), m_d(d), m_rows(rows), m_done(done) {}
+
+    util::Result<BatchRunResult> run(const std::map<int, LedgerChunk>& ledger_chunks);
+
+private:
+    void say(const std::string& text) const {
+        if (m_d.info) {
+            m_d.info(text);
+        }
+    }
+    std::string model_of(const batch::Row& row) const {
+        return row.model.empty() ? m_s.model : row.model;
+    }
+    bool is_done(const Request& r) const {
+        return m_done.count(done_key(m_rows[r.row].row.scene_id, r.variant)) > 0 ||
+               m_written.count(done_key(m_rows[r.row].row.scene_id, r.variant)) > 0;
+    }
+    util::Result<provider::ImageRequest> make_request(const Request& r, Micros* worst,
+                                                      Micros* estimate) const;
+    Status open_chunk(std::vector<std::string> keys, int number);
+    Status stage_and_create(Chunk& c);
+    // Polls c until it ends (or once, or until a stop); true when it ended.
+    util::Result<bool> watch(Chunk& c);
+    Status collect(Chunk& c);
+    Status fail_rest(Chunk& c, const std::string& code, const std::string& message);
+    Status settle(Chunk& c, const std::string& reason);
+    Status record_image(Chunk& c, const Request& r, provider::ImageResult&& image);
+    Status record_failure(Chunk& c, const Request& r, const Status& why);
+    void note_failure(const Request& r, const std::string& code, const std::string& message);
+    BatchChunkView view_of(const Chunk& c) const;
+
+    const BatchRunSettings& m_s;
+    BatchRunDeps& m_d;
+    const std::vector<BatchRow>& m_rows;
+    const DoneIndex& m_done;
+    std::unordered_map<std::string, Request> m_by_key;
+    std::unordered_set<std::string> m_written;  // done_keys stored by this process
+    std::set<std::size_t> m_failed_rows;
+    std::vector<Chunk> m_chunks;
+    Micros m_held = 0;  // in the in-run budget, until the end of the run
+    BatchRunResult m_out;
+};
+
+}  // namespace assetgen::schedule::batch_detail

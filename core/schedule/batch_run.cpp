@@ -1,0 +1,325 @@
+// The batch tier's engine: the chunks and the run; see batch_run.hpp for the order of things
+// and why, batch_collect.cpp for the results.
+#include "schedule/batch_engine.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "provider/gemini_batch_files.hpp"
+#include "util/hash.hpp"
+#include "util/money.hpp"
+#include "util/text.hpp"
+
+namespace assetgen::schedule {
+namespace batch_detail {
+namespace {
+
+// Why a chunk's pending rows fail when its batch ends without results.
+std::string terminal_code(BatchState s) {
+    switch (s) {
+        case BatchState::expired:
+            return "BATCH_EXPIRED";
+        case BatchState::cancelled:
+            return "BATCH_CANCELLED";
+        default:
+            return "BATCH_FAILED";
+    }
+}
+
+}  // namespace
+
+util::Result<provider::ImageRequest> Engine::make_request(const Request& r, Micros* worst,
+                                                          Micros* estimate) const {
+    const batch::Row& row = m_rows[r.row].row;
+    provider::ImageRequest req;
+    req.model = model_of(row);
+    req.prompt = row.prompt;
+    req.scene_id = row.scene_id;
+    req.variant = r.variant;
+    req.aspect_ratio = row.aspect_ratio;
+    req.image_size = m_s.image_size;
+    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), 0,
+                               budget::Tier::batch};
+    TRY_ASSIGN(const auto ceiling, m_d.prices.ceiling(shape));
+    req.max_output_tokens = ceiling.max_output_tokens;
+    req.thinking_level = ceiling.thinking_level;
+    req.image_tokens = ceiling.image_tokens;
+    if (worst != nullptr) {
+        *worst = ceiling.worst_case;
+    }
+    if (estimate != nullptr) {
+        *estimate = ceiling.estimate;
+    }
+    return req;
+}
+
+BatchChunkView Engine::view_of(const Chunk& c) const {
+    BatchChunkView v;
+    v.display_name = c.reservation.batch;
+    v.requests = static_cast<std::int64_t>(c.keys.size());
+    if (c.info) {
+        v.state = c.info->state;
+        if (c.info->stats.requests > 0) {
+            v.requests = c.info->stats.requests;
+        }
+        v.done = c.info->stats.succeeded + c.info->stats.failed;
+    }
+    return v;
+}
+
+Status Engine::open_chunk(std::vector<std::string> keys, int number) {
+    Chunk c;
+    c.number = number;
+    c.keys = std::move(keys);
+    Micros amount = 0;
+    for (const auto& k : c.keys) {
+        Micros worst = 0;
+        TRY(make_request(m_by_key.at(k), &worst, nullptr).status());
+        amount = util::add_sat(amount, worst);
+    }
+    // The in-run budget first: refused, nothing is written and nothing remote is done.
+    if (!m_d.budget.reserve(amount)) {
+        return util::Status(
+            util::Code::budget_exceeded,
+            "budget: chunk " + std::to_string(number) + " (" + std::to_string(c.keys.size()) +
+                " requests) needs " + util::format_usd(amount) + " at the batch price, " +
+                util::format_usd(m_d.budget.remaining()) +
+                " is left today (pending batches' reservations count); nothing was sent for it");
+    }
+    m_held = util::add_sat(m_held, amount);
+    ledger::Reservation& r = c.reservation;
+    r.id = batch_chunk_reservation_id(m_s.job_id, number);
+    r.user_id = m_s.user;
+    r.job_id = m_s.job_id;
+    r.model = m_s.model;
+    r.mode = std::string(ledger::run_mode_name(m_s.mode));
+    r.batch = batch_chunk_display_name(m_s.job_id, number);
+    r.shard = m_s.shard;
+    r.tier = "batch";
+    r.requests = static_cast<int>(c.keys.size());
+    r.amount = amount;
+    r.ts = m_d.clock.unix_ms();
+    // Durable before the batch exists: which keys, then the money.
+    TRY(write_chunk_keys(m_d.storage, batch_chunk_keys_location(m_s.records, number), c.keys));
+    TRY(ledger::write_reservation(m_d.ledger, r));
+    ++m_out.chunks_created;
+    say("batch: " + r.batch + ": " + std::to_string(c.keys.size()) + " requests, " +
+        util::format_usd(amount) + " reserved (worst case at the batch price)");
+    TRY(stage_and_create(c));
+    m_chunks.push_back(std::move(c));
+    return util::ok_status();
+}
+
+Status Engine::stage_and_create(Chunk& c) {
+    const std::string path = storage::join(
+        m_s.temp_dir, "assetgen-batch-" + std::to_string(::getpid()) + "-" +
+                          util::sha256_hex(c.reservation.batch).substr(0, 12) + ".jsonl");
+    {
+        provider::BatchFileWriter file;
+        TRY(file.open(path));
+        for (const auto& k : c.keys) {
+            TRY_ASSIGN(const auto req, make_request(m_by_key.at(k), nullptr, nullptr));
+            TRY(file.add(k, req));
+        }
+        TRY(file.finish());
+    }
+    auto staged = m_d.service.stage_input(path, c.reservation.batch);
+    ::unlink(path.c_str());
+    TRY(staged.status());
+    c.staged = *staged;
+    TRY_ASSIGN(c.info,
+               m_d.service.create_or_find(c.reservation.model, c.reservation.batch, c.staged));
+    say("batch: " + c.reservation.batch + " is " + c.info->name);
+    return util::ok_status();
+}
+
+util::Result<bool> Engine::watch(Chunk& c) {
+    auto delay = m_s.poll_every;
+    for (;;) {
+        if (m_d.on_progress) {
+            m_d.on_progress(view_of(c));
+        }
+        if (provider::is_terminal(c.info->state)) {
+            return true;
+        }
+        if (!m_s.wait || m_d.stop.load() != 0) {
+            return false;
+        }
+        // Sleep in short steps, so a signal detaches at once.
+        const auto until = m_d.clock.steady() + delay;
+        while (m_d.stop.load() == 0 && m_d.clock.steady() < until) {
+            m_d.clock.sleep_for(std::min<std::chrono::nanoseconds>(until - m_d.clock.steady(),
+                                                                   std::chrono::milliseconds(200)));
+        }
+        if (m_d.stop.load() != 0) {
+            return false;
+        }
+        delay = std::min(std::max(delay * 2, std::chrono::milliseconds(1)), m_s.poll_max);
+        if (m_s.poll_every.count() == 0) {
+            delay = std::chrono::milliseconds(0);
+        }
+        TRY_ASSIGN(c.info, m_d.service.get(c.info->name));
+    }
+}
+
+util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledger_chunks) {
+    const auto started = m_d.clock.steady();
+    m_out.summary.started_ms = m_d.clock.unix_ms();
+    // Every request of the job under its key.
+    std::vector<std::string> order;
+    for (std::size_t i = 0; i < m_rows.size(); ++i) {
+        const batch::Row& row = m_rows[i].row;
+        for (int v = 1; v <= row.variants; ++v) {
+            std::string key = provider::batch_request_key(m_s.job_id, row.scene_id, v);
+            if (m_by_key.emplace(key, Request{i, v}).second) {
+                order.push_back(std::move(key));
+            }
+        }
+    }
+    // The chunks the ledger knows: open ones are worked on, settled ones were sent already.
+    std::unordered_set<std::string> sent;
+    std::vector<std::pair<std::string, std::string>> failed_before;  // key, batch
+    int last = 0;
+    for (const auto& [n, lc] : ledger_chunks) {
+        last = std::max(last, n);
+        TRY_ASSIGN(auto keys,
+                   read_chunk_keys(m_d.storage, batch_chunk_keys_location(m_s.records, n)));
+        if (lc.settled) {
+            // A batch that ran to its end: its failed requests go again only when asked
+            // (--retry-failed). One that expired, failed or was cancelled ran nothing: its
+            // requests not done go in a new chunk, as a synchronous run retries its failures.
+            if (lc.settle_reason.empty() && !m_s.retry_failed) {
+                sent.insert(keys.begin(), keys.end());
+                for (const auto& k : keys) {
+                    const auto it = m_by_key.find(k);
+                    if (it != m_by_key.end() && !is_done(it->second)) {
+                        failed_before.emplace_back(k, lc.reservation.batch);
+                    }
+                }
+            }
+            continue;
+        }
+        sent.insert(keys.begin(), keys.end());
+        Chunk c;
+        c.number = n;
+        c.reservation = lc.reservation;
+        c.paid_before = lc.paid;
+        for (auto& k : keys) {
+            if (m_by_key.count(k) > 0) {
+                c.keys.push_back(std::move(k));
+            } else {
+                say("batch: " + c.reservation.batch + ": key \"" + k.substr(0, 200) +
+                    "\" is no row of the input any more; its result will be ignored");
+            }
+        }
+        m_chunks.push_back(std::move(c));
+    }
+    Status ended;
+    if (m_s.cancel) {
+        for (auto& c : m_chunks) {
+            TRY_ASSIGN(auto found, m_d.service.find(c.reservation.batch));
+            if (found && !provider::is_terminal(found->state)) {
+                TRY(m_d.service.cancel(found->name));
+            }
+            // Paid lines written so far stay paid; the rest of the money goes back.
+            TRY(settle(c, "BATCH_CANCELLED"));
+            ++m_out.chunks_cancelled;
+        }
+        m_out.end = BatchRunEnd::cancelled;
+    } else {
+        // Open chunks: found (or, when the crash came before the create, created once).
+        for (auto& c : m_chunks) {
+            TRY_ASSIGN(c.info, m_d.service.find(c.reservation.batch));
+            if (!c.info) {
+                TRY(stage_and_create(c));
+            } else {
+                say("batch: " + c.reservation.batch + " found: " + c.info->name);
+                TRY_ASSIGN(c.info, m_d.service.get(c.info->name));  // its state now
+            }
+        }
+        // New chunks: what is neither done nor sent.
+        std::vector<std::string> fresh;
+        for (const auto& k : order) {
+            if (sent.count(k) == 0 && !is_done(m_by_key.at(k))) {
+                fresh.push_back(k);
+            }
+        }
+        const std::size_t size = static_cast<std::size_t>(
+            m_s.batch_size > 0 ? m_s.batch_size : default_batch_size(m_s.image_size));
+        std::size_t at = 0;
+        for (std::size_t n : split_chunks(fresh.size(), size)) {
+            std::vector<std::string> keys(fresh.begin() + static_cast<std::ptrdiff_t>(at),
+                                          fresh.begin() + static_cast<std::ptrdiff_t>(at + n));
+            auto st = open_chunk(keys, ++last);
+            if (!st.ok() && st.code() == util::Code::budget_exceeded) {
+                ended = st;
+                for (std::size_t i = at; i < fresh.size(); ++i) {
+                    note_failure(m_by_key.at(fresh[i]), "BUDGET_EXCEEDED", st.message());
+                }
+                break;
+            }
+            TRY(st);
+            at += n;
+        }
+        // Requests that failed inside a batch that ran to its end stay failed (their ledger
+        // lines say why) until --retry-failed.
+        for (const auto& [k, name] : failed_before) {
+            note_failure(m_by_key.at(k), "BATCH_REQUEST_FAILED",
+                         "failed inside the batch " + name +
+                             " (its ledger line has the code); --retry-failed sends it again");
+        }
+        // Wait (or look once), then collect what ended.
+        for (auto& c : m_chunks) {
+            TRY_ASSIGN(const bool ended_now, watch(c));
+            if (!ended_now) {
+                m_out.pending.push_back(view_of(c));
+                continue;
+            }
+            if (c.info->state == BatchState::succeeded) {
+                TRY(collect(c));
+            } else {
+                const std::string code = terminal_code(c.info->state);
+                TRY(fail_rest(c, code,
+                              "the batch " + c.reservation.batch + " ended " +
+                                  std::string(provider::batch_state_name(c.info->state)) +
+                                  (c.info->error.empty() ? "" : ": " + c.info->error)));
+            }
+        }
+        m_out.end = !ended.ok()              ? BatchRunEnd::budget_exceeded
+                    : !m_out.pending.empty() ? BatchRunEnd::pending
+                                             : BatchRunEnd::finished;
+    }
+    TRY(m_d.ledger.flush());
+    if (m_held > 0) {
+        m_d.budget.settle(m_held, 0);  // the reserve lines in the ledger hold it now
+    }
+    report::Summary& s = m_out.summary;
+    s.rows = m_rows.size();
+    s.rows_failed = m_failed_rows.size();
+    s.rows_ok = s.rows - s.rows_failed;
+    s.requests = s.images_generated + s.errors;
+    s.finished_ms = m_d.clock.unix_ms();
+    s.wall_seconds = std::chrono::duration<double>(m_d.clock.steady() - started).count();
+    if (!ended.ok()) {
+        s.first_error = ended.message();
+    }
+    return std::move(m_out);
+}
+
+}  // namespace batch_detail
+
+util::Result<BatchRunResult> run_batch(const BatchRunSettings& settings, BatchRunDeps& deps,
+                                       const std::vector<BatchRow>& rows, const DoneIndex& done,
+                                       const std::map<int, LedgerChunk>& chunks) {
+    batch_detail::Engine engine(settings, deps, rows, done);
+    return engine.run(chunks);
+}
+
+std::string batch_pending_line(const BatchChunkView& v) {
+    return "batch: " + v.display_name + " " + std::string(provider::batch_state_name(v.state)) +
+           " " + std::to_string(v.done) + "/" + std::to_string(v.requests) +
+           " done; run the same command again to collect";
+}
+
+}  // namespace assetgen::schedule

@@ -1,0 +1,475 @@
+// The batch tier's engine (schedule/batch_run.hpp) over a scripted BatchService: real files for
+// the images, manifest, ledger and keys files, a fake clock; no sockets, no sleeps.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/schedule/runner_fakes.hpp"
+#include "ledger/manifest.hpp"
+#include "ledger/reservations.hpp"
+#include "provider/gemini_batch_wire.hpp"
+#include "schedule/batch_run.hpp"
+
+namespace assetgen::test {
+namespace {
+
+using provider::BatchInfo;
+using provider::BatchState;
+using schedule::BatchRunEnd;
+using util::Micros;
+
+// A batch service that keeps its batches in memory: each `get` moves a batch one step along
+// its schedule; the results are an image per key ($0.04: the test prices apply to every
+// tier), or the error scripted for the key.
+class ScriptedBatchService final : public provider::BatchService {
+public:
+    std::vector<std::string> schedule{"RUNNING", "SUCCEEDED"};
+    std::map<std::string, util::Status> errors;  // by key
+    int stages = 0;
+    int creates = 0;
+    int cancels = 0;
+    int fail_download_after = -1;  // >= 0: the download fails after this many results
+
+    struct Batch {
+        BatchInfo info;
+        std::vector<std::string> keys;
+        std::size_t step = 0;
+        std::vector<std::string> schedule;
+    };
+    std::map<std::string, Batch> batches;  // by display name
+    std::map<std::string, std::vector<std::string>> files;
+
+    std::string request_line(std::string_view key,
+                             const provider::ImageRequest& request) const override {
+        return provider::build_batch_line(key, request);
+    }
+    util::Result<std::string> stage_input(const std::string& path,
+                                          const std::string& display_name) override {
+        ++stages;
+        std::ifstream in(path);
+        std::vector<std::string> keys;
+        for (std::string line; std::getline(in, line);) {
+            keys.push_back(nlohmann::json::parse(line).at("key").get<std::string>());
+        }
+        const std::string name = "files/" + std::to_string(stages) + "-" + display_name;
+        files[name] = keys;
+        return name;
+    }
+    util::Result<BatchInfo> create_or_find(const std::string& model, const std::string& display,
+                                           const std::string& input) override {
+        if (auto it = batches.find(display); it != batches.end()) {
+            return it->second.info;
+        }
+        ++creates;
+        Batch b;
+        b.info.name = "batches/" + std::to_string(creates);
+        b.info.display_name = display;
+        b.info.model = "models/" + model;
+        b.info.state = BatchState::pending;
+        b.keys = files.at(input);
+        b.info.stats.requests = static_cast<std::int64_t>(b.keys.size());
+        b.schedule = schedule;
+        batches[display] = b;
+        return b.info;
+    }
+    util::Result<std::optional<BatchInfo>> find(const std::string& display) override {
+        if (auto it = batches.find(display); it != batches.end()) {
+            return std::optional<BatchInfo>(it->second.info);
+        }
+        return std::optional<BatchInfo>();
+    }
+    util::Result<BatchInfo> get(const std::string& name) override {
+        for (auto& [d, b] : batches) {
+            if (b.info.name == name) {
+                if (!provider::is_terminal(b.info.state) && b.step < b.schedule.size()) {
+                    b.info.state = provider::parse_batch_state(b.schedule[b.step++]);
+                }
+                if (b.info.state == BatchState::succeeded) {
+                    b.info.responses_file = "files/out-" + d;
+                    b.info.stats.succeeded = b.info.stats.requests;
+                }
+                return b.info;
+            }
+        }
+        return util::Status(util::Code::not_found, name);
+    }
+    util::Status cancel(const std::string& name) override {
+        ++cancels;
+        for (auto& [d, b] : batches) {
+            if (b.info.name == name) {
+                b.info.state = BatchState::cancelled;
+            }
+        }
+        return util::ok_status();
+    }
+    util::Result<provider::DownloadStats> download_results(
+        const BatchInfo& info,
+        const std::function<util::Status(provider::BatchResult&&)>& on_result) override {
+        provider::DownloadStats stats;
+        for (const auto& key : batches.at(info.display_name).keys) {
+            if (fail_download_after >= 0 && stats.lines >= fail_download_after) {
+                fail_download_after = -1;
+                return util::Status(util::Code::unavailable, "download cut (scripted)");
+            }
+            provider::BatchResult r;
+            r.key = key;
+            if (auto e = errors.find(key); e != errors.end()) {
+                r.outcome = e->second;
+            } else {
+                provider::ImageResult image;
+                image.data = engine::tiny_png();
+                image.mime_type = "image/png";
+                image.usage = util::TokenUsage{0, 1000, 0, 1000};
+                r.outcome = image;
+            }
+            ++stats.lines;
+            TRY(on_result(std::move(r)));
+        }
+        return stats;
+    }
+    util::Status discard_input(const std::string& input) override {
+        files.erase(input);
+        return util::ok_status();
+    }
+};
+
+// The job's files and one process's view of them; run() is one `assetgen run --tier batch`.
+struct Bench {
+    TempDir dir;
+    FakeClock clock;
+    budget::PriceTable prices = engine::test_prices();
+    ScriptedBatchService service;
+    std::atomic<int> stop{0};
+    Micros limit = 10'000'000;
+    std::vector<schedule::BatchRow> rows;
+    schedule::BatchRunSettings settings;
+
+    Bench(int n_rows, int variants) {
+        for (int i = 1; i <= n_rows; ++i) {
+            schedule::BatchRow br;
+            br.row.number = static_cast<std::size_t>(i);
+            br.row.where = "b.csv:" + std::to_string(i + 1);
+            br.row.scene_id = "s" + std::to_string(i);
+            br.row.safe_id = br.row.scene_id;
+            br.row.prompt = "a red fox " + std::to_string(i);
+            br.row.variants = variants;
+            rows.push_back(br);
+        }
+        settings.job_id = "job1";
+        settings.job_dir = dir.file("out/job1");
+        settings.records = settings.job_dir;
+        settings.user = "u";
+        settings.model = engine::k_model;
+        settings.poll_every = std::chrono::milliseconds(1000);
+        settings.temp_dir = dir.path();
+    }
+    std::string manifest() const { return dir.file("out/job1/manifest.jsonl"); }
+
+    util::Result<schedule::BatchRunResult> run() {
+        schedule::DoneIndex done;
+        TRY(ledger::read_manifest(
+            manifest(),
+            [&](const ledger::ManifestEntry& m) {
+                done[schedule::done_key(m.scene_id, m.variant)] = {m.uri, m.cost, m.content};
+            },
+            nullptr));
+        TRY_ASSIGN(const auto chunks, schedule::read_ledger_chunks(dir.file("ledger"), "job1"));
+        storage::LocalStorage storage;
+        ledger::LocalLedgerWriter writer(dir.file("ledger"));
+        TRY_ASSIGN(auto mw, ledger::ManifestWriter::open(manifest()));
+        schedule::DurableManifest man(std::move(mw));
+        budget::MemoryBudget budget(limit, 0);
+        schedule::BatchRunDeps deps{clock,  service, storage, writer, man, budget,
+                                    prices, stop,    nullptr, {},     {}};
+        return schedule::run_batch(settings, deps, rows, done, chunks);
+    }
+    std::vector<ledger::Entry> ledger_lines() const {
+        std::vector<ledger::Entry> out;
+        REQUIRE(
+            ledger::read_ledger(
+                dir.file("ledger"), {}, [&](const ledger::Entry& e) { out.push_back(e); }, nullptr)
+                .ok());
+        return out;
+    }
+    std::vector<ledger::ManifestEntry> manifest_lines() const {
+        std::vector<ledger::ManifestEntry> out;
+        REQUIRE(ledger::read_manifest(
+                    manifest(), [&](const ledger::ManifestEntry& m) { out.push_back(m); }, nullptr)
+                    .ok());
+        return out;
+    }
+};
+
+int count_kind(const std::vector<ledger::Entry>& lines, const std::string& kind) {
+    return static_cast<int>(
+        std::count_if(lines.begin(), lines.end(), [&](const auto& e) { return e.kind == kind; }));
+}
+
+}  // namespace
+
+TEST_CASE("batch run: chunks are created, waited for, collected and settled",
+          "[batch_run][schedule]") {
+    Bench b(5, 2);  // 10 requests
+    b.settings.batch_size = 4;
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(r->end == BatchRunEnd::finished);
+    CHECK(r->chunks_created == 3);  // 4 + 4 + 2
+    CHECK(b.service.creates == 3);
+    CHECK(b.service.batches.count("assetgen-job1-c1") == 1);
+    CHECK(b.service.batches.count("assetgen-job1-c3") == 1);
+    CHECK(b.service.batches.at("assetgen-job1-c3").keys ==
+          std::vector<std::string>{"job1/s5/1", "job1/s5/2"});
+    CHECK(r->summary.images_generated == 10);
+    CHECK(r->summary.actual_cost == 10 * engine::k_image_cost);
+    CHECK(b.manifest_lines().size() == 10);
+    CHECK(std::filesystem::exists(b.dir.file("out/job1/s1/s1_v2.png")));
+    const auto lines = b.ledger_lines();
+    CHECK(count_kind(lines, "reserve") == 3);
+    CHECK(count_kind(lines, "settle") == 3);
+    Micros paid = 0;
+    for (const auto& e : lines) {
+        if (e.kind.empty()) {
+            CHECK(e.status == "ok");
+            CHECK(e.tier == "batch");
+            CHECK(e.lease.empty());
+            CHECK(e.reservation.rfind("job1/batch/c", 0) == 0);
+            paid += e.cost;
+        }
+        if (e.kind == "settle" && e.reservation == "job1/batch/c3") {
+            CHECK(e.settled == 2 * engine::k_image_cost);
+            CHECK(e.error_code.empty());
+        }
+    }
+    CHECK(paid == 10 * engine::k_image_cost);
+    // The ledger's book: nothing is held once every chunk settled.
+    ledger::ReservationBook book;
+    for (const auto& e : lines) {
+        book.add(e);
+    }
+    CHECK(book.outstanding() == 0);
+    // The poll backoff used the fake clock: one sleep per look that was not the last.
+    CHECK(b.clock.sleeps() > 0);
+}
+
+TEST_CASE("batch run: a re-run finds the open chunk and never creates it again",
+          "[batch_run][schedule]") {
+    Bench b(3, 1);
+    b.service.schedule = {"RUNNING", "RUNNING", "SUCCEEDED"};
+    b.settings.wait = false;
+    auto first = b.run();
+    REQUIRE(first.ok());
+    CHECK(first->end == BatchRunEnd::pending);
+    REQUIRE(first->pending.size() == 1);
+    CHECK(schedule::batch_pending_line(first->pending[0]) ==
+          "batch: assetgen-job1-c1 PENDING 0/3 done; run the same command again to collect");
+    CHECK(b.service.creates == 1);
+    CHECK(b.service.stages == 1);
+    const auto open = b.ledger_lines();
+    REQUIRE(count_kind(open, "reserve") == 1);
+    CHECK(count_kind(open, "settle") == 0);
+    CHECK(open[0].reserved == 3 * engine::k_image_cost);  // the worst case at the batch price
+    CHECK(open[0].batch == "assetgen-job1-c1");
+
+    // The same command, later: found by name, polled, nothing staged or created.
+    b.settings.wait = true;
+    auto second = b.run();
+    REQUIRE(second.ok());
+    CHECK(second->end == BatchRunEnd::finished);
+    CHECK(second->chunks_created == 0);
+    CHECK(b.service.creates == 1);
+    CHECK(b.service.stages == 1);
+    CHECK(second->summary.images_generated == 3);
+    CHECK(count_kind(b.ledger_lines(), "settle") == 1);
+
+    // And once more: the job is done, nothing happens.
+    auto third = b.run();
+    REQUIRE(third.ok());
+    CHECK(third->summary.images_generated == 0);
+    CHECK(b.service.creates == 1);
+    CHECK(b.ledger_lines().size() == open.size() + 3 + 1);
+}
+
+TEST_CASE(
+    "batch run: a chunk recorded but never created (killed before the create) is created "
+    "once by the re-run",
+    "[batch_run][schedule]") {
+    Bench b(2, 1);
+    // The first process wrote the keys file and the reserve line, then died.
+    ledger::Reservation r;
+    r.id = "job1/batch/c1";
+    r.job_id = "job1";
+    r.user_id = "u";
+    r.model = engine::k_model;
+    r.mode = "live";
+    r.batch = "assetgen-job1-c1";
+    r.requests = 2;
+    r.amount = 40'000;
+    r.ts = b.clock.unix_ms();
+    storage::LocalStorage storage;
+    REQUIRE(schedule::write_chunk_keys(storage, b.dir.file("out/job1/batch/c1.keys"),
+                                       {"job1/s1/1", "job1/s2/1"})
+                .ok());
+    {
+        ledger::LocalLedgerWriter w(b.dir.file("ledger"));
+        REQUIRE(ledger::write_reservation(w, r).ok());
+    }
+    auto run = b.run();
+    REQUIRE(run.ok());
+    CHECK(b.service.creates == 1);
+    CHECK(run->chunks_created == 0);  // the recorded chunk, not a new one
+    CHECK(b.service.batches.count("assetgen-job1-c1") == 1);
+    CHECK(run->summary.images_generated == 2);
+    CHECK(count_kind(b.ledger_lines(), "reserve") == 1);
+}
+
+TEST_CASE("batch run: a collect killed midway and run again writes and charges nothing twice",
+          "[batch_run][schedule]") {
+    Bench b(4, 1);
+    b.service.fail_download_after = 2;
+    auto first = b.run();
+    REQUIRE_FALSE(first.ok());  // the download broke after two images were stored
+    CHECK(b.manifest_lines().size() == 2);
+    auto second = b.run();
+    REQUIRE(second.ok());
+    CHECK(second->summary.images_generated == 2);  // the other two; the first two skipped
+    CHECK(b.service.creates == 1);
+    const auto man = b.manifest_lines();
+    CHECK(man.size() == 4);
+    std::set<std::string> scenes;
+    for (const auto& m : man) {
+        scenes.insert(m.scene_id);
+    }
+    CHECK(scenes.size() == 4);
+    const auto lines = b.ledger_lines();
+    int ok = 0;
+    for (const auto& e : lines) {
+        ok += e.status == "ok" ? 1 : 0;
+        if (e.kind == "settle") {
+            // Both processes' paid lines: the earlier one's read back from the ledger.
+            CHECK(e.settled == 4 * engine::k_image_cost);
+        }
+    }
+    CHECK(ok == 4);
+    CHECK(count_kind(lines, "settle") == 1);
+}
+
+TEST_CASE("batch run: a chunk that does not fit the budget is refused before anything remote",
+          "[batch_run][schedule]") {
+    Bench b(3, 1);
+    b.limit = 100'000;  // 3 x $0.04 does not fit in $0.10
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(r->end == BatchRunEnd::budget_exceeded);
+    CHECK(b.service.creates == 0);
+    CHECK(b.service.stages == 0);
+    CHECK(b.ledger_lines().empty());
+    CHECK(r->summary.errors_by_code["BUDGET_EXCEEDED"] == 3);
+}
+
+TEST_CASE("batch run: an expired batch fails its rows and gives the money back",
+          "[batch_run][schedule]") {
+    Bench b(2, 1);
+    b.service.schedule = {"RUNNING", "EXPIRED"};
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(r->summary.errors_by_code["BATCH_EXPIRED"] == 2);
+    CHECK(r->summary.rows_failed == 2);
+    CHECK(r->given_back == 2 * engine::k_image_cost);
+    bool settled = false;
+    for (const auto& e : b.ledger_lines()) {
+        if (e.kind == "settle") {
+            settled = true;
+            CHECK(e.error_code == "BATCH_EXPIRED");
+            CHECK(e.settled == 0);
+        }
+    }
+    CHECK(settled);
+    // A re-run sends the rows again in a new chunk (the expired batch ran nothing).
+    b.service.schedule = {"SUCCEEDED"};
+    auto again = b.run();
+    REQUIRE(again.ok());
+    CHECK(b.service.batches.count("assetgen-job1-c2") == 1);
+    CHECK(again->summary.images_generated == 2);
+}
+
+TEST_CASE(
+    "batch run: a request that failed inside the batch fails its row with its code; "
+    "--retry-failed sends it again",
+    "[batch_run][schedule]") {
+    Bench b(3, 1);
+    b.service.errors["job1/s2/1"] = util::Status(util::Code::model_error, "400 INVALID_ARGUMENT");
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(r->summary.images_generated == 2);
+    CHECK(r->summary.errors_by_code["MODEL_ERROR"] == 1);
+    REQUIRE(r->failures.size() == 1);
+    CHECK(r->failures[0].where == "b.csv:3");
+    // A plain re-run leaves it failed (the batch ran to its end) ...
+    b.service.errors.clear();
+    auto plain = b.run();
+    REQUIRE(plain.ok());
+    CHECK(b.service.creates == 1);
+    CHECK(plain->summary.errors_by_code["BATCH_REQUEST_FAILED"] == 1);
+    CHECK(plain->summary.rows_failed == 1);
+    // ... --retry-failed sends it in a new chunk.
+    b.settings.retry_failed = true;
+    auto retried = b.run();
+    REQUIRE(retried.ok());
+    CHECK(b.service.creates == 2);
+    CHECK(b.service.batches.at("assetgen-job1-c2").keys == std::vector<std::string>{"job1/s2/1"});
+    CHECK(retried->summary.images_generated == 1);
+}
+
+TEST_CASE("batch run: --cancel cancels the open batch and settles it as BATCH_CANCELLED",
+          "[batch_run][schedule]") {
+    Bench b(2, 1);
+    b.service.schedule = {"RUNNING", "RUNNING", "RUNNING"};
+    b.settings.wait = false;
+    REQUIRE(b.run().ok());
+    b.settings.cancel = true;
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(r->end == BatchRunEnd::cancelled);
+    CHECK(b.service.cancels == 1);
+    CHECK(r->given_back == 2 * engine::k_image_cost);
+    ledger::ReservationBook book;
+    for (const auto& e : b.ledger_lines()) {
+        book.add(e);
+        if (e.kind == "settle") {
+            CHECK(e.error_code == "BATCH_CANCELLED");
+        }
+    }
+    CHECK(book.outstanding() == 0);
+}
+
+TEST_CASE("batch run: a stop signal while waiting detaches without cancelling",
+          "[batch_run][schedule]") {
+    Bench b(2, 1);
+    b.service.schedule = {"RUNNING", "RUNNING", "RUNNING", "SUCCEEDED"};
+    b.stop = 2;  // SIGINT before the first wait
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(r->end == BatchRunEnd::pending);
+    CHECK(b.service.cancels == 0);
+    CHECK(count_kind(b.ledger_lines(), "settle") == 0);
+}
+
+TEST_CASE("batch chunks: names, ids and sizes", "[batch_run][schedule]") {
+    CHECK(schedule::batch_chunk_display_name("j", 3) == "assetgen-j-c3");
+    CHECK(schedule::batch_chunk_of("j", "j/batch/c12") == 12);
+    CHECK_FALSE(schedule::batch_chunk_of("j", "k/batch/c1").has_value());
+    CHECK_FALSE(schedule::batch_chunk_of("j", "j/batch/c0").has_value());
+    CHECK_FALSE(schedule::batch_chunk_of("j", "j/batch/cx").has_value());
+    CHECK(schedule::split_chunks(10, 4) == std::vector<std::size_t>{4, 4, 2});
+    CHECK(schedule::split_chunks(0, 4).empty());
+    CHECK(schedule::default_batch_size("4K") == 32);
+    CHECK(schedule::default_batch_size("") == 500);
+}
+
+}  // namespace assetgen::test
