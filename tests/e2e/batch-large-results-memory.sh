@@ -6,7 +6,8 @@
 # about 2.7 GB of disk (the fake's result file and the images); with less free, the request count
 # is scaled down to what fits and the figure is printed. ROWS overrides the count. Labelled
 # `memory` in ctest (skipped under AddressSanitizer, whose shadow memory makes the limit
-# meaningless, like input-million-rows-memory.sh).
+# meaningless, like input-million-rows-memory.sh). Measured (h-batchrun b87c670): 10,000
+# requests, 1,471 MB of results, 30.5 MB peak RSS, 1 min 21 s.
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/batch-common.inc"
 if sanitized; then echo "skip: peak RSS means nothing under AddressSanitizer" >&2; exit 77; fi
