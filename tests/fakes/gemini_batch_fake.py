@@ -13,11 +13,14 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
+HANG_POINTS = ("upload-start", "upload-finalize", "create", "get", "download")
+HANG_MAX_SECONDS = 600  # a hung request gives up after this (the test killed its client long before)
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED")
 STATES = ("PENDING", "RUNNING") + TERMINAL
 DEFAULT_SCHEDULE = ["PENDING", "RUNNING", "SUCCEEDED"]
@@ -53,6 +56,7 @@ class BatchStore:
         self.args = args
         self.lock = threading.Lock()
         self.dir = tempfile.mkdtemp(prefix="gemini-fake-files-")
+        self.release = threading.Event()  # set: every hung request gives up (reset, "release")
         self.reset()
 
     def reset(self):
@@ -60,7 +64,14 @@ class BatchStore:
         self.counter = 0
         self.log = []  # one entry per Batch/Files API request
         self.config = {"schedule": list(self.args.batch_schedule), "errors": {}, "state_prefix": "BATCH_STATE",
-                       "output": "auto", "long_output_ids": True, "create_fault": None}
+                       "output": "auto", "long_output_ids": True, "create_fault": None,
+                       "hold": False, "hang": None}
+        # Counters the kill tests read (GET /_fake/counters): what took effect, whoever heard it.
+        self.counters = {"upload_starts": 0, "uploads": 0, "creates": 0, "gets": 0, "downloads": 0,
+                         "cancels": 0, "by_display_name": {}}
+        self.hangs = []  # one entry per request the fake left hanging
+        self.release.set()
+        self.release = threading.Event()
         for name in os.listdir(self.dir):
             os.unlink(os.path.join(self.dir, name))
 
@@ -133,15 +144,25 @@ class BatchApi:
         store = self.store
         if path == "/_fake/batch":
             schedule = body.get("schedule", store.config["schedule"])
+            hang = body.get("hang")
+            if hang is not None and (not isinstance(hang, dict) or hang.get("at") not in HANG_POINTS or
+                                     not isinstance(hang.get("n", 1), int) or hang.get("n", 1) < 1):
+                handler.send(400, {"error": f"hang must be {{\"at\": one of {list(HANG_POINTS)}, \"n\": N >= 1}}"})
+                return True
             if (not isinstance(schedule, list) or not schedule or
                     any(s not in STATES for s in schedule) or schedule[-1] not in TERMINAL):
                 handler.send(400, {"error": f"schedule must be a list of {list(STATES)} ending in one of "
                                             f"{list(TERMINAL)}"})
                 return True
             with store.lock:
-                for k in ("errors", "output", "long_output_ids", "create_fault", "cut_download_at"):
+                for k in ("errors", "output", "long_output_ids", "create_fault", "cut_download_at", "hold"):
                     if k in body:
                         store.config[k] = body[k]
+                if "hang" in body:
+                    store.config["hang"] = dict(body["hang"], seen=0) if body["hang"] else None
+                if body.get("release"):
+                    store.release.set()
+                    store.release = threading.Event()
                 if body.get("state_prefix") in ("BATCH_STATE", "JOB_STATE"):
                     store.config["state_prefix"] = body["state_prefix"]
                 store.config["schedule"] = schedule
@@ -161,7 +182,32 @@ class BatchApi:
             return store.log
         if path == "/_fake/files":
             return [dict(store.file_resource(f), deleted=False) for f in store.files.values()]
+        if path == "/_fake/counters":
+            return dict(store.counters, by_display_name=dict(store.counters["by_display_name"]),
+                        hangs=list(store.hangs))
         return None
+
+    def hang(self, handler, point, detail=""):
+        """Leaves the request unanswered (the connection open) when the hang knob names `point` and
+        this is its Nth occurrence since the knob was set; True when it hung. It logs
+        `gemini_fake: hang at <point> <detail>` to stderr first (tests wait for that line, then
+        kill their client), and gives up after HANG_MAX_SECONDS, on `release` or on reset."""
+        store = self.store
+        with store.lock:
+            knob = store.config.get("hang")
+            if not knob or knob["at"] != point:
+                return False
+            knob["seen"] += 1
+            if knob["seen"] < knob.get("n", 1):
+                return False
+            store.config["hang"] = None  # once
+            store.hangs.append({"at": point, "detail": detail, "ts_ms": round(time.time() * 1000, 3)})
+            release = store.release
+        sys.stderr.write(f"gemini_fake: hang at {point} {detail}\n")
+        sys.stderr.flush()
+        release.wait(HANG_MAX_SECONDS)
+        handler.close_connection = True
+        return True
 
     # ---- Files API ----
     def upload(self, handler, method, m, query, raw, entry):
@@ -181,7 +227,10 @@ class BatchApi:
             if total > MAX_FILE_BYTES:
                 raise self.fake.bad_request(f"File size {total} exceeds the maximum of {MAX_FILE_BYTES} bytes.")
             meta = json.loads(raw or b"{}").get("file", {}) if raw else {}
+            if self.hang(handler, "upload-start", get2(meta, "displayName", "display_name") or ""):
+                return 0
             with store.lock:
+                store.counters["upload_starts"] += 1
                 uid = store.next_id(24)
                 path = os.path.join(store.dir, "upload-" + uid)
                 open(path, "wb").close()
@@ -230,11 +279,15 @@ class BatchApi:
             raise self.fake.bad_request(f"the upload has {session['received']} bytes, "
                                         f"X-Goog-Upload-Header-Content-Length said {session['total']}")
         with store.lock:
+            if not session.get("file"):
+                store.counters["uploads"] += 1
             f = session.get("file") or store.add_file(store.next_id(12), session["display_name"], session["mime"],
                                                       session["path"], "UPLOADED")
             session["file"] = f
             body = {"file": store.file_resource(f)}
         entry["file"] = f["name"]
+        if self.hang(handler, "upload-finalize", f["name"]):  # the file exists; its answer never comes
+            return 0
         handler.send(200, body, headers={"X-Goog-Upload-Status": "final"})
         return 200
 
@@ -274,6 +327,12 @@ class BatchApi:
             status = 206
             headers["Content-Range"] = f"bytes {start}-{max(size - 1, start)}/{size}"
         cut = store.config.get("cut_download_at")  # a connection that breaks midway (once)
+        with store.lock:
+            store.counters["downloads"] += 1
+            knob = store.config.get("hang")
+        half = None
+        if knob and knob["at"] == "download":
+            half = start + (size - start) // 2  # hang once half of the bytes were sent
         entry.update(range_start=start, size=size)
         handler.send_response(status)
         handler.send_header("Content-Type", f["mime"])
@@ -285,6 +344,13 @@ class BatchApi:
         with open(f["path"], "rb") as fh:
             fh.seek(start)
             for block in iter(lambda: fh.read(1 << 20), b""):
+                if half is not None and start + sent + len(block) >= half:
+                    first = half - start - sent
+                    handler.wfile.write(block[:first])
+                    handler.wfile.flush()
+                    if self.hang(handler, "download", f"files/{file_id} {half} of {size} bytes"):
+                        return 0
+                    half, block, sent = None, block[first:], sent + first  # not hung: go on
                 if cut is not None and start + sent + len(block) > cut >= start:
                     handler.wfile.write(block[: cut - start - sent])
                     handler.wfile.flush()
@@ -361,12 +427,17 @@ class BatchApi:
             b["state"] = b["schedule"][0]
             store.batches[bid] = b
             store.order.append(bid)
+            store.counters["creates"] += 1
+            by_name = store.counters["by_display_name"]
+            by_name[display] = by_name.get(display, 0) + 1
             if b["state"] in TERMINAL:
                 self.finish(b)
             operation = self.operation(b)
             if fault == "lost-response":  # created, but the answer is lost (the client cannot know)
                 store.config["create_fault"] = None
         entry["batch"] = b["name"]
+        if self.hang(handler, "create", f"{b['name']} {display}"):  # made; the answer never comes
+            return 0
         if fault == "lost-response":
             raise self.fake.ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
         handler.send(200, operation)
@@ -390,7 +461,7 @@ class BatchApi:
 
     def advance(self, b):
         """One batches.get poll: the next state of the batch's schedule."""
-        if b["state"] in TERMINAL:
+        if b["state"] in TERMINAL or self.store.config.get("hold"):
             return
         b["polls"] += 1
         b["state"] = b["schedule"][min(b["polls"], len(b["schedule"]) - 1)]
@@ -486,6 +557,12 @@ class BatchApi:
     def batch(self, handler, method, m, query, raw, entry):
         store, bid, verb = self.store, m.group(2), m.group(3)
         entry["batch"] = "batches/" + bid
+        if method == "GET" and verb is None:
+            with store.lock:
+                self.find(bid)
+                store.counters["gets"] += 1
+            if self.hang(handler, "get", "batches/" + bid):  # before the batch moves on
+                return 0
         with store.lock:
             b = self.find(bid)
             if method == "GET" and verb is None:
@@ -494,6 +571,7 @@ class BatchApi:
                 body = self.operation(b)
             elif method == "POST" and verb == ":cancel":
                 entry["op"] = "cancel"
+                store.counters["cancels"] += 1
                 if b["state"] not in TERMINAL:
                     b["state"] = "CANCELLED"
                     b["updated"] = now_iso()

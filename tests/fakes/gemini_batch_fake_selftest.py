@@ -4,9 +4,12 @@ upload in chunks, files.get/download/delete, batches from a file and inline, the
 by polls, per-key errors, list pages, cancel and delete. Exit status 0 when all checks pass."""
 
 import base64
+import http.client
 import json
 import struct
 import sys
+import threading
+import time
 import urllib.request
 
 import gemini_fake_selftest as base
@@ -164,10 +167,128 @@ def run(fake):
     check(status == 403, "the Batch API needs the key")
 
 
+def in_thread(fn):
+    """Runs fn() in a thread; the returned dict gets "result" or "error" when it ends."""
+    out = {}
+
+    def body():
+        try:
+            out["result"] = fn()
+        except Exception as e:  # noqa: BLE001 (a hung request ends in a closed connection)
+            out["error"] = e
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    out["thread"] = t
+    return out
+
+
+def wait_hang(fake, count):
+    """Polls /_fake/counters until `count` requests were left hanging (bounded: 10 s)."""
+    for _ in range(200):
+        c = request(fake, "/_fake/counters", method="GET")[2]
+        if len(c["hangs"]) >= count:
+            return c
+        time.sleep(0.05)
+    return request(fake, "/_fake/counters", method="GET")[2]
+
+
+def release(fake, pending):
+    request(fake, "/_fake/batch", {"release": True})
+    pending["thread"].join(10)
+    return not pending["thread"].is_alive() and "result" not in pending
+
+
+def hangs(fake):
+    """The kill knobs: each point leaves one request unanswered, after (or before) it took effect,
+    logs it, and counts; the request ends without an answer on release."""
+    request(fake, "/_fake/reset", {})
+    request(fake, "/_fake/batch", {"schedule": ["PENDING", "RUNNING", "SUCCEEDED"]})
+    status, _, _ = request(fake, "/_fake/batch", {"hang": {"at": "nowhere"}})
+    check(status == 400, "a hang at an unknown point is refused")
+    data = "".join(json.dumps(line(f"job/s{i}/1", f"cube {i}")) + "\n" for i in range(4)).encode()
+
+    request(fake, "/_fake/batch", {"hang": {"at": "upload-start"}})
+    pending = in_thread(lambda: upload(fake, data, 64))
+    c = wait_hang(fake, 1)
+    check([h["at"] for h in c["hangs"]] == ["upload-start"] and c["upload_starts"] == 0,
+          "hang at upload-start: before any session is made")
+    check(release(fake, pending), "hang at upload-start: released, the client hears no answer")
+
+    request(fake, "/_fake/batch", {"hang": {"at": "upload-finalize"}})
+    pending = in_thread(lambda: upload(fake, data, 64))
+    c = wait_hang(fake, 2)
+    files = request(fake, "/_fake/files", method="GET")[2]
+    check(c["hangs"][-1]["at"] == "upload-finalize" and c["uploads"] == 1 and len(files) == 1,
+          "hang at upload-finalize: the file exists, its answer never comes")
+    check(release(fake, pending), "hang at upload-finalize: released without an answer")
+    f = upload(fake, data, 64)
+    check(request(fake, "/_fake/counters", method="GET")[2]["uploads"] == 2, "the counters count uploads")
+
+    body = {"batch": {"display_name": "assetgen-j-c1", "input_config": {"file_name": f["name"]}}}
+    request(fake, "/_fake/batch", {"hang": {"at": "create"}})
+    pending = in_thread(lambda: request(fake, f"/v1beta/models/{MODEL}:batchGenerateContent", body, H,
+                                        timeout=30))
+    c = wait_hang(fake, 3)
+    check(c["hangs"][-1]["at"] == "create" and c["by_display_name"] == {"assetgen-j-c1": 1} and
+          c["creates"] == 1, "hang at create: the batch was made, the answer never comes")
+    check(release(fake, pending), "hang at create: released without an answer")
+    name = request(fake, "/_fake/batches", method="GET")[2][0]["name"]
+
+    request(fake, "/_fake/batch", {"hang": {"at": "get", "n": 2}})
+    first = poll(fake, name)[2]["metadata"]["state"]
+    pending = in_thread(lambda: request(fake, f"/v1beta/{name}", method="GET", headers=H, timeout=30))
+    c = wait_hang(fake, 4)
+    check(first == "BATCH_STATE_RUNNING" and c["hangs"][-1]["at"] == "get" and c["gets"] == 2,
+          "hang at the 2nd batches.get (the 1st answered)")
+    check(release(fake, pending), "hang at get: released without an answer")
+    done = poll(fake, name)[2]
+    check(done["metadata"]["state"] == "BATCH_STATE_SUCCEEDED", "the hung get did not move the batch on")
+    out = done["response"]["responsesFile"]
+    size = int(request(fake, "/_fake/files", method="GET")[2][-1]["sizeBytes"])
+
+    request(fake, "/_fake/batch", {"hang": {"at": "download"}})
+
+    def download():
+        conn = http.client.HTTPConnection(fake.base[len("http://"):], timeout=30)
+        conn.request("GET", f"/download/v1beta/{out}:download?alt=media", headers=H)
+        r = conn.getresponse()
+        got = b""
+        try:
+            while True:
+                piece = r.read1(1 << 16)
+                if not piece:
+                    break
+                got += piece
+        finally:
+            got_n["n"] = len(got)
+        return got
+    got_n = {}
+    pending = in_thread(download)
+    c = wait_hang(fake, 5)
+    check(c["hangs"][-1]["at"] == "download" and c["hangs"][-1]["detail"].endswith(f"{size // 2} of {size} bytes"),
+          "hang at download: after half of the bytes")
+    pending["thread"].join(0.2)
+    request(fake, "/_fake/batch", {"release": True})
+    pending["thread"].join(10)
+    check(not pending["thread"].is_alive() and got_n.get("n") == size // 2 and
+          len(pending.get("result", b"")) != size, "hang at download: the client got half, then a closed connection")
+    request(fake, "/_fake/batch", {"schedule": ["PENDING", "SUCCEEDED"], "hold": True})
+    _, _, op = request(fake, f"/v1beta/models/{MODEL}:batchGenerateContent",
+                       dict(body, batch=dict(body["batch"], display_name="held")), H)
+    states = {poll(fake, op["name"])[2]["metadata"]["state"] for _ in range(3)}
+    request(fake, "/_fake/batch", {"hold": False})
+    check(states == {"BATCH_STATE_PENDING"} and poll(fake, op["name"])[2]["metadata"]["state"] ==
+          "BATCH_STATE_SUCCEEDED", "hold keeps every batch where it is until released")
+    c = request(fake, "/_fake/counters", method="GET")[2]
+    check(c["by_display_name"] == {"assetgen-j-c1": 1, "held": 1} and c["creates"] == 2 and c["downloads"] == 1,
+          "counters: batches per display name, downloads")
+
+
 def main():
     fake = base.Fake(["--upload-granularity", "64"])
     try:
         run(fake)
+        hangs(fake)
     finally:
         fake.stop()
     print(f"\n{len(base.FAILURES)} failure(s)")
