@@ -112,6 +112,9 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
     m.prompt = row.prompt;
     m.content = content_key(
         row_content_part(row, ContentSettings{m_s.mode, m_s.model, m_s.image_size}), {});
+    m.tier = "batch";
+    m.reservation = c.reservation.id;
+    m.reservation_ts = c.reservation.ts;
     TRY(m_d.manifest.append_durable(m));
     m_written.insert(done_key(row.scene_id, r.variant));
 
@@ -233,7 +236,7 @@ Status Engine::settle(Chunk& c, const std::string& reason) {
         m_out.given_back = util::add_sat(m_out.given_back, c.reservation.amount - actual);
     }
     if (!c.staged.empty()) {
-        (void)m_d.service.discard_input(c.staged);  // best effort: the results are in
+        m_d.service.discard_input(c.staged).ignore_error();  // best effort: the results are in
     }
     say("batch: " + c.reservation.batch + " settled: " + util::format_usd(actual) + " of " +
         util::format_usd(c.reservation.amount) + " reserved" +

@@ -219,6 +219,15 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
     if (m_s.cancel) {
         for (auto& c : m_chunks) {
             TRY_ASSIGN(auto found, m_d.service.find(c.reservation.batch));
+            if (found && found->state == BatchState::succeeded) {
+                // Too late to cancel: the batch ran and its requests are billed. Its results
+                // are collected and charged, never given back as if nothing had run.
+                say("batch: " + c.reservation.batch +
+                    " already SUCCEEDED, so it cannot be cancelled; collecting its results");
+                c.info = std::move(found);
+                TRY(collect(c));
+                continue;
+            }
             if (found && !provider::is_terminal(found->state)) {
                 TRY(m_d.service.cancel(found->name));
             }
@@ -226,7 +235,8 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
             TRY(settle(c, "BATCH_CANCELLED"));
             ++m_out.chunks_cancelled;
         }
-        m_out.end = BatchRunEnd::cancelled;
+        m_out.end = m_out.chunks_cancelled > 0 || m_chunks.empty() ? BatchRunEnd::cancelled
+                                                                   : BatchRunEnd::finished;
     } else {
         // Open chunks: found (or, when the crash came before the create, created once).
         for (auto& c : m_chunks) {

@@ -448,6 +448,34 @@ TEST_CASE("batch run: --cancel cancels the open batch and settles it as BATCH_CA
     CHECK(book.outstanding() == 0);
 }
 
+TEST_CASE("batch run: --cancel after the batch SUCCEEDED collects it and gives nothing back",
+          "[batch_run][schedule]") {
+    Bench b(2, 1);
+    b.service.schedule = {"SUCCEEDED"};
+    b.settings.wait = false;
+    REQUIRE(b.run().ok());
+    // The batch ends while nobody watches: it ran, and its requests are billed.
+    REQUIRE(b.service.get("batches/1")->state == BatchState::succeeded);
+    b.settings.cancel = true;
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(b.service.cancels == 0);
+    CHECK(r->end == BatchRunEnd::finished);
+    CHECK(r->summary.images_generated == 2);
+    ledger::ReservationBook book;
+    Micros paid = 0;
+    for (const auto& e : b.ledger_lines()) {
+        book.add(e);
+        if (e.kind == "settle") {
+            CHECK(e.error_code.empty());
+        } else if (!ledger::is_reservation_line(e)) {
+            paid += e.cost;
+        }
+    }
+    CHECK(paid == 2 * engine::k_image_cost);
+    CHECK(book.outstanding() == 0);
+}
+
 TEST_CASE("batch run: a stop signal while waiting detaches without cancelling",
           "[batch_run][schedule]") {
     Bench b(2, 1);
