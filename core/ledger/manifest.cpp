@@ -35,6 +35,13 @@ std::string to_line(const ManifestEntry& entry) {
     if (!entry.content.empty()) {
         w.add_string("content", entry.content);
     }
+    if (!entry.tier.empty() && entry.tier != "standard") {
+        w.add_string("tier", entry.tier);
+    }
+    if (!entry.reservation.empty()) {
+        w.add_string("reservation", entry.reservation);
+        w.add_int("reservation_ts", entry.reservation_ts);
+    }
     return w.finish();
 }
 
@@ -76,6 +83,13 @@ util::Result<ManifestEntry> parse_manifest_line(std::string_view line) {
     TRY_ASSIGN(e.shard, f.get_string("shard"));
     if (f.has("content")) {  // optional: added after the first manifests were written
         TRY_ASSIGN(e.content, f.get_string("content"));
+    }
+    if (f.has("tier")) {  // optional: only on lines of another tier than standard
+        TRY_ASSIGN(e.tier, f.get_string("tier"));
+    }
+    if (f.has("reservation")) {  // optional: only on images of a batch
+        TRY_ASSIGN(e.reservation, f.get_string("reservation"));
+        TRY_ASSIGN(e.reservation_ts, f.get_int("reservation_ts"));
     }
     return e;
 }

@@ -42,6 +42,13 @@ struct ManifestEntry {
     // ref_mode, aspect ratio, model, image size, mode and the global refs. "" in lines written
     // before it was recorded.
     std::string content;
+    // The ledger line's tier when it is not "standard" ("" means standard: lines written before
+    // it was recorded, and every standard line), and, for an image of a batch, the reservation
+    // its ledger line is bound to and that reservation's ts (ledger/reservations.hpp): so a
+    // ledger line lost to a crash is rebuilt as it was written, priced tier and day included.
+    std::string tier;
+    std::string reservation;
+    std::int64_t reservation_ts = 0;
 
     bool operator==(const ManifestEntry&) const = default;
 };

@@ -204,9 +204,13 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
     if (entries.empty()) {
         return std::size_t{0};
     }
-    std::int64_t first = entries.front().ts;
+    // A batch's lines carry their reservation's ts, which may be days before the image's.
+    const auto ledger_ts = [](const ledger::ManifestEntry& m) {
+        return m.reservation.empty() ? m.ts : m.reservation_ts;
+    };
+    std::int64_t first = ledger_ts(entries.front());
     for (const auto& m : entries) {
-        first = std::min(first, m.ts);
+        first = std::min(first, ledger_ts(m));
     }
     std::unordered_set<std::string> ids;
     ledger::ReadOptions opts;
@@ -242,6 +246,14 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
         e.status = "ok";
         e.estimated = m.estimated;
         e.shard = m.shard;
+        if (!m.tier.empty()) {
+            e.tier = m.tier;
+        }
+        if (!m.reservation.empty()) {  // as ledger::bind_to_reservation wrote it
+            e.ts = m.reservation_ts;
+            e.reservation = m.reservation;
+            e.recorded_ts = now_ms;
+        }
         TRY(writer.append(e));
         ++added;
     }

@@ -73,6 +73,7 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     m.content = content_key(
         row_content_part(row, ContentSettings{settings.mode, settings.model, settings.image_size}),
         settings.global_refs);
+    m.tier = std::string(budget::tier_name(settings.tier));  // written only when not standard
     if (deps.sign_url && storage::is_gcs(uri)) {
         // A URL that cannot be signed does not lose the image: the manifest keeps its gs://
         // location and `assetgen refresh` can sign it later.
