@@ -5,8 +5,8 @@
 # fake saw that tier on every request; every ledger line says its "tier" and costs its usage at
 # that tier's catalog prices to the micro-dollar; the three totals are in the catalog's ratios
 # (flex half, priority twice standard) up to each line's rounding up; the estimate and the
-# reservation use the tier too. --tier batch is refused (not available yet) before anything is
-# sent. Fails on a build that prices every tier alike, or sends no tier.
+# reservation use the tier too. --tier batch sends no synchronous request and its lines say
+# "batch". Fails on a build that prices every tier alike, or sends no tier.
 source "$(dirname "$0")/common.inc"
 
 start_fake gemini gemini_fake.py --api-key e2e-key --latency-ms 5
@@ -86,11 +86,17 @@ lines = [json.loads(l) for f in glob.glob('ledger-shed/*.jsonl') for l in open(f
 assert len(lines) == 3 and all(l['status'] == 'ok' and l['tier'] == 'flex' for l in lines), lines
 PY
 
-# batch is reserved: a usage error, nothing sent.
+# batch goes through the Batch API (e2e/batch-tier-half-price checks its prices): no
+# synchronous request, and every paid line says "batch".
 fake_post "$base/_fake/reset" '{}'
-expect_exit 2 ag run batch.csv --mode live --api-base "$base" --model "$model" --tier batch --out out-b --ledger ledger-b
-assert_contains err.txt '--tier: "batch" is not available yet'
+expect_exit 0 ag run batch.csv --mode live --api-base "$base" --model "$model" --tier batch \
+  --poll-every 0s --out out-b --ledger ledger-b
 fake_get "$base/_fake/stats" stats.json
-python3 -c 'import json; assert json.load(open("stats.json"))["requests"] == 0' || fail "--tier batch sent requests"
-[ ! -e out-b ] && [ ! -e ledger-b ] || fail "--tier batch wrote something"
+python3 -c 'import json; assert json.load(open("stats.json"))["requests"] == 0' || fail "--tier batch sent synchronous requests"
+python3 - <<'PY' || fail "--tier batch: ledger lines not at the batch tier"
+import glob, json
+lines = [json.loads(l) for f in glob.glob('ledger-b/*.jsonl') for l in open(f)]
+paid = [l for l in lines if l.get('kind', '') not in ('reserve', 'settle')]
+assert len(paid) == 199 and all(l['tier'] == 'batch' for l in paid), len(paid)
+PY
 echo ok
