@@ -20,6 +20,18 @@
 
 namespace assetgen::provider {
 
+// Failures after which a create may or may not have happened (a transient failure: no answer,
+// a timeout, a 5xx, a 429; or the request abandoned).
+bool create_outcome_unknown(const util::Status& s);
+
+// The no-duplicate rule over a service's own find and create: what find returns when it shows
+// the batch; else one create; when that create's outcome is unknown, find again and return
+// what it shows, else the create's error saying that nothing was created again (`what` names
+// the batch in it, e.g. `batch "assetgen-job-c1"`). A find that fails creates nothing.
+util::Result<BatchInfo> find_or_create_once(
+    const std::function<util::Result<std::optional<BatchInfo>>()>& find,
+    const std::function<util::Result<BatchInfo>()>& create, std::string_view what);
+
 class BatchService {
 public:
     virtual ~BatchService() = default;

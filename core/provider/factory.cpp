@@ -7,6 +7,28 @@
 
 namespace assetgen::provider {
 
+util::Result<std::string> vertex_project(const ProviderConfig& config, const auth::Env& env) {
+    std::string project = config.project;
+    if (project.empty()) {
+        project = env.get("GOOGLE_CLOUD_PROJECT");
+    }
+    if (project.empty()) {
+        const std::string key_file = env.get("GOOGLE_APPLICATION_CREDENTIALS");
+        if (!key_file.empty()) {
+            auto key = auth::load_service_account_key(key_file);
+            if (key.ok()) {
+                project = key->project_id;
+            }
+        }
+    }
+    if (project.empty()) {
+        return util::error(
+            util::Code::config,
+            "--api vertex needs a project: give --project or set GOOGLE_CLOUD_PROJECT");
+    }
+    return project;
+}
+
 util::Result<ProviderStack> make_provider(const ProviderConfig& config, const auth::Env& env,
                                           net::HttpTransport& transport, util::Clock& clock) {
     ProviderStack stack;
@@ -43,24 +65,7 @@ util::Result<ProviderStack> make_provider(const ProviderConfig& config, const au
                                    "runs at standard");
         }
         VertexOptions o;
-        o.project = config.project;
-        if (o.project.empty()) {
-            o.project = env.get("GOOGLE_CLOUD_PROJECT");
-        }
-        if (o.project.empty()) {
-            const std::string key_file = env.get("GOOGLE_APPLICATION_CREDENTIALS");
-            if (!key_file.empty()) {
-                auto key = auth::load_service_account_key(key_file);
-                if (key.ok()) {
-                    o.project = key->project_id;
-                }
-            }
-        }
-        if (o.project.empty()) {
-            return util::error(
-                util::Code::config,
-                "--api vertex needs a project: give --project or set GOOGLE_CLOUD_PROJECT");
-        }
+        TRY_ASSIGN(o.project, vertex_project(config, env));
         o.location = config.location;
         o.api_base = config.api_base;
         o.timeout = config.timeout;

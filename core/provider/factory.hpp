@@ -38,6 +38,10 @@ struct ProviderStack {
     std::string description;  // for logs: "gemini api at https://...", never a secret
 };
 
+// The Vertex project: --project, else GOOGLE_CLOUD_PROJECT, else the project of the key file
+// GOOGLE_APPLICATION_CREDENTIALS names; CONFIG_ERROR naming both when there is none.
+util::Result<std::string> vertex_project(const ProviderConfig& config, const auth::Env& env);
+
 // AUTH_FAILED when the Gemini API has no key (naming GEMINI_API_KEY), CONFIG_ERROR for a bad
 // --api, a Vertex run without a project, or an unreadable key file; INVALID_INPUT for a bad
 // --simulate. transport (shared, thread-safe) and clock must outlive the stack.

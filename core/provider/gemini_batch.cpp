@@ -72,11 +72,6 @@ Status bad_name(const std::string& what, const std::string& name) {
                   "batch api: " + what + ": not a resource name \"" + util::redact(name) + "\"");
 }
 
-// Failures after which a create may or may not have happened.
-bool outcome_unknown(const Status& s) {
-    return util::is_transient(s.code()) || s.code() == Code::cancelled;
-}
-
 }  // namespace
 
 // ---- GeminiBatchClient ----
@@ -412,25 +407,9 @@ util::Result<std::optional<BatchInfo>> GeminiBatchClient::find(const std::string
 util::Result<BatchInfo> GeminiBatchClient::create_or_find(const std::string& model,
                                                           const std::string& display_name,
                                                           const std::string& input_file) {
-    auto existing = find(display_name);
-    if (!existing.ok()) {
-        return existing.status();  // not knowing whether it exists, nothing is created
-    }
-    if (existing.value()) {
-        return std::move(*existing.value());
-    }
-    auto created = create(model, display_name, input_file);
-    if (created.ok() || !outcome_unknown(created.status())) {
-        return created;
-    }
-    auto again = find(display_name);
-    if (again.ok() && again.value()) {
-        return std::move(*again.value());
-    }
-    return Status(created.status().code(),
-                  created.status().message() + "; batch \"" + display_name +
-                      "\" is not in the list (yet): not created again now, the same call later " +
-                      "looks for it first");
+    return find_or_create_once([&] { return find(display_name); },
+                               [&] { return create(model, display_name, input_file); },
+                               "batch \"" + display_name + "\"");
 }
 
 util::Result<BatchInfo> GeminiBatchClient::get(const std::string& name) {

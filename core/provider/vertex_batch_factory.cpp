@@ -103,23 +103,7 @@ util::Result<std::unique_ptr<BatchService>> make_vertex_batch_service(
     const ProviderConfig& config, const std::string& staging, const auth::Env& env,
     net::HttpTransport& transport, util::Clock& clock, const storage::GcsClientOptions& gcs) {
     VertexBatchOptions o;
-    o.project = config.project;
-    if (o.project.empty()) {
-        o.project = env.get("GOOGLE_CLOUD_PROJECT");
-    }
-    if (o.project.empty()) {
-        const std::string key_file = env.get("GOOGLE_APPLICATION_CREDENTIALS");
-        if (!key_file.empty()) {
-            auto key = auth::load_service_account_key(key_file);
-            if (key.ok()) {
-                o.project = key->project_id;
-            }
-        }
-    }
-    if (o.project.empty()) {
-        return Status(Code::config,
-                      "--api vertex needs a project: give --project or set GOOGLE_CLOUD_PROJECT");
-    }
+    TRY_ASSIGN(o.project, vertex_project(config, env));
     o.location = config.location;
     o.api_base = config.api_base;
     o.staging = staging;
