@@ -8,6 +8,8 @@
 // transfer it asks for the rest with Range from the end of the last whole line.
 
 #include "provider/gemini_batch.hpp"
+#include "provider/scrub.hpp"
+#include "storage/gcs_url.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -51,22 +53,6 @@ bool is_plain(std::string_view s) {
     });
 }
 
-std::string percent_encode(std::string_view s) {
-    static constexpr char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += k_hex[c >> 4];
-            out += k_hex[c & 15];
-        }
-    }
-    return out;
-}
-
 Status bad_name(const std::string& what, const std::string& name) {
     return Status(Code::invalid_input,
                   "batch api: " + what + ": not a resource name \"" + util::redact(name) + "\"");
@@ -92,19 +78,7 @@ std::string GeminiBatchClient::url(const std::string& path) const {
 }
 
 Status GeminiBatchClient::scrub(const Status& s) const {
-    std::string message = util::redact(s.message());
-    const std::string& key = m_options.api_key;
-    if (!key.empty()) {
-        for (auto at = message.find(key); at != std::string::npos; at = message.find(key, at)) {
-            message.replace(at, key.size(), "[REDACTED]");
-        }
-    }
-    Status out(s.code(), std::move(message));
-    out.with_http_status(s.http_status());
-    if (s.retry_after()) {
-        out.with_retry_after(*s.retry_after());
-    }
-    return out;
+    return provider::scrub(s, m_options.api_key);
 }
 
 Status GeminiBatchClient::answer_error(const net::HttpResponse& r, const std::string& what) const {
@@ -375,7 +349,7 @@ util::Result<std::optional<BatchInfo>> GeminiBatchClient::find(const std::string
         r.timeout = m_options.timeout;
         r.url = url("batches?pageSize=" + std::to_string(m_options.list_page_size));
         if (!token.empty()) {
-            r.url += "&pageToken=" + percent_encode(token);
+            r.url += "&pageToken=" + storage::percent_encode(token);
         }
         r.max_response_bytes = 64u << 20;
         auto got = call_retried(r, "batches.list");

@@ -9,6 +9,7 @@
 //               https://cloud.google.com/vertex-ai/generative-ai/docs/learn/locations
 
 #include "provider/gemini_provider.hpp"
+#include "provider/scrub.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -50,25 +51,6 @@ std::string strip_trailing_slash(std::string s) {
 std::string bare_model(const std::string& model) {
     constexpr std::string_view k_prefix = "models/";
     return util::starts_with(model, k_prefix) ? model.substr(k_prefix.size()) : model;
-}
-
-Status scrub(const Status& s, const std::string& secret) {
-    std::string message = util::redact(s.message());
-    if (!secret.empty()) {
-        for (auto at = message.find(secret); at != std::string::npos;
-             at = message.find(secret, at)) {
-            message.replace(at, secret.size(), "[REDACTED]");
-        }
-    }
-    Status out(s.code(), std::move(message));
-    out.with_http_status(s.http_status());
-    if (s.retry_after()) {
-        out.with_retry_after(*s.retry_after());
-    }
-    if (s.usage()) {
-        out.with_usage(*s.usage());
-    }
-    return out;
 }
 
 // Turns an HTTP answer into the result, with secrets scrubbed from any error.

@@ -9,6 +9,8 @@
 // projects.locations.batchPredictionJobs (create, get, list, cancel).
 
 #include "provider/vertex_batch.hpp"
+#include "provider/scrub.hpp"
+#include "storage/gcs_url.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -61,38 +63,6 @@ bool is_job_name(std::string_view name) {
 Status bad_name(const std::string& what, const std::string& name) {
     return Status(Code::invalid_input,
                   "vertex batch: " + what + ": not a job name \"" + util::redact(name) + "\"");
-}
-
-Status scrub(const Status& s, const std::string& secret) {
-    std::string message = util::redact(s.message());
-    if (!secret.empty()) {
-        for (auto at = message.find(secret); at != std::string::npos;
-             at = message.find(secret, at)) {
-            message.replace(at, secret.size(), "[REDACTED]");
-        }
-    }
-    Status out(s.code(), std::move(message));
-    out.with_http_status(s.http_status());
-    if (s.retry_after()) {
-        out.with_retry_after(*s.retry_after());
-    }
-    return out;
-}
-
-std::string percent_encode(std::string_view s) {
-    static constexpr char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += k_hex[c >> 4];
-            out += k_hex[c & 15];
-        }
-    }
-    return out;
 }
 
 // The folder of a location ("gs://b/p/D/input.jsonl" → "gs://b/p/D").
@@ -258,9 +228,9 @@ util::Result<std::optional<BatchInfo>> VertexBatchClient::find(const std::string
         net::HttpRequest r;
         r.timeout = m_options.timeout;
         r.url = jobs_url() + "?pageSize=" + std::to_string(m_options.list_page_size) +
-                "&filter=" + percent_encode(filter);
+                "&filter=" + storage::percent_encode(filter);
         if (!token.empty()) {
-            r.url += "&pageToken=" + percent_encode(token);
+            r.url += "&pageToken=" + storage::percent_encode(token);
         }
         r.max_response_bytes = 64u << 20;
         auto got = call_retried(r, "batchPredictionJobs.list");
