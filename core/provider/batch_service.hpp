@@ -8,6 +8,7 @@
 // The types are the Gemini client's (gemini_batch_wire.hpp): a Vertex job's states and counts
 // map onto BatchInfo, and its prediction lines onto BatchResult.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -31,6 +32,12 @@ bool create_outcome_unknown(const util::Status& s);
 util::Result<BatchInfo> find_or_create_once(
     const std::function<util::Result<std::optional<BatchInfo>>()>& find,
     const std::function<util::Result<BatchInfo>()>& create, std::string_view what);
+
+// A batch API call's non-2xx answer as a Status named after the call (`what`, e.g.
+// "batches.get"): the codes and retry hints of parse_gemini_error (both APIs answer errors in
+// Google's shape); now_ms reads a Retry-After date.
+util::Status batch_call_error(int http_status, std::string_view body, std::string_view retry_after,
+                              std::int64_t now_ms, const std::string& what);
 
 class BatchService {
 public:

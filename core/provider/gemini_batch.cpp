@@ -82,21 +82,7 @@ Status GeminiBatchClient::scrub(const Status& s) const {
 }
 
 Status GeminiBatchClient::answer_error(const net::HttpResponse& r, const std::string& what) const {
-    auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(m_clock.unix_ms()));
-    Status e = parse_gemini_error(r.status, r.body, r.header("retry-after"), now);
-    std::string message = e.message();
-    constexpr std::string_view k_generic = "generateContent";  // parse_gemini_error's wording
-    if (util::starts_with(message, k_generic)) {
-        message.replace(0, k_generic.size(), what);
-    } else {
-        message = what + ": " + message;
-    }
-    Status out(e.code(), std::move(message));
-    out.with_http_status(e.http_status());
-    if (e.retry_after()) {
-        out.with_retry_after(*e.retry_after());
-    }
-    return out;
+    return batch_call_error(r.status, r.body, r.header("retry-after"), m_clock.unix_ms(), what);
 }
 
 util::Result<net::HttpResponse> GeminiBatchClient::call(net::HttpRequest request,

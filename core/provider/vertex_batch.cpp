@@ -101,7 +101,7 @@ std::string VertexBatchClient::jobs_url() const {
 Status VertexBatchClient::check_config() const {
     if (!is_path_safe(m_options.project)) {
         return Status(Code::config, "vertex batch: project \"" + m_options.project +
-                                        "\" is not a valid project id; set --vertex-project");
+                                        "\" is not a valid project id; give --project");
     }
     if (!is_path_safe(m_options.location)) {
         return Status(Code::config, "vertex batch: location \"" + m_options.location +
@@ -126,21 +126,9 @@ util::Result<net::HttpResponse> VertexBatchClient::call(net::HttpRequest request
     if (r.status >= 200 && r.status < 300) {
         return std::move(r);
     }
-    auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(m_clock.unix_ms()));
-    Status e = parse_gemini_error(r.status, r.body, r.header("retry-after"), now);
-    std::string message = e.message();
-    constexpr std::string_view k_generic = "generateContent";  // parse_gemini_error's wording
-    if (util::starts_with(message, k_generic)) {
-        message.replace(0, k_generic.size(), what);
-    } else {
-        message = what + ": " + message;
-    }
-    Status out(e.code(), std::move(message));
-    out.with_http_status(e.http_status());
-    if (e.retry_after()) {
-        out.with_retry_after(*e.retry_after());
-    }
-    return scrub(out, token.value());
+    return scrub(
+        batch_call_error(r.status, r.body, r.header("retry-after"), m_clock.unix_ms(), what),
+        token.value());
 }
 
 util::Result<net::HttpResponse> VertexBatchClient::call_retried(const net::HttpRequest& request,
