@@ -1,5 +1,6 @@
 #include "schedule/batch_chunks.hpp"
 
+#include "provider/gemini_batch_wire.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::schedule {
@@ -114,11 +115,16 @@ ledger::Reservation reservation_of(const ledger::Entry& e) {
 util::Result<std::map<int, LedgerChunk>> read_ledger_chunks(const ledger::LedgerLocation& ledger,
                                                             const std::string& job_id) {
     ledger::ReservationBook book;
+    std::map<std::string, std::set<std::string>> recorded;  // by reservation id
     TRY(ledger::read_ledger(
         ledger, {},
         [&](const ledger::Entry& e) {
             if (e.job_id == job_id) {
                 book.add(e);
+                if (!e.reservation.empty() && !ledger::is_reservation_line(e)) {
+                    recorded[e.reservation].insert(
+                        provider::batch_request_key(job_id, e.scene_id, e.variant));
+                }
             }
         },
         nullptr));
@@ -134,6 +140,9 @@ util::Result<std::map<int, LedgerChunk>> read_ledger_chunks(const ledger::Ledger
         c.settled = state.settled();
         c.settle_reason = c.settled ? state.settle.error_code : "";
         c.paid = state.paid;
+        if (auto r = recorded.find(id); r != recorded.end()) {
+            c.recorded = std::move(r->second);
+        }
         out[*n] = std::move(c);
     }
     return out;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct LedgerChunk {
     bool settled = false;
     std::string settle_reason;  // "" (ran to its end) or BATCH_CANCELLED, BATCH_EXPIRED, ...
     util::Micros paid = 0;      // the cost of its paid lines read
+    // The request keys ("<job>/<scene_id>/<variant>") its paid lines were written for, images
+    // and failures alike: a collect taken up again must not record (and charge) them twice.
+    std::set<std::string> recorded;
 };
 // The reservation of a reserve line.
 ledger::Reservation reservation_of(const ledger::Entry& reserve);

@@ -197,6 +197,14 @@ Status Engine::collect(Chunk& c) {
                 ++skipped;  // stored by an earlier, interrupted collect
                 return util::ok_status();
             }
+            if (c.recorded_before.count(result.key) > 0) {
+                // Its failure (billed or not) was recorded by an earlier, interrupted collect.
+                ++skipped;
+                note_failure(it->second, "BATCH_REQUEST_FAILED",
+                             "failed inside the batch " + c.reservation.batch +
+                                 " (its ledger line has the code); --retry-failed sends it again");
+                return util::ok_status();
+            }
             if (result.outcome.ok()) {
                 return record_image(c, it->second, std::move(result.outcome).value());
             }
@@ -209,7 +217,7 @@ Status Engine::collect(Chunk& c) {
     }
     for (const auto& k : c.keys) {
         const Request& r = m_by_key.at(k);
-        if (seen.count(k) == 0 && !is_done(r)) {
+        if (seen.count(k) == 0 && !is_done(r) && c.recorded_before.count(k) == 0) {
             TRY(record_failure(c, r,
                                Status(util::Code::bad_response,
                                       "the batch's results have no line for key \"" + k + "\"")));

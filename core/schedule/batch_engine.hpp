@@ -32,8 +32,9 @@ struct Chunk {
     int number = 0;
     ledger::Reservation reservation;
     std::vector<std::string> keys;
-    Micros paid_before = 0;  // paid lines an earlier process wrote
-    Micros paid = 0;         // paid lines this process wrote
+    Micros paid_before = 0;                 // paid lines an earlier process wrote
+    std::set<std::string> recorded_before;  // the keys of those lines (LedgerChunk::recorded)
+    Micros paid = 0;                        // paid lines this process wrote
     std::optional<BatchInfo> info;
     std::string staged;  // the input this process staged ("" = none)
 };

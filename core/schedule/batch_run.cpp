@@ -205,6 +205,7 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
         c.number = n;
         c.reservation = lc.reservation;
         c.paid_before = lc.paid;
+        c.recorded_before = lc.recorded;
         for (auto& k : keys) {
             if (m_by_key.count(k) > 0) {
                 c.keys.push_back(std::move(k));

@@ -448,6 +448,34 @@ TEST_CASE("batch run: --cancel cancels the open batch and settles it as BATCH_CA
     CHECK(book.outstanding() == 0);
 }
 
+TEST_CASE("batch run: a billed refusal recorded before the collect broke is not charged again",
+          "[batch_run][schedule]") {
+    Bench b(3, 1);
+    // s2 is refused, and billed (its usage came back); the download breaks after it.
+    util::Status refused(util::Code::blocked, "blocked (scripted)");
+    refused.with_usage(util::TokenUsage{0, 500, 0, 500});
+    b.service.errors["job1/s2/1"] = refused;
+    b.service.fail_download_after = 2;
+    REQUIRE_FALSE(b.run().ok());
+    auto second = b.run();
+    REQUIRE(second.ok());
+    CHECK(second->summary.images_generated == 1);  // s3; s1 stored and s2 recorded before
+    Micros paid = 0;
+    int s2_lines = 0;
+    Micros settled = -1;
+    for (const auto& e : b.ledger_lines()) {
+        if (e.kind == "settle") {
+            settled = e.settled;
+        } else if (!ledger::is_reservation_line(e)) {
+            paid += e.cost;
+            s2_lines += e.scene_id == "s2" ? 1 : 0;
+        }
+    }
+    CHECK(s2_lines == 1);
+    CHECK(settled == paid);
+    CHECK(second->summary.rows_failed == 1);  // s2 is still reported failed
+}
+
 TEST_CASE("batch run: --cancel after the batch SUCCEEDED collects it and gives nothing back",
           "[batch_run][schedule]") {
     Bench b(2, 1);
