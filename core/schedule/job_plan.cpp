@@ -94,8 +94,8 @@ util::Status open_history(JobPlan& job, SessionOptions& o, storage::Storage& sto
 }
 
 // The budget's pre-flight: today's spend, the JSON summary.json and --json show, the verdict.
-util::Status preflight(JobPlan& job, const SessionOptions& o, storage::AnyStorage& storage,
-                       util::Clock& clock, const SessionLog& log) {
+util::Status preflight_in(JobPlan& job, const SessionOptions& o, storage::AnyStorage& storage,
+                          util::Clock& clock, const SessionLog& log) {
     LedgerBackendOptions lo;
     lo.location = o.ledger;
     lo.spool_dir = o.spool_dir;
@@ -252,8 +252,14 @@ util::Result<JobPlan> plan_job(SessionOptions& o, storage::AnyStorage& storage, 
                       std::to_string(plan.images) + " images (" +
                       std::to_string(plan.images - plan.images_to_run) + " already done), mode " +
                       std::string(ledger::run_mode_name(o.mode)) + ", model " + o.plan.model);
-    TRY(preflight(job, o, storage, clock, log));
+    TRY(preflight_in(job, o, storage, clock, log));
     return job;
+}
+
+util::Status budget_preflight(JobPlan& job, const SessionOptions& options,
+                              storage::AnyStorage& storage, util::Clock& clock,
+                              const SessionLog& log) {
+    return preflight_in(job, options, storage, clock, log);
 }
 
 }  // namespace assetgen::schedule

@@ -86,4 +86,11 @@ util::Result<JobPlan> plan_job(SessionOptions& options, storage::AnyStorage& sto
                                util::Clock& clock, const SessionLog& log,
                                const JobPlanRequest& request = {});
 
+// The budget's pre-flight alone, again (plan_job ends with it): opens job.ledger for reading,
+// reads today's spend and sets job.spend, job.preflight and job.budget. A refused run calls it
+// once more after restoring its place's lost ledger lines, so its figures count them.
+util::Status budget_preflight(JobPlan& job, const SessionOptions& options,
+                              storage::AnyStorage& storage, util::Clock& clock,
+                              const SessionLog& log);
+
 }  // namespace assetgen::schedule

@@ -94,6 +94,9 @@ util::Result<std::unique_ptr<JobSession>> JobSession::prepare(SessionOptions opt
     // for counting that batch twice (its reservation, and its rows still to collect).
     const bool batch_tier = o.plan.tier == budget::Tier::batch && o.mode == ledger::RunMode::live;
     if (!batch_tier) {
+        if (!s->m_job.budget.ok()) {
+            s->restore_before_refusal();
+        }
         TRY(s->m_job.budget);
     }
     if (!spool_first) {

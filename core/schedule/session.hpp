@@ -157,6 +157,9 @@ private:
     util::Status take_bucket_lock();
     // Lowers --concurrency to what the open-file limit allows (and says so).
     void fit_concurrency();
+    // Before a budget refusal: the ledger lines its place's manifest promises are written back
+    // (session_open.cpp), and the pre-flight is read again when there were any.
+    void restore_before_refusal();
     void start_checkpoints();
     void stop_checkpoints();
 

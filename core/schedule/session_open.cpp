@@ -2,6 +2,8 @@
 #include "schedule/session_internal.hpp"
 #include "schedule/storage_error.hpp"
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "context/context.hpp"
@@ -152,6 +154,57 @@ util::Status JobSession::take_bucket_lock() {
     TRY(as_storage_error(taken.status(), "job lock " + m_job.place.dir + "/lock.json"));
     m_open->bucket_lock = std::move(taken).value();
     return util::ok_status();
+}
+
+void JobSession::restore_before_refusal() {
+    // A run of this place killed between an image's manifest line and its ledger line left a
+    // paid image that no ledger line records; the next run that opens writes the line back. A
+    // refused run opens nothing else, but a day that stays over its limit would otherwise never
+    // record that money. So it takes the job's locks (a run holding them restores the lines
+    // itself), restores the lines and lets them go; the refusal stands. A place without a
+    // manifest has nothing to restore (and a refused new job creates nothing).
+    std::error_code ec;
+    if (std::filesystem::file_size(m_job.place.manifest(), ec) == 0 || ec || !m_job.ledger) {
+        return;
+    }
+    m_open = std::make_unique<JobResources>();
+    auto restored = [&]() -> util::Result<std::size_t> {
+        auto lock = JobLock::acquire(m_job.place.local_root, m_job.place.shard, m_job.place.job_id);
+        if (!lock.ok()) {
+            return std::size_t{0};  // a run of the job holds it: that run restores them
+        }
+        m_open->lock.emplace(std::move(lock).value());
+        if (m_job.place.remote()) {
+            TRY(take_bucket_lock());
+        }
+        m_open->ledger = std::move(m_job.ledger);
+        TRY_ASSIGN(const std::size_t n, m_open->ledger->open_writer(m_job.place.manifest()));
+        if (n > 0) {
+            TRY(m_open->ledger->flush_last());
+        }
+        return n;
+    }();
+    m_open.reset();  // the writer, then the locks
+    if (!restored.ok()) {
+        say(m_log.warn,
+            "ledger: the lines of images stored before an interruption were not "
+            "restored (" +
+                restored.status().message() +
+                "); the next run of this job that starts restores them");
+        return;
+    }
+    if (*restored == 0) {
+        return;
+    }
+    say(m_log.info, "ledger: restored " + std::to_string(*restored) +
+                        " line(s) for images stored before an interruption");
+    // The refusal's figures count them: the pre-flight again (its info line said once).
+    SessionLog quiet = m_log;
+    quiet.info = nullptr;
+    auto again = budget_preflight(m_job, m_options, *m_storage, *m_clock, quiet);
+    if (!again.ok()) {
+        m_job.budget = again;
+    }
 }
 
 void JobSession::fit_concurrency() {

@@ -3,17 +3,21 @@
 // driven by the fake clock. The Runner itself: runner_test.cpp and its siblings.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
 
+#include "ledger/ledger_folder.hpp"
 #include "schedule/periodic.hpp"
 #include "schedule/session.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_context.hpp"
+#include "util/text.hpp"
 
 using namespace assetgen;
 using namespace std::chrono_literals;
@@ -103,6 +107,100 @@ TEST_CASE("session: a batch with a bad row is refused before anything is written
     CHECK(errors[0].find("batch.csv:3:") != std::string::npos);  // the row named
     CHECK_FALSE(std::filesystem::exists(dir.file("out")));
     CHECK_FALSE(std::filesystem::exists(dir.file("ledger")));
+}
+
+TEST_CASE(
+    "session: a run refused by the budget still restores the ledger line a killed run of its "
+    "job never wrote, and its refusal counts it",
+    "[runner][session][schedule][money]") {
+    test::TempDir dir;
+    test::FakeClock clock;
+    test::TestContext ctx(clock);
+    std::atomic<int> stop{0};
+    const std::string input =
+        dir.write("batch.csv", "scene_id,prompt,variants\nA-1,a red chair,2\nA-2,a blue lamp,1\n");
+    std::vector<std::string> infos;
+    std::vector<std::string> errors;
+    schedule::SessionLog log{[&](const std::string& m) { infos.push_back(m); },
+                             {},
+                             [&](const std::string& m) { errors.push_back(m); }};
+    const auto ok_lines = [&] {
+        std::vector<ledger::Entry> out;
+        REQUIRE(ledger::read_ledger(
+                    dir.file("ledger"), {},
+                    [&](const ledger::Entry& e) {
+                        if (e.status == "ok") {
+                            out.push_back(e);
+                        }
+                    },
+                    nullptr)
+                    .ok());
+        return out;
+    };
+
+    // A first run makes A-1's two images (A-2 is left for later).
+    {
+        auto first =
+            schedule::JobSession::prepare(dry_run_options(dir, input), ctx.get(), stop, log);
+        REQUIRE(first.ok());
+        REQUIRE((*first)->open().ok());
+        auto summary =
+            (*first)->execute([](const batch::Row& row) { return row.scene_id == "A-1"; }, {}, {});
+        REQUIRE(summary.ok());
+        REQUIRE(summary->images_generated == 2);
+        REQUIRE((*first)->finish(*summary).ok());
+    }
+    const auto paid = ok_lines();
+    REQUIRE(paid.size() == 2);
+    const util::Micros one = paid[0].cost;
+    REQUIRE(one > 0);
+
+    // As a SIGKILL between A-1 v2's manifest line and its ledger line leaves it: the ledger
+    // lacks the line that the manifest promises.
+    std::string day_file;
+    for (const auto& f : std::filesystem::directory_iterator(dir.file("ledger"))) {
+        if (f.path().extension() == ".jsonl") {
+            day_file = f.path().string();
+        }
+    }
+    REQUIRE_FALSE(day_file.empty());
+    {
+        std::ifstream in(day_file);
+        std::string line, kept;
+        int dropped = 0;
+        while (std::getline(in, line)) {
+            if (dropped == 0 && line.find("\"A-1\"") != std::string::npos &&
+                line.find("\"variant\":2") != std::string::npos) {
+                ++dropped;
+                continue;
+            }
+            kept += line + "\n";
+        }
+        REQUIRE(dropped == 1);
+        std::ofstream(day_file, std::ios::trunc) << kept;
+    }
+    REQUIRE(ok_lines().size() == 1);
+
+    // The day's limit is what the ledger now shows spent: the next run is refused. Before it
+    // says so, the lost line is back, and the refusal's figure counts both images.
+    auto o = dry_run_options(dir, input);
+    o.daily_limit = one;
+    auto refused = schedule::JobSession::prepare(o, ctx.get(), stop, log);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().code() == util::Code::budget_exceeded);
+    const auto after = ok_lines();
+    REQUIRE(after.size() == 2);
+    CHECK(after[0].cost + after[1].cost == paid[0].cost + paid[1].cost);
+    CHECK(refused.status().message().find(util::format_usd(2 * one) + " is already spent") !=
+          std::string::npos);
+    CHECK(std::count_if(infos.begin(), infos.end(), [](const std::string& m) {
+              return m.find("ledger: restored 1 line(s)") != std::string::npos;
+          }) == 1);
+
+    // Refused again: nothing more to restore, nothing written twice.
+    auto again = schedule::JobSession::prepare(o, ctx.get(), stop, log);
+    REQUIRE_FALSE(again.ok());
+    CHECK(ok_lines().size() == 2);
 }
 
 TEST_CASE("checkpoint thread: runs every period on the clock, never before, and stops at once",
