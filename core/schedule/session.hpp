@@ -157,6 +157,9 @@ private:
     util::Status take_bucket_lock();
     // Lowers --concurrency to what the open-file limit allows (and says so).
     void fit_concurrency();
+    // After the job's locks are taken: what other runs of the job made since the plan read its
+    // manifests counts as done (session_open.cpp).
+    util::Status catch_up_history();
     // Before a budget refusal: the ledger lines its place's manifest promises are written back
     // (session_open.cpp), and the pre-flight is read again when there were any.
     void restore_before_refusal();

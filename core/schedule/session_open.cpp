@@ -40,6 +40,7 @@ util::Status JobSession::open() {
     if (m_job.place.remote()) {
         TRY(take_bucket_lock());
     }
+    TRY(catch_up_history());
     // The ledger's writer; then the lines of images stored before an interruption that no
     // ledger line records are written back.
     w.ledger = std::move(m_job.ledger);
@@ -153,6 +154,29 @@ util::Status JobSession::take_bucket_lock() {
     auto taken = GcsJobLock::acquire(std::move(lo), *m_clock);
     TRY(as_storage_error(taken.status(), "job lock " + m_job.place.dir + "/lock.json"));
     m_open->bucket_lock = std::move(taken).value();
+    return util::ok_status();
+}
+
+util::Status JobSession::catch_up_history() {
+    // The plan read the job's manifests before this run held the job. A run of the job that
+    // ended in between (a shard while this unsharded run started, or the reverse) made images
+    // this run must not make and pay again: now that no other run can write, its manifests are
+    // read again and what they add counts as done. Images --remake-missing makes again stay.
+    TRY_ASSIGN(JobHistory fresh, open_job_history(m_job.place, *m_storage));
+    std::size_t added = 0;
+    for (auto& [key, image] : fresh.done) {
+        if (m_job.remade.count(key) == 0 && m_job.history.done.emplace(key, image).second) {
+            ++added;
+        }
+    }
+    if (added == 0) {
+        return util::ok_status();
+    }
+    TRY_ASSIGN(m_job.plan,
+               plan_batch(*m_job.input, m_options.plan, m_options.prices, m_job.history.done));
+    say(m_log.info, "job " + m_job.place.job_id + ": " + std::to_string(added) +
+                        " image(s) that another run of the job made while this one started "
+                        "count as done");
     return util::ok_status();
 }
 

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -201,6 +202,68 @@ TEST_CASE(
     auto again = schedule::JobSession::prepare(o, ctx.get(), stop, log);
     REQUIRE_FALSE(again.ok());
     CHECK(ok_lines().size() == 2);
+}
+
+TEST_CASE(
+    "session: images a shard made between an unsharded run's plan and its lock are not made "
+    "and paid again",
+    "[runner][session][schedule][money]") {
+    test::TempDir dir;
+    test::FakeClock clock;
+    test::TestContext ctx(clock);
+    std::atomic<int> stop{0};
+    std::string rows = "scene_id,prompt,variants\n";
+    for (int i = 1; i <= 8; ++i) {
+        rows += "S-" + std::to_string(i) + ",product " + std::to_string(i) + ",2\n";
+    }
+    const std::string input = dir.write("batch.csv", rows);
+    schedule::SessionLog log;
+
+    // The unsharded run plans: nothing is done yet.
+    auto unsharded =
+        schedule::JobSession::prepare(dry_run_options(dir, input), ctx.get(), stop, log);
+    REQUIRE(unsharded.ok());
+    REQUIRE((*unsharded)->plan().images_to_run == 16);
+
+    // Before it takes the job, shard 0/2 runs whole and lets the job go.
+    auto shard_options = dry_run_options(dir, input);
+    shard_options.shard = "0/2";
+    std::size_t shard_images = 0;
+    {
+        auto shard = schedule::JobSession::prepare(shard_options, ctx.get(), stop, log);
+        REQUIRE(shard.ok());
+        REQUIRE((*shard)->open().ok());
+        auto summary = (*shard)->execute({}, {}, {});
+        REQUIRE(summary.ok());
+        shard_images = summary->images_generated;
+        REQUIRE((*shard)->finish(*summary).ok());
+    }
+    REQUIRE(shard_images > 0);
+    REQUIRE(shard_images < 16);
+
+    // The unsharded run now takes the job: it makes only what the shard did not.
+    REQUIRE((*unsharded)->open().ok());
+    CHECK((*unsharded)->plan().images_to_run == 16 - shard_images);
+    auto summary = (*unsharded)->execute({}, {}, {});
+    REQUIRE(summary.ok());
+    CHECK(summary->images_generated == 16 - shard_images);
+    REQUIRE((*unsharded)->finish(*summary).ok());
+
+    std::map<std::pair<std::string, int>, int> charged;
+    REQUIRE(ledger::read_ledger(
+                dir.file("ledger"), {},
+                [&](const ledger::Entry& e) {
+                    if (e.status == "ok") {
+                        ++charged[{e.scene_id, e.variant}];
+                    }
+                },
+                nullptr)
+                .ok());
+    CHECK(charged.size() == 16);
+    for (const auto& [key, n] : charged) {
+        INFO(key.first << " v" << key.second);
+        CHECK(n == 1);
+    }
 }
 
 TEST_CASE("checkpoint thread: runs every period on the clock, never before, and stops at once",
