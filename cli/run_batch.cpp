@@ -62,18 +62,7 @@ util::Status check_batch_options(RunOptions& o) {
 }
 
 ExitCode run_batch_tier(const RunOptions& o, schedule::JobSession& session, Console& console) {
-    if (!o.shard.empty()) {
-        console.error("--tier batch: shards are for synchronous runs (\"" + o.shard +
-                      "\"); one batch job already runs its rows in parallel: leave out --shard");
-        return ExitCode::usage;
-    }
     const auto& plan = session.plan();
-    if (plan.rows_with_refs > 0 || !plan.global_refs.empty()) {
-        console.error("--tier batch: rows with reference images are not sent in batches yet (" +
-                      std::to_string(plan.rows_with_refs) +
-                      " row(s) have refs); run them with --tier standard or flex");
-        return ExitCode::config;
-    }
     TRY_EXIT(console, session.open());
     install_signal_handlers();  // SIGINT while waiting: detach (the batches run on)
 

@@ -41,7 +41,13 @@ void GcsSpend::count(std::string_view line) {
         m_spent = util::add_capped(m_spent, e->cost);
         m_reservations.add(*e);
         if (!e->lease.empty()) {
-            m_by_lease[e->lease] = util::add_capped(m_by_lease[e->lease], e->cost);
+            // A reserve line made under a lease (a batch chunk's worst case, reserved in that
+            // lease before the line was written) is that lease's visible use: the money counts
+            // once, as the reservation in spent(), and not again in the lease.
+            const util::Micros seen = e->kind == ledger::k_kind_reserve
+                                          ? util::add_capped(e->cost, e->reserved)
+                                          : e->cost;
+            m_by_lease[e->lease] = util::add_capped(m_by_lease[e->lease], seen);
         }
     }
 }

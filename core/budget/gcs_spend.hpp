@@ -52,7 +52,9 @@ public:
     }
     // Entries counted.
     std::size_t entries() const { return m_seen.size(); }
-    // The part of spent() reserved under each budget lease (the entries' "lease" field).
+    // The part of spent() reserved under each budget lease (the entries' "lease" field): the
+    // costs of its lines, and the reserved amounts of its reserve lines (a batch chunk's worst
+    // case, held in the lease until its line was written).
     const std::map<std::string, util::Micros>& spent_by_lease() const { return m_by_lease; }
 
 private:

@@ -29,6 +29,7 @@ Entry reserve_entry(const Reservation& r) {
     e.status = "reserved";  // estimated stays 0: the paid lines carry their own estimates
     e.reserved = r.amount;
     e.requests = r.requests;
+    e.lease = r.lease;
     return e;
 }
 

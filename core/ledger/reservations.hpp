@@ -46,6 +46,10 @@ struct Reservation {
     int requests = 0;
     util::Micros amount = 0;  // the worst case of every request at the batch price
     std::int64_t ts = 0;      // ms; the day of this instant (in --tz) is the day it counts on
+    // The budget lease (gs:// ledgers) the amount was reserved under, "" for none. On the
+    // reserve line only: a lease counts its reserve lines' amounts as its own visible spend, so
+    // the money counts once, as the reservation, once its line is written (budget/gcs_spend.hpp).
+    std::string lease;
 };
 
 // The reserve line of r.

@@ -1,20 +1,54 @@
 #include "schedule/batch_chunks.hpp"
 
+#include <algorithm>
+
 #include "provider/gemini_batch_wire.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::schedule {
 
-std::string batch_chunk_display_name(const std::string& job_id, int chunk) {
-    return "assetgen-" + job_id + "-c" + std::to_string(chunk);
+namespace {
+
+// "s<I>of<N>" for shard "I/N" ("" for none).
+std::string shard_tag(const std::string& shard) {
+    if (shard.empty()) {
+        return {};
+    }
+    std::string out = "s";
+    for (char c : shard) {
+        if (c == '/') {
+            out += "of";
+        } else if (c >= '0' && c <= '9') {
+            out += c;
+        }
+    }
+    return out;
 }
 
-std::string batch_chunk_reservation_id(const std::string& job_id, int chunk) {
-    return job_id + "/batch/c" + std::to_string(chunk);
+}  // namespace
+
+std::string batch_chunk_display_name(const std::string& job_id, int chunk,
+                                     const std::string& shard) {
+    const std::string tag = shard_tag(shard);
+    return "assetgen-" + job_id + "-c" + std::to_string(chunk) + (tag.empty() ? "" : "-" + tag);
 }
 
-std::optional<int> batch_chunk_of(const std::string& job_id, const std::string& id) {
+std::string batch_chunk_reservation_id(const std::string& job_id, int chunk,
+                                       const std::string& shard) {
+    const std::string tag = shard_tag(shard);
+    return job_id + "/batch/c" + std::to_string(chunk) + (tag.empty() ? "" : "/" + tag);
+}
+
+std::optional<int> batch_chunk_of(const std::string& job_id, const std::string& reservation_id,
+                                  const std::string& shard) {
     const std::string prefix = job_id + "/batch/c";
+    const std::string tag = shard_tag(shard);
+    const std::string suffix = tag.empty() ? "" : "/" + tag;
+    if (reservation_id.size() < prefix.size() + suffix.size() ||
+        reservation_id.compare(reservation_id.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        return std::nullopt;
+    }
+    const std::string id = reservation_id.substr(0, reservation_id.size() - suffix.size());
     if (id.size() <= prefix.size() || id.compare(0, prefix.size(), prefix) != 0 ||
         id.size() - prefix.size() > 6) {
         return std::nullopt;
@@ -86,6 +120,27 @@ std::vector<std::size_t> split_chunks(std::size_t n, std::size_t size) {
     return out;
 }
 
+std::vector<std::size_t> split_chunks(const std::vector<std::int64_t>& line_bytes, std::size_t size,
+                                      std::int64_t max_bytes) {
+    std::vector<std::size_t> out;
+    size = std::max<std::size_t>(size, 1);
+    std::size_t count = 0;
+    std::int64_t bytes = 0;
+    for (const std::int64_t b : line_bytes) {
+        if (count > 0 && (count == size || bytes + b > max_bytes)) {
+            out.push_back(count);
+            count = 0;
+            bytes = 0;
+        }
+        ++count;
+        bytes += b;
+    }
+    if (count > 0) {
+        out.push_back(count);
+    }
+    return out;
+}
+
 int default_batch_size(const std::string& image_size) {
     if (image_size == "4K") {
         return 32;  // ~30 MB of base64 an image: ~1 GB a result file
@@ -109,11 +164,13 @@ ledger::Reservation reservation_of(const ledger::Entry& e) {
     r.requests = e.requests;
     r.amount = e.reserved;
     r.ts = e.ts;
+    r.lease = e.lease;
     return r;
 }
 
 util::Result<std::map<int, LedgerChunk>> read_ledger_chunks(const ledger::LedgerLocation& ledger,
-                                                            const std::string& job_id) {
+                                                            const std::string& job_id,
+                                                            const std::string& shard) {
     ledger::ReservationBook book;
     std::map<std::string, std::set<std::string>> recorded;  // by reservation id
     TRY(ledger::read_ledger(
@@ -130,7 +187,7 @@ util::Result<std::map<int, LedgerChunk>> read_ledger_chunks(const ledger::Ledger
         nullptr));
     std::map<int, LedgerChunk> out;
     for (const auto& [id, state] : book.states()) {
-        const auto n = batch_chunk_of(job_id, id);
+        const auto n = batch_chunk_of(job_id, id, shard);
         if (!n || !state.reserved_seen) {
             continue;
         }

@@ -110,8 +110,9 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
     m.shard = m_s.shard;
     m.user_id = m_s.user;
     m.prompt = row.prompt;
-    m.content = content_key(
-        row_content_part(row, ContentSettings{m_s.mode, m_s.model, m_s.image_size}), {});
+    m.content =
+        content_key(row_content_part(row, ContentSettings{m_s.mode, m_s.model, m_s.image_size}),
+                    m_s.global_refs);
     m.tier = "batch";
     m.reservation = c.reservation.id;
     m.reservation_ts = c.reservation.ts;

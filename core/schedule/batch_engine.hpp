@@ -60,8 +60,14 @@ private:
         return m_done.count(done_key(m_rows[r.row].row.scene_id, r.variant)) > 0 ||
                m_written.count(done_key(m_rows[r.row].row.scene_id, r.variant)) > 0;
     }
+    // The request without its reference images (enough for the money: the worst case counts
+    // the refs as typed, at least as many as are sent).
     util::Result<provider::ImageRequest> make_request(const Request& r, Micros* worst,
                                                       Micros* estimate) const;
+    // The request as it goes in the request file: with the row's refs (and global ones) inline,
+    // and the ref_mode sentence after the prompt, as a synchronous request is made. A ref that
+    // cannot be used fails with the fetcher's code (REF_FETCH_FAILED), naming the row.
+    util::Result<provider::ImageRequest> make_full_request(const Request& r);
     Status open_chunk(std::vector<std::string> keys, int number);
     Status stage_and_create(Chunk& c);
     // Polls c until it ends (or once, or until a stop); true when it ended.
@@ -81,8 +87,9 @@ private:
     std::unordered_map<std::string, Request> m_by_key;
     std::unordered_set<std::string> m_written;  // done_keys stored by this process
     std::set<std::size_t> m_failed_rows;
+    std::map<std::size_t, Status> m_refs_failed;  // rows whose refs could not be used
     std::vector<Chunk> m_chunks;
-    Micros m_held = 0;  // in the in-run budget, until the end of the run
+    Micros m_held = 0;  // in the in-run budget until the chunk's reserve line is written
     BatchRunResult m_out;
 };
 

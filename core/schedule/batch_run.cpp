@@ -39,8 +39,12 @@ util::Result<provider::ImageRequest> Engine::make_request(const Request& r, Micr
     req.variant = r.variant;
     req.aspect_ratio = row.aspect_ratio;
     req.image_size = m_s.image_size;
-    budget::RequestShape shape{req.model, req.image_size, req.prompt.size(), 0,
-                               budget::Tier::batch};
+    // The refs as typed: an upper bound of those sent (duplicates and those past the cap are
+    // dropped), so the reservation covers them.
+    const std::size_t refs = m_d.refs == nullptr ? 0 : row.refs.size() + m_s.global_refs.size();
+    const std::size_t prompt_bytes =
+        req.prompt.size() + (refs > 0 ? 2 + ref_mode_instruction(row.ref_mode).size() : 0);
+    budget::RequestShape shape{req.model, req.image_size, prompt_bytes, refs, budget::Tier::batch};
     TRY_ASSIGN(const auto ceiling, m_d.prices.ceiling(shape));
     req.max_output_tokens = ceiling.max_output_tokens;
     req.thinking_level = ceiling.thinking_level;
@@ -50,6 +54,29 @@ util::Result<provider::ImageRequest> Engine::make_request(const Request& r, Micr
     }
     if (estimate != nullptr) {
         *estimate = ceiling.estimate;
+    }
+    return req;
+}
+
+util::Result<provider::ImageRequest> Engine::make_full_request(const Request& r) {
+    TRY_ASSIGN(auto req, make_request(r, nullptr, nullptr));
+    const batch::Row& row = m_rows[r.row].row;
+    if (m_d.refs == nullptr || (row.refs.empty() && m_s.global_refs.empty())) {
+        return req;
+    }
+    if (const auto failed = m_refs_failed.find(r.row); failed != m_refs_failed.end()) {
+        return failed->second;
+    }
+    auto resolved = m_d.refs->resolve_row(row.refs, m_s.global_refs, row.where);
+    if (!resolved.ok()) {
+        m_refs_failed.emplace(r.row, resolved.status());
+        return resolved.status();
+    }
+    for (auto& ref : resolved->refs) {
+        req.refs.push_back(provider::RefImage{ref.mime_type, std::move(ref.data)});
+    }
+    if (!req.refs.empty()) {
+        req.prompt += "\n\n" + ref_mode_instruction(row.ref_mode);
     }
     return req;
 }
@@ -89,20 +116,26 @@ Status Engine::open_chunk(std::vector<std::string> keys, int number) {
     }
     m_held = util::add_sat(m_held, amount);
     ledger::Reservation& r = c.reservation;
-    r.id = batch_chunk_reservation_id(m_s.job_id, number);
+    r.id = batch_chunk_reservation_id(m_s.job_id, number, m_s.shard);
     r.user_id = m_s.user;
     r.job_id = m_s.job_id;
     r.model = m_s.model;
     r.mode = std::string(ledger::run_mode_name(m_s.mode));
-    r.batch = batch_chunk_display_name(m_s.job_id, number);
+    r.batch = batch_chunk_display_name(m_s.job_id, number, m_s.shard);
     r.shard = m_s.shard;
     r.tier = "batch";
     r.requests = static_cast<int>(c.keys.size());
     r.amount = amount;
     r.ts = m_d.clock.unix_ms();
+    r.lease = m_d.budget.lease_id();
     // Durable before the batch exists: which keys, then the money.
     TRY(write_chunk_keys(m_d.storage, batch_chunk_keys_location(m_s.records, number), c.keys));
     TRY(ledger::write_reservation(m_d.ledger, r));
+    // The reserve line holds the money now, for this process and every other one (the ledger
+    // budget and the gs:// leases count it): the in-run hold ends, so the chunk counts once.
+    // Held as used (actual = amount), so a budget that does not read the ledger keeps it too.
+    m_d.budget.settle(amount, amount);
+    m_held -= amount;
     ++m_out.chunks_created;
     say("batch: " + r.batch + ": " + std::to_string(c.keys.size()) + " requests, " +
         util::format_usd(amount) + " reserved (worst case at the batch price)");
@@ -119,7 +152,7 @@ Status Engine::stage_and_create(Chunk& c) {
         provider::BatchFileWriter file;
         TRY(file.open(path));
         for (const auto& k : c.keys) {
-            TRY_ASSIGN(const auto req, make_request(m_by_key.at(k), nullptr, nullptr));
+            TRY_ASSIGN(const auto req, make_full_request(m_by_key.at(k)));
             TRY(file.add(k, req));
         }
         TRY(file.finish());
@@ -249,17 +282,30 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
                 TRY_ASSIGN(c.info, m_d.service.get(c.info->name));  // its state now
             }
         }
-        // New chunks: what is neither done nor sent.
+        // New chunks: what is neither done nor sent, cut by count and by the bytes of its lines
+        // (refs make them large). A row whose refs cannot be used fails here, sending nothing.
         std::vector<std::string> fresh;
+        std::vector<std::int64_t> line_bytes;
         for (const auto& k : order) {
-            if (sent.count(k) == 0 && !is_done(m_by_key.at(k))) {
-                fresh.push_back(k);
+            const Request& r = m_by_key.at(k);
+            if (sent.count(k) > 0 || is_done(r)) {
+                continue;
             }
+            TRY(make_request(r, nullptr, nullptr).status());
+            auto req = make_full_request(r);
+            if (!req.ok()) {
+                note_failure(r, std::string(util::code_name(req.status().code())),
+                             req.status().message());
+                continue;
+            }
+            line_bytes.push_back(
+                static_cast<std::int64_t>(m_d.service.request_line(k, *req).size()));
+            fresh.push_back(k);
         }
         const std::size_t size = static_cast<std::size_t>(
             m_s.batch_size > 0 ? m_s.batch_size : default_batch_size(m_s.image_size));
         std::size_t at = 0;
-        for (std::size_t n : split_chunks(fresh.size(), size)) {
+        for (std::size_t n : split_chunks(line_bytes, size, m_s.max_input_bytes)) {
             std::vector<std::string> keys(fresh.begin() + static_cast<std::ptrdiff_t>(at),
                                           fresh.begin() + static_cast<std::ptrdiff_t>(at + n));
             auto st = open_chunk(keys, ++last);
@@ -303,7 +349,7 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
     }
     TRY(m_d.ledger.flush());
     if (m_held > 0) {
-        m_d.budget.settle(m_held, 0);  // the reserve lines in the ledger hold it now
+        m_d.budget.settle(m_held, 0);  // a chunk whose reserve line was not written
     }
     report::Summary& s = m_out.summary;
     s.rows = m_rows.size();

@@ -4,7 +4,10 @@
 // half price. Per chunk, in this order:
 //   1. the worst case of its requests at the batch price is reserved in the in-run budget
 //      (refused: BUDGET_EXCEEDED, nothing remote is done for it or any later chunk);
-//   2. its keys file is written (batch_chunks.hpp), then its reserve line, flushed;
+//   2. its keys file is written (batch_chunks.hpp), then its reserve line, flushed; the
+//      in-run hold then ends (settled as used): from here the reserve line holds the money,
+//      for this process and every other one, so it counts once (a gs:// ledger's reserve line
+//      names the budget lease it was reserved under, which counts it as that lease's use);
 //   3. its request file is written and staged, and the batch created under its display name
 //      (create_or_find: looked up first);
 //   4. it is polled (backoff from poll_every, doubling, capped) until it ends, or looked at
@@ -31,6 +34,7 @@
 #include "ledger/ledger_folder.hpp"
 #include "ledger/run_mode.hpp"
 #include "provider/batch_service.hpp"
+#include "refs/ref_fetcher.hpp"
 #include "report/events.hpp"
 #include "report/summary.hpp"
 #include "schedule/batch_chunks.hpp"
@@ -59,6 +63,12 @@ struct BatchRunSettings {
     // chunk (without it a re-run leaves them failed).
     bool retry_failed = false;
     std::string temp_dir = "/tmp";  // request files are written here before staging
+    // The batch's global refs (--global-ref, a JSON batch's "global_refs"): after each row's
+    // own, as a synchronous request sends them.
+    std::vector<std::string> global_refs;
+    // A chunk's request file stays under this many bytes (its lines; refs make them large):
+    // the Batch API's 2 GB input file limit, less a margin.
+    std::int64_t max_input_bytes = k_batch_chunk_max_bytes;
 };
 
 // What one look at a chunk showed: the progress line and --no-wait's status line.
@@ -90,6 +100,9 @@ struct BatchRunDeps {
     report::EventSink* events = nullptr;
     std::function<void(const std::string&)> info;            // may be empty
     std::function<void(const BatchChunkView&)> on_progress;  // each look at a chunk
+    // The rows' reference images (nullptr: the batch names none), resolved as a synchronous
+    // run resolves them and sent inline in each request (the same bytes, the same limits).
+    refs::RefFetcher* refs = nullptr;
 };
 
 enum class BatchRunEnd {

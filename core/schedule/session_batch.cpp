@@ -20,8 +20,9 @@ util::Result<BatchRunResult> JobSession::execute_batch(
     batch.mode = o.mode;
     batch.model = o.plan.model;
     batch.image_size = o.plan.image_size;
-    batch.shard = o.shard;
+    batch.shard = m_job.shard ? m_job.shard->text() : std::string();  // "I/N", normalised
     batch.temp_dir = m_context->places.temp_dir;
+    batch.global_refs = m_job.plan.global_refs;
 
     // The rows, in memory (a request line is rebuilt from its row whenever a chunk's request
     // file is written again).
@@ -42,10 +43,11 @@ util::Result<BatchRunResult> JobSession::execute_batch(
         m_log.info("batch: " + service.description);
     }
     TRY_ASSIGN(const auto chunks,
-               read_ledger_chunks(w.ledger->read_location(), m_job.place.job_id));
+               read_ledger_chunks(w.ledger->read_location(), m_job.place.job_id, batch.shard));
     BatchRunDeps deps{*m_clock,       *service.service,   *m_storage, w.ledger->writer(),
                       *w.manifest,    w.ledger->budget(), o.prices,   *m_stop,
                       w.events.get(), m_log.info,         on_progress};
+    deps.refs = w.refs ? &w.refs->fetcher() : nullptr;
     const util::Micros spent_before = w.ledger->budget().spent();
     TRY_ASSIGN(BatchRunResult result, run_batch(batch, deps, rows, m_job.history.done, chunks));
     report::Summary& s = result.summary;

@@ -176,7 +176,8 @@ class BatchApi:
         store = self.store
         if path == "/_fake/batches":
             return [{"name": b["name"], "displayName": b["display_name"], "state": b["state"], "polls": b["polls"],
-                     "requests": len(b["keys"]), "input": b["input"], "deleted": b["deleted"]}
+                     "requests": len(b["keys"]), "input": b["input"], "deleted": b["deleted"],
+                     "image_sha256": b.get("image_sha256", {})}
                     for b in (store.batches[i] for i in store.order)]
         if path == "/_fake/batch-log":
             return store.log
@@ -385,7 +386,7 @@ class BatchApi:
         config = get2(batch, "inputConfig", "input_config") or {}
         file_name = get2(config, "fileName", "file_name")
         inline = get2(config, "requests", "requests")
-        keys, lines = [], []
+        keys, lines, digests = [], [], {}
         if file_name:
             file_id = file_name.split("/", 1)[1] if file_name.startswith("files/") else file_name
             with store.lock:
@@ -401,17 +402,21 @@ class BatchApi:
                     except ValueError:
                         raise self.fake.bad_request(f"Invalid JSON in line {n} of {file_name}.")
                     req = item.get("request") if isinstance(item, dict) else None
-                    self.check_request(req, model, f"line {n}")
+                    images = self.check_request(req, model, f"line {n}")
                     keys.append(str(item.get("key", n)))
+                    if images:
+                        digests[keys[-1]] = [hashlib.sha256(i).hexdigest() for i in images]
             source, input_desc = f["path"], file_name
         elif isinstance(inline, dict) and isinstance(inline.get("requests"), list):
             if len(raw) > MAX_INLINE_BYTES:
                 raise self.fake.bad_request(f"Request payload size exceeds the limit: {MAX_INLINE_BYTES} bytes.")
             for n, item in enumerate(inline["requests"]):
                 req = item.get("request") if isinstance(item, dict) else None
-                self.check_request(req, model, f"requests[{n}]")
+                images = self.check_request(req, model, f"requests[{n}]")
                 meta = item.get("metadata") or {}
                 keys.append(str(meta.get("key", n)))
+                if images:
+                    digests[keys[-1]] = [hashlib.sha256(i).hexdigest() for i in images]
                 lines.append(req)
             source, input_desc = None, "inline"
         else:
@@ -423,7 +428,7 @@ class BatchApi:
                  "schedule": list(store.config["schedule"]), "polls": 0, "keys": keys, "inline": lines,
                  "source": source, "input": input_desc, "created": now_iso(), "updated": now_iso(),
                  "errors": dict(store.config["errors"]), "deleted": False, "output_file": None,
-                 "output": store.config["output"]}
+                 "output": store.config["output"], "image_sha256": digests}
             b["state"] = b["schedule"][0]
             store.batches[bid] = b
             store.order.append(bid)
@@ -455,7 +460,7 @@ class BatchApi:
         if "serviceTier" in req or "service_tier" in req:
             raise self.fake.bad_request(f"{where}: service_tier cannot be set on a batch request")
         try:
-            self.fake.validate(req, model, False)
+            return self.fake.validate(req, model, False)[1]  # the request's inline images
         except self.fake.ApiError as e:
             raise self.fake.ApiError(e.code, e.status, f"{where}: {e.message}", e.details)
 

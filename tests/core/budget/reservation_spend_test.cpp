@@ -214,3 +214,74 @@ TEST_CASE("budget: a refusal names the pending batches that hold the day and wha
     REQUIRE(none.ok());
     CHECK(budget::pending_batches_advice(*none).empty());
 }
+
+TEST_CASE(
+    "budget: a batch chunk reserved in this machine's lease counts once, as its reserve line, "
+    "for this process and every other",
+    "[budget][reservations][integration]") {
+    test::GcsLedgerFixture f;
+    auto mine = f.writer_options("batch-machine");
+    auto writer = ledger::GcsLedgerWriter::open(*f.store, f.clock, mine);
+    REQUIRE(writer.ok());
+    budget::LeaseBudgetOptions o;
+    o.user = "ops";
+    o.mode = ledger::RunMode::dry_run;
+    o.limit = 1'000'000;
+    o.store = f.store.get();
+    o.spool_dir = mine.spool_dir;
+    o.ttl = std::chrono::seconds(4);
+    o.lease_images = 1;
+    o.holder = "batch-machine";
+    o.flush_ledger = [&] { return (*writer)->flush(); };
+    o.renew_thread = false;
+    auto leased = budget::GcsLeaseBudget::open(o, f.clock);
+    REQUIRE(leased.ok());
+    budget::Budget& b = **leased;
+
+    // Chunk 1 ($0.60): held in the lease, then its reserve line (naming the lease) holds it.
+    REQUIRE(b.reserve(600'000));
+    auto r = batch_of("job1", 600'000, f.clock.unix_ms());
+    r.lease = b.lease_id();
+    REQUIRE(ledger::write_reservation(**writer, r).ok());
+    b.settle(600'000, 600'000);
+    // Chunk 2 ($0.40) fits what is left, exactly.
+    REQUIRE(b.reserve(400'000));
+    auto r2 = batch_of("job1", 400'000, f.clock.unix_ms());
+    r2.id = "job1/batch/1";
+    r2.lease = b.lease_id();
+    REQUIRE(ledger::write_reservation(**writer, r2).ok());
+    b.settle(400'000, 400'000);
+    CHECK_FALSE(b.reserve(1));
+
+    // Another machine sees the day full, and no more: spend plus what leases hold is the limit.
+    auto other = f.writer_options("other-machine");
+    auto spent =
+        budget::spent_today_gcs(*f.store, other.spool_dir, query(f.clock.unix_ms()), f.clock);
+    REQUIRE(spent.ok());
+    CHECK(spent->reserved_pending == 1'000'000);
+    auto day = budget::day_in_zone(f.clock.unix_ms(), "UTC");
+    REQUIRE(day.ok());
+    auto held = budget::held_by_leases_now(
+        *f.store, other.spool_dir, budget::SpendScope{"ops", ledger::RunMode::dry_run, "UTC", *day},
+        f.clock, o.ttl);
+    REQUIRE(held.ok());
+    CHECK(spent->spent + *held == 1'000'000);
+
+    // The batches settle cheaper: what they did not use is free for the other machine.
+    REQUIRE((**writer).append(paid_under(r, "a", f.clock.unix_ms())).ok());
+    REQUIRE(ledger::write_settlement(**writer, r, 39'000, "", f.clock.unix_ms()).ok());
+    REQUIRE(ledger::write_settlement(**writer, r2, 0, "BATCH_CANCELLED", f.clock.unix_ms()).ok());
+    REQUIRE(b.close().ok());
+    auto other_writer = ledger::GcsLedgerWriter::open(*f.store, f.clock, other);
+    REQUIRE(other_writer.ok());
+    budget::LeaseBudgetOptions o2 = o;
+    o2.spool_dir = other.spool_dir;
+    o2.holder = "other-machine";
+    o2.flush_ledger = [&] { return (*other_writer)->flush(); };
+    auto later = budget::GcsLeaseBudget::open(o2, f.clock);
+    REQUIRE(later.ok());
+    CHECK_FALSE((*later)->reserve(1'000'000 - 39'000 + 1));
+    REQUIRE((*later)->reserve(1'000'000 - 39'000));
+    (*later)->settle(1'000'000 - 39'000, 0);
+    REQUIRE((*later)->close().ok());
+}

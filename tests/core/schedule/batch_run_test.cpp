@@ -4,11 +4,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "budget/ledger_budget.hpp"
+#include "budget/spend.hpp"
 #include "core/schedule/runner_fakes.hpp"
 #include "ledger/manifest.hpp"
 #include "ledger/reservations.hpp"
@@ -33,7 +38,8 @@ public:
     int stages = 0;
     int creates = 0;
     int cancels = 0;
-    int fail_download_after = -1;  // >= 0: the download fails after this many results
+    int fail_download_after = -1;              // >= 0: the download fails after this many results
+    std::vector<std::uintmax_t> staged_bytes;  // the size of each request file staged
 
     struct Batch {
         BatchInfo info;
@@ -51,6 +57,7 @@ public:
     util::Result<std::string> stage_input(const std::string& path,
                                           const std::string& display_name) override {
         ++stages;
+        staged_bytes.push_back(std::filesystem::file_size(path));
         std::ifstream in(path);
         std::vector<std::string> keys;
         for (std::string line; std::getline(in, line);) {
@@ -138,10 +145,35 @@ public:
     }
 };
 
+// The fake clock, giving up (throwing) past a number of sleeps: a budget that waits for money
+// this very process holds would otherwise wait for ever.
+class BoundedClock final : public util::Clock {
+public:
+    explicit BoundedClock(FakeClock& inner) : m_inner(inner) {}
+    std::int64_t unix_ms() const override { return m_inner.unix_ms(); }
+    util::SteadyTime steady() const override { return m_inner.steady(); }
+    void sleep_for(std::chrono::nanoseconds d) override {
+        if (++m_sleeps > 100'000) {
+            throw std::runtime_error("100,000 sleeps: the run waits for what it holds itself");
+        }
+        m_inner.sleep_for(d);
+    }
+
+private:
+    FakeClock& m_inner;
+    std::uint64_t m_sleeps = 0;
+};
+
 // The job's files and one process's view of them; run() is one `assetgen run --tier batch`.
 struct Bench {
     TempDir dir;
     FakeClock clock;
+    BoundedClock bounded{clock};
+    // The in-run budget: in memory, or (ledger_budget) the one every process on this machine
+    // shares through the ledger folder, which counts the ledger's open reservations.
+    bool ledger_budget = false;
+    budget::Budget* budget_now = nullptr;  // the run's budget while it runs
+    std::function<void(const schedule::BatchChunkView&)> on_progress;
     budget::PriceTable prices = engine::test_prices();
     ScriptedBatchService service;
     std::atomic<int> stop{0};
@@ -178,15 +210,30 @@ struct Bench {
                 done[schedule::done_key(m.scene_id, m.variant)] = {m.uri, m.cost, m.content};
             },
             nullptr));
-        TRY_ASSIGN(const auto chunks, schedule::read_ledger_chunks(dir.file("ledger"), "job1"));
+        TRY_ASSIGN(const auto chunks,
+                   schedule::read_ledger_chunks(dir.file("ledger"), settings.job_id));
         storage::LocalStorage storage;
         ledger::LocalLedgerWriter writer(dir.file("ledger"));
         TRY_ASSIGN(auto mw, ledger::ManifestWriter::open(manifest()));
         schedule::DurableManifest man(std::move(mw));
-        budget::MemoryBudget budget(limit, 0);
-        schedule::BatchRunDeps deps{clock,  service, storage, writer, man, budget,
-                                    prices, stop,    nullptr, {},     {}};
-        return schedule::run_batch(settings, deps, rows, done, chunks);
+        std::unique_ptr<budget::Budget> budget;
+        if (ledger_budget) {
+            budget::LedgerBudgetOptions o;
+            o.ledger_folder = dir.file("ledger");
+            o.user = settings.user;
+            o.mode = settings.mode;
+            o.limit = limit;
+            o.place = manifest();
+            TRY_ASSIGN(budget, budget::LedgerBudget::open(o, bounded));
+        } else {
+            budget = std::make_unique<budget::MemoryBudget>(limit, 0);
+        }
+        budget_now = budget.get();
+        schedule::BatchRunDeps deps{bounded, service, storage, writer, man,        *budget,
+                                    prices,  stop,    nullptr, {},     on_progress};
+        auto out = schedule::run_batch(settings, deps, rows, done, chunks);
+        budget_now = nullptr;
+        return out;
     }
     std::vector<ledger::Entry> ledger_lines() const {
         std::vector<ledger::Entry> out;
@@ -372,6 +419,107 @@ TEST_CASE("batch run: a chunk that does not fit the budget is refused before any
     CHECK(r->summary.errors_by_code["BUDGET_EXCEEDED"] == 3);
 }
 
+TEST_CASE(
+    "batch run: with the ledger's budget each chunk's money counts once, so chunks that fit "
+    "the day exactly are all sent",
+    "[batch_run][schedule][budget]") {
+    Bench b(6, 1);
+    b.ledger_budget = true;
+    b.settings.batch_size = 2;               // 3 chunks of $0.08 (worst case at the batch price)
+    b.limit = 3 * 2 * engine::k_image_cost;  // $0.24: exactly the three
+    Micros most = 0;                         // spent + reserved, the most seen while waiting
+    b.on_progress = [&](const schedule::BatchChunkView&) {
+        most = std::max(most, b.budget_now->spent() + b.budget_now->reserved());
+    };
+    util::Result<schedule::BatchRunResult> r = util::Status(util::Code::internal, "not run");
+    REQUIRE_NOTHROW(r = b.run());
+    REQUIRE(r.ok());
+    CHECK(r->end == BatchRunEnd::finished);
+    CHECK(b.service.creates == 3);
+    CHECK(r->summary.errors_by_code.count("BUDGET_EXCEEDED") == 0);
+    CHECK(r->summary.images_generated == 6);
+    // Every chunk reserved and pending: the day holds their worst case once, not twice.
+    CHECK(most == b.limit);
+    Micros paid = 0;
+    for (const auto& e : b.ledger_lines()) {
+        paid += ledger::is_reservation_line(e) ? 0 : e.cost;
+    }
+    CHECK(paid == 6 * engine::k_image_cost);
+
+    // Another run of the same user finds the day spent: the settled chunks count at their cost.
+    Bench other(1, 1);
+    other.ledger_budget = true;
+    other.limit = b.limit;
+    other.settings.job_id = "job2";
+    std::filesystem::copy(b.dir.file("ledger"), other.dir.file("ledger"),
+                          std::filesystem::copy_options::recursive);
+    auto refused = other.run();
+    INFO(refused.status().message());
+    REQUIRE(refused.ok());
+    CHECK(refused->end == BatchRunEnd::budget_exceeded);
+    CHECK(other.service.creates == 0);
+}
+
+TEST_CASE(
+    "batch run: a run stopped while its chunks wait holds their money once; the re-run "
+    "collects them within the same day's limit",
+    "[batch_run][schedule][budget]") {
+    Bench b(6, 1);
+    b.ledger_budget = true;
+    b.settings.batch_size = 2;
+    b.limit = 3 * 2 * engine::k_image_cost;
+    b.settings.wait = false;
+    b.service.schedule = {"RUNNING", "RUNNING", "SUCCEEDED"};
+    util::Result<schedule::BatchRunResult> first = util::Status(util::Code::internal, "not run");
+    REQUIRE_NOTHROW(first = b.run());
+    REQUIRE(first.ok());
+    CHECK(first->end == BatchRunEnd::pending);
+    CHECK(b.service.creates == 3);
+    // What the day holds now, as any process reads it: the three reservations, once.
+    budget::SpendQuery q;
+    q.user = "u";
+    q.mode = ledger::RunMode::live;
+    q.now_ms = b.clock.unix_ms();
+    auto day = budget::spent_today(b.dir.file("ledger"), q);
+    REQUIRE(day.ok());
+    CHECK(day->spent == b.limit);
+    CHECK(day->reserved_pending == b.limit);
+
+    b.settings.wait = true;
+    util::Result<schedule::BatchRunResult> second = util::Status(util::Code::internal, "not run");
+    REQUIRE_NOTHROW(second = b.run());
+    REQUIRE(second.ok());
+    CHECK(second->end == BatchRunEnd::finished);
+    CHECK(b.service.creates == 3);
+    CHECK(second->summary.images_generated == 6);
+    day = budget::spent_today(b.dir.file("ledger"), q);
+    REQUIRE(day.ok());
+    CHECK(day->spent == 6 * engine::k_image_cost);
+    CHECK(day->reserved_pending == 0);
+}
+
+TEST_CASE("batch run: chunks are cut by the bytes of their request lines as well as by count",
+          "[batch_run][schedule]") {
+    Bench one(6, 1);
+    REQUIRE(one.run().ok());
+    REQUIRE(one.service.staged_bytes.size() == 1);
+    const auto line = static_cast<std::int64_t>(one.service.staged_bytes[0] / 6);  // alike
+
+    Bench b(6, 1);
+    b.settings.max_input_bytes = 2 * line + line / 2;  // two lines a file
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(b.service.creates == 3);
+    CHECK(r->summary.images_generated == 6);
+    for (const auto bytes : b.service.staged_bytes) {
+        CHECK(static_cast<std::int64_t>(bytes) <= b.settings.max_input_bytes);
+    }
+    CHECK(schedule::split_chunks(std::vector<std::int64_t>{5, 5, 5, 20, 1}, 10, 10) ==
+          std::vector<std::size_t>{2, 1, 1, 1});
+    CHECK(schedule::split_chunks(std::vector<std::int64_t>{1, 1, 1}, 2, 100) ==
+          std::vector<std::size_t>{2, 1});
+}
+
 TEST_CASE("batch run: an expired batch fails its rows and gives the money back",
           "[batch_run][schedule]") {
     Bench b(2, 1);
@@ -522,6 +670,14 @@ TEST_CASE("batch chunks: names, ids and sizes", "[batch_run][schedule]") {
     CHECK_FALSE(schedule::batch_chunk_of("j", "k/batch/c1").has_value());
     CHECK_FALSE(schedule::batch_chunk_of("j", "j/batch/c0").has_value());
     CHECK_FALSE(schedule::batch_chunk_of("j", "j/batch/cx").has_value());
+    // A shard's own: never another shard's, nor the unsharded run's, nor another job's.
+    CHECK(schedule::batch_chunk_display_name("j", 3, "1/2") == "assetgen-j-c3-s1of2");
+    CHECK(schedule::batch_chunk_reservation_id("j", 3, "1/2") == "j/batch/c3/s1of2");
+    CHECK(schedule::batch_chunk_of("j", "j/batch/c3/s1of2", "1/2") == 3);
+    CHECK_FALSE(schedule::batch_chunk_of("j", "j/batch/c3/s1of2").has_value());
+    CHECK_FALSE(schedule::batch_chunk_of("j", "j/batch/c3", "1/2").has_value());
+    CHECK_FALSE(schedule::batch_chunk_of("j", "j/batch/c3/s0of2", "1/2").has_value());
+    CHECK(schedule::batch_chunk_display_name("j-c3-s1of2", 1) == "assetgen-j-c3-s1of2-c1");
     CHECK(schedule::split_chunks(10, 4) == std::vector<std::size_t>{4, 4, 2});
     CHECK(schedule::split_chunks(0, 4).empty());
     CHECK(schedule::default_batch_size("4K") == 32);
