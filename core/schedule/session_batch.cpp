@@ -48,6 +48,10 @@ util::Result<BatchRunResult> JobSession::execute_batch(
                       w.events.get(), m_log.info,         on_progress};
     const util::Micros spent_before = w.ledger->budget().spent();
     TRY_ASSIGN(BatchRunResult result, run_batch(batch, deps, rows, m_job.history.done, chunks));
+    if (!result.retry.empty()) {
+        TRY(retry_batch_failures(batch.retry_tier, rows, result));
+    }
+    record_batch_rows(rows, result);
     report::Summary& s = result.summary;
     s.job_id = m_job.place.job_id;
     s.mode = std::string(ledger::run_mode_name(o.mode));
@@ -65,6 +69,10 @@ util::Result<BatchRunResult> JobSession::execute_batch(
             break;
         default:
             s.status = s.rows_failed > 0 ? RunEnd::failed : RunEnd::ok;
+            if (result.retry_end && *result.retry_end != RunEnd::ok &&
+                *result.retry_end != RunEnd::failed) {
+                s.status = result.retry_end;  // the synchronous retry stopped (a signal, a quota)
+            }
     }
     return result;
 }
