@@ -62,7 +62,7 @@ util::Result<BatchRunResult> JobSession::execute_batch(
     s.budget_spent_before = spent_before;
     switch (result.end) {
         case BatchRunEnd::pending:
-            s.status = RunEnd::interrupted;  // the batches run on; the same command collects
+            s.status = RunEnd::pending;  // the batches run on; the same command collects
             break;
         case BatchRunEnd::budget_exceeded:
             s.status = RunEnd::budget_exceeded;
@@ -74,6 +74,20 @@ util::Result<BatchRunResult> JobSession::execute_batch(
                 s.status = result.retry_end;  // the synchronous retry stopped (a signal, a quota)
             }
     }
+    report::Summary::Batches b;
+    for (const auto& v : result.pending) {
+        b.pending.push_back({v.display_name, std::string(provider::batch_state_name(v.state)),
+                             v.requests, v.done, v.reserved});
+        b.reserved_pending = util::add_sat(b.reserved_pending, v.reserved);
+    }
+    b.rows_pending = result.rows_pending;
+    b.chunks_created = static_cast<std::uint64_t>(result.chunks_created);
+    b.chunks_collected = static_cast<std::uint64_t>(result.chunks_collected);
+    if (result.retry_end) {
+        b.retry_tier = std::string(budget::tier_name(batch.retry_tier));
+        b.retried = result.retry.size();
+    }
+    s.batch = std::move(b);
     return result;
 }
 
