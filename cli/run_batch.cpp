@@ -26,7 +26,10 @@ void add_batch_options(CLI::App& sub, RunOptions& o) {
                  "back");
     sub.add_flag("--retry-failed", o.retry_failed,
                  "--tier batch: send the requests that failed inside a finished batch again, in "
-                 "a new batch");
+                 "a new batch (or as --retry-tier says)");
+    sub.add_option("--retry-tier", o.retry_tier,
+                   "--retry-failed: batch (default: a new batch, half price), or standard, flex "
+                   "or priority (sent now, synchronously, at that tier's price)");
     sub.add_option("--batch-size", o.batch_size,
                    "--tier batch: requests per batch (default from --image-size: 500 at 1K, 128 "
                    "at 2K, 32 at 4K, so a result file stays near 1 GB)")
@@ -54,6 +57,20 @@ util::Status check_batch_options(RunOptions& o) {
                                std::string(flag) + ": is for the batch tier; add --tier batch");
         }
     }
+    if (!o.retry_tier.empty()) {
+        const auto tier = budget::parse_tier(o.retry_tier);
+        if (!tier) {
+            return util::error(
+                util::Code::usage,
+                "--retry-tier: \"" + o.retry_tier + "\" is not batch, standard, flex or priority");
+        }
+        if (!o.retry_failed) {
+            return util::error(util::Code::usage,
+                               "--retry-tier: says how --retry-failed sends the failed requests "
+                               "again; add --retry-failed");
+        }
+        o.retry_tier_value = *tier;
+    }
     if (o.no_wait && o.cancel_batches) {
         return util::error(util::Code::usage,
                            "--cancel: cancels and exits at once; leave out --no-wait");
@@ -72,6 +89,7 @@ ExitCode run_batch_tier(const RunOptions& o, schedule::JobSession& session, Cons
     bs.wait = !o.no_wait;
     bs.cancel = o.cancel_batches;
     bs.retry_failed = o.retry_failed;
+    bs.retry_tier = o.retry_tier_value;
     auto result = session.execute_batch(bs, [&](const schedule::BatchChunkView& v) {
         console.progress("batch " + v.display_name + " " +
                          std::string(provider::batch_state_name(v.state)) + " " +
@@ -103,9 +121,16 @@ ExitCode run_batch_tier(const RunOptions& o, schedule::JobSession& session, Cons
                      util::format_usd(r.given_back) + " of reservations given back");
         return report_write_failures(session, ExitCode::ok, console);
     }
-    console.info(std::to_string(summary.images_generated) + " images collected, " +
-                 std::to_string(summary.errors) + " failed; cost " +
-                 util::format_usd(summary.actual_cost) + " at the batch price");
+    if (r.retry.empty()) {
+        console.info(std::to_string(summary.images_generated) + " images collected, " +
+                     std::to_string(summary.errors) + " failed; cost " +
+                     util::format_usd(summary.actual_cost) + " at the batch price");
+    } else {
+        console.info(std::to_string(summary.images_generated) + " images made (" +
+                     std::to_string(r.retry.size()) + " request(s) sent again at the " +
+                     o.retry_tier + " price), " + std::to_string(summary.errors) +
+                     " failed; cost " + util::format_usd(summary.actual_cost));
+    }
     console.info("images:   " + place.dir + "/");
     console.info("manifest: " + place.published_manifest());
     console.info("ledger:   " + session.ledger_day_location());
@@ -119,6 +144,12 @@ ExitCode run_batch_tier(const RunOptions& o, schedule::JobSession& session, Cons
             std::cerr << schedule::batch_pending_line(v) << "\n";
         }
         return report_write_failures(session, ExitCode::tempfail, console);
+    }
+    if (auto stopped = stop_exit_code(summary)) {
+        // --retry-tier's synchronous retry stopped (a signal, a quota, the budget).
+        console.error("retry: " + std::string(report::run_status_text(summary.status)) + ": " +
+                      summary.first_error);
+        return report_write_failures(session, *stopped, console);
     }
     return report_write_failures(
         session, summary.rows_failed > 0 ? ExitCode::rows_failed : ExitCode::ok, console);

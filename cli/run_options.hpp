@@ -130,6 +130,8 @@ struct RunOptions {
     bool no_wait = false;
     bool cancel_batches = false;
     bool retry_failed = false;
+    std::string retry_tier;  // --retry-tier as given ("" = batch)
+    budget::Tier retry_tier_value = budget::Tier::batch;
     int batch_size = 0;      // 0 = from the image size
     bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };

@@ -252,6 +252,8 @@ std::optional<ExitCode> stop_exit_code(const report::Summary& s) {
             return ExitCode::upstream_unavailable;
         case RunEnd::auth_failed:
             return ExitCode::auth;
+        case RunEnd::pending:
+            return ExitCode::tempfail;
         case RunEnd::ok:
         case RunEnd::failed:
         case RunEnd::error:

@@ -7,7 +7,7 @@ namespace assetgen::report {
 
 namespace {
 
-constexpr std::array<std::pair<RunStatus, std::string_view>, 10> k_run_statuses = {{
+constexpr std::array<std::pair<RunStatus, std::string_view>, 11> k_run_statuses = {{
     {RunStatus::ok, "ok"},
     {RunStatus::failed, "failed"},
     {RunStatus::interrupted, "interrupted"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 10> k_run_statuses 
     {RunStatus::quota_daily, "quota_daily"},
     {RunStatus::spend_cap, "spend_cap"},
     {RunStatus::billing_cap, "billing_cap"},
+    {RunStatus::pending, "pending"},
 }};
 
 }  // namespace

@@ -19,6 +19,7 @@ enum class RunStatus {
     quota_daily,           // the model API answered a per-day quota ...
     spend_cap,             // ... a spend-based limit ...
     billing_cap,           // ... or the billing account's cap: nothing more was sent
+    pending,               // --tier batch: batches still run; the same command collects them
 };
 
 // "ok", "failed", "interrupted", "budget_exceeded", ... (the enumerator's name).

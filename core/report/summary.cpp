@@ -173,6 +173,23 @@ nlohmann::json to_json(const Summary& s) {
         j["stoppedBy"] = s.first_error;
     }
     j["latencyHistogram"] = s.latency_ms.to_json();
+    if (s.batch) {
+        nlohmann::json pending = nlohmann::json::array();
+        for (const auto& c : s.batch->pending) {
+            pending.push_back({{"name", c.name},
+                               {"state", c.state},
+                               {"requests", c.requests},
+                               {"done", c.done},
+                               {"reservedUsd", util::to_dollars(c.reserved)}});
+        }
+        j["batch"] = {{"pending", std::move(pending)},
+                      {"reservedPendingUsd", util::to_dollars(s.batch->reserved_pending)},
+                      {"rowsPending", s.batch->rows_pending},
+                      {"chunksCreated", s.batch->chunks_created},
+                      {"chunksCollected", s.batch->chunks_collected},
+                      {"retryTier", s.batch->retry_tier},
+                      {"retried", s.batch->retried}};
+    }
     return j;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -59,6 +60,25 @@ struct Summary {
     std::uint64_t url_refreshes = 0;
     std::uint64_t circuit_opens = 0;
     std::string first_error;  // what stopped the run, when something did
+    // --tier batch (summary.json "batch"): the job's batches still running after this run
+    // (status pending) and the money their reservations hold; unset for a synchronous run.
+    struct BatchChunk {
+        std::string name;   // the display name, assetgen-<job>-c<N>
+        std::string state;  // PENDING, RUNNING, ...
+        std::int64_t requests = 0;
+        std::int64_t done = 0;
+        util::Micros reserved = 0;
+    };
+    struct Batches {
+        std::vector<BatchChunk> pending;
+        util::Micros reserved_pending = 0;  // held by the pending ones (counts against the day)
+        std::uint64_t rows_pending = 0;
+        std::uint64_t chunks_created = 0;  // by this run
+        std::uint64_t chunks_collected = 0;
+        std::string retry_tier;     // --retry-tier when this run sent failed requests again
+        std::uint64_t retried = 0;  // requests sent again synchronously
+    };
+    std::optional<Batches> batch;
 };
 
 nlohmann::json to_json(const Summary& s);

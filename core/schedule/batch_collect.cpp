@@ -35,6 +35,8 @@ void Engine::note_failure(const Request& r, const std::string& code, const std::
         m_out.summary.first_error = code + ": " + message;
     }
     m_out.failures.push_back({row.scene_id, r.variant, row.where, code, message});
+    BatchOutcome& o = m_out.outcomes[done_key(row.scene_id, r.variant)];
+    o = BatchOutcome{"failed", "", 0, code, message};
     if (m_d.events) {
         m_d.events->emit("error", {{"scene_id", row.scene_id},
                                    {"variant", r.variant},
@@ -84,6 +86,7 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
         c.paid = util::add_sat(c.paid, cost);
         m_out.summary.actual_cost = util::add_sat(m_out.summary.actual_cost, cost);
         note_failure(r, e.status, mime.status().message());
+        m_out.outcomes[done_key(row.scene_id, r.variant)].cost = cost;
         return util::ok_status();
     }
     image.mime_type = *mime;
@@ -128,6 +131,7 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
     ++m_out.summary.images_generated;
     m_out.summary.actual_cost = util::add_sat(m_out.summary.actual_cost, cost);
     m_out.summary.estimated_cost = util::add_sat(m_out.summary.estimated_cost, estimate);
+    m_out.outcomes[done_key(row.scene_id, r.variant)] = BatchOutcome{"ok", uri, cost, "", ""};
     if (m_d.events) {
         m_d.events->emit("item_complete", {{"scene_id", row.scene_id},
                                            {"variant", r.variant},
@@ -178,6 +182,7 @@ Status Engine::record_failure(Chunk& c, const Request& r, const Status& why) {
     c.paid = util::add_sat(c.paid, cost);
     m_out.summary.actual_cost = util::add_sat(m_out.summary.actual_cost, cost);
     note_failure(r, code, why.message());
+    m_out.outcomes[done_key(row.scene_id, r.variant)].cost = cost;
     return util::ok_status();
 }
 

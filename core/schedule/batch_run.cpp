@@ -92,6 +92,7 @@ BatchChunkView Engine::view_of(const Chunk& c) const {
         }
         v.done = c.info->stats.succeeded + c.info->stats.failed;
     }
+    v.reserved = c.reservation.amount;
     return v;
 }
 
@@ -213,6 +214,8 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
     // The chunks the ledger knows: open ones are worked on, settled ones were sent already.
     std::unordered_set<std::string> sent;
     std::vector<std::pair<std::string, std::string>> failed_before;  // key, batch
+    // --retry-failed --retry-tier standard (flex, priority): the synchronous runner sends them.
+    const bool retry_sync = m_s.retry_failed && m_s.retry_tier != budget::Tier::batch;
     int last = 0;
     for (const auto& [n, lc] : ledger_chunks) {
         last = std::max(last, n);
@@ -222,7 +225,7 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
             // A batch that ran to its end: its failed requests go again only when asked
             // (--retry-failed). One that expired, failed or was cancelled ran nothing: its
             // requests not done go in a new chunk, as a synchronous run retries its failures.
-            if (lc.settle_reason.empty() && !m_s.retry_failed) {
+            if (lc.settle_reason.empty() && (!m_s.retry_failed || retry_sync)) {
                 sent.insert(keys.begin(), keys.end());
                 for (const auto& k : keys) {
                     const auto it = m_by_key.find(k);
@@ -322,6 +325,9 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
         // Requests that failed inside a batch that ran to its end stay failed (their ledger
         // lines say why) until --retry-failed.
         for (const auto& [k, name] : failed_before) {
+            if (retry_sync) {
+                continue;  // handed back below, when still not made
+            }
             note_failure(m_by_key.at(k), "BATCH_REQUEST_FAILED",
                          "failed inside the batch " + name +
                              " (its ledger line has the code); --retry-failed sends it again");
@@ -331,6 +337,13 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
             TRY_ASSIGN(const bool ended_now, watch(c));
             if (!ended_now) {
                 m_out.pending.push_back(view_of(c));
+                for (const auto& k : c.keys) {
+                    const Request& r = m_by_key.at(k);
+                    if (!is_done(r)) {
+                        m_out.outcomes[done_key(m_rows[r.row].row.scene_id, r.variant)].status =
+                            "pending";
+                    }
+                }
                 continue;
             }
             if (c.info->state == BatchState::succeeded) {
@@ -346,6 +359,15 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
         m_out.end = !ended.ok()              ? BatchRunEnd::budget_exceeded
                     : !m_out.pending.empty() ? BatchRunEnd::pending
                                              : BatchRunEnd::finished;
+    }
+    if (retry_sync) {
+        for (const auto& [k, name] : failed_before) {
+            const Request& r = m_by_key.at(k);
+            if (!is_done(r)) {
+                m_out.retry.emplace_back(r.row, r.variant);
+            }
+        }
+        std::sort(m_out.retry.begin(), m_out.retry.end());
     }
     TRY(m_d.ledger.flush());
     if (m_held > 0) {

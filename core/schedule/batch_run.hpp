@@ -26,11 +26,15 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "budget/budget_guard.hpp"
 #include "budget/prices.hpp"
+#include "budget/tier.hpp"
 #include "ledger/ledger_folder.hpp"
 #include "ledger/run_mode.hpp"
 #include "provider/batch_service.hpp"
@@ -62,6 +66,10 @@ struct BatchRunSettings {
     // --retry-failed: requests that failed inside a batch that ran to its end go in a new
     // chunk (without it a re-run leaves them failed).
     bool retry_failed = false;
+    // --retry-tier: with retry_failed and a tier other than batch, those requests are not put
+    // in a chunk: they are handed back in BatchRunResult::retry, for the synchronous runner
+    // (JobSession::execute_batch sends them at this tier's price).
+    budget::Tier retry_tier = budget::Tier::batch;
     std::string temp_dir = "/tmp";  // request files are written here before staging
     // The batch's global refs (--global-ref, a JSON batch's "global_refs"): after each row's
     // own, as a synchronous request sends them.
@@ -76,7 +84,8 @@ struct BatchChunkView {
     std::string display_name;
     provider::BatchState state = provider::BatchState::unspecified;
     std::int64_t requests = 0;
-    std::int64_t done = 0;  // succeeded + failed
+    std::int64_t done = 0;      // succeeded + failed
+    util::Micros reserved = 0;  // its reservation (the worst case at the batch price)
 };
 
 // One image that did not come back.
@@ -112,6 +121,17 @@ enum class BatchRunEnd {
     budget_exceeded,  // a chunk's worst case did not fit: it and later chunks were not sent
 };
 
+// How one image (row × variant) of the job ended in this run, for the results file and the
+// report: status "ok" (uri, cost), "pending" (its batch still runs), or an error (code,
+// message; cost when the failure was billed). Images an earlier run made are not in it.
+struct BatchOutcome {
+    std::string status;  // "ok", "pending", "failed"
+    std::string uri;
+    util::Micros cost = 0;
+    std::string code;
+    std::string message;
+};
+
 struct BatchRunResult {
     BatchRunEnd end = BatchRunEnd::finished;
     report::Summary summary;              // counts, costs, errors by code of this process's work
@@ -121,6 +141,14 @@ struct BatchRunResult {
     int chunks_collected = 0;
     int chunks_cancelled = 0;
     util::Micros given_back = 0;  // reserved money released by settle lines (reserved - actual)
+    // By done_key(scene_id, variant): every image this run collected, failed or left pending.
+    std::unordered_map<std::string, BatchOutcome> outcomes;
+    // retry_tier other than batch: the requests that failed inside a batch that ran to its end
+    // and are still not made, as (index in rows, variant), in input order.
+    std::vector<std::pair<std::size_t, int>> retry;
+    // How the synchronous retry of those ended (unset: there was none).
+    std::optional<report::RunStatus> retry_end;
+    std::uint64_t rows_pending = 0;  // rows with an image whose batch still runs
 };
 
 // The engine. rows: the job's rows (the plan's; every variant of each is a request); done: the

@@ -167,6 +167,7 @@ bool stops_canary(RunEnd end) {
         case RunEnd::spend_cap:
         case RunEnd::billing_cap:
         case RunEnd::auth_failed:
+        case RunEnd::pending:  // a canary never runs the batch tier
             return true;
         case RunEnd::ok:
         case RunEnd::failed:

@@ -166,6 +166,12 @@ private:
     void start_checkpoints();
     void stop_checkpoints();
 
+    // The batch tier after its engine (session_batch_rows.cpp): --retry-tier's synchronous
+    // retry of result.retry, and every row of the job into --results and --report.
+    util::Status retry_batch_failures(budget::Tier tier, const std::vector<BatchRow>& rows,
+                                      BatchRunResult& result);
+    void record_batch_rows(const std::vector<BatchRow>& rows, BatchRunResult& result);
+
     // True for the rows of this session's shard (every row when it is not a shard).
     bool in_shard(const batch::Row& row) const;
 

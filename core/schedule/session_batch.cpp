@@ -50,6 +50,10 @@ util::Result<BatchRunResult> JobSession::execute_batch(
     deps.refs = w.refs ? &w.refs->fetcher() : nullptr;
     const util::Micros spent_before = w.ledger->budget().spent();
     TRY_ASSIGN(BatchRunResult result, run_batch(batch, deps, rows, m_job.history.done, chunks));
+    if (!result.retry.empty()) {
+        TRY(retry_batch_failures(batch.retry_tier, rows, result));
+    }
+    record_batch_rows(rows, result);
     report::Summary& s = result.summary;
     s.job_id = m_job.place.job_id;
     s.mode = std::string(ledger::run_mode_name(o.mode));
@@ -60,14 +64,32 @@ util::Result<BatchRunResult> JobSession::execute_batch(
     s.budget_spent_before = spent_before;
     switch (result.end) {
         case BatchRunEnd::pending:
-            s.status = RunEnd::interrupted;  // the batches run on; the same command collects
+            s.status = RunEnd::pending;  // the batches run on; the same command collects
             break;
         case BatchRunEnd::budget_exceeded:
             s.status = RunEnd::budget_exceeded;
             break;
         default:
             s.status = s.rows_failed > 0 ? RunEnd::failed : RunEnd::ok;
+            if (result.retry_end && *result.retry_end != RunEnd::ok &&
+                *result.retry_end != RunEnd::failed) {
+                s.status = result.retry_end;  // the synchronous retry stopped (a signal, a quota)
+            }
     }
+    report::Summary::Batches b;
+    for (const auto& v : result.pending) {
+        b.pending.push_back({v.display_name, std::string(provider::batch_state_name(v.state)),
+                             v.requests, v.done, v.reserved});
+        b.reserved_pending = util::add_sat(b.reserved_pending, v.reserved);
+    }
+    b.rows_pending = result.rows_pending;
+    b.chunks_created = static_cast<std::uint64_t>(result.chunks_created);
+    b.chunks_collected = static_cast<std::uint64_t>(result.chunks_collected);
+    if (result.retry_end) {
+        b.retry_tier = std::string(budget::tier_name(batch.retry_tier));
+        b.retried = result.retry.size();
+    }
+    s.batch = std::move(b);
     return result;
 }
 

@@ -30,7 +30,9 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     stop_checkpoints();
     // What was made is published first (a gs:// job's manifest and state): if the ledger push
     // below fails, another machine still sees these images as done and does not pay again.
-    const std::string phase = summary.status == RunEnd::interrupted ? "interrupted" : "finished";
+    const std::string phase =
+        summary.status == RunEnd::interrupted || summary.status == RunEnd::pending ? "interrupted"
+                                                                                   : "finished";
     const util::Status published = checkpoint(phase);
     if (!published.ok()) {
         say(m_log.warn, "checkpoint: " + published.message() + " (tried again at the end)");

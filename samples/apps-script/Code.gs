@@ -717,7 +717,8 @@ function describeStatuses_(statuses) {
  * Sums one ledger day object (JSON lines) per user and mode, in micro-dollars. Lines of the
  * reference platform (no "mode") count as live. A last line that does not parse is a torn
  * write in progress and is reported, not counted; other bad lines are counted as bad.
- * Returns {users: {userId: {live, dry_run, entries, images}}, entries, bad, torn}.
+ * Returns {users: {userId: {live, dry_run, entries, images, reserved}}, entries, bad, torn}
+ * (reserved, what pending batches hold, is known from the totals object only: 0 here).
  */
 function sumLedger_(text) {
   var summary = { users: {}, entries: 0, bad: 0, torn: false };
@@ -745,7 +746,7 @@ function sumLedger_(text) {
     }
     var user = entry.userId === undefined || entry.userId === null || entry.userId === '' ? '(unknown)' : String(entry.userId);
     var mode = entry.mode === 'dry_run' ? 'dry_run' : 'live';
-    var acc = summary.users[user] || (summary.users[user] = { live: 0, dry_run: 0, entries: 0, images: 0 });
+    var acc = summary.users[user] || (summary.users[user] = { live: 0, dry_run: 0, entries: 0, images: 0, reserved: 0 });
     acc[mode] += micros;
     acc.entries++;
     acc.images += typeof entry.images === 'number' ? entry.images : 0;
@@ -756,8 +757,9 @@ function sumLedger_(text) {
 
 /**
  * The day's totals object (README.md, Formats: {"v", "day", "users": {user: {mode:
- * {"cost_micros", "images", "requests", "updated"}}}}) as sumLedger_'s summary, so both read
- * alike. A document that is not such an object throws, naming it.
+ * {"cost_micros", "images", "requests", "reserved_pending_micros", "updated"}}}}) as sumLedger_'s
+ * summary, so both read alike; reserved is what the day's pending batches (`--tier batch`) still
+ * hold of the budget (live). A document that is not such an object throws, naming it.
  */
 function summaryFromTotals_(text, objectUri) {
   var doc;
@@ -772,11 +774,15 @@ function summaryFromTotals_(text, objectUri) {
   var summary = { users: {}, entries: 0, bad: 0, torn: false };
   Object.keys(doc.users).forEach(function (user) {
     var modes = doc.users[user] || {};
-    var acc = { live: 0, dry_run: 0, entries: 0, images: 0 };
+    var acc = { live: 0, dry_run: 0, entries: 0, images: 0, reserved: 0 };
     Object.keys(modes).forEach(function (mode) {
       var cell = modes[mode] || {};
       var micros = typeof cell.cost_micros === 'number' && isFinite(cell.cost_micros) ? Math.round(cell.cost_micros) : 0;
       acc[mode === 'dry_run' ? 'dry_run' : 'live'] += micros;
+      var held = cell.reserved_pending_micros;
+      if (mode !== 'dry_run' && typeof held === 'number' && isFinite(held) && held > 0) {
+        acc.reserved += Math.round(held);
+      }
       acc.entries += typeof cell.requests === 'number' ? cell.requests : 0;
       acc.images += typeof cell.images === 'number' ? cell.images : 0;
     });
@@ -786,7 +792,10 @@ function summaryFromTotals_(text, objectUri) {
   return summary;
 }
 
-/** The Spend today message: one line per user (most live spend first), then the totals. */
+/**
+ * The Spend today message: one line per user (most live spend first), then the totals. Money
+ * that pending batches hold is shown beside the spend: the budget counts both.
+ */
 function formatSpend_(summary, day, objectUri, budgetMicros) {
   var lines = ['Spend on ' + day + ' (UTC), from ' + objectUri];
   var users = Object.keys(summary.users).sort(function (a, b) {
@@ -798,21 +807,28 @@ function formatSpend_(summary, day, objectUri, budgetMicros) {
   }
   var live = 0;
   var dry = 0;
+  var reserved = 0;
   users.forEach(function (user) {
     var u = summary.users[user];
+    var held = u.reserved || 0;
     live += u.live;
     dry += u.dry_run;
+    reserved += held;
     var line = user + ': $' + formatMicros_(u.live) + ' live of $' + formatMicros_(budgetMicros);
+    if (held) {
+      line += ' + $' + formatMicros_(held) + ' reserved by pending batches';
+    }
     if (u.dry_run) {
       line += ', $' + formatMicros_(u.dry_run) + ' dry_run';
     }
     line += ' (' + u.entries + (u.entries === 1 ? ' entry, ' : ' entries, ') + u.images + (u.images === 1 ? ' image)' : ' images)');
-    if (budgetMicros > 0 && u.live >= budgetMicros) {
+    if (budgetMicros > 0 && u.live + held >= budgetMicros) {
       line += ' - budget reached';
     }
     lines.push(line);
   });
-  lines.push('Total: $' + formatMicros_(live) + ' live, $' + formatMicros_(dry) + ' dry_run');
+  lines.push('Total: $' + formatMicros_(live) + ' live, $' + formatMicros_(dry) + ' dry_run' +
+    (reserved ? ', $' + formatMicros_(reserved) + ' reserved by pending batches' : ''));
   if (summary.bad) {
     lines.push(summary.bad + (summary.bad === 1 ? ' line' : ' lines') + ' could not be read (assetgen ledger verify tells more).');
   }

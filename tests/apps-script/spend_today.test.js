@@ -70,6 +70,23 @@ test('spend today: the totals and the ledger they come from read alike', () => {
   assert.equal(fromTotals.entries, fromLedger.entries);
 });
 
+test('spend today: money held by pending batches is shown and counts against the budget', () => {
+  const totals = JSON.stringify({
+    v: 1, day: '2026-11-25', updated: '2026-11-25T07:00:00.000Z', entries: 3,
+    users: {
+      'ana@example.com': { live: { cost_micros: 100000, images: 1, requests: 2, reserved_pending_micros: 250000, updated: '2026-11-25T06:59:00.000Z' } },
+      bob: { live: { cost_micros: 50000, images: 1, requests: 1, reserved_pending_micros: 0, updated: '2026-11-25T05:00:00.000Z' } },
+    },
+  });
+  const env = load({ settings: { BUCKET: 'demo-bucket', DAILY_BUDGET_USD: '0.3' }, responses: [{ code: 200, body: totals }] });
+  env.gs.spendToday();
+  assert.equal(env.ui.alerts[0].prompt,
+    'Spend on 2026-11-25 (UTC), from gs://demo-bucket/ledger/totals/2026-11-25.json\n' +
+    'ana@example.com: $0.100000 live of $0.300000 + $0.250000 reserved by pending batches (2 entries, 1 image) - budget reached\n' +
+    'bob: $0.050000 live of $0.300000 (1 entry, 1 image)\n' +
+    'Total: $0.150000 live, $0.000000 dry_run, $0.250000 reserved by pending batches');
+});
+
 test('spend today: a damaged totals object is an error naming it', () => {
   const env = load({ settings: { BUCKET: 'demo-bucket' }, responses: [{ code: 200, body: '{"v":2}' }] });
   env.gs.spendToday();

@@ -159,10 +159,10 @@ TEST_CASE("report: summaries of parts merge into the summary of the whole", "[re
 TEST_CASE("report: the run status is written by its name, \"\" while unset, and read back",
           "[report][run_status]") {
     using assetgen::report::RunStatus;
-    for (RunStatus st :
-         {RunStatus::ok, RunStatus::failed, RunStatus::interrupted, RunStatus::budget_exceeded,
-          RunStatus::upstream_unavailable, RunStatus::auth_failed, RunStatus::error,
-          RunStatus::quota_daily, RunStatus::spend_cap, RunStatus::billing_cap}) {
+    for (RunStatus st : {RunStatus::ok, RunStatus::failed, RunStatus::interrupted,
+                         RunStatus::budget_exceeded, RunStatus::upstream_unavailable,
+                         RunStatus::auth_failed, RunStatus::error, RunStatus::quota_daily,
+                         RunStatus::spend_cap, RunStatus::billing_cap, RunStatus::pending}) {
         Summary s = full_summary(3);
         s.status = st;
         const nlohmann::json j = to_json(s);
@@ -181,4 +181,31 @@ TEST_CASE("report: the run status is written by its name, \"\" while unset, and 
     auto read = summary_from_json(newer, "b.json");
     REQUIRE(read.ok());
     CHECK_FALSE(read->status.has_value());
+}
+
+TEST_CASE("report: a batch run's summary names its pending batches and the money they hold",
+          "[report][batch]") {
+    CHECK_FALSE(to_json(full_summary(1)).contains("batch"));  // a synchronous run: no block
+    Summary s = full_summary(1);
+    s.status = assetgen::report::RunStatus::pending;
+    Summary::Batches b;
+    b.pending.push_back({"assetgen-j-c1", "RUNNING", 500, 12, to_micros(0.5)});
+    b.pending.push_back({"assetgen-j-c2", "PENDING", 3, 0, to_micros(0.25)});
+    b.reserved_pending = to_micros(0.75);
+    b.rows_pending = 400;
+    b.chunks_created = 1;
+    s.batch = b;
+    const nlohmann::json j = to_json(s);
+    CHECK(j["status"] == "pending");
+    REQUIRE(j["batch"]["pending"].size() == 2);
+    CHECK(j["batch"]["pending"][0]["name"] == "assetgen-j-c1");
+    CHECK(j["batch"]["pending"][0]["state"] == "RUNNING");
+    CHECK(j["batch"]["pending"][0]["requests"] == 500);
+    CHECK(j["batch"]["pending"][0]["done"] == 12);
+    CHECK(j["batch"]["pending"][1]["reservedUsd"] == 0.25);
+    CHECK(j["batch"]["reservedPendingUsd"] == 0.75);
+    CHECK(j["batch"]["rowsPending"] == 400);
+    CHECK(j["batch"]["chunksCreated"] == 1);
+    // It reads back as a summary (a baseline), the batch block left aside.
+    CHECK(summary_from_json(j, "summary.json").ok());
 }
