@@ -130,7 +130,10 @@ struct RunOptions {
     bool no_wait = false;
     bool cancel_batches = false;
     bool retry_failed = false;
-    int batch_size = 0;      // 0 = from the image size
+    int batch_size = 0;  // 0 = from the image size
+    // --api vertex --tier batch: --batch-staging as given; after check_run_options, the resolved
+    // gs:// prefix (provider::resolve_vertex_batch_staging).
+    std::string batch_staging;
     bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };
 
