@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "provider/vertex_batch_factory.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
 #include "schedule/batch_run.hpp"
@@ -34,6 +35,12 @@ void add_batch_options(CLI::App& sub, RunOptions& o) {
                    "--tier batch: requests per batch (default from --image-size: 500 at 1K, 128 "
                    "at 2K, 32 at 4K, so a result file stays near 1 GB)")
         ->check(CLI::Range(1, 100'000));
+    sub.add_option("--batch-staging", o.batch_staging,
+                   "--api vertex --tier batch: the gs://bucket/prefix where each batch's input "
+                   "JSONL goes (<prefix>/<batch>/input.jsonl) and Vertex writes its predictions "
+                   "(<prefix>/<batch>/output/); default when --out is gs://bucket/path: "
+                   "gs://bucket/path.batch-staging (gs://bucket/assetgen-batch-staging for a "
+                   "bucket root)");
 }
 
 util::Status check_batch_options(RunOptions& o) {
@@ -70,6 +77,18 @@ util::Status check_batch_options(RunOptions& o) {
                                "again; add --retry-failed");
         }
         o.retry_tier_value = *tier;
+    }
+    const bool vertex_batch = o.tier_value == budget::Tier::batch && o.api == "vertex";
+    if (!o.batch_staging.empty() && !vertex_batch) {
+        return util::error(util::Code::usage,
+                           "--batch-staging: \"" + o.batch_staging +
+                               "\" is for Vertex batch prediction; add --api vertex --tier batch, "
+                               "or leave it out");
+    }
+    // Vertex reads its input from Cloud Storage: the prefix is known (and checked) before
+    // anything is written or spent. A dry run stages nothing: it needs one only when given.
+    if (vertex_batch && (o.mode == Mode::live || !o.batch_staging.empty())) {
+        TRY_ASSIGN(o.batch_staging, provider::resolve_vertex_batch_staging(o.batch_staging, o.out));
     }
     if (o.no_wait && o.cancel_batches) {
         return util::error(util::Code::usage,

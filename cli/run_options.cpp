@@ -114,11 +114,12 @@ util::Status check_run_options(RunOptions& o, const context::Context& ctx) {
         }
         o.tier_value = *tier;
         TRY(check_batch_options(o));
-        if (o.tier_value != budget::Tier::standard && o.api == "vertex" && o.mode == Mode::live) {
+        if (o.tier_value != budget::Tier::standard && o.tier_value != budget::Tier::batch &&
+            o.api == "vertex" && o.mode == Mode::live) {
             return util::error(util::Code::usage,
                                "--tier: \"" + o.tier +
                                    "\" is for the Gemini API (--api gemini); Vertex AI runs "
-                                   "at standard");
+                                   "at standard or batch");
         }
     }
     // Flex answers take minutes (a 1-15 minute target, optimization page; the Vertex retry

@@ -132,7 +132,10 @@ struct RunOptions {
     bool retry_failed = false;
     std::string retry_tier;  // --retry-tier as given ("" = batch)
     budget::Tier retry_tier_value = budget::Tier::batch;
-    int batch_size = 0;      // 0 = from the image size
+    int batch_size = 0;  // 0 = from the image size
+    // --api vertex --tier batch: --batch-staging as given; after check_run_options, the resolved
+    // gs:// prefix (provider::resolve_vertex_batch_staging).
+    std::string batch_staging;
     bool i_mean_it = false;  // amounts above the sane ceilings are meant (budget/amounts.hpp)
 };
 

@@ -189,10 +189,13 @@ schedule::SessionOptions session_options(const RunOptions& o, const std::string&
     so.provider.project = o.project;
     so.provider.location = o.location;
     so.provider.timeout = o.request_timeout;
-    if (o.tier_value != budget::Tier::standard) {
+    // Vertex batch prediction is a batch service, not a service_tier of generateContent.
+    if (o.tier_value != budget::Tier::standard &&
+        !(o.tier_value == budget::Tier::batch && o.api == "vertex")) {
         so.provider.service_tier = std::string(budget::tier_name(o.tier_value));
     }
     so.provider.abort = &g_abandon;
+    so.provider.batch_staging = o.batch_staging;
     so.refs = make_refs_options(o, "");
     so.checkpoint_every = o.checkpoint_every;
     so.budget_lease_ttl = o.budget_lease_ttl;

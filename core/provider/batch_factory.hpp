@@ -9,6 +9,7 @@
 #include "net/http.hpp"
 #include "provider/batch_service.hpp"
 #include "provider/factory.hpp"
+#include "storage/gcs_client.hpp"
 #include "util/clock.hpp"
 
 namespace assetgen::provider {
@@ -20,10 +21,21 @@ struct BatchServiceStack {
     std::string description;  // for logs, never a secret
 };
 
-// AUTH_FAILED without an API key, CONFIG_ERROR for an API without a batch service.
+// AUTH_FAILED without an API key, CONFIG_ERROR for an API without a batch service. --api
+// vertex: Vertex AI batch prediction staging in config.batch_staging, its Cloud Storage side at
+// gcs (the endpoint the Context resolved; make_vertex_batch_stack).
 util::Result<BatchServiceStack> make_batch_service(const ProviderConfig& config,
                                                    const auth::Env& env,
                                                    net::HttpTransport& transport,
-                                                   util::Clock& clock);
+                                                   util::Clock& clock,
+                                                   const storage::GcsClientOptions& gcs = {});
+
+// The Vertex side of make_batch_service (vertex_batch_factory.cpp): CONFIG_ERROR without a
+// staging prefix or a project; the credential chain's errors.
+util::Result<BatchServiceStack> make_vertex_batch_stack(const ProviderConfig& config,
+                                                        const auth::Env& env,
+                                                        net::HttpTransport& transport,
+                                                        util::Clock& clock,
+                                                        const storage::GcsClientOptions& gcs);
 
 }  // namespace assetgen::provider

@@ -26,6 +26,9 @@ struct ProviderConfig {
     std::chrono::milliseconds timeout{300'000};
     // Gemini API: the body's service_tier ("" = standard, not sent). GeminiWireOptions.
     std::string service_tier;
+    // `--api vertex --tier batch`: the gs:// staging prefix, resolved
+    // (resolve_vertex_batch_staging).
+    std::string batch_staging;
     // Live: when it turns true, requests in flight are abandoned (CANCELLED) within a second.
     const std::atomic<bool>* abort = nullptr;
 };

@@ -107,10 +107,13 @@ Status BatchFileWriter::open(const std::string& path, std::int64_t max_bytes) {
 }
 
 Status BatchFileWriter::add(std::string_view key, const ImageRequest& request) {
+    return add_line(key, build_batch_line(key, request));
+}
+
+Status BatchFileWriter::add_line(std::string_view key, std::string line) {
     if (m_fd < 0) {
         return Status(Code::internal, "batch request file: add before open");
     }
-    std::string line = build_batch_line(key, request);
     if (m_bytes + static_cast<std::int64_t>(line.size()) > m_max) {
         return Status(Code::invalid_input, m_path + ": request \"" + std::string(key) +
                                                "\" would take the batch file past " +

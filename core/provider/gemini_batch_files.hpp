@@ -36,6 +36,9 @@ public:
                       std::int64_t max_bytes = k_batch_input_file_max_bytes);
     // Appends the request's line under its key.
     util::Status add(std::string_view key, const ImageRequest& request);
+    // Appends a line already built for the key (BatchService::request_line: the service's own
+    // input format; newline included).
+    util::Status add_line(std::string_view key, std::string line);
     // Flushes, fsyncs and closes.
     util::Status finish();
     std::int64_t bytes() const { return m_bytes; }

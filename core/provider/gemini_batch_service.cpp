@@ -37,10 +37,15 @@ util::Status GeminiBatchClient::discard_input(const std::string& input) {
 util::Result<BatchServiceStack> make_batch_service(const ProviderConfig& config,
                                                    const auth::Env& env,
                                                    net::HttpTransport& transport,
-                                                   util::Clock& clock) {
+                                                   util::Clock& clock,
+                                                   const storage::GcsClientOptions& gcs) {
+    if (config.api == "vertex") {
+        return make_vertex_batch_stack(config, env, transport, clock, gcs);
+    }
     if (config.api != "gemini") {
-        return util::error(util::Code::config, "--tier batch: --api \"" + config.api +
-                                                   "\" has no batch service yet; use --api gemini");
+        return util::error(util::Code::config,
+                           "--tier batch: --api \"" + config.api +
+                               "\" has no batch service; use --api gemini or vertex");
     }
     BatchServiceStack stack;
     stack.transport = std::make_unique<net::AbortableTransport>(transport, config.abort);

@@ -7,6 +7,7 @@
 
 #include "auth/chain.hpp"
 #include "auth/service_account.hpp"
+#include "provider/batch_factory.hpp"
 #include "provider/vertex_batch.hpp"
 #include "storage/gcs_storage.hpp"
 #include "storage/gcs_url.hpp"
@@ -115,6 +116,28 @@ util::Result<std::unique_ptr<BatchService>> make_vertex_batch_service(
                storage::make_storage_for(staging, context));
     return std::unique_ptr<BatchService>(std::make_unique<OwningVertexBatch>(
         std::move(tokens), std::move(store), o, transport, clock));
+}
+
+util::Result<BatchServiceStack> make_vertex_batch_stack(const ProviderConfig& config,
+                                                        const auth::Env& env,
+                                                        net::HttpTransport& transport,
+                                                        util::Clock& clock,
+                                                        const storage::GcsClientOptions& gcs) {
+    if (config.batch_staging.empty()) {
+        return util::error(Code::config,
+                           "--tier batch --api vertex: no staging prefix; give --batch-staging "
+                           "gs://bucket/prefix");
+    }
+    BatchServiceStack stack;
+    stack.transport = std::make_unique<net::AbortableTransport>(transport, config.abort);
+    TRY_ASSIGN(const std::string project, vertex_project(config, env));
+    TRY_ASSIGN(stack.service, make_vertex_batch_service(config, config.batch_staging, env,
+                                                        *stack.transport, clock, gcs));
+    stack.description =
+        "Vertex AI batch prediction in projects/" + project + "/locations/" + config.location +
+        " (" + (config.api_base.empty() ? std::string("Google's endpoint") : config.api_base) +
+        "), staging " + config.batch_staging;
+    return stack;
 }
 
 }  // namespace assetgen::provider

@@ -154,7 +154,7 @@ Status Engine::stage_and_create(Chunk& c) {
         TRY(file.open(path));
         for (const auto& k : c.keys) {
             TRY_ASSIGN(const auto req, make_full_request(m_by_key.at(k)));
-            TRY(file.add(k, req));
+            TRY(file.add_line(k, m_d.service.request_line(k, req)));  // the service's format
         }
         TRY(file.finish());
     }

@@ -37,8 +37,9 @@ util::Result<BatchRunResult> JobSession::execute_batch(
             rows.push_back(std::move(*br));
         }
     }
-    TRY_ASSIGN(auto service, provider::make_batch_service(o.provider, m_context->env,
-                                                          m_context->transport, *m_clock));
+    TRY_ASSIGN(auto service,
+               provider::make_batch_service(o.provider, m_context->env, m_context->transport,
+                                            *m_clock, m_context->gcs_options()));
     if (m_log.info) {
         m_log.info("batch: " + service.description);
     }

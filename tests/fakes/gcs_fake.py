@@ -38,7 +38,8 @@ COMPOSE = re.compile(r"^/storage/v1/b/([^/]+)/o/([^/]+)/compose$")
 REWRITE = re.compile(r"^/storage/v1/b/([^/]+)/o/([^/]+)/rewriteTo/b/([^/]+)/o/([^/]+)$")
 BUCKET = re.compile(r"^/storage/v1/b/([^/]+)$")
 ERROR_FAULTS = {"400", "401", "403", "404", "408", "412", "429", "500", "502", "503", "504"}
-FAULTS = ERROR_FAULTS | {"slow", "truncate", "reset", "lost-response", "partial"}
+FAULTS = ERROR_FAULTS | {"slow", "truncate", "reset", "lost-response", "partial", "hang"}
+HANG_MAX_SECONDS = 600  # a hung answer gives up after this (the test killed its client long before)
 OPS = {"upload", "read", "stat", "list", "delete", "compose", "rewrite", "patch", "bucket"}
 KINDS = {"media", "multipart", "resumable-start", "resumable-chunk", "resumable-status", "resumable-cancel"}
 STATUS_TEXT = {400: ("invalid", "Invalid request."), 401: ("required", "Login Required"),
@@ -62,12 +63,16 @@ class State:
     def __init__(self, args):
         self.args, self.lock = args, threading.Lock()
         self.store = Store(args.bucket, args.max_components)
+        self.release = threading.Event()  # set: every hung answer gives up (reset, /_fake/release)
         self.reset(args.seed)
 
     def reset(self, seed, keep_objects=False):
         self.rng, self.rules, self.log = random.Random(seed), [], []
         self.requests, self.by_status, self.by_op, self.by_fault = 0, {}, {}, {}
         self.signed_gets, self.signed_expired = 0, 0
+        self.hangs = []  # one entry per answer the fake left hanging (fault "hang")
+        self.release.set()
+        self.release = threading.Event()
         if not keep_objects:
             self.store.reset()
 
@@ -117,7 +122,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def send(self, status, body=b"", content_type="application/json; charset=UTF-8", headers=None, truncate=False):
+    def send(self, status, body=b"", content_type="application/json; charset=UTF-8", headers=None, truncate=False,
+             hang=None):
         data = body if isinstance(body, bytes) else json.dumps(body, indent=1).encode()
         self.send_response(status, "Resume Incomplete" if status == 308 else None)
         if status not in (204, 304) and (data or status != 308):
@@ -125,11 +131,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        if truncate:  # announce everything, deliver half, hang up
+        if truncate or hang:  # announce everything, deliver half, hang up (or first hang: fault "hang")
             self.end_headers()
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
+            if hang:
+                state = self.server.state
+                with state.lock:
+                    state.hangs.append({"detail": hang, "bytes": len(data) // 2, "of": len(data),
+                                        "ts_ms": round(time.time() * 1000, 3)})
+                    release = state.release
+                sys.stderr.write(f"gcs_fake: hang at {hang} {len(data) // 2} of {len(data)} bytes\n")
+                sys.stderr.flush()
+                release.wait(HANG_MAX_SECONDS)
             return
         self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
         self.flush_headers()
@@ -250,7 +265,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, headers, payload, content_type, obj = result
             if fault == "lost-response":  # applied; the answer is lost on the way back
                 raise fault_error(503)
-            self.send(status, payload, content_type, headers, truncate=fault == "truncate")
+            self.send(status, payload, content_type, headers, truncate=fault == "truncate",
+                      hang=f"{op} {name}" if fault == "hang" else None)
         except GcsError as e:
             status = e.code
             self.send(e.code, e.body() if e.code != 304 else b"", headers=e.headers)
@@ -397,6 +413,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     body = state.log
                 elif path == "/_fake/faults":
                     body = {"rules": state.rules}
+                elif path == "/_fake/hangs":
+                    body = state.hangs
                 elif path == "/_fake/dump":
                     body = dump(state.store, params.get("bucket"), params.get("prefix", ""))
                 else:
@@ -412,6 +430,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/_fake/reset":
             with state.lock:
                 state.reset(body.get("seed", state.args.seed), bool(body.get("keep_objects")))
+            return self.send(200, {"ok": True})
+        if path == "/_fake/release":
+            with state.lock:
+                state.release.set()
+                state.release = threading.Event()
             return self.send(200, {"ok": True})
         if path != "/_fake/faults":
             return self.send(404, b"Not Found", "text/plain")

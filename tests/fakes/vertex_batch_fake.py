@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -23,6 +24,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED")
 STATES = ("QUEUED", "PENDING", "RUNNING") + TERMINAL
 DEFAULT_SCHEDULE = ["PENDING", "RUNNING", "SUCCEEDED"]
+# Where a request can be left unanswered (the kill tests): the Nth list (the first one of a chunk
+# comes right after its input was staged), create (the job is made, its answer never comes), get
+# (before the job moves on).
+HANG_POINTS = ("vertex-list", "vertex-create", "vertex-get")
+HANG_MAX_SECONDS = 600
 JOBS_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/batchPredictionJobs$")
 JOB_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/batchPredictionJobs/([0-9]+)(:cancel)?$")
 MODEL = re.compile(r"^publishers/google/models/([A-Za-z0-9._-]+)$")
@@ -67,11 +73,38 @@ class VertexBatchApi:
         self.lock = threading.Lock()
         self.dir = tempfile.mkdtemp(prefix="vertex-fake-jobs-")
         self.gcs_base = getattr(args, "gcs_base", "") or ""
+        self.release = threading.Event()  # set: every hung request gives up (reset, "release")
         self.reset()
 
     def reset(self):
         self.jobs, self.order, self.log, self.counter = {}, [], [], 0
-        self.config = {"schedule": list(DEFAULT_SCHEDULE), "errors": {}, "create_fault": None, "gcs_token": ""}
+        self.config = {"schedule": list(DEFAULT_SCHEDULE), "errors": {}, "create_fault": None, "gcs_token": "",
+                       "hang": None}
+        # What took effect, whoever heard it (GET /_fake/vertex-counters).
+        self.counters = {"creates": 0, "lists": 0, "gets": 0, "cancels": 0, "by_display_name": {}}
+        self.hangs = []
+        self.release.set()
+        self.release = threading.Event()
+
+    def hang(self, handler, point, detail=""):
+        """Leaves the request unanswered when the hang knob names `point` and this is its Nth
+        occurrence since the knob was set (once); True when it hung. Logs `gemini_fake: hang at
+        <point> <detail>` to stderr first, and gives up after HANG_MAX_SECONDS, on release or reset."""
+        with self.lock:
+            knob = self.config.get("hang")
+            if not knob or knob["at"] != point:
+                return False
+            knob["seen"] += 1
+            if knob["seen"] < knob.get("n", 1):
+                return False
+            self.config["hang"] = None
+            self.hangs.append({"at": point, "detail": detail, "ts_ms": round(time.time() * 1000, 3)})
+            release = self.release
+        sys.stderr.write(f"gemini_fake: hang at {point} {detail}\n")
+        sys.stderr.flush()
+        release.wait(HANG_MAX_SECONDS)
+        handler.close_connection = True
+        return True
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -126,10 +159,16 @@ class VertexBatchApi:
             if jobs and method == "POST":
                 entry["op"] = "create"
                 status, body = self.create(jobs, raw, entry)
+                if self.hang(handler, "vertex-create", body["name"] + " " + body["displayName"]):
+                    return True  # made; the answer never comes
             elif jobs and method == "GET":
                 entry["op"] = "list"
+                if self.hang(handler, "vertex-list", parse_qs(split.query).get("filter", [""])[0]):
+                    return True
                 status, body = self.list(jobs, parse_qs(split.query), entry)
             elif job:
+                if method == "GET" and job.group(5) is None and self.hang(handler, "vertex-get", split.path):
+                    return True  # before the job moves on
                 status, body = self.job(job, method, entry)
             else:
                 raise self.fake.ApiError(405, "INVALID_ARGUMENT", "Method not allowed.")
@@ -152,10 +191,20 @@ class VertexBatchApi:
             handler.send(400, {"error": f"schedule must be a list of {list(STATES)} ending in one of "
                                         f"{list(TERMINAL)}"})
             return True
+        hang = body.get("hang")
+        if hang is not None and (not isinstance(hang, dict) or hang.get("at") not in HANG_POINTS or
+                                 not isinstance(hang.get("n", 1), int) or hang.get("n", 1) < 1):
+            handler.send(400, {"error": f"hang must be {{\"at\": one of {list(HANG_POINTS)}, \"n\": N >= 1}}"})
+            return True
         with self.lock:
             for k in ("errors", "create_fault", "gcs_token"):
                 if k in body:
                     self.config[k] = body[k]
+            if "hang" in body:
+                self.config["hang"] = dict(hang, seen=0) if hang else None
+            if body.get("release"):
+                self.release.set()
+                self.release = threading.Event()
             self.config["schedule"] = schedule
             if body.get("gcs_base"):
                 self.gcs_base = body["gcs_base"].rstrip("/")
@@ -172,6 +221,8 @@ class VertexBatchApi:
                      "deleted": j["deleted"]} for j in (self.jobs[i] for i in self.order)]
         if path == "/_fake/vertex-batch-log":
             return self.log
+        if path == "/_fake/vertex-counters":
+            return dict(self.counters, by_display_name=dict(self.counters["by_display_name"]), hangs=list(self.hangs))
         return None
 
     # ---- the resource ----
@@ -216,6 +267,9 @@ class VertexBatchApi:
         with self.lock:
             self.jobs[jid] = job
             self.order.append(jid)
+            self.counters["creates"] += 1
+            by_name = self.counters["by_display_name"]
+            by_name[display] = by_name.get(display, 0) + 1
             fault, self.config["create_fault"] = self.config["create_fault"], None
             entry["job"] = name
             resource = self.resource(job)
@@ -343,9 +397,11 @@ class VertexBatchApi:
             entry["job"] = job["name"]
             if method == "GET" and verb is None:
                 entry["op"] = "get"
+                self.counters["gets"] += 1
                 finish = self.advance(job)
             elif method == "POST" and verb == ":cancel":
                 entry["op"] = "cancel"
+                self.counters["cancels"] += 1
                 finish = False
                 if job["state"] not in TERMINAL:
                     job["state"], job["updated"], job["ended"] = "CANCELLED", now_iso(), now_iso()
@@ -372,6 +428,7 @@ class VertexBatchApi:
                 raise self.fake.bad_request(f"Unsupported filter: {text}")
             wanted = f.group(1)
         with self.lock:
+            self.counters["lists"] += 1
             live = [self.jobs[i] for i in reversed(self.order) if not self.jobs[i]["deleted"] and
                     (wanted is None or self.jobs[i]["display_name"] == wanted)]
             page = [self.resource(j) for j in live[start:start + size]]
