@@ -46,7 +46,8 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     const std::string name =
         row.safe_id + "_v" + std::to_string(item.variant) + "." + extension_for(a.result.mime_type);
     const std::string uri = storage::join(storage::join(settings.job_dir, row.safe_id), name);
-    TRY(deps.storage.put(uri, a.result.data, a.result.mime_type));
+    // Durable with its manifest line's group (durable_log.hpp), not by a sync of its own.
+    TRY(deps.manifest.put_image(deps.storage, uri, a.result.data, a.result.mime_type));
 
     ledger::ManifestEntry m;
     m.ts = deps.clock.unix_ms();
