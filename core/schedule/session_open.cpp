@@ -23,10 +23,10 @@ void say(const std::function<void(const std::string&)>& f, const std::string& te
 constexpr std::int64_t k_ref_resign_threshold_s = 300;
 constexpr std::int64_t k_ref_resign_ttl_s = 3600;
 // Group commit pacing (durable_log.hpp): while images finish back to back, a group of syncs
-// starts at most every 20 ms and takes everything that finished meanwhile (each waiting image
-// pays up to that much latency, for about 1/6 of the syncs at 640 images/s); the ledger's own
-// sync runs at most every 100 ms (its lines of stored images are restored from the manifest).
-constexpr GroupOptions k_group_options{util::Millis(20), util::Millis(100)};
+// starts at most every 30 ms and takes everything that finished meanwhile (each waiting image
+// pays up to that much latency; at 500 images/s a group holds about 15); the ledger's own
+// sync runs at most every 250 ms (its lines of stored images are restored from the manifest).
+constexpr GroupOptions k_group_options{util::Millis(30), util::Millis(250)};
 
 }  // namespace
 
