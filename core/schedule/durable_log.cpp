@@ -1,5 +1,7 @@
 #include "schedule/durable_log.hpp"
 
+#include <algorithm>
+
 namespace assetgen::schedule {
 namespace {
 
@@ -62,7 +64,7 @@ std::uint64_t DurableManifest::appended() const {
 }
 
 util::Status DurableManifest::commit_group(const std::string& lines) {
-    // Only the leader (m_syncing) is here: the ledger's pacing needs no lock.
+    // Only the committer thread is here: the ledger's pacing needs no lock.
     bool ledger_due = true;
     if (m_clock != nullptr && m_options.ledger_gap.count() > 0) {
         const util::SteadyTime now = m_clock->steady();
@@ -80,29 +82,79 @@ util::Status DurableManifest::commit_group(const std::string& lines) {
     return m_files->sync_manifest();
 }
 
+DurableManifest::~DurableManifest() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_work.notify_all();
+    if (m_committer.joinable()) {
+        m_committer.join();
+    }
+}
+
+std::uint64_t DurableManifest::enqueue_locked(std::string line, Committed then) {
+    if (!m_committer.joinable()) {
+        m_committer = std::thread([this] { commit_loop(); });
+    }
+    m_pending += line;
+    m_pending_then.push_back(std::move(then));
+    const std::uint64_t mine = ++m_appended;
+    m_work.notify_one();
+    return mine;
+}
+
 util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry) {
-    const std::string line = ledger::to_line(entry);
+    std::string line = ledger::to_line(entry);
     std::unique_lock lock(m_mutex);
     if (!m_failure.ok()) {
         return m_failure;
     }
-    m_pending += line;
-    const std::uint64_t mine = ++m_appended;
+    const std::uint64_t mine = enqueue_locked(std::move(line), nullptr);
+    // Durable, or failed: a group that failed at or before this entry's never lets a later
+    // one succeed, so once m_failure is set this entry is not durable unless it already was.
+    m_progressed.wait(lock, [&] { return m_durable >= mine || !m_failure.ok(); });
+    return m_durable >= mine ? util::ok_status() : m_failure;
+}
+
+void DurableManifest::append_then(const ledger::ManifestEntry& entry, Committed then) {
+    if (m_clock == nullptr) {
+        // The manifest alone (no clock, no pacing): no hand-off, the caller waits for its group
+        // and runs `then` itself.
+        then(append_durable(entry));
+        return;
+    }
+    std::string line = ledger::to_line(entry);
+    std::unique_lock lock(m_mutex);
+    m_progressed.wait(lock, [&] {
+        return !m_failure.ok() ||
+               m_appended - m_finished < std::max<std::size_t>(1, m_options.max_queued);
+    });
+    if (!m_failure.ok()) {
+        util::Status failed = m_failure;
+        lock.unlock();
+        then(failed);
+        return;
+    }
+    enqueue_locked(std::move(line), std::move(then));
+}
+
+void DurableManifest::wait_idle() {
+    std::unique_lock lock(m_mutex);
+    m_progressed.wait(lock, [&] { return m_finished == m_appended; });
+}
+
+void DurableManifest::commit_loop() {
+    std::unique_lock lock(m_mutex);
     for (;;) {
-        if (m_durable >= mine) {
-            return util::ok_status();
+        m_work.wait(lock, [&] { return m_stopping || m_appended > m_finished; });
+        if (m_appended == m_finished) {
+            return;  // stopping, nothing queued
         }
-        if (!m_failure.ok()) {
-            return m_failure;  // this entry's group (or an earlier one) failed
-        }
-        if (m_syncing) {
-            m_cv.wait(lock);
-            continue;
-        }
-        // This thread runs the next group. While busy, it first lets min_gap pass since the
-        // previous group started; the entries appended meanwhile join it.
-        m_syncing = true;
-        if (m_clock != nullptr && m_options.min_gap.count() > 0 && m_started_once) {
+        // While busy, first let min_gap pass since the previous group started; the entries
+        // appended meanwhile join this group.
+        if (m_clock != nullptr && m_options.min_gap.count() > 0 && m_started_once &&
+            m_failure.ok()) {
             const util::SteadyTime at = m_last_start + m_options.min_gap;
             if (m_clock->steady() < at) {
                 lock.unlock();
@@ -116,18 +168,32 @@ util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry)
         }
         std::string lines;
         lines.swap(m_pending);
+        std::vector<Committed> thens;
+        thens.swap(m_pending_then);
         const std::uint64_t covered = m_appended;
-        lock.unlock();
-        util::Status st = commit_group(lines);
-        lock.lock();
-        m_syncing = false;
-        ++m_groups;
-        if (st.ok()) {
-            m_durable = covered;
-        } else {
-            m_failure = st;
+        util::Status st = m_failure;
+        if (st.ok()) {  // after a failure nothing is synced again: the group fails with it
+            lock.unlock();
+            st = commit_group(lines);
+            lock.lock();
+            ++m_groups;
+            if (st.ok()) {
+                m_durable = covered;
+            } else {
+                m_failure = st;
+            }
         }
-        m_cv.notify_all();
+        m_progressed.notify_all();  // append_durable's callers of this group return now
+        lock.unlock();
+        for (const Committed& then : thens) {
+            if (then) {
+                then(st);
+            }
+        }
+        thens.clear();  // what the callbacks held goes before the next group
+        lock.lock();
+        m_finished = covered;
+        m_progressed.notify_all();  // room for append_then, and wait_idle
     }
 }
 

@@ -38,10 +38,8 @@ LocalStorage::~LocalStorage() = default;
 
 util::Status LocalStorage::put_unsynced(const std::string& location, std::string_view data,
                                         const std::string&) {
-    std::string folder = std::filesystem::path(location).parent_path().string();
-    if (folder.empty()) {
-        folder = ".";
-    }
+    const std::filesystem::path parent = std::filesystem::path(location).parent_path();
+    const std::string folder = parent.empty() ? std::string(1, '.') : parent.string();
     // The folder's filesystem is known (and its descriptor open) before the bytes are written,
     // so the next sync_puts covers this file and reports its writeback errors.
     TRY(util::make_dirs(folder));
