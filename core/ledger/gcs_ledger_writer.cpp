@@ -213,8 +213,19 @@ util::Status GcsLedgerWriter::flush() {
         std::lock_guard<std::mutex> lock(m_mutex);
         TRY(m_spool.sync());
         target = m_spool_end;
+        m_spool_synced = m_spool_end;
     }
     return push_until(target);
+}
+
+util::Status GcsLedgerWriter::sync() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_spool_synced == m_spool_end) {
+        return util::ok_status();
+    }
+    TRY(m_spool.sync());
+    m_spool_synced = m_spool_end;
+    return util::ok_status();
 }
 
 util::Status GcsLedgerWriter::flush_skipping_present() {

@@ -89,6 +89,8 @@ public:
     // and returns once they are there, or with the error that stopped it (the lines stay
     // pending and go with the next push).
     util::Status flush() override;
+    // fsyncs the spool (lines appended since the last sync), pushes nothing.
+    util::Status sync() override;
     // As flush(), but each run first reads its day object and leaves out the lines whose id is
     // there already (pushed by another machine that resumed the job): for a run's last push.
     util::Status flush_skipping_present();
@@ -115,6 +117,7 @@ private:
     util::AppendFile m_spool;
     std::deque<SpoolLine> m_pending;
     std::uint64_t m_spool_end = 0;
+    std::uint64_t m_spool_synced = 0;  // m_spool_end at the last sync() (under m_mutex)
 
     std::mutex m_push_mutex;  // one push at a time; guards m_pusher
     std::optional<SpoolPusher> m_pusher;

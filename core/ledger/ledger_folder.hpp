@@ -42,6 +42,10 @@ public:
     virtual util::Status append(const Entry& entry) = 0;
     // Flush point: everything appended so far is durable when this returns.
     virtual util::Status flush() = 0;
+    // Everything appended so far is durable where this writer keeps lines first (the day
+    // files; a gs:// ledger's local spool), without pushing anywhere: what a group commit calls
+    // once per group. The default is flush().
+    virtual util::Status sync() { return flush(); }
 };
 
 // Appends each entry at once to the day file of its UTC date; flush() fsyncs the files touched

@@ -108,6 +108,10 @@ util::Status ManifestWriter::append(const ManifestEntry& entry) {
     return m_file.append(to_line(entry));
 }
 
+util::Status ManifestWriter::append_lines(std::string_view lines) {
+    return m_file.append(lines);
+}
+
 util::Status ManifestWriter::commit() {
     return m_file.sync();
 }

@@ -66,6 +66,8 @@ public:
     static util::Result<ManifestWriter> open(const std::string& path);
     // Writes one line at once (not yet durable). STORAGE_IO on failure.
     util::Status append(const ManifestEntry& entry);
+    // Writes whole lines (to_line's, one after another) at once (not yet durable).
+    util::Status append_lines(std::string_view lines);
     // fsyncs: every line appended so far is durable. STORAGE_IO on failure.
     util::Status commit();
 

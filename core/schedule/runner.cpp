@@ -3,10 +3,13 @@
 // earlier run of the job already made. A worker takes an item through the one retry loop:
 // reserve the worst-case cost in the budget, wait for the circuit breaker and the rate limiter,
 // send, settle the reservation to the actual cost; transient failures wait out the backoff (or
-// the server's hint, when longer) and go round again. A finished image is stored, its manifest
-// line made durable (group commit), then its ledger line written. When every variant of a row
-// has ended, the row goes into a reorder buffer that reports rows in input order: one thread at
-// a time (the one holding the emitter token) calls on_row, with no runner lock held.
+// the server's hint, when longer) and go round again. A finished image is stored and its
+// manifest line queued for the group commit (durable_log.hpp), and the worker takes its next
+// item: a slow sync never lowers the requests in flight. Once the line is durable, on the
+// commit's thread, its ledger line is written, its reservation settled and the image counted
+// done (committed()). When every variant of a row has ended, the row goes into a reorder
+// buffer that reports rows in input order: one thread at a time (the one holding the emitter
+// token) calls on_row, with no runner lock held.
 //
 // Dispatch halts for good when the budget has no room (the rest end BUDGET_EXCEEDED), when the
 // circuit stayed open longer than allowed (UPSTREAM_UNAVAILABLE), or on a stop signal (the rest
@@ -20,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -93,40 +97,76 @@ void Runner::Impl::execute(const Item& item) {
         set_halt(Halt::auth);
     }
     if (a.status.ok()) {
-        Status st = record_success(item, a, o);
-        if (!st.ok()) {
-            // Paid for but not recorded: the ledger still gets the cost once (a failure line, or
-            // the manifest line's own ledger line when that line was durable).
-            a.status = st;
-            record_failure(item, a, o);
-            RunnerLock lock(dispatch_mutex);
-            if (fatal.ok()) {
-                fatal = st;
-            }
-            set_halt(Halt::error);
-        } else {
-            {
-                RunnerLock s(stats_mutex);
-                ++summary.images_generated;
-                summary.latency_ms.record(a.latency_ms);
-                summary.actual_cost += a.cost;
-                summary.estimated_cost += a.estimate;
-            }
-            deps.events.emit("item_complete", {{"scene_id", item.row->data.row.scene_id},
-                                               {"variant", item.variant},
-                                               {"uri", o.uri},
-                                               {"latency_ms", a.latency_ms},
-                                               {"attempts", a.attempts},
-                                               {"cost_usd", util::to_dollars(a.cost)}});
+        // The worker hands off here (issue 18): the image is stored, its manifest line queued
+        // for the next group commit, and this worker takes its next request at once. The rest
+        // (ledger line, settling, the row's report) runs once the line is durable (committed()).
+        auto m = store_image(item, a);
+        if (!m.ok()) {
+            recording_failed(item, a, m.status());
+            finish_item(item, a);
+            return;
         }
+        // Stored: its bytes are not held while the line waits for its group.
+        std::string().swap(a.result.data);
+        auto held = std::make_shared<std::pair<Attempted, ledger::ManifestEntry>>(
+            std::move(a), std::move(m).value());
+        deps.manifest.append_then(held->second, [this, item, held](const Status& st) {
+            committed(item, held->first, held->second, st);
+        });
+        return;
+    }
+    record_failure(item, a, o);
+    if (a.started) {
+        RunnerLock s(stats_mutex);
+        summary.actual_cost += a.cost;
+        summary.estimated_cost += a.estimate;
+    }
+    finish_item(item, a);
+}
+
+void Runner::Impl::committed(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
+                             const Status& st) {
+    auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
+    Status recorded = st;
+    if (st.ok()) {
+        a.in_manifest = true;
+        recorded = record_success(item, a, m, o);
+    }
+    if (!recorded.ok()) {
+        recording_failed(item, a, recorded);
     } else {
-        record_failure(item, a, o);
-        if (a.started) {
+        {
             RunnerLock s(stats_mutex);
+            ++summary.images_generated;
+            summary.latency_ms.record(a.latency_ms);
             summary.actual_cost += a.cost;
             summary.estimated_cost += a.estimate;
         }
+        deps.events.emit("item_complete", {{"scene_id", item.row->data.row.scene_id},
+                                           {"variant", item.variant},
+                                           {"uri", o.uri},
+                                           {"latency_ms", a.latency_ms},
+                                           {"attempts", a.attempts},
+                                           {"cost_usd", util::to_dollars(a.cost)}});
     }
+    finish_item(item, a, /*may_emit=*/false);  // on the committer: the reporter reports it
+}
+
+void Runner::Impl::recording_failed(const Item& item, Attempted& a, const Status& st) {
+    // Paid for but not recorded: the ledger still gets the cost once (a failure line, or the
+    // manifest line's own ledger line when that line was durable).
+    auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
+    a.status = st;
+    record_failure(item, a, o);
+    RunnerLock lock(dispatch_mutex);
+    if (fatal.ok()) {
+        fatal = st;
+    }
+    set_halt(Halt::error);
+}
+
+void Runner::Impl::finish_item(const Item& item, const Attempted& a, bool may_emit) {
+    auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
     if (a.reserved > 0) {
         deps.budget.settle(a.reserved, a.cost);
     }
@@ -139,7 +179,7 @@ void Runner::Impl::execute(const Item& item) {
         summary.actual_cost += a.wasted;
     }
     images_done.fetch_add(o.kind == Kind::not_run ? 0 : 1);
-    finish_variant(item.row);
+    finish_variant(item.row, may_emit);
     progress();
 }
 
@@ -183,6 +223,7 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     s.budget_spent_before = m_deps.budget.spent();
     const auto t0 = m_deps.clock.steady();
 
+    std::thread reporter([&impl] { impl.reporter(); });
     const int n = std::max(1, m_settings.concurrency);
     std::vector<std::thread> workers;
     workers.reserve(static_cast<size_t>(n));
@@ -192,6 +233,14 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     for (auto& w : workers) {
         w.join();
     }
+    // The images handed off to the group commit: committed, recorded and their rows reported.
+    m_deps.manifest.wait_idle();
+    {
+        RunnerLock lock(impl.reorder_mutex);
+        impl.reporter_stop = true;
+    }
+    impl.emit_wanted.notify_all();
+    reporter.join();
     impl.drain();
     impl.wait_emitted();  // the last row's on_row has returned
     Status flushed = as_storage_error(m_deps.ledger.flush(), "ledger");

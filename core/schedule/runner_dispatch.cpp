@@ -113,14 +113,14 @@ void Runner::Impl::finish_variant_locked(const std::shared_ptr<RowState>& row) {
     }
 }
 
-void Runner::Impl::finish_variant(const std::shared_ptr<RowState>& row) {
+void Runner::Impl::finish_variant(const std::shared_ptr<RowState>& row, bool may_emit) {
     std::vector<std::shared_ptr<RowState>> ended;
     {
         RunnerLock lock(dispatch_mutex);
         finish_variant_locked(row);
         ended.swap(rows_ended);
     }
-    report_rows(ended);
+    report_rows(ended, may_emit);
 }
 
 void Runner::Impl::drain() {
@@ -207,7 +207,7 @@ bool Runner::Impl::drain_one_locked(Code code, const std::string& message) {
     return true;
 }
 
-void Runner::Impl::report_rows(const std::vector<std::shared_ptr<RowState>>& rows) {
+void Runner::Impl::report_rows(const std::vector<std::shared_ptr<RowState>>& rows, bool may_emit) {
     if (rows.empty()) {
         return;
     }
@@ -229,6 +229,12 @@ void Runner::Impl::report_rows(const std::vector<std::shared_ptr<RowState>>& row
     if (emitting) {
         return;  // the thread holding the token reports them, in order
     }
+    if (!may_emit) {
+        if (!to_emit.empty()) {
+            emit_wanted.notify_one();  // the reporter thread reports them
+        }
+        return;
+    }
     // Take the emitter token: on_row runs without the lock, and only on this thread until
     // the queue is empty, so rows stay in input order and never overlap.
     emitting = true;
@@ -242,6 +248,28 @@ void Runner::Impl::report_rows(const std::vector<std::shared_ptr<RowState>>& row
     }
     emitting = false;
     emitted.notify_all();
+}
+
+void Runner::Impl::reporter() {
+    RunnerLock lock(reorder_mutex);
+    for (;;) {
+        emit_wanted.wait(lock.raw(),
+                         [this] { return reporter_stop || (!emitting && !to_emit.empty()); });
+        if (emitting || to_emit.empty()) {
+            return;  // stopped, nothing left for it
+        }
+        emitting = true;
+        while (!to_emit.empty()) {
+            std::shared_ptr<RowState> next = std::move(to_emit.front());
+            to_emit.pop_front();
+            lock.unlock();
+            emit_row(*next);
+            next.reset();
+            lock.lock();
+        }
+        emitting = false;
+        emitted.notify_all();
+    }
 }
 
 void Runner::Impl::wait_emitted() {

@@ -155,6 +155,10 @@ struct Runner::Impl {
     std::deque<std::shared_ptr<RowState>> to_emit;
     std::uint64_t next_to_report = 0;
     bool emitting = false;
+    // Rows that end on the group committer's thread are only enqueued there (a slow on_row
+    // must not hold up the commits): the reporter thread (reporter()) takes the token for them.
+    std::condition_variable emit_wanted;
+    bool reporter_stop = false;
 
     // Statistics.
     std::mutex stats_mutex;
@@ -205,14 +209,18 @@ struct Runner::Impl {
     bool read_next_row_locked();
     void release_dispatch_hold_locked(const std::shared_ptr<RowState>& row);
     void finish_variant_locked(const std::shared_ptr<RowState>& row);
-    void finish_variant(const std::shared_ptr<RowState>& row);
+    // may_emit false: the row is enqueued for the reporter thread, on_row is not called here.
+    void finish_variant(const std::shared_ptr<RowState>& row, bool may_emit = true);
     // After the workers are gone: everything not handed out ends with the halt's outcome.
     void drain();
     // Ends the current row with the halt's outcome and reads the next. False at the end.
     bool drain_one_locked(util::Code code, const std::string& message);
     // Rows whose variants have all ended: into the reorder buffer, and on_row for those next
     // in input order (by this thread if it takes the emitter token). Called with no lock held.
-    void report_rows(const std::vector<std::shared_ptr<RowState>>& rows);
+    void report_rows(const std::vector<std::shared_ptr<RowState>>& rows, bool may_emit = true);
+    // The reporter thread: takes the emitter token for rows enqueued with may_emit false, until
+    // reporter_stop.
+    void reporter();
     // Returns once no thread is reporting rows (Runner::run waits on it before returning).
     void wait_emitted();
     void emit_row(const RowState& r);
@@ -254,8 +262,20 @@ struct Runner::Impl {
     // What the price table makes of an answer's usage; `reserved` when the model has no price.
     Micros billed_cost(const provider::ImageRequest& req, const provider::Usage& u,
                        Micros reserved) const;
-    // Stores the image, makes its manifest line durable, writes its ledger line.
-    Status record_success(const Item& item, Attempted& a, VariantOutcome& o);
+    // Stores the image (durable with its manifest line's group): the manifest line to append.
+    util::Result<ledger::ManifestEntry> store_image(const Item& item, Attempted& a);
+    // Once the image's manifest line m is durable: its ledger line, and the outcome.
+    Status record_success(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
+                          VariantOutcome& o);
+    // After the image's manifest line was committed (st OK) or not: records it (record_success,
+    // or a failure that stops the run), then finish_item. On the manifest's committer thread.
+    void committed(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
+                   const Status& st);
+    // A recording that failed after the request was paid: the failure's ledger line, and the run
+    // stops.
+    void recording_failed(const Item& item, Attempted& a, const Status& st);
+    // The end of an image: its reservation settled, counted done, its row told.
+    void finish_item(const Item& item, const Attempted& a, bool may_emit = true);
     void record_failure(const Item& item, const Attempted& a, VariantOutcome& o);
     // A billed answer that is made again (its image bytes failed the check, or it came back
     // unreadable with usage): its ledger line (the cost, the tokens when known, status

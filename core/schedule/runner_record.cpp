@@ -41,12 +41,13 @@ ledger::Entry Runner::Impl::base_entry(const batch::Row& row, int variant) const
     return e;
 }
 
-Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutcome& o) {
+util::Result<ledger::ManifestEntry> Runner::Impl::store_image(const Item& item, Attempted& a) {
     const auto& row = item.row->data.row;
     const std::string name =
         row.safe_id + "_v" + std::to_string(item.variant) + "." + extension_for(a.result.mime_type);
     const std::string uri = storage::join(storage::join(settings.job_dir, row.safe_id), name);
-    TRY(deps.storage.put(uri, a.result.data, a.result.mime_type));
+    // Durable with its manifest line's group (durable_log.hpp), not by a sync of its own.
+    TRY(deps.manifest.put_image(deps.storage, uri, a.result.data, a.result.mime_type));
 
     ledger::ManifestEntry m;
     m.ts = deps.clock.unix_ms();
@@ -86,9 +87,12 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
                              {{"uri", uri}, {"message", signed_url.status().message()}});
         }
     }
-    TRY(deps.manifest.append_durable(m));
-    a.in_manifest = true;
+    return m;
+}
 
+Status Runner::Impl::record_success(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
+                                    VariantOutcome& o) {
+    const auto& row = item.row->data.row;
     ledger::Entry e = base_entry(row, item.variant);
     e.ts = m.ts;
     e.images = 1;
@@ -100,7 +104,7 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     TRY(deps.ledger.append(e));
 
     o.kind = Kind::ok;
-    o.uri = uri;
+    o.uri = m.uri;
     o.signed_url = m.signed_url;
     o.cost = a.cost;
     o.latency_ms = a.latency_ms;

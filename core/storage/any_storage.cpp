@@ -51,6 +51,16 @@ util::Status AnyStorage::put(const std::string& location, std::string_view data,
     return s->put(location, data, content_type);
 }
 
+util::Status AnyStorage::put_unsynced(const std::string& location, std::string_view data,
+                                      const std::string& content_type) {
+    TRY_ASSIGN(Storage * s, route(location));
+    return s->put_unsynced(location, data, content_type);
+}
+
+util::Status AnyStorage::sync_puts() {
+    return m_local.sync_puts();
+}
+
 util::Status AnyStorage::put_from_fd(const std::string& location, int fd, std::uint64_t size,
                                      const std::string& content_type) {
     TRY_ASSIGN(Storage * s, route(location));

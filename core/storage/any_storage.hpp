@@ -29,6 +29,10 @@ public:
                      const std::string& content_type) override;
     util::Status put_from_fd(const std::string& location, int fd, std::uint64_t size,
                              const std::string& content_type) override;
+    util::Status put_unsynced(const std::string& location, std::string_view data,
+                              const std::string& content_type) override;
+    // The local side's (Cloud Storage writes are durable when they return).
+    util::Status sync_puts() override;
     util::Result<std::string> get(const std::string& location) override;
     util::Result<bool> exists(const std::string& location) override;
     util::Result<std::vector<std::string>> list(const std::string& prefix) override;

@@ -115,6 +115,18 @@ public:
     // default reads it whole and calls put (for test doubles).
     virtual util::Status put_from_fd(const std::string& location, int fd, std::uint64_t size,
                                      const std::string& content_type);
+    // As put, but the object need only be whole and visible when this returns: it is durable
+    // once a later sync_puts() has returned (a group commit makes many images durable with one
+    // sync). A crash before that may leave no object, the old one, or the name with bytes
+    // missing: nothing durable may point at it until then. The default is put (Cloud Storage: a
+    // write is durable when it returns; test doubles).
+    virtual util::Status put_unsynced(const std::string& location, std::string_view data,
+                                      const std::string& content_type) {
+        return put(location, data, content_type);
+    }
+    // Makes every put_unsynced that returned before this call durable. STORAGE_IO on failure
+    // (then those objects must be taken as lost). The default has nothing to do.
+    virtual util::Status sync_puts() { return util::Status(); }
     // Reads a whole object. NOT_FOUND when missing.
     virtual util::Result<std::string> get(const std::string& location) = 0;
     virtual util::Result<bool> exists(const std::string& location) = 0;
@@ -154,10 +166,21 @@ public:
 // attribute "user.assetgen.object" of each file, set on the temp file before the rename that
 // publishes it; preconditions are checked under an flock of the file's folder (core/README.md),
 // and put's renames take the same lock. Ignores a call's CallRetry (one attempt).
+//
+// put_unsynced writes and renames without any fsync; sync_puts then calls syncfs(2) once for
+// each filesystem that put_unsynced wrote to (a descriptor of the first folder written on it,
+// opened before that first write and kept, so syncfs reports every writeback error since;
+// Linux >= 5.8). syncfs writes back the filesystem's dirty data and commits its journal: the
+// files' bytes, their names and the folders made for them are durable together when it returns.
 class LocalStorage final : public Storage {
 public:
+    LocalStorage();
+    ~LocalStorage() override;
     util::Status put(const std::string& location, std::string_view data,
                      const std::string& content_type) override;
+    util::Status put_unsynced(const std::string& location, std::string_view data,
+                              const std::string& content_type) override;
+    util::Status sync_puts() override;
     // A copy of fd into a temp file, fsynced and renamed into place.
     util::Status put_from_fd(const std::string& location, int fd, std::uint64_t size,
                              const std::string& content_type) override;
@@ -176,6 +199,10 @@ public:
                                      const WriteOptions& options) override;
     util::Result<ObjectInfo> copy(const SourceObject& source, const std::string& destination,
                                   const WriteOptions& options) override;
+
+private:
+    struct Unsynced;  // the filesystems put_unsynced wrote to (local_sync.cpp)
+    std::unique_ptr<Unsynced> m_unsynced;
 };
 
 }  // namespace assetgen::storage

@@ -43,12 +43,13 @@ Status fsync_dir(const std::string& path) {
     return ok_status();
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, RenameLock lock) {
+Status write_file_atomic(const std::string& path, std::string_view data, RenameLock lock,
+                         Durability durability) {
     return write_file_atomic_with(
-        path, [&](int fd) { return write_all(fd, data, path); }, lock);
+        path, [&](int fd) { return write_all(fd, data, path); }, lock, durability);
 }
 
-Status copy_file_atomic(const std::string& path, int from, RenameLock lock) {
+Status copy_file_atomic(const std::string& path, int from, RenameLock lock, Durability durability) {
     const auto fill = [&](int fd) -> Status {
         std::string buf(1 << 16, '\0');
         off_t at = 0;
@@ -67,11 +68,12 @@ Status copy_file_atomic(const std::string& path, int from, RenameLock lock) {
             at += n;
         }
     };
-    return write_file_atomic_with(path, fill, lock);
+    return write_file_atomic_with(path, fill, lock, durability);
 }
 
 Status write_file_atomic_with(const std::string& path, const std::function<Status(int fd)>& fill,
-                              RenameLock lock) {
+                              RenameLock lock, Durability durability) {
+    const bool sync = durability == Durability::synced;
     static std::atomic<unsigned> counter{0};
     // The temp file sits beside the target, in the same folder descriptor, so the rename
     // cannot be sent elsewhere by a link swapped in meanwhile. Its name is what
@@ -85,7 +87,7 @@ Status write_file_atomic_with(const std::string& path, const std::function<Statu
         return io_error(path + ": cannot create", errno);
     }
     Status st = fill(fd);
-    if (st.ok() && ::fsync(fd) != 0) {
+    if (st.ok() && sync && ::fsync(fd) != 0) {
         st = io_error(path + ": fsync failed", errno);
     }
     ::close(fd);
@@ -115,7 +117,7 @@ Status write_file_atomic_with(const std::string& path, const std::function<Statu
         ::unlinkat(slot.dir.get(), tmp.c_str(), 0);
         return st;
     }
-    if (::fsync(slot.dir.get()) != 0) {
+    if (sync && ::fsync(slot.dir.get()) != 0) {
         return io_error(path + ": fsync of its folder failed", errno);
     }
     return ok_status();

@@ -397,6 +397,9 @@ struct Bench {
     std::atomic<int> stop{0};
     schedule::RunSettings settings;
     std::function<util::Status()> still_held;
+    // When set, the run's group commit works on these files (made from the job's manifest
+    // writer), paced by nothing; else the manifest alone (DurableManifest(writer)).
+    std::function<std::unique_ptr<schedule::GroupFiles>(ledger::ManifestWriter)> group_files;
     // Called with each row before it is recorded, and with each progress snapshot (may be empty).
     std::function<void(const schedule::RowResult&)> on_row;
     std::function<void(const schedule::Progress&)> on_progress;
@@ -444,7 +447,13 @@ struct Bench {
         if (!writer.ok()) {
             throw std::runtime_error("manifest: " + writer.status().message());
         }
-        schedule::DurableManifest manifest(std::move(writer).value());
+        std::optional<schedule::DurableManifest> own;
+        if (group_files) {
+            own.emplace(group_files(std::move(writer).value()), clock, schedule::GroupOptions{});
+        } else {
+            own.emplace(std::move(writer).value());
+        }
+        schedule::DurableManifest& manifest = *own;
         schedule::RunDeps deps{clock,  provider, storage, ledger, manifest,
                                events, budget(), prices,  stop};
         deps.still_held = still_held;
