@@ -2,11 +2,16 @@
 
 namespace assetgen::schedule {
 
-util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry) {
+util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry, bool* written) {
     std::unique_lock lock(m_mutex);
+    TRY(m_failed);
     TRY(m_writer.append(entry));
+    if (written != nullptr) {
+        *written = true;
+    }
     const std::uint64_t mine = ++m_appended;
     while (m_durable < mine) {
+        TRY(m_failed);
         if (m_syncing) {
             m_cv.wait(lock);
             continue;
@@ -22,6 +27,7 @@ util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry)
         }
         m_cv.notify_all();
         if (!st.ok()) {
+            m_failed = st;
             return st;
         }
     }

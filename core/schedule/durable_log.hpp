@@ -15,8 +15,11 @@ namespace assetgen::schedule {
 class DurableManifest {
 public:
     explicit DurableManifest(ledger::ManifestWriter writer) : m_writer(std::move(writer)) {}
-    // Appends the entry and returns once it is durable. STORAGE_IO on failure.
-    util::Status append_durable(const ledger::ManifestEntry& entry);
+    // Appends the entry and returns once it is durable. STORAGE_IO on failure; *written (when
+    // given) tells whether the line is in the file anyway (its fsync failed: it stays readable,
+    // so the next run counts the image). After a failed fsync every later call fails at once
+    // without writing: a second fsync may report success for pages the first one lost.
+    util::Status append_durable(const ledger::ManifestEntry& entry, bool* written = nullptr);
 
 private:
     ledger::ManifestWriter m_writer;
@@ -25,6 +28,7 @@ private:
     std::uint64_t m_appended = 0;
     std::uint64_t m_durable = 0;
     bool m_syncing = false;
+    util::Status m_failed;  // the first failed fsync: sticky
 };
 
 }  // namespace assetgen::schedule

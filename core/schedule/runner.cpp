@@ -101,7 +101,14 @@ void Runner::Impl::execute(const Item& item) {
             record_failure(item, a, o);
             RunnerLock lock(dispatch_mutex);
             if (fatal.ok()) {
-                fatal = st;
+                // What the user does next (a full disk above all): the paid image is charged
+                // once either way, and the same command resumes.
+                fatal = util::Status(st.code(),
+                                     st.message() + " (scene_id \"" + item.row->data.row.scene_id +
+                                         "\" v" + std::to_string(item.variant) +
+                                         " is not done; free space or fix the disk, "
+                                         "then run the same command again: it resumes and charges "
+                                         "no image twice)");
             }
             set_halt(Halt::error);
         } else {

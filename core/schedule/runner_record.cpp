@@ -86,7 +86,13 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
                              {{"uri", uri}, {"message", signed_url.status().message()}});
         }
     }
-    TRY(deps.manifest.append_durable(m));
+    // A line whose fsync failed is in the manifest anyway (the next run counts the image): it
+    // is charged once, by its own ledger line, and the run stops with the error.
+    bool written = false;
+    const Status durable = deps.manifest.append_durable(m, &written);
+    if (!durable.ok() && !written) {
+        return durable;  // not in the manifest: the failure line charges it
+    }
     a.in_manifest = true;
 
     ledger::Entry e = base_entry(row, item.variant);
@@ -98,6 +104,7 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, VariantOutco
     e.id = m.ledger_id;
     set_tokens(e, a.result.usage);
     TRY(deps.ledger.append(e));
+    TRY(durable);
 
     o.kind = Kind::ok;
     o.uri = uri;
