@@ -328,7 +328,11 @@ util::Status GcsLeaseBudget::release_dead_of_place() {
         if (generation == 0 || mode == doc.modes.end()) {
             return util::ok_status();
         }
-        const auto released = budget::release_dead_of_place(mode->second, m_options.place, m_id);
+        auto released = budget::release_dead_of_place(mode->second, m_options.place, m_id);
+        for (const auto& more : m_options.more_places) {
+            auto also = budget::release_dead_of_place(mode->second, more, m_id);
+            released.insert(released.end(), also.begin(), also.end());
+        }
         if (released.empty()) {
             return util::ok_status();
         }

@@ -33,6 +33,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "budget/budget_guard.hpp"
 #include "budget/gcs_spend.hpp"
@@ -57,6 +58,9 @@ struct LeaseBudgetOptions {
     // release_dead is set (the caller has pushed the spools of dead writers and written back
     // the place's missing ledger lines). Empty: the lease is dropped at expiry (older builds).
     std::string place;
+    // More places whose dead leases are released the same way (a job's shards, for a run that
+    // holds the job exclusively and has written back their lines).
+    std::vector<std::string> more_places;
     bool release_dead = false;
     // Pushes this process's ledger lines to the day objects (GcsLedgerWriter::flush).
     std::function<util::Status()> flush_ledger;

@@ -224,7 +224,10 @@ util::Status LedgerBudget::release_dead_of_place_locked() {
     std::string lines;
     std::vector<std::pair<long, std::uint64_t>> released;
     for (const auto& [who, held] : m_held) {
-        if (who != m_self && held.amount > 0 && held.place == m_options.place && !alive(who)) {
+        const bool ours = held.place == m_options.place ||
+                          std::find(m_options.more_places.begin(), m_options.more_places.end(),
+                                    held.place) != m_options.more_places.end();
+        if (who != m_self && held.amount > 0 && ours && !alive(who)) {
             lines += journal_line(who, Held{0, m_day, held.place});
             released.push_back(who);
         }

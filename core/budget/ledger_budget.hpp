@@ -28,6 +28,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "budget/budget_guard.hpp"
 #include "budget/file_tail.hpp"
@@ -47,6 +48,9 @@ struct LedgerBudgetOptions {
     // The job place this process writes (its manifest path): dead processes of the same place
     // are released once this budget opens (see above). Empty: releases nothing.
     std::string place;
+    // More places released the same way: a killed shard's, for a run that holds the job
+    // exclusively (the unsharded run, --merge) and has restored their lines.
+    std::vector<std::string> more_places;
 };
 
 class LedgerBudget final : public Budget {

@@ -63,7 +63,8 @@ std::uint64_t DurableManifest::appended() const {
     return m_appended;
 }
 
-util::Status DurableManifest::commit_group(const std::string& lines) {
+util::Status DurableManifest::commit_group(const std::string& lines, bool* written) {
+    *written = false;
     // Only the committer thread is here: the ledger's pacing needs no lock.
     bool ledger_due = true;
     if (m_clock != nullptr && m_options.ledger_gap.count() > 0) {
@@ -79,6 +80,7 @@ util::Status DurableManifest::commit_group(const std::string& lines) {
     }
     TRY(m_files->sync_images());
     TRY(m_files->append_manifest(lines));
+    *written = true;
     return m_files->sync_manifest();
 }
 
@@ -104,9 +106,12 @@ std::uint64_t DurableManifest::enqueue_locked(std::string line, Committed then) 
     return mine;
 }
 
-util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry) {
+util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry, bool* written) {
     std::string line = ledger::to_line(entry);
     std::unique_lock lock(m_mutex);
+    if (written != nullptr) {
+        *written = false;
+    }
     if (!m_failure.ok()) {
         return m_failure;
     }
@@ -114,6 +119,9 @@ util::Status DurableManifest::append_durable(const ledger::ManifestEntry& entry)
     // Durable, or failed: a group that failed at or before this entry's never lets a later
     // one succeed, so once m_failure is set this entry is not durable unless it already was.
     m_progressed.wait(lock, [&] { return m_durable >= mine || !m_failure.ok(); });
+    if (written != nullptr) {
+        *written = m_written >= mine;
+    }
     return m_durable >= mine ? util::ok_status() : m_failure;
 }
 
@@ -121,7 +129,9 @@ void DurableManifest::append_then(const ledger::ManifestEntry& entry, Committed 
     if (m_clock == nullptr) {
         // The manifest alone (no clock, no pacing): no hand-off, the caller waits for its group
         // and runs `then` itself.
-        then(append_durable(entry));
+        bool written = false;
+        const util::Status st = append_durable(entry, &written);
+        then(st, written);
         return;
     }
     std::string line = ledger::to_line(entry);
@@ -133,7 +143,7 @@ void DurableManifest::append_then(const ledger::ManifestEntry& entry, Committed 
     if (!m_failure.ok()) {
         util::Status failed = m_failure;
         lock.unlock();
-        then(failed);
+        then(failed, false);
         return;
     }
     enqueue_locked(std::move(line), std::move(then));
@@ -172,11 +182,15 @@ void DurableManifest::commit_loop() {
         thens.swap(m_pending_then);
         const std::uint64_t covered = m_appended;
         util::Status st = m_failure;
+        bool written = false;
         if (st.ok()) {  // after a failure nothing is synced again: the group fails with it
             lock.unlock();
-            st = commit_group(lines);
+            st = commit_group(lines, &written);
             lock.lock();
             ++m_groups;
+            if (written) {
+                m_written = covered;
+            }
             if (st.ok()) {
                 m_durable = covered;
             } else {
@@ -187,7 +201,7 @@ void DurableManifest::commit_loop() {
         lock.unlock();
         for (const Committed& then : thens) {
             if (then) {
-                then(st);
+                then(st, written);
             }
         }
         thens.clear();  // what the callbacks held goes before the next group

@@ -104,10 +104,15 @@ public:
     util::Status put_image(storage::Storage& storage, const std::string& location,
                            std::string_view data, const std::string& content_type);
     // Appends the entry and returns once it is durable, with every image put before it.
-    // STORAGE_IO on failure (and for every append after a failed sync).
-    util::Status append_durable(const ledger::ManifestEntry& entry);
-    // Called once with the entry's outcome: OK once it is durable, else its group's STORAGE_IO.
-    using Committed = std::function<void(const util::Status&)>;
+    // STORAGE_IO on failure (and for every append after a failed sync). *written (when given)
+    // tells whether the line is in the file anyway: its group's manifest sync failed after the
+    // lines were written, so they stay readable and the next run counts the image done (it must
+    // be charged once, by its own ledger line). After a failure nothing more is written: a
+    // second fsync may report success for pages the first one lost.
+    util::Status append_durable(const ledger::ManifestEntry& entry, bool* written = nullptr);
+    // Called once with the entry's outcome: OK once it is durable, else its group's STORAGE_IO;
+    // written as for append_durable.
+    using Committed = std::function<void(const util::Status&, bool written)>;
     // Queues the entry and returns (waiting only while max_queued entries are queued); `then`
     // runs on the committer thread once the entry's group has committed or failed, or at once on
     // the caller when the commit has already failed. `then` must not append (it would wait for
@@ -126,8 +131,9 @@ private:
     std::uint64_t enqueue_locked(std::string line, Committed then);
     // The committer thread: one group after another until stopped with nothing queued.
     void commit_loop();
-    // Runs one group over the lines taken; called without the lock.
-    util::Status commit_group(const std::string& lines);
+    // Runs one group over the lines taken; called without the lock. *written: the lines reached
+    // the manifest file (even if its sync then failed).
+    util::Status commit_group(const std::string& lines, bool* written);
 
     std::unique_ptr<GroupFiles> m_files;
     util::Clock* m_clock = nullptr;
@@ -139,6 +145,7 @@ private:
     std::vector<Committed> m_pending_then;  // their callbacks (empty for append_durable's)
     std::uint64_t m_appended = 0;           // entries appended
     std::uint64_t m_durable = 0;            // entries durable (a prefix of those appended)
+    std::uint64_t m_written = 0;            // entries in the manifest file, durable or not
     std::uint64_t m_finished = 0;           // entries whose group ended and callback returned
     std::uint64_t m_groups = 0;             // groups committed
     bool m_stopping = false;                // the destructor runs

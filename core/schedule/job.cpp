@@ -197,10 +197,20 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
                                            const ledger::LedgerLocation& ledger,
                                            ledger::LedgerWriter& writer, std::int64_t now_ms,
                                            const std::unordered_set<std::string>& known_ids) {
+    return reconcile_ledger(std::vector<std::string>{manifest_path}, ledger, writer, now_ms,
+                            known_ids);
+}
+
+util::Result<std::size_t> reconcile_ledger(const std::vector<std::string>& manifest_paths,
+                                           const ledger::LedgerLocation& ledger,
+                                           ledger::LedgerWriter& writer, std::int64_t now_ms,
+                                           const std::unordered_set<std::string>& known_ids) {
     std::vector<ledger::ManifestEntry> entries;
     std::vector<ledger::ReadIssue> issues;
-    TRY(ledger::read_manifest(
-        manifest_path, [&](const ledger::ManifestEntry& m) { entries.push_back(m); }, &issues));
+    for (const auto& manifest_path : manifest_paths) {
+        TRY(ledger::read_manifest(
+            manifest_path, [&](const ledger::ManifestEntry& m) { entries.push_back(m); }, &issues));
+    }
     if (entries.empty()) {
         return std::size_t{0};
     }

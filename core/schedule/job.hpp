@@ -80,6 +80,12 @@ util::Result<std::size_t> reconcile_ledger(const std::string& manifest_path,
                                            const ledger::LedgerLocation& ledger,
                                            ledger::LedgerWriter& writer, std::int64_t now_ms,
                                            const std::unordered_set<std::string>& known_ids = {});
+// The same over several manifests (a job's own and its shards'), the ledger read once; a line
+// two manifests promise (a merged manifest repeats its shards' lines) is written once.
+util::Result<std::size_t> reconcile_ledger(const std::vector<std::string>& manifest_paths,
+                                           const ledger::LedgerLocation& ledger,
+                                           ledger::LedgerWriter& writer, std::int64_t now_ms,
+                                           const std::unordered_set<std::string>& known_ids = {});
 
 // The ids of the ledger lines in the spool files (*.jsonl) of a folder: every line a gs://
 // ledger writer of this machine spooled, pushed or not. A missing folder has none.

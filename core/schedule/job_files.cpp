@@ -1,5 +1,6 @@
 #include "schedule/job_files.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -172,6 +173,23 @@ util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storag
     TRY_ASSIGN(JobHistory h, load_history(place.manifest()));
     TRY(add_other_manifests(place, storage, h));
     return h;
+}
+
+std::vector<std::string> local_shard_manifests(const JobPlace& place) {
+    std::vector<std::string> out;
+    if (!place.shard.empty()) {
+        return out;
+    }
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(place.local_root + "/shards", ec)) {
+        const std::string path = entry.path().string() + "/manifest.jsonl";
+        if (entry.is_directory(ec) && std::filesystem::exists(path, ec)) {
+            out.push_back(path);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 util::Result<std::vector<std::pair<std::string, std::string>>> missing_images(

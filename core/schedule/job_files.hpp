@@ -60,6 +60,11 @@ util::Result<util::UserDir> default_spool_dir(const std::string& env_spool,
 // <job>/shards/). A manifest another process is appending to may end in a torn line: skipped.
 util::Result<JobHistory> open_job_history(const JobPlace& place, storage::Storage& storage);
 
+// The local manifests of the job's shards (<local_root>/shards/<I>-of-<N>/manifest.jsonl, every
+// count), sorted; for a shard's place, none (only a run holding the job exclusively, the
+// unsharded run or --merge, may write a shard place's ledger lines for it).
+std::vector<std::string> local_shard_manifests(const JobPlace& place);
+
 // A gs:// job's done images whose objects are not in the bucket (deleted, or a new bucket at
 // the same path), found with one list of <job>/ (the bucket is trusted, not the local spool):
 // (done_key, uri) pairs in no particular order. A local job: none.

@@ -51,6 +51,9 @@ public:
         // The place whose dead runs' holdings this run may release: open_writer() has restored
         // their unrecorded ledger lines (reconcile_ledger) before the budget opens.
         bo.place = absolute_place(opening.manifest);
+        for (const auto& more : opening.more_manifests) {
+            bo.more_places.push_back(absolute_place(more));
+        }
         auto b = budget::LedgerBudget::open(bo, m_clock);
         TRY(as_storage_error(b.status(), "ledger " + m_options.location));
         m_budget = std::move(b).value();
@@ -136,6 +139,9 @@ public:
         auto spool_id = ledger::spool_folder_id(m_spool);
         TRY(as_storage_error(spool_id.status(), "ledger " + o.location));
         lo.place = *spool_id + ":" + absolute_place(opening.manifest);
+        for (const auto& more : opening.more_manifests) {
+            lo.more_places.push_back(*spool_id + ":" + absolute_place(more));
+        }
         lo.release_dead = m_gcs_writer != nullptr && m_gcs_writer->recovery().problems.empty();
         lo.log = o.info;
         auto b = budget::GcsLeaseBudget::open(lo, m_clock);
@@ -223,15 +229,18 @@ util::Result<std::unique_ptr<LedgerBackend>> LedgerBackend::open(LedgerBackendOp
         std::make_unique<GcsBackend>(std::move(options), clock, std::move(store)));
 }
 
-util::Result<std::size_t> LedgerBackend::open_writer(const std::string& manifest_path) {
+util::Result<std::size_t> LedgerBackend::open_writer(
+    const std::string& manifest_path, const std::vector<std::string>& more_manifests) {
     if (m_writer) {
         return util::error(util::Code::internal, "LedgerBackend::open_writer called twice");
     }
     TRY_ASSIGN(m_writer, make_writer());
     // Lines this machine spooled but could not push yet are written: never spooled twice.
     TRY_ASSIGN(const auto spooled, spooled_ids());
+    std::vector<std::string> manifests{manifest_path};
+    manifests.insert(manifests.end(), more_manifests.begin(), more_manifests.end());
     auto reconciled =
-        reconcile_ledger(manifest_path, read_location(), *m_writer, m_clock.unix_ms(), spooled);
+        reconcile_ledger(manifests, read_location(), *m_writer, m_clock.unix_ms(), spooled);
     TRY(as_storage_error(reconciled.status(), "ledger " + m_options.location));
     return *reconciled;
 }

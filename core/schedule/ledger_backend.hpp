@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "budget/budget_guard.hpp"
 #include "budget/spend.hpp"
@@ -51,6 +52,9 @@ struct BudgetOpening {
     // The job place this process writes (its manifest path): dead runs of the same place may
     // have their holdings released once the writer has restored their lines.
     std::string manifest;
+    // Places whose dead runs' holdings are released too: the job's shards' manifests, for a run
+    // that holds the job exclusively and has restored their lines (open_writer's more_manifests).
+    std::vector<std::string> more_manifests;
     // gs://: who holds the lease ("job …, pid … on host"), and how many requests' worst case
     // one lease slice covers.
     std::string holder;
@@ -75,9 +79,11 @@ public:
     virtual util::Result<PreflightSpend> spent_today() = 0;
 
     // Opens the writer (a gs:// one first pushes what dead writers left in the spool, said on
-    // info). Then writes the ledger lines of the images manifest_path lists that no ledger line
-    // (nor, for gs://, a spooled one) records; returns how many. Call once.
-    util::Result<std::size_t> open_writer(const std::string& manifest_path);
+    // info). Then writes the ledger lines of the images manifest_path (and more_manifests: a
+    // killed shard's, for a run holding the job exclusively) lists that no ledger line (nor, for
+    // gs://, a spooled one) records; returns how many. Call once.
+    util::Result<std::size_t> open_writer(const std::string& manifest_path,
+                                          const std::vector<std::string>& more_manifests = {});
     // Opens the in-run budget over the writer. Call once, after open_writer.
     virtual util::Status open_budget(const BudgetOpening& opening) = 0;
 

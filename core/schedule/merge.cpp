@@ -14,7 +14,9 @@
 #include "report/summary.hpp"
 #include "schedule/default_folders.hpp"
 #include "schedule/gcs_job_lock.hpp"
+#include "schedule/job_files.hpp"
 #include "schedule/job_plan.hpp"
+#include "schedule/ledger_backend.hpp"
 #include "schedule/shard.hpp"
 #include "storage/storage.hpp"
 #include "util/text.hpp"
@@ -42,6 +44,40 @@ util::Result<std::string> get_optional(storage::Storage& storage, const std::str
     }
     found = true;
     return std::move(text).value();
+}
+
+// A shard killed between an image's manifest line and its ledger line left a paid image without
+// its line, and its budget holdings counted. The merge holds the job exclusively (no shard runs),
+// so it writes those lines back and releases the dead shards' holdings, as the unsharded run does.
+util::Status restore_shard_ledger_lines(const SessionOptions& o, const JobPlace& place,
+                                        storage::AnyStorage& storage, util::Clock& clock,
+                                        const SessionLog& log) {
+    const std::vector<std::string> shards = local_shard_manifests(place);
+    if (shards.empty()) {
+        return util::ok_status();
+    }
+    LedgerBackendOptions lo;
+    lo.location = o.ledger;
+    lo.spool_dir = o.spool_dir;
+    lo.user = o.user;
+    lo.mode = o.mode;
+    lo.tz = o.tz;
+    lo.lease_ttl = o.budget_lease_ttl;
+    lo.info = log.info;
+    lo.warn = log.warn;
+    TRY_ASSIGN(auto ledger, LedgerBackend::open(std::move(lo), storage, clock));
+    TRY_ASSIGN(const std::size_t restored, ledger->open_writer(place.manifest(), shards));
+    if (restored > 0) {
+        say(log.info, "ledger: restored " + std::to_string(restored) +
+                          " line(s) for images a killed shard stored but never recorded");
+    }
+    BudgetOpening bo;
+    bo.limit = o.daily_limit;
+    bo.manifest = place.manifest();
+    bo.more_manifests = shards;
+    bo.holder = "job " + place.job_id + " (--merge)";
+    TRY(ledger->open_budget(bo));
+    return ledger->flush_last();
 }
 
 }  // namespace
@@ -78,6 +114,7 @@ util::Result<MergeReport> merge_shards(SessionOptions o, int shard_count,
         lo.log = log.warn;
         TRY_ASSIGN(bucket_lock, GcsJobLock::acquire(std::move(lo), clock));
     }
+    TRY(restore_shard_ledger_lines(o, place, storage, clock, log));
     // Every shard's manifest lines, the first line of each image kept.
     std::unordered_map<std::string, ledger::ManifestEntry> images;
     report::Summary total;

@@ -110,8 +110,8 @@ void Runner::Impl::execute(const Item& item) {
         std::string().swap(a.result.data);
         auto held = std::make_shared<std::pair<Attempted, ledger::ManifestEntry>>(
             std::move(a), std::move(m).value());
-        deps.manifest.append_then(held->second, [this, item, held](const Status& st) {
-            committed(item, held->first, held->second, st);
+        deps.manifest.append_then(held->second, [this, item, held](const Status& st, bool written) {
+            committed(item, held->first, held->second, st, written);
         });
         return;
     }
@@ -125,12 +125,18 @@ void Runner::Impl::execute(const Item& item) {
 }
 
 void Runner::Impl::committed(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
-                             const Status& st) {
+                             const Status& st, bool written) {
     auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
     Status recorded = st;
-    if (st.ok()) {
+    if (st.ok() || written) {
+        // A line whose group's sync failed is in the manifest anyway (the next run counts the
+        // image done): it is charged once, by its own ledger line, and the run stops with the
+        // error (record_failure adds no failure line for an image in the manifest).
         a.in_manifest = true;
         recorded = record_success(item, a, m, o);
+        if (recorded.ok() && !st.ok()) {
+            recorded = st;
+        }
     }
     if (!recorded.ok()) {
         recording_failed(item, a, recorded);
@@ -160,7 +166,14 @@ void Runner::Impl::recording_failed(const Item& item, Attempted& a, const Status
     record_failure(item, a, o);
     RunnerLock lock(dispatch_mutex);
     if (fatal.ok()) {
-        fatal = st;
+        // What the user does next (a full disk above all): the paid image is charged once
+        // either way, and the same command resumes.
+        fatal =
+            util::Status(st.code(), st.message() + " (scene_id \"" + item.row->data.row.scene_id +
+                                        "\" v" + std::to_string(item.variant) +
+                                        " is not done; free space or fix the disk, then run "
+                                        "the same command again: it resumes and charges no "
+                                        "image twice)");
     }
     set_halt(Halt::error);
 }

@@ -269,8 +269,8 @@ struct Runner::Impl {
                           VariantOutcome& o);
     // After the image's manifest line was committed (st OK) or not: records it (record_success,
     // or a failure that stops the run), then finish_item. On the manifest's committer thread.
-    void committed(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
-                   const Status& st);
+    void committed(const Item& item, Attempted& a, const ledger::ManifestEntry& m, const Status& st,
+                   bool written);
     // A recording that failed after the request was paid: the failure's ledger line, and the run
     // stops.
     void recording_failed(const Item& item, Attempted& a, const Status& st);

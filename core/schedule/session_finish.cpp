@@ -56,10 +56,17 @@ util::Result<nlohmann::json> JobSession::finish(report::Summary summary) {
     if (m_job.shard) {
         summary_json["shard"] = m_options.shard;  // the plan and preflight above are the shard's
     }
-    TRY(m_storage->put(
-        storage::join(m_job.place.records, "summary.json"),
-        summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-        "application/json"));
+    if (auto st = m_storage->put(
+            storage::join(m_job.place.records, "summary.json"),
+            summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+            "application/json");
+        !st.ok()) {
+        // A full disk, most likely: what was made is recorded, so the same command loses nothing.
+        return util::Status(st.code(), st.message() +
+                                           " (the images and their ledger lines are recorded; "
+                                           "free space or fix the disk, then run the same "
+                                           "command again: it resumes and writes the summary)");
+    }
     // The results, metrics and report are each worth having without the others.
     auto keep_going = [this](const util::Status& st) {
         if (!st.ok()) {

@@ -49,9 +49,12 @@ util::Status JobSession::open() {
     }
     TRY(catch_up_history());
     // The ledger's writer; then the lines of images stored before an interruption that no
-    // ledger line records are written back.
+    // ledger line records are written back: this place's, and for an unsharded run (it holds
+    // the job exclusively, so no shard runs) those of every shard a kill left behind.
     w.ledger = std::move(m_job.ledger);
-    TRY_ASSIGN(const std::size_t reconciled, w.ledger->open_writer(m_job.place.manifest()));
+    const std::vector<std::string> shard_manifests = local_shard_manifests(m_job.place);
+    TRY_ASSIGN(const std::size_t reconciled,
+               w.ledger->open_writer(m_job.place.manifest(), shard_manifests));
     if (reconciled > 0) {
         say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
                             " line(s) for images stored before an interruption");
@@ -121,6 +124,7 @@ util::Status JobSession::open() {
     BudgetOpening bo;
     bo.limit = m_job.spend.limit;
     bo.manifest = m_job.place.manifest();
+    bo.more_manifests = shard_manifests;
     bo.holder = "job " + m_job.place.job_id + (o.shard.empty() ? "" : ", shard " + o.shard);
     bo.lease_images =
         o.budget_lease_images > 0 ? o.budget_lease_images : std::max(1, o.run.concurrency);

@@ -80,6 +80,11 @@ Status AppendFile::append(std::string_view lines) {
         return error(Code::internal, m_path + ": append on a closed file");
     }
     FileLock lock(m_fd);
+    // A write cut short (a full disk) is taken back: a fragment left behind would become a
+    // whole line once the next append seals it, and be counted although the caller was told
+    // it failed (an image charged twice, a ledger line doubled).
+    struct stat before {};
+    const bool sized = ::fstat(m_fd, &before) == 0;
     const bool torn = ends_torn(m_fd);
     std::string buf;
     std::string_view out = lines;
@@ -95,7 +100,11 @@ Status AppendFile::append(std::string_view lines) {
             if (errno == EINTR) {
                 continue;
             }
-            return io_error(m_path + ": append failed", errno);
+            const int e = errno;
+            if (sized && ::ftruncate(m_fd, before.st_size) != 0) {
+                // The fragment stays (rare: truncating frees space rather than taking it).
+            }
+            return io_error(m_path + ": append failed", e);
         }
         out.remove_prefix(static_cast<size_t>(n));
     }

@@ -27,7 +27,8 @@ public:
     static Result<AppendFile> open(const std::string& path);
 
     // Appends text, which must be whole lines each ending in '\n', in one write under the
-    // file lock. STORAGE_IO on failure.
+    // file lock. STORAGE_IO on failure, and then none of it stays in the file (a write cut
+    // short by a full disk is truncated away).
     Status append(std::string_view lines);
     // fsyncs the file. STORAGE_IO on failure.
     Status sync();

@@ -97,3 +97,44 @@ TEST_CASE("budget: a dead run's holdings count until a run of its place releases
     REQUIRE(later.ok());
     CHECK((*later)->reserved() == 0);
 }
+
+// A shard SIGKILLed with money held and never run again: the unsharded run (or --merge), which
+// holds the job exclusively and has restored the shard's lost ledger lines, releases its holdings
+// (they would otherwise count until the day ends). A live shard's holdings stay.
+TEST_CASE("budget: a run holding the job releases its dead shards' holdings", "[budget]") {
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    std::filesystem::create_directories(folder + "/.budget");
+    test::FakeClock clock(test::k_noon_ms);
+    const long dead_pid = 2'147'483'000;  // above any pid_max: never a live process
+    {
+        std::ofstream journal(folder + "/.budget/ops.dry_run.jsonl");
+        journal
+            << R"({"pid":)" << dead_pid
+            << R"(,"start":7,"held":60000,"day":"2025-11-24","place":"/jobs/j/shards/0-of-2/manifest.jsonl"})"
+            << "\n";
+        journal
+            << R"({"pid":)" << dead_pid + 1
+            << R"(,"start":7,"held":30000,"day":"2025-11-24","place":"/jobs/other/manifest.jsonl"})"
+            << "\n";
+    }
+    budget::LedgerBudgetOptions options;
+    options.ledger_folder = folder;
+    options.user = "ops";
+    options.mode = ledger::RunMode::dry_run;
+    options.limit = 100'000;
+    options.place = "/jobs/j/manifest.jsonl";
+    {
+        auto plain = budget::LedgerBudget::open(options, clock);  // its own place only
+        REQUIRE(plain.ok());
+        CHECK((*plain)->reserved() == 90'000);
+    }
+    options.more_places = {"/jobs/j/shards/0-of-2/manifest.jsonl",
+                           "/jobs/j/shards/1-of-2/manifest.jsonl"};
+    auto unsharded = budget::LedgerBudget::open(options, clock);
+    REQUIRE(unsharded.ok());
+    CHECK((*unsharded)->reserved() == 30'000);  // another job's dead run still counts
+    REQUIRE((*unsharded)->reserve(70'000));     // the whole room the released shard held
+    CHECK((*unsharded)->reserved() == 100'000);
+    (*unsharded)->settle(70'000, 0);
+}

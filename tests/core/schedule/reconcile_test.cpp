@@ -10,6 +10,7 @@
 #include "ledger/manifest.hpp"
 #include "ledger/reservations.hpp"
 #include "schedule/job.hpp"
+#include "schedule/job_files.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace assetgen;
@@ -119,4 +120,61 @@ TEST_CASE("ledger: a batch image's manifest line round-trips its tier and reserv
     auto back = ledger::parse_manifest_line(line);
     REQUIRE(back.ok());
     CHECK(*back == m);
+}
+
+// A shard SIGKILLed between an image's manifest line and its ledger line, and never run again:
+// the unsharded run (which holds the job exclusively) writes the lost line back, once, as the
+// shard would have written it.
+TEST_CASE("reconcile: an unsharded run restores the lost line of a killed shard, once",
+          "[schedule][reconcile]") {
+    test::TempDir dir;
+    const std::string out = dir.file("out");
+    const std::string folder = dir.file("ledger");
+    const auto root = schedule::job_place(out, "job1", dir.file("spool"));
+    const auto shard = schedule::job_place(out, "job1", dir.file("spool"), "0-of-2");
+    auto e1 = test::sample_entry("job1", "s1");
+    auto e2 = test::sample_entry("job1", "s2");
+    e1.shard = e2.shard = "0/2";
+    {
+        auto w = ledger::ManifestWriter::open(shard.manifest());
+        REQUIRE(w.ok());
+        for (const auto& e : {e1, e2}) {
+            auto m = test::sample_manifest_entry(e);
+            m.shard = e.shard;
+            REQUIRE(w->append(m).ok());
+        }
+        REQUIRE(w->commit().ok());
+    }
+    ledger::LocalLedgerWriter writer(folder);
+    REQUIRE(writer.append(e1).ok());  // s2's line: lost to the kill
+    REQUIRE(writer.flush().ok());
+
+    // Only a run holding the job exclusively looks at the shards' manifests.
+    CHECK(schedule::local_shard_manifests(shard).empty());
+    const auto shards = schedule::local_shard_manifests(root);
+    REQUIRE(shards == std::vector<std::string>{shard.manifest()});
+
+    std::vector<std::string> manifests{root.manifest()};
+    manifests.insert(manifests.end(), shards.begin(), shards.end());
+    const std::int64_t now = test::k_noon_ms + 60'000;
+    auto added = schedule::reconcile_ledger(manifests, folder, writer, now);
+    REQUIRE(added.ok());
+    CHECK(*added == 1);
+    auto lines = read_all(folder);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1].id == e2.id);
+    CHECK(lines[1].shard == "0/2");
+    CHECK(lines[1].cost == 39'000);
+
+    // A merged manifest repeats the shard's lines: still once each, and nothing the next time.
+    {
+        auto w = ledger::ManifestWriter::open(root.manifest());
+        REQUIRE(w.ok());
+        REQUIRE(w->append(test::sample_manifest_entry(e2)).ok());
+        REQUIRE(w->commit().ok());
+    }
+    auto again = schedule::reconcile_ledger(manifests, folder, writer, now + 1000);
+    REQUIRE(again.ok());
+    CHECK(*again == 0);
+    CHECK(read_all(folder).size() == 2);
 }
