@@ -205,8 +205,11 @@ void JobSession::restore_before_refusal() {
     // record that money. So it takes the job's locks (a run holding them restores the lines
     // itself), restores the lines and lets them go; the refusal stands. A place without a
     // manifest has nothing to restore (and a refused new job creates nothing).
+    // An unsharded run restores its killed shards' lines too, as open() does.
+    const std::vector<std::string> shard_manifests = local_shard_manifests(m_job.place);
     std::error_code ec;
-    if (std::filesystem::file_size(m_job.place.manifest(), ec) == 0 || ec || !m_job.ledger) {
+    const bool own = std::filesystem::file_size(m_job.place.manifest(), ec) > 0 && !ec;
+    if ((!own && shard_manifests.empty()) || !m_job.ledger) {
         return;
     }
     m_open = std::make_unique<JobResources>();
@@ -220,7 +223,8 @@ void JobSession::restore_before_refusal() {
             TRY(take_bucket_lock());
         }
         m_open->ledger = std::move(m_job.ledger);
-        TRY_ASSIGN(const std::size_t n, m_open->ledger->open_writer(m_job.place.manifest()));
+        TRY_ASSIGN(const std::size_t n,
+                   m_open->ledger->open_writer(m_job.place.manifest(), shard_manifests));
         if (n > 0) {
             TRY(m_open->ledger->flush_last());
         }
