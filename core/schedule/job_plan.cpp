@@ -96,16 +96,7 @@ util::Status open_history(JobPlan& job, SessionOptions& o, storage::Storage& sto
 // The budget's pre-flight: today's spend, the JSON summary.json and --json show, the verdict.
 util::Status preflight_in(JobPlan& job, const SessionOptions& o, storage::AnyStorage& storage,
                           util::Clock& clock, const SessionLog& log) {
-    LedgerBackendOptions lo;
-    lo.location = o.ledger;
-    lo.spool_dir = o.spool_dir;
-    lo.user = o.user;
-    lo.mode = o.mode;
-    lo.tz = o.tz;
-    lo.lease_ttl = o.budget_lease_ttl;
-    lo.info = log.info;
-    lo.warn = log.warn;
-    TRY_ASSIGN(job.ledger, LedgerBackend::open(std::move(lo), storage, clock));
+    TRY_ASSIGN(job.ledger, open_ledger_backend(o, storage, clock, log));
     TRY_ASSIGN(const PreflightSpend today, job.ledger->spent_today());
     for (const auto& issue : today.spend.issues) {
         say(log.warn, issue.file + ":" + std::to_string(issue.line) + ": " + issue.message);
@@ -254,6 +245,22 @@ util::Result<JobPlan> plan_job(SessionOptions& o, storage::AnyStorage& storage, 
                       std::string(ledger::run_mode_name(o.mode)) + ", model " + o.plan.model);
     TRY(preflight_in(job, o, storage, clock, log));
     return job;
+}
+
+util::Result<std::unique_ptr<LedgerBackend>> open_ledger_backend(const SessionOptions& o,
+                                                                 storage::AnyStorage& storage,
+                                                                 util::Clock& clock,
+                                                                 const SessionLog& log) {
+    LedgerBackendOptions lo;
+    lo.location = o.ledger;
+    lo.spool_dir = o.spool_dir;
+    lo.user = o.user;
+    lo.mode = o.mode;
+    lo.tz = o.tz;
+    lo.lease_ttl = o.budget_lease_ttl;
+    lo.info = log.info;
+    lo.warn = log.warn;
+    return LedgerBackend::open(std::move(lo), storage, clock);
 }
 
 util::Status budget_preflight(JobPlan& job, const SessionOptions& options,

@@ -86,6 +86,13 @@ util::Result<JobPlan> plan_job(SessionOptions& options, storage::AnyStorage& sto
                                util::Clock& clock, const SessionLog& log,
                                const JobPlanRequest& request = {});
 
+// The job's ledger (local folder or gs://), opened from the session's options: the pre-flight and
+// --merge's restore both read it through this one place.
+util::Result<std::unique_ptr<LedgerBackend>> open_ledger_backend(const SessionOptions& options,
+                                                                 storage::AnyStorage& storage,
+                                                                 util::Clock& clock,
+                                                                 const SessionLog& log);
+
 // The budget's pre-flight alone, again (plan_job ends with it): opens job.ledger for reading,
 // reads today's spend and sets job.spend, job.preflight and job.budget. A refused run calls it
 // once more after restoring its place's lost ledger lines, so its figures count them.

@@ -56,16 +56,7 @@ util::Status restore_shard_ledger_lines(const SessionOptions& o, const JobPlace&
     if (shards.empty()) {
         return util::ok_status();
     }
-    LedgerBackendOptions lo;
-    lo.location = o.ledger;
-    lo.spool_dir = o.spool_dir;
-    lo.user = o.user;
-    lo.mode = o.mode;
-    lo.tz = o.tz;
-    lo.lease_ttl = o.budget_lease_ttl;
-    lo.info = log.info;
-    lo.warn = log.warn;
-    TRY_ASSIGN(auto ledger, LedgerBackend::open(std::move(lo), storage, clock));
+    TRY_ASSIGN(auto ledger, open_ledger_backend(o, storage, clock, log));
     TRY_ASSIGN(const std::size_t restored, ledger->open_writer(place.manifest(), shards));
     if (restored > 0) {
         say(log.info, "ledger: restored " + std::to_string(restored) +
