@@ -133,6 +133,11 @@ public:
                                           const std::function<void(const RowResult&)>& on_row,
                                           const std::function<void(const Progress&)>& on_progress);
 
+    // CONFIG_ERROR naming them when batch chunks of this job (of this shard, or overlapping
+    // it) are still pending: a live run at another tier would make their images again, billed
+    // twice. execute() calls it first.
+    util::Status refuse_pending_batches() const;
+
     // `run --tier batch` (batch_run.hpp): the plan's rows through the batch service in chunks,
     // from the job's chunks in the ledger. batch's job, places, user, mode, model and size are
     // filled in from the session. Call after open(), then finish() with the result's summary.
