@@ -19,7 +19,7 @@ int shard_count_of(const std::string& shard) {
 
 }  // namespace
 
-util::Status JobSession::refuse_pending_batches() const {
+util::Status JobSession::refuse_pending_batches(bool batch_tier) const {
     if (m_options.mode != ledger::RunMode::live) {
         return util::ok_status();  // a dry run pays nothing twice
     }
@@ -51,6 +51,9 @@ util::Status JobSession::refuse_pending_batches() const {
             shard_count_of(theirs) == shard_count_of(mine)) {
             continue;
         }
+        if (batch_tier && theirs == mine) {
+            continue;  // this run's own chunks: it collects them
+        }
         ++open;
         held = util::add_sat(held, state.outstanding());
         if (open <= 3) {
@@ -63,16 +66,20 @@ util::Status JobSession::refuse_pending_batches() const {
     return util::error(
         util::Code::config,
         "job " + job + " has " + std::to_string(open) + " batch chunk(s) still pending (" + names +
-            (open > 3 ? ", ..." : "") + "; " + util::format_usd(held) +
-            " reserved): a run at another tier would make their images again and Google would "
-            "bill both. Collect them with the same command and --tier batch, or give them back "
-            "with --tier batch --cancel; nothing was sent");
+            (open > 3 ? ", ..." : "") + "; " + util::format_usd(held) + " reserved)" +
+            (batch_tier ? " of another shard or of the unsharded run" : "") +
+            ": this run would make their images again and Google would bill both. Collect them "
+            "with the command that sent them (--tier batch, the same --shard), or give them "
+            "back with --tier batch --cancel; nothing was sent");
 }
 
 util::Result<BatchRunResult> JobSession::execute_batch(
     BatchRunSettings batch, const std::function<void(const BatchChunkView&)>& on_progress) {
     if (!m_open) {
         return util::error(util::Code::internal, "JobSession::execute_batch before open");
+    }
+    if (!batch.cancel) {
+        TRY(refuse_pending_batches(true));
     }
     const SessionOptions& o = m_options;
     JobResources& w = *m_open;
