@@ -259,6 +259,23 @@ int count_kind(const std::vector<ledger::Entry>& lines, const std::string& kind)
         std::count_if(lines.begin(), lines.end(), [&](const auto& e) { return e.kind == kind; }));
 }
 
+// The batch ran to its end: its n images are charged at the test price and its reservation
+// settled without a reason, nothing left held.
+void check_charged_and_settled(const Bench& b, int n) {
+    ledger::ReservationBook book;
+    Micros paid = 0;
+    for (const auto& e : b.ledger_lines()) {
+        book.add(e);
+        if (e.kind == "settle") {
+            CHECK(e.error_code.empty());
+        } else if (!ledger::is_reservation_line(e)) {
+            paid += e.cost;
+        }
+    }
+    CHECK(paid == n * engine::k_image_cost);
+    CHECK(book.outstanding() == 0);
+}
+
 }  // namespace
 
 TEST_CASE("batch run: chunks are created, waited for, collected and settled",
@@ -640,18 +657,7 @@ TEST_CASE("batch run: --cancel after the batch SUCCEEDED collects it and gives n
     CHECK(b.service.cancels == 0);
     CHECK(r->end == BatchRunEnd::finished);
     CHECK(r->summary.images_generated == 2);
-    ledger::ReservationBook book;
-    Micros paid = 0;
-    for (const auto& e : b.ledger_lines()) {
-        book.add(e);
-        if (e.kind == "settle") {
-            CHECK(e.error_code.empty());
-        } else if (!ledger::is_reservation_line(e)) {
-            paid += e.cost;
-        }
-    }
-    CHECK(paid == 2 * engine::k_image_cost);
-    CHECK(book.outstanding() == 0);
+    check_charged_and_settled(b, 2);
 }
 
 // The batch ends between --cancel's look (RUNNING) and its cancel: Google ran and billed every
@@ -670,18 +676,7 @@ TEST_CASE("batch run: --cancel that comes just after the batch SUCCEEDED still c
     CHECK(b.service.cancels == 1);
     CHECK(r->end == BatchRunEnd::finished);
     CHECK(r->summary.images_generated == 2);
-    ledger::ReservationBook book;
-    Micros paid = 0;
-    for (const auto& e : b.ledger_lines()) {
-        book.add(e);
-        if (e.kind == "settle") {
-            CHECK(e.error_code.empty());
-        } else if (!ledger::is_reservation_line(e)) {
-            paid += e.cost;
-        }
-    }
-    CHECK(paid == 2 * engine::k_image_cost);
-    CHECK(book.outstanding() == 0);
+    check_charged_and_settled(b, 2);
 }
 
 TEST_CASE("batch run: a stop signal while waiting detaches without cancelling",
