@@ -4,7 +4,9 @@
 # then over its limit for good: the requests waiting for room must be refused at once, ending
 # the run with BUDGET_EXCEEDED (exit 3), not wait for room that nothing can free. The run is
 # given 120 s (it takes a few): a build whose waiting requests wait for ever fails here instead
-# of hanging. A second process sharing the ledger is refused too.
+# of hanging. A second process sharing the ledger is refused too. A guard, not a reproduction:
+# the build before the fix passes it as well (the runner's reservations settle on the commit
+# thread, so its waits ended); the self-wait itself is shown by ledger_budget_wait_test.cpp.
 source "$(dirname "$0")/common.inc"
 
 start_fake gemini gemini_fake.py --api-key e2e-key --latency-ms 300
