@@ -90,6 +90,13 @@ util::Status check_batch_options(RunOptions& o) {
     if (vertex_batch && (o.mode == Mode::live || !o.batch_staging.empty())) {
         TRY_ASSIGN(o.batch_staging, provider::resolve_vertex_batch_staging(o.batch_staging, o.out));
     }
+    if (o.cancel_batches && o.mode != Mode::live) {
+        // A dry run has no batches: it would make every image in simulation and exit 0, and
+        // the live batch the user meant to cancel would run on, holding its money.
+        return util::error(util::Code::usage,
+                           "--cancel: cancels the job's live batches, and a dry run has none; add "
+                           "--mode live (the options of the run that sent them)");
+    }
     if (o.no_wait && o.cancel_batches) {
         return util::error(util::Code::usage,
                            "--cancel: cancels and exits at once; leave out --no-wait");

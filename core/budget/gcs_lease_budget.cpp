@@ -279,8 +279,12 @@ bool GcsLeaseBudget::reserve(util::Micros amount) {
             }
             continue;
         }
-        if (m_reserved == 0 && d->others == 0) {
-            // Nothing in flight here and nothing held elsewhere: it will not fit today.
+        // Nothing in flight here and nothing held elsewhere, or what stays (the day's spend,
+        // pending batches, dead leases) leaves no room even once every request in flight has
+        // settled (an overrun past the limit): it will not fit today. Waiting on this process's
+        // own requests then could only end in the same refusal, or never.
+        if ((m_reserved == 0 && d->others == 0) ||
+            util::add_sat(util::add_sat(m_seen_spent, d->dead), amount) > m_options.limit) {
             m_exhausted = m_exhausted ? std::min(*m_exhausted, amount) : amount;
             m_adjusting = false;
             m_changed.notify_all();

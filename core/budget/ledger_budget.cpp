@@ -276,8 +276,9 @@ bool LedgerBudget::reserve(util::Micros amount) {
             if (!refresh_locked().ok()) {
                 return false;
             }
-            const util::Micros others =
-                util::add_sat(others_held_locked(), held_by_reservations_locked());
+            const util::Micros held_elsewhere = others_held_locked();
+            const util::Micros batches = held_by_reservations_locked();
+            const util::Micros others = util::add_sat(held_elsewhere, batches);
             if (util::add_sat(util::add_sat(m_spent, m_mine), util::add_sat(others, amount)) <=
                 m_options.limit) {
                 if (!write_held_locked(m_mine + amount).ok()) {
@@ -286,7 +287,15 @@ bool LedgerBudget::reserve(util::Micros amount) {
                 m_mine += amount;
                 return true;
             }
-            if (m_mine + live_others_held_locked() == 0) {  // a dead run's holdings never settle
+            // Only requests in flight, here or in a live process, can free room by settling
+            // below their reservations. What is spent, what pending batches hold (settled when
+            // their run collects them, which may be this thread after this call) and a dead
+            // run's holdings stay: when they alone leave no room for amount, waiting would never
+            // end (an overrun past the limit, this process's own batch), so refuse at once.
+            const util::Micros live = live_others_held_locked();
+            const util::Micros dead = std::max<util::Micros>(0, held_elsewhere - live);
+            const util::Micros stays = util::add_sat(util::add_sat(m_spent, batches), dead);
+            if (util::add_sat(stays, amount) > m_options.limit || m_mine + live == 0) {
                 return false;
             }
         }

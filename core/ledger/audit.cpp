@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "ledger/gcs_manifests.hpp"
+#include "ledger/job_manifests.hpp"
 #include "ledger/manifest.hpp"
 #include "ledger/pinned_file.hpp"
 #include "storage/storage.hpp"
@@ -421,16 +422,29 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
     add_issue_findings(issues, findings);
     add_reservation_findings(reservations, options.now_ms, report);
 
-    for (const auto& path : manifest_paths) {
+    // A job's manifests are checked as one set: its own and its shards' (job_manifests.hpp).
+    for (const auto& group : group_job_manifests(manifest_paths)) {
+        const std::string path = group.name();
         std::vector<ReadIssue> manifest_issues;
         std::map<std::string, JobTotals> manifest_jobs;              // job → images, cost
         std::unordered_map<std::string, std::string> manifest_seen;  // ledger_id → place
+        std::unordered_set<std::string> image_seen;  // each image once over the set's files
+        std::unordered_set<std::string> file_seen;   // ledger_ids of the file being read
         const std::function<void(const ManifestEntry&, const LinePlace&)> on_manifest_line =
             [&](const ManifestEntry& m, const LinePlace& at) {
                 add_issue_findings(manifest_issues, findings);
                 manifest_issues.clear();
                 ++report.manifest_lines;
                 const std::string here = place(at.file, at.line);
+                // The merged manifest repeats its shards' lines: one image, counted once.
+                const std::string image = m.ledger_id.empty()
+                                              ? m.job_id + '\n' + m.scene_id + '\n' +
+                                                    std::to_string(m.variant) + '\n' + m.uri
+                                              : m.ledger_id;
+                const bool again_in_file = !m.ledger_id.empty() && !file_seen.insert(image).second;
+                if (!image_seen.insert(image).second && !again_in_file) {
+                    return;
+                }
                 auto& job = manifest_jobs[m.job_id];
                 job.images += 1;
                 job.cost += m.cost;
@@ -449,17 +463,21 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
                                 "ledger_id \"" + m.ledger_id + "\" is in no ledger line"});
                 }
             };
-        if (storage::is_gcs(path)) {
-            if (options.manifests_gcs == nullptr) {
-                return util::error(Code::config,
-                                   path + ": a gs:// manifest needs a Cloud Storage client");
+        for (const auto& file : group.paths) {
+            file_seen.clear();
+            if (storage::is_gcs(file)) {
+                if (options.manifests_gcs == nullptr) {
+                    return util::error(Code::config,
+                                       file + ": a gs:// manifest needs a Cloud Storage client");
+                }
+                TRY(read_gcs_manifest_at(*options.manifests_gcs, file, on_manifest_line,
+                                         &manifest_issues));
+            } else {
+                TRY(read_manifest_at(file, on_manifest_line, &manifest_issues));
             }
-            TRY(read_gcs_manifest_at(*options.manifests_gcs, path, on_manifest_line,
-                                     &manifest_issues));
-        } else {
-            TRY(read_manifest_at(path, on_manifest_line, &manifest_issues));
+            add_issue_findings(manifest_issues, findings);
+            manifest_issues.clear();
         }
-        add_issue_findings(manifest_issues, findings);
         for (const auto& [job, m] : manifest_jobs) {
             auto it = ok_images.find(job);
             if (it == ok_images.end()) {
@@ -503,9 +521,20 @@ util::Result<std::vector<std::string>> find_manifests(const std::string& out_fol
         return util::io_error(out_folder + ": cannot list", ec.value());
     }
     for (const auto& dirent : it) {
+        if (!dirent.is_directory(ec)) {
+            continue;
+        }
         auto manifest = dirent.path() / "manifest.jsonl";
-        if (dirent.is_directory(ec) && fs::is_regular_file(manifest, ec)) {
+        if (fs::is_regular_file(manifest, ec)) {
             paths.push_back(manifest.string());
+        }
+        // A sharded job's records: <job>/shards/I-of-N/manifest.jsonl, before and after --merge.
+        for (const auto& shard : fs::directory_iterator(dirent.path() / "shards", ec)) {
+            manifest = shard.path() / "manifest.jsonl";
+            if (is_shard_folder_name(shard.path().filename().string()) &&
+                fs::is_regular_file(manifest, ec)) {
+                paths.push_back(manifest.string());
+            }
         }
     }
     std::sort(paths.begin(), paths.end());

@@ -180,7 +180,9 @@ struct VerifyOptions {
 // with their tokens, one image charged under two shard tags) and, for each job with a manifest
 // among manifest_paths, the manifest against that job's ledger lines with status "ok": image
 // count, cost total to the micro-dollar, that every manifest line's ledger_id is in the ledger
-// and every ok line with an image is in the manifest. Findings come in read order (the
+// and every ok line with an image is in the manifest. A job's own manifest and its shards'
+// (<job>/shards/I-of-N/manifest.jsonl) are one manifest here, each image counted once
+// (job_manifests.hpp). Findings come in read order (the
 // manifest-side ones after the ledger's); an empty list means all is well. STORAGE_IO when the
 // folder or a manifest cannot be read (a missing manifest is empty).
 util::Result<std::vector<Finding>> verify(const LedgerLocation& folder,
@@ -213,8 +215,9 @@ util::Result<VerifyReport> verify_report(const LedgerLocation& folder,
 void add_reservation_findings(const ReservationBook& book, std::int64_t now_ms,
                               VerifyReport& report);
 
-// The job manifests under an output folder, <out>/<job>/manifest.jsonl, sorted; none when
-// the folder does not exist. STORAGE_IO when it cannot be listed.
+// The job manifests under an output folder, <out>/<job>/manifest.jsonl and each shard's
+// <out>/<job>/shards/I-of-N/manifest.jsonl, sorted; none when the folder does not exist. STORAGE_IO
+// when it cannot be listed.
 util::Result<std::vector<std::string>> find_manifests(const std::string& out_folder);
 
 // What compact() did.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ledger/job_manifests.hpp"
 #include "storage/gcs_url.hpp"
 
 namespace assetgen::ledger {
@@ -18,9 +19,18 @@ util::Result<std::vector<std::string>> find_gcs_manifests(storage::GcsClient& cl
     std::vector<std::string> found;
     for (const auto& o : listed) {
         const std::string_view rest = std::string_view(o.name).substr(prefix.size());
-        // <job>/manifest.jsonl: one folder level, as find_manifests does for a local folder.
-        if (rest.size() > tail.size() && rest.substr(rest.size() - tail.size()) == tail &&
-            rest.find('/') == rest.size() - tail.size()) {
+        // <job>/manifest.jsonl and <job>/shards/I-of-N/manifest.jsonl, as find_manifests
+        // finds them in a local folder.
+        if (rest.size() <= tail.size() || rest.substr(rest.size() - tail.size()) != tail) {
+            continue;
+        }
+        const std::string_view folder = rest.substr(0, rest.size() - tail.size());
+        const auto slash = folder.find('/');
+        const bool job = slash == std::string_view::npos;
+        const std::string_view below = job ? std::string_view() : folder.substr(slash + 1);
+        const bool shard = !job && below.substr(0, 7) == "shards/" &&
+                           is_shard_folder_name(std::string(below.substr(7)));
+        if (job || shard) {
             found.push_back(storage::gcs_url(root.bucket, o.name));
         }
     }

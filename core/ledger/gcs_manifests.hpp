@@ -1,7 +1,7 @@
 #pragma once
 // The job manifests of a gs:// output folder, for `ledger verify`: found with one list of
-// <out>/ (gs://…/<out>/<job>/manifest.jsonl, the published copies) and read whole, with the
-// same line checks as a local manifest (ledger/manifest.hpp).
+// <out>/ (gs://…/<out>/<job>/manifest.jsonl and its shards', the published copies) and read whole,
+// with the same line checks as a local manifest (ledger/manifest.hpp).
 
 #include <functional>
 #include <string>
@@ -16,7 +16,8 @@
 namespace assetgen::ledger {
 
 // gs://bucket/<prefix>/<job>/manifest.jsonl for every job below out ("gs://bucket[/prefix]"),
-// sorted; none when there are none. INVALID_INPUT for a bad URL; the client's codes otherwise.
+// and each shard's <job>/shards/I-of-N/manifest.jsonl, sorted; none when there are none.
+// INVALID_INPUT for a bad URL; the client's codes otherwise.
 util::Result<std::vector<std::string>> find_gcs_manifests(storage::GcsClient& client,
                                                           const std::string& out);
 

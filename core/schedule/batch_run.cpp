@@ -256,6 +256,12 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
     if (m_s.cancel) {
         for (auto& c : m_chunks) {
             TRY_ASSIGN(auto found, m_d.service.find(c.reservation.batch));
+            if (found && !provider::is_terminal(found->state)) {
+                TRY(m_d.service.cancel(found->name));
+                // It may have ended between the look and the cancel (a cancel of an ended
+                // batch changes nothing): its state after the cancel decides.
+                TRY_ASSIGN(found, m_d.service.get(found->name));
+            }
             if (found && found->state == BatchState::succeeded) {
                 // Too late to cancel: the batch ran and its requests are billed. Its results
                 // are collected and charged, never given back as if nothing had run.
@@ -264,9 +270,6 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
                 c.info = std::move(found);
                 TRY(collect(c));
                 continue;
-            }
-            if (found && !provider::is_terminal(found->state)) {
-                TRY(m_d.service.cancel(found->name));
             }
             // Paid lines written so far stay paid; the rest of the money goes back.
             TRY(settle(c, "BATCH_CANCELLED"));

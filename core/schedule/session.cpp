@@ -118,6 +118,7 @@ util::Result<report::Summary> JobSession::execute(
     if (!m_open) {
         return util::error(util::Code::internal, "JobSession::execute before open");
     }
+    TRY(refuse_pending_batches(false));
     const SessionOptions& o = m_options;
     JobResources& w = *m_open;
     RunSettings settings = o.run;

@@ -133,6 +133,12 @@ public:
                                           const std::function<void(const RowResult&)>& on_row,
                                           const std::function<void(const Progress&)>& on_progress);
 
+    // CONFIG_ERROR naming them when batch chunks of this job (of this shard, or overlapping
+    // it) are still pending: a live run would make their images again, billed twice. With
+    // batch_tier the run's own chunks (same shard) do not count: it collects them. execute()
+    // and execute_batch() (unless --cancel) call it first.
+    util::Status refuse_pending_batches(bool batch_tier) const;
+
     // `run --tier batch` (batch_run.hpp): the plan's rows through the batch service in chunks,
     // from the job's chunks in the ledger. batch's job, places, user, mode, model and size are
     // filled in from the session. Call after open(), then finish() with the result's summary.

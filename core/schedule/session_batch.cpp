@@ -2,14 +2,84 @@
 #include "schedule/batch_run.hpp"
 #include "schedule/session_internal.hpp"
 
+#include "ledger/reservations.hpp"
 #include "provider/batch_factory.hpp"
+#include "util/money.hpp"
+#include "util/text.hpp"
 
 namespace assetgen::schedule {
+
+namespace {
+
+// The shard count of "I/N" (0 for "").
+int shard_count_of(const std::string& shard) {
+    const auto slash = shard.find('/');
+    return slash == std::string::npos ? 0 : std::atoi(shard.c_str() + slash + 1);
+}
+
+}  // namespace
+
+util::Status JobSession::refuse_pending_batches(bool batch_tier) const {
+    if (m_options.mode != ledger::RunMode::live) {
+        return util::ok_status();  // a dry run pays nothing twice
+    }
+    const std::string& job = m_job.place.job_id;
+    const std::string mine = m_job.shard ? m_job.shard->text() : std::string();
+    // A batch's lines are all in its reservation's day file, and the Batch API expires a batch
+    // after 48 h: the last three days hold every batch that may still bill.
+    ledger::ReadOptions recent;
+    recent.from_day = util::utc_date(m_clock->unix_ms() - 3 * 86'400'000LL);
+    ledger::ReservationBook book;
+    TRY(ledger::read_ledger(
+        m_open->ledger->read_location(), recent,
+        [&](const ledger::Entry& e) {
+            if (e.job_id == job) {
+                book.add(e);
+            }
+        },
+        nullptr));
+    std::string names;
+    int open = 0;
+    util::Micros held = 0;
+    for (const auto& [id, state] : book.states()) {
+        if (!state.reserved_seen || state.settled() || state.reserve.tier != "batch") {
+            continue;
+        }
+        // Shards of one count split the rows: another shard's batch holds none of these.
+        const std::string& theirs = state.reserve.shard;
+        if (!mine.empty() && !theirs.empty() && theirs != mine &&
+            shard_count_of(theirs) == shard_count_of(mine)) {
+            continue;
+        }
+        if (batch_tier && theirs == mine) {
+            continue;  // this run's own chunks: it collects them
+        }
+        ++open;
+        held = util::add_sat(held, state.outstanding());
+        if (open <= 3) {
+            names += (names.empty() ? "" : ", ") + state.reserve.batch;
+        }
+    }
+    if (open == 0) {
+        return util::ok_status();
+    }
+    return util::error(
+        util::Code::config,
+        "job " + job + " has " + std::to_string(open) + " batch chunk(s) still pending (" + names +
+            (open > 3 ? ", ..." : "") + "; " + util::format_usd(held) + " reserved)" +
+            (batch_tier ? " of another shard or of the unsharded run" : "") +
+            ": this run would make their images again and Google would bill both. Collect them "
+            "with the command that sent them (--tier batch, the same --shard), or give them "
+            "back with --tier batch --cancel; nothing was sent");
+}
 
 util::Result<BatchRunResult> JobSession::execute_batch(
     BatchRunSettings batch, const std::function<void(const BatchChunkView&)>& on_progress) {
     if (!m_open) {
         return util::error(util::Code::internal, "JobSession::execute_batch before open");
+    }
+    if (!batch.cancel) {
+        TRY(refuse_pending_batches(true));
     }
     const SessionOptions& o = m_options;
     JobResources& w = *m_open;

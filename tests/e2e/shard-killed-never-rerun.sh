@@ -39,7 +39,7 @@ keys = [(l['scene_id'], l['variant']) for l in ok]
 assert len(keys) == len(set(keys)) == total, (len(keys), len(set(keys)), total)
 PY
 }
-# `ledger verify` reads the job's own manifest, not its shards': merged first, it is clean.
+# `ledger verify` reads the job's own manifest and its shards' (each image once): clean after the merge.
 check_verify() {
   expect_exit 0 ag run batch.csv --merge --shards 2
   expect_exit 0 ag ledger verify ledger

@@ -39,6 +39,7 @@ public:
     int creates = 0;
     int cancels = 0;
     int fail_download_after = -1;              // >= 0: the download fails after this many results
+    bool finish_on_cancel = false;             // a cancel comes too late: the batch SUCCEEDED
     std::vector<std::uintmax_t> staged_bytes;  // the size of each request file staged
 
     struct Batch {
@@ -108,8 +109,9 @@ public:
     util::Status cancel(const std::string& name) override {
         ++cancels;
         for (auto& [d, b] : batches) {
-            if (b.info.name == name) {
-                b.info.state = BatchState::cancelled;
+            if (b.info.name == name && !provider::is_terminal(b.info.state)) {
+                // finish_on_cancel: it ended just before the cancel came, which changes nothing.
+                b.info.state = finish_on_cancel ? BatchState::succeeded : BatchState::cancelled;
             }
         }
         return util::ok_status();
@@ -255,6 +257,23 @@ struct Bench {
 int count_kind(const std::vector<ledger::Entry>& lines, const std::string& kind) {
     return static_cast<int>(
         std::count_if(lines.begin(), lines.end(), [&](const auto& e) { return e.kind == kind; }));
+}
+
+// The batch ran to its end: its n images are charged at the test price and its reservation
+// settled without a reason, nothing left held.
+void check_charged_and_settled(const Bench& b, int n) {
+    ledger::ReservationBook book;
+    Micros paid = 0;
+    for (const auto& e : b.ledger_lines()) {
+        book.add(e);
+        if (e.kind == "settle") {
+            CHECK(e.error_code.empty());
+        } else if (!ledger::is_reservation_line(e)) {
+            paid += e.cost;
+        }
+    }
+    CHECK(paid == n * engine::k_image_cost);
+    CHECK(book.outstanding() == 0);
 }
 
 }  // namespace
@@ -638,18 +657,26 @@ TEST_CASE("batch run: --cancel after the batch SUCCEEDED collects it and gives n
     CHECK(b.service.cancels == 0);
     CHECK(r->end == BatchRunEnd::finished);
     CHECK(r->summary.images_generated == 2);
-    ledger::ReservationBook book;
-    Micros paid = 0;
-    for (const auto& e : b.ledger_lines()) {
-        book.add(e);
-        if (e.kind == "settle") {
-            CHECK(e.error_code.empty());
-        } else if (!ledger::is_reservation_line(e)) {
-            paid += e.cost;
-        }
-    }
-    CHECK(paid == 2 * engine::k_image_cost);
-    CHECK(book.outstanding() == 0);
+    check_charged_and_settled(b, 2);
+}
+
+// The batch ends between --cancel's look (RUNNING) and its cancel: Google ran and billed every
+// request, so the results are collected and charged; settling it BATCH_CANCELLED would give the
+// money back to the budget and leave the paid images out of the ledger.
+TEST_CASE("batch run: --cancel that comes just after the batch SUCCEEDED still charges it",
+          "[batch_run][schedule]") {
+    Bench b(2, 1);
+    b.service.schedule = {"RUNNING", "RUNNING", "RUNNING"};
+    b.settings.wait = false;
+    REQUIRE(b.run().ok());
+    b.service.finish_on_cancel = true;
+    b.settings.cancel = true;
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(b.service.cancels == 1);
+    CHECK(r->end == BatchRunEnd::finished);
+    CHECK(r->summary.images_generated == 2);
+    check_charged_and_settled(b, 2);
 }
 
 TEST_CASE("batch run: a stop signal while waiting detaches without cancelling",
