@@ -62,26 +62,7 @@ result_mb=$(python3 -c 'import json
 o = [x for x in json.load(open("staged.json"))["objects"] if x["name"].endswith(".jsonl") and "/output/" in x["name"]]
 print(sum(int(x["size"]) for x in o) // 1000000)')
 echo "$rows requests, predictions $result_mb MB: peak RSS $rss KB, $wall s; fakes' peak RSS: GCS $gcs_kb KB, Vertex $vertex_kb KB" >&2
-python3 - "$rows" "$png_bytes" <<'PY' || fail "the images and records of the large batch"
-import glob, json, os, sys
-rows, png_bytes = int(sys.argv[1]), int(sys.argv[2])
-pngs = [os.path.join(r, f) for r, _, fs in os.walk('out') for f in fs if f.endswith('.png')]
-assert len(pngs) == rows, ('PNG files', len(pngs), rows)
-for p in pngs:  # whole files: the signature and the padded size (check_pngs on a sample below)
-    with open(p, 'rb') as f:
-        assert f.read(8) == b'\x89PNG\r\n\x1a\n', p
-    assert os.path.getsize(p) >= png_bytes, (p, os.path.getsize(p))
-man = [l for p in glob.glob('out/*/manifest.jsonl') for l in open(p)]
-assert len(man) == rows, ('manifest lines', len(man))
-led = [json.loads(l) for p in glob.glob('ledger/*.jsonl') for l in open(p) if l.strip()]
-paid = [l for l in led if l.get('kind') not in ('reserve', 'settle') and l['status'] == 'ok']
-assert len(paid) == len({l['id'] for l in paid}) == rows, ('paid lines', len(paid))
-assert all(l.get('tier') == 'batch' for l in paid), 'a paid line not at the batch tier'
-PY
-mkdir sample
-i=0
-for f in $(find out -name '*.png' | head -20); do i=$((i + 1)); cp "$f" "sample/$i.png"; done
-assert_eq "$(check_pngs sample)" 20 "sample of valid PNGs"
+check_large_batch "$rows" "$png_bytes"
 [ "$result_mb" -ge $(( rows * 140 / 1000 )) ] || fail "the predictions file(s) are only $result_mb MB"
 [ "$gcs_kb" -lt "$fake_limit_kb" ] || fail "the GCS fake's peak RSS $gcs_kb KB is over $fake_limit_kb KB"
 [ "$vertex_kb" -lt "$fake_limit_kb" ] || fail "the Vertex fake's peak RSS $vertex_kb KB is over $fake_limit_kb KB"
