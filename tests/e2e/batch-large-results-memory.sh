@@ -15,14 +15,7 @@ if sanitized; then echo "skip: peak RSS means nothing under AddressSanitizer" >&
 limit_kb=150000
 png_bytes=110000
 per_request_kb=300  # ~147 KB in the result file, 110 KB of image, the rest records and margin
-rows=${ROWS:-10000}
-free_kb=$(df -Pk "$T" | awk 'NR == 2 { print $4 }')
-fits=$(( free_kb / 2 / per_request_kb ))  # leave half of the free disk to everyone else
-if [ "$rows" -gt "$fits" ]; then
-  echo "only $((free_kb / 1024)) MB free: $fits requests instead of $rows" >&2
-  rows=$fits
-fi
-[ "$rows" -ge 1000 ] || { echo "skip: $((free_kb / 1024)) MB free is too little for a large result file" >&2; exit 77; }
+rows_that_fit "$per_request_kb"
 
 # The fake's own temporary folder (its files) goes below $T, removed with it.
 TMPDIR="$T" start_batch_fake --png-bytes "$png_bytes"

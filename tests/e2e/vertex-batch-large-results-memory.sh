@@ -20,14 +20,7 @@ limit_kb=150000
 fake_limit_kb=150000  # a fake holding the predictions would be at 1.5 GB
 png_bytes=110000
 per_request_kb=450  # ~147 KB of predictions twice (the Vertex fake's file, the GCS fake's), 110 KB of image, margin
-rows=${ROWS:-10000}
-free_kb=$(df -Pk "$T" | awk 'NR == 2 { print $4 }')
-fits=$(( free_kb / 2 / per_request_kb ))  # leave half of the free disk to everyone else
-if [ "$rows" -gt "$fits" ]; then
-  echo "only $((free_kb / 1024)) MB free: $fits requests instead of $rows" >&2
-  rows=$fits
-fi
-[ "$rows" -ge 1000 ] || { echo "skip: $((free_kb / 1024)) MB free is too little for a large predictions file" >&2; exit 77; }
+rows_that_fit "$per_request_kb"
 
 # The fakes' temporary folders (their files) go below $T, removed with it.
 gcs_fake_args=(--spill-over $((64 << 20)))
