@@ -15,14 +15,7 @@ if sanitized; then echo "skip: peak RSS means nothing under AddressSanitizer" >&
 limit_kb=150000
 png_bytes=110000
 per_request_kb=300  # ~147 KB in the result file, 110 KB of image, the rest records and margin
-rows=${ROWS:-10000}
-free_kb=$(df -Pk "$T" | awk 'NR == 2 { print $4 }')
-fits=$(( free_kb / 2 / per_request_kb ))  # leave half of the free disk to everyone else
-if [ "$rows" -gt "$fits" ]; then
-  echo "only $((free_kb / 1024)) MB free: $fits requests instead of $rows" >&2
-  rows=$fits
-fi
-[ "$rows" -ge 1000 ] || { echo "skip: $((free_kb / 1024)) MB free is too little for a large result file" >&2; exit 77; }
+rows_that_fit "$per_request_kb"
 
 # The fake's own temporary folder (its files) goes below $T, removed with it.
 TMPDIR="$T" start_batch_fake --png-bytes "$png_bytes"
@@ -40,25 +33,7 @@ result_mb=$(python3 -c 'import json
 f = [x for x in json.load(open("files.json")) if x["source"] == "GENERATED"]
 print(sum(int(x["sizeBytes"]) for x in f) // 1000000)')
 echo "$rows requests, result file(s) $result_mb MB: peak RSS $rss KB" >&2
-python3 - "$rows" "$png_bytes" <<'PY' || fail "the images and records of the large batch"
-import glob, json, os, sys
-rows, png_bytes = int(sys.argv[1]), int(sys.argv[2])
-pngs = [os.path.join(r, f) for r, _, fs in os.walk('out') for f in fs if f.endswith('.png')]
-assert len(pngs) == rows, ('PNG files', len(pngs), rows)
-for p in pngs:  # whole files: the signature and the padded size (check_pngs on a sample below)
-    with open(p, 'rb') as f:
-        assert f.read(8) == b'\x89PNG\r\n\x1a\n', p
-    assert os.path.getsize(p) >= png_bytes, (p, os.path.getsize(p))
-man = [l for p in glob.glob('out/*/manifest.jsonl') for l in open(p)]
-assert len(man) == rows, ('manifest lines', len(man))
-led = [json.loads(l) for p in glob.glob('ledger/*.jsonl') for l in open(p) if l.strip()]
-paid = [l for l in led if l.get('kind') not in ('reserve', 'settle') and l['status'] == 'ok']
-assert len(paid) == len({l['id'] for l in paid}) == rows, ('paid lines', len(paid))
-PY
-mkdir sample
-i=0
-for f in $(find out -name '*.png' | head -20); do i=$((i + 1)); cp "$f" "sample/$i.png"; done
-assert_eq "$(check_pngs sample)" 20 "sample of valid PNGs"
+check_large_batch "$rows" "$png_bytes"
 [ "$result_mb" -ge $(( rows * 140 / 1000 )) ] || fail "the result file(s) are only $result_mb MB"
 [ "$rss" -lt "$limit_kb" ] || fail "peak RSS $rss KB is over $limit_kb KB"
 echo "ok: $rows requests, $result_mb MB of results, collected with a peak RSS of $rss KB (< $limit_kb KB)"

@@ -16,18 +16,21 @@ Behaviour and sources: tests/fakes/README.md. Python 3 standard library only.
 import argparse
 import base64
 import calendar
+import hashlib
 import json
 import os
 import random
 import re
 import sys
+import tempfile
 import threading
 import time
 import http.server
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gcs_fake_store import QUANTUM, GcsError, Store, b64_crc, bad_request, precondition_failed  # noqa: E402
+from gcs_fake_store import (QUANTUM, FileBytes, GcsError, Store, b64_crc, bad_request,  # noqa: E402
+                            precondition_failed)
 
 import fake_common  # noqa: E402 (beside this file)
 
@@ -64,6 +67,10 @@ class State:
         self.args, self.lock = args, threading.Lock()
         self.store = Store(args.bucket, args.max_components)
         self.release = threading.Event()  # set: every hung answer gives up (reset, /_fake/release)
+        # --spill-over: where large media uploads go (below TMPDIR; a test points TMPDIR at its own
+        # folder, removed with it). A file per upload, kept while the process lives.
+        self.spill_dir = tempfile.mkdtemp(prefix="gcs-fake-spill-") if args.spill_over else None
+        self.spills = 0
         self.reset(args.seed)
 
     def reset(self, seed, keep_objects=False):
@@ -109,7 +116,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sys.stderr.write("gcs_fake: " + (fmt % args) + "\n")
 
     # ---- plumbing ----
-    def read_body(self):
+    def read_body(self, spill=False):
+        """The request's bytes; with spill (a media upload) and a Content-Length over --spill-over,
+        a FileBytes streamed to disk a MiB at a time, its MD5 taken on the way."""
+        limit = self.server.state.args.spill_over
+        length = int(self.headers.get("Content-Length") or 0)
+        if spill and limit and length > limit:
+            state = self.server.state
+            with state.lock:
+                state.spills += 1
+                path = os.path.join(state.spill_dir, "object-%d" % state.spills)
+            md5, left = hashlib.md5(), length
+            with open(path, "wb") as out:
+                while left > 0:
+                    piece = self.rfile.read(min(left, 1 << 20))
+                    if not piece:
+                        raise ConnectionError("the client went away mid-upload")
+                    md5.update(piece)
+                    out.write(piece)
+                    left -= len(piece)
+            return FileBytes(path, length, base64.b64encode(md5.digest()).decode())
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = bytearray()
             while True:
@@ -149,6 +175,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
         self.flush_headers()
 
+    def hang_unapplied(self, detail):
+        """Fault "hang" with "before": the request is neither applied nor answered (a client killed
+        while its upload was on the way), until release, a reset or HANG_MAX_SECONDS."""
+        state = self.server.state
+        with state.lock:
+            state.hangs.append({"detail": detail, "bytes": 0, "of": 0, "before": True,
+                                "ts_ms": round(time.time() * 1000, 3)})
+            release = state.release
+        sys.stderr.write(f"gcs_fake: hang at {detail} before applying it\n")
+        sys.stderr.flush()
+        release.wait(HANG_MAX_SECONDS)
+        self.close_connection = True
+
     def base(self):
         return "http://" + (self.headers.get("Host") or "%s:%d" % self.server.server_address[:2])
 
@@ -171,7 +210,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route(self, method):
         url = urlsplit(self.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
-        body = self.read_body()
+        media_upload = method == "POST" and UPLOAD.match(url.path) and params.get("uploadType", "media") == "media"
+        body = self.read_body(spill=bool(media_upload))
         if url.path.startswith("/_fake/"):
             return self.control(method, url.path, params, body)
         if method in ("GET", "HEAD") and "X-Goog-Signature" in params:
@@ -255,6 +295,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(int(rule.get("ms", 500)) / 1000.0)
             if fault == "reset":
                 self.close_connection = True
+                return
+            if fault == "hang" and rule.get("before"):
+                self.hang_unapplied(f"{op} {name}")
                 return
             if fault in ERROR_FAULTS:
                 raise fault_error(int(fault), rule.get("retry_after"))
@@ -351,6 +394,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise GcsError(416, "requestedRangeNotSatisfiable", "Request range not satisfiable")
             data, status = data[first:last + 1], 206
             headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        elif isinstance(data, FileBytes):
+            data = data[:]  # a whole read of a spilled object: into memory after all
         return status, headers, data, obj.content_type, obj
 
     def delete(self, bucket, name, params):
@@ -396,7 +441,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if obj is None:
             return self.send(404, b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code>"
                              b"<Message>The specified key does not exist.</Message></Error>", "application/xml; charset=UTF-8")
-        return self.send(200, b"" if method == "HEAD" else obj.data, obj.content_type)
+        return self.send(200, b"" if method == "HEAD" else obj.data[:], obj.content_type)
 
     # ---- control API ----
     def control(self, method, path, params, raw):
@@ -471,7 +516,11 @@ def dump(store, bucket, prefix):
         if name.startswith(prefix):
             entry = {"name": name, "generation": o.generation, "metageneration": o.metageneration,
                      "size": len(o.data), "componentCount": o.components, "contentType": o.content_type,
-                     "crc32c": b64_crc(o.crc), "md5Hash": o.md5, "data_b64": base64.b64encode(o.data).decode()}
+                     "crc32c": None if o.crc is None else b64_crc(o.crc), "md5Hash": o.md5}
+            if isinstance(o.data, FileBytes):
+                objects.append(entry)  # its bytes stay on disk (--spill-over)
+                continue
+            entry["data_b64"] = base64.b64encode(o.data).decode()
             try:
                 entry["text"] = o.data.decode("utf-8")
             except UnicodeDecodeError:
@@ -551,6 +600,9 @@ def main(argv=None):
                    help="refuse composites with more components (0 = no limit; older docs said 1024)")
     p.add_argument("--latency-ms", type=int, default=0, help="added to every API answer")
     p.add_argument("--seed", type=int, default=1, help="seed of the fault RNG")
+    p.add_argument("--spill-over", type=int, default=0,
+                   help="media uploads over this many bytes are kept in a file under TMPDIR, not in memory "
+                        "(such objects have an MD5 but no CRC32C; 0 = never)")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
 

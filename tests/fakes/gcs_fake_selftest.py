@@ -51,7 +51,7 @@ class Fake:
             conn.request(method, path, body=data, headers=headers or {})
             r = conn.getresponse()
             return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-        except (http.client.HTTPException, ConnectionError) as e:
+        except (http.client.HTTPException, ConnectionError, TimeoutError) as e:
             return 0, {}, type(e).__name__
         finally:
             conn.close()
@@ -302,16 +302,47 @@ def test_strict(fake):
     check(s == 400 and "exceeds the maximum (3)" in e["error"]["message"], "--max-components caps composites")
 
 
+def test_spill(fake):
+    """--spill-over 1000: a larger media upload is kept on disk; reads, ranges and its MD5 as usual."""
+    data = bytes(range(256)) * 20
+    s, _, o = media(fake, "big", data)
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    check(s == 200 and o["size"] == str(len(data)) and o["md5Hash"] == md5 and "crc32c" not in o,
+          "--spill-over: a large upload has its size and MD5, no CRC32C")
+    s, h, got = fake.call("GET", obj_path("big", query="alt=media"))
+    check(s == 200 and got == data and h.get("x-goog-hash") == "md5=" + md5, "--spill-over: a whole read")
+    s, h, got = fake.call("GET", obj_path("big", query="alt=media"), headers={"Range": "bytes=1000-2999"})
+    check(s == 206 and got == data[1000:3000] and h["content-range"] == f"bytes 1000-2999/{len(data)}",
+          "--spill-over: a ranged read")
+    s, _, o = media(fake, "small", b"x" * 1000)
+    check(s == 200 and o["crc32c"] == b64_crc(crc32c(b"x" * 1000)), "--spill-over: a small upload stays in memory")
+
+
+def test_hang_before(fake):
+    """Fault hang with "before": the upload is neither applied nor answered until release."""
+    fake.faults([{"fault": "hang", "first_n": 1, "ops": ["upload"], "before": True}])
+    s, _, _ = fake.call("POST", "/upload/storage/v1/b/%s/o?uploadType=media&name=hung" % B, b"abc",
+                        {"Content-Type": "text/plain"}, timeout=1)
+    hangs = fake.json("GET", "/_fake/hangs")[2]
+    check(s == 0 and hangs[-1]["before"] and hangs[-1]["detail"] == "upload hung", "hang before: no answer")
+    check(fake.call("GET", obj_path("hung"))[0] == 404, "hang before: nothing stored")
+    fake.json("POST", "/_fake/release", {})
+
+
 def main():
     fake = Fake()
     strict = Fake("--bucket", "fixed-bucket", "--require-bearer", "tok", "--max-components", "3")
+    spill = Fake("--spill-over", "1000")
     try:
-        for test in (test_objects, test_multipart, test_resumable, test_list_delete, test_compose, test_faults):
+        for test in (test_objects, test_multipart, test_resumable, test_list_delete, test_compose, test_faults,
+                     test_hang_before):
             test(fake)
         test_strict(strict)
+        test_spill(spill)
     finally:
         fake.stop()
         strict.stop()
+        spill.stop()
     print(f"{len(FAILURES)} failure(s)" if FAILURES else "all checks passed")
     sys.exit(1 if FAILURES else 0)
 

@@ -74,17 +74,38 @@ def bad_request(message, reason="invalid"):
     return GcsError(400, reason, message)
 
 
+class FileBytes:
+    """An object's bytes kept in a file (gcs_fake.py --spill-over): len() and slices read from
+    disk, so an object of gigabytes (a large batch's predictions) costs the fake no memory. Its
+    CRC32C is not known: in pure Python it would take minutes a gigabyte, so such an object has
+    only an MD5 (hashlib's, computed while the upload streamed in)."""
+
+    def __init__(self, path, size, md5):
+        self.path, self.size, self.md5 = path, size, md5
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, span):
+        start, stop, _ = span.indices(self.size)
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            return f.read(max(0, stop - start))
+
+
 class Obj:
     def __init__(self, bucket, name, data, content_type, generation, components=1, metadata=None, crc=None):
         now = time.time()
-        self.bucket, self.name, self.data = bucket, name, bytes(data)
+        spilled = isinstance(data, FileBytes)
+        self.bucket, self.name, self.data = bucket, name, data if spilled else bytes(data)
         self.content_type = content_type or "application/octet-stream"
         self.generation, self.metageneration = generation, 1
         self.created = self.updated = now
         self.components = components
         self.metadata = metadata or {}
-        self.crc = crc32c(self.data) if crc is None else crc
-        self.md5 = None if components > 1 else base64.b64encode(hashlib.md5(self.data).digest()).decode()
+        self.crc = crc if crc is not None or spilled else crc32c(self.data)  # None: not known
+        self.md5 = None if components > 1 else data.md5 if spilled else base64.b64encode(
+            hashlib.md5(self.data).digest()).decode()
 
     def resource(self, base):
         quoted = quote(self.name, safe="")
@@ -93,10 +114,12 @@ class Obj:
              "mediaLink": f"{base}/download/storage/v1/b/{self.bucket}/o/{quoted}?generation={self.generation}&alt=media",
              "name": self.name, "bucket": self.bucket, "generation": str(self.generation),
              "metageneration": str(self.metageneration), "contentType": self.content_type,
-             "storageClass": "STANDARD", "size": str(len(self.data)), "crc32c": b64_crc(self.crc),
+             "storageClass": "STANDARD", "size": str(len(self.data)),
              "etag": base64.b64encode(f"{self.generation}/{self.metageneration}".encode()).decode(),
              "timeCreated": rfc3339(self.created), "updated": rfc3339(self.updated),
              "timeStorageClassUpdated": rfc3339(self.created)}
+        if self.crc is not None:
+            r["crc32c"] = b64_crc(self.crc)
         if self.md5 is not None:
             r["md5Hash"] = self.md5
         if self.components > 1:
@@ -106,7 +129,8 @@ class Obj:
         return r
 
     def hash_header(self):
-        parts = [f"crc32c={b64_crc(self.crc)}"] + ([f"md5={self.md5}"] if self.md5 else [])
+        parts = ([f"crc32c={b64_crc(self.crc)}"] if self.crc is not None else []) + \
+            ([f"md5={self.md5}"] if self.md5 else [])
         return ",".join(parts)
 
 
@@ -183,9 +207,13 @@ class Store:
         if not name:
             raise bad_request("Required", "required")
         self.check(objects.get(name), params)
-        crc = crc32c(data)
+        spilled = isinstance(data, FileBytes)
+        crc = None if spilled else crc32c(data)
         for kind, given in (expect or {}).items():
-            actual = b64_crc(crc) if kind == "crc32c" else base64.b64encode(hashlib.md5(data).digest()).decode()
+            if kind == "crc32c" and crc is None:
+                continue  # not known for a spilled object (FileBytes)
+            actual = b64_crc(crc) if kind == "crc32c" else data.md5 if spilled else \
+                base64.b64encode(hashlib.md5(data).digest()).decode()
             if given and given != actual:
                 label = "CRC32C" if kind == "crc32c" else "MD5"
                 raise bad_request(f'Provided {label} "{given}" doesn\'t match calculated {label} "{actual}".')
@@ -227,6 +255,8 @@ class Store:
             pre = (s.get("objectPreconditions") or {}).get("ifGenerationMatch")
             if pre is not None and int(pre) != src.generation:
                 raise precondition_failed()
+            if isinstance(src.data, FileBytes):
+                raise bad_request("The fake cannot compose an object kept on disk (--spill-over)")
             parts.append(src.data)
             crc = crc32c(src.data, crc) if components else src.crc
             components += src.components

@@ -29,6 +29,7 @@ DEFAULT_SCHEDULE = ["PENDING", "RUNNING", "SUCCEEDED"]
 # (before the job moves on).
 HANG_POINTS = ("vertex-list", "vertex-create", "vertex-get")
 HANG_MAX_SECONDS = 600
+ENDING_WAIT_SECONDS = 15  # how long a get waits for a job's predictions to be written (advance)
 JOBS_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/batchPredictionJobs$")
 JOB_PATH = re.compile(r"^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/batchPredictionJobs/([0-9]+)(:cancel)?$")
 MODEL = re.compile(r"^publishers/google/models/([A-Za-z0-9._-]+)$")
@@ -263,7 +264,9 @@ class VertexBatchApi:
                "schedule": list(self.config["schedule"]), "errors": dict(self.config["errors"]), "polls": 0,
                "input": uris[0], "prefix": prefix, "source": source, "requests": requests, "deleted": False,
                "created": now_iso(), "updated": now_iso()}
-        job["state"] = job["schedule"][0]
+        job["state"], job["ending"] = job["schedule"][0], None
+        if job["state"] in TERMINAL:
+            job["ending"] = job["state"]
         with self.lock:
             self.jobs[jid] = job
             self.order.append(jid)
@@ -280,19 +283,35 @@ class VertexBatchApi:
         return 200, resource
 
     def advance(self, job):
-        """One get: the next state of the job's schedule."""
-        if job["state"] in TERMINAL:
+        """One get: the next state of the job's schedule. A terminal one is only set aside
+        ("ending"), True: the caller starts finish in a thread, which takes it once the predictions
+        are written, so no get sees a SUCCEEDED job without its output. Each get waits for that
+        thread up to ENDING_WAIT_SECONDS, so a small job answers its terminal state at once, and a
+        large one (10,000 padded images take minutes to write) answers as it was meanwhile, each get
+        well within a client's timeout."""
+        if job["state"] in TERMINAL or job.get("ending"):
             return False
         job["polls"] += 1
-        job["state"] = job["schedule"][min(job["polls"], len(job["schedule"]) - 1)]
+        state = job["schedule"][min(job["polls"], len(job["schedule"]) - 1)]
         job["updated"] = now_iso()
-        return job["state"] in TERMINAL
+        if state in TERMINAL:
+            job["ending"] = state
+            return True
+        job["state"] = state
+        return False
 
     def finish(self, job):
-        """A terminal state: SUCCEEDED writes the predictions into the GCS fake."""
-        job["ended"] = now_iso()
-        if job["state"] != "SUCCEEDED":
-            return
+        """A terminal state (set aside by advance, or the first of the schedule): SUCCEEDED writes
+        the predictions into the GCS fake; then the job takes the state, unless a cancel came first."""
+        if job.get("ending") == "SUCCEEDED":
+            self.write_predictions(job)
+        with self.lock:
+            if job.get("ending") and job["state"] not in TERMINAL:
+                job["state"], job["updated"] = job["ending"], now_iso()
+            job["ending"] = None
+            job["ended"] = now_iso()
+
+    def write_predictions(self, job):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".%06dZ" % (int(time.time() * 1e6) % 1000000)
         prefix = job["prefix"] if job["prefix"].endswith("/") else job["prefix"] + "/"
         output_dir = prefix + "prediction-model-" + stamp
@@ -398,11 +417,14 @@ class VertexBatchApi:
             if method == "GET" and verb is None:
                 entry["op"] = "get"
                 self.counters["gets"] += 1
-                finish = self.advance(job)
+                if self.advance(job):
+                    job["writer"] = threading.Thread(target=self.finish, args=(job,), daemon=True)
+                    job["writer"].start()
+                writer = job.get("writer")
             elif method == "POST" and verb == ":cancel":
                 entry["op"] = "cancel"
                 self.counters["cancels"] += 1
-                finish = False
+                writer = None
                 if job["state"] not in TERMINAL:
                     job["state"], job["updated"], job["ended"] = "CANCELLED", now_iso(), now_iso()
             elif method == "DELETE" and verb is None:
@@ -412,8 +434,8 @@ class VertexBatchApi:
             else:
                 raise self.fake.ApiError(405, "INVALID_ARGUMENT", "Method not allowed.")
             entry["state"] = job["state"]
-        if finish:
-            self.finish(job)
+        if writer is not None:
+            writer.join(ENDING_WAIT_SECONDS)  # a small job's answer is already the terminal state
         with self.lock:
             return 200, ({} if verb == ":cancel" else self.resource(job))
 
