@@ -6,7 +6,7 @@
 # signed with the service-account key (checked independently with openssl) and serving the
 # image's bytes from the GCS fake; the --results rows, the --report thumbnails carry them as a
 # synchronous run's do; `assetgen refresh` re-signs them in the bucket's manifest before they
-# expire. A key that cannot sign fails the run (exit 78) before anything is uploaded, created or
+# expire; a request sent again by --retry-failed --retry-tier standard is signed as it is made. A key that cannot sign fails the run (exit 78) before anything is uploaded, created or
 # reserved. No key material shows up in what the runs print or write.
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/refresh-common.inc"
@@ -88,4 +88,21 @@ check_manifest_signed_urls manifest2.jsonl 6 604800 "$refreshed"
 while read -r url sha; do
   verify_v4 "$url" pub.pem >/dev/null || fail "a re-signed URL does not verify: $url"
 done <urls.txt
-echo "ok: a batch collected a day after its submission gets 6 signed URLs valid 7 days from the collection (openssl verifies, the fake serves them); results and report carry them; refresh re-signs them; a key that cannot sign stops the run before anything is spent"
+
+# 5. A request that failed inside a batch, sent again synchronously (--retry-failed --retry-tier
+# standard): its image is signed as it is made, as the collected one was.
+one_variant_batch rt.csv 2 " again"
+batch_knob '{"errors":{"rt/ROW-002/1":{"code":500,"status":"INTERNAL","message":"Internal error encountered."}}}'
+rt=(ag run rt.csv --mode live --api-base "$base" --tier batch --poll-every 0s --daily-budget-usd 100
+  --job-id rt --out gs://bkt/out --ledger ledger --sign-urls 7d --results rt-results.csv)
+start=$(date +%s)
+expect_exit 1 "${rt[@]}"
+expect_exit 0 "${rt[@]}" --retry-failed --retry-tier standard
+gcs_get bkt out/rt/manifest.jsonl rt-manifest.jsonl
+check_manifest_signed_urls rt-manifest.jsonl 2 604800 "$start"
+assert_eq "$(grep -c '"tier":"batch"' rt-manifest.jsonl)" 1 "collected lines of the second job"
+while read -r url _; do
+  verify_v4 "$url" pub.pem >/dev/null || fail "a signature does not verify: $url"
+done <urls.txt
+grep -q 'ROW-002,.*X-Goog-Signature=' rt-results.csv || { cat rt-results.csv >&2; fail "the retried row's signed URL in the results"; }
+echo "ok: a batch collected a day after its submission gets 6 signed URLs valid 7 days from the collection (openssl verifies, the fake serves them); results and report carry them; refresh re-signs them; a --retry-tier standard retry signs too; a key that cannot sign stops the run before anything is spent"
