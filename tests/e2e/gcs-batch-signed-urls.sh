@@ -6,7 +6,8 @@
 # signed with the service-account key (checked independently with openssl) and serving the
 # image's bytes from the GCS fake; the --results rows, the --report thumbnails carry them as a
 # synchronous run's do; `assetgen refresh` re-signs them in the bucket's manifest before they
-# expire; a request sent again by --retry-failed --retry-tier standard is signed as it is made. A key that cannot sign fails the run (exit 78) before anything is uploaded, created or
+# expire; a request sent again by --retry-failed --retry-tier standard is signed as it is made.
+# A key that cannot sign fails the run (exit 78) before anything is uploaded, created or
 # reserved. No key material shows up in what the runs print or write.
 source "$(dirname "$0")/common.inc"
 source "$ASSETGEN_SOURCE_DIR/tests/e2e/refresh-common.inc"
