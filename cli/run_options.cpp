@@ -122,14 +122,15 @@ util::Status check_run_options(RunOptions& o, const context::Context& ctx) {
                                    "at standard or batch");
         }
     }
-    // Flex answers take minutes (a 1-15 minute target, optimization page; the Vertex retry
-    // strategy page suggests a 30-minute timeout for flex): its own, longer default.
-    TRY_ASSIGN(o.request_timeout,
-               duration_flag("--request-timeout",
-                             o.request_timeout_text.empty()
-                                 ? std::string(o.tier_value == budget::Tier::flex ? "30m" : "5m")
-                                 : o.request_timeout_text,
-                             milliseconds(1)));
+    // The default follows the tier the requests are sent at (a batch's --retry-tier flex too).
+    const auto sent_at = budget::synchronous_tier(o.tier_value, o.retry_failed, o.retry_tier_value);
+    TRY_ASSIGN(
+        o.request_timeout,
+        duration_flag("--request-timeout",
+                      o.request_timeout_text.empty()
+                          ? std::to_string(budget::default_request_timeout(sent_at).count()) + "m"
+                          : o.request_timeout_text,
+                      milliseconds(1)));
     TRY(parse_ref_mode(o.ref_mode).status());
     if (o.ref_failure.empty()) {
         // A dry run is a load test: the seed's example URLs, unreachable offline, must not stop it.
@@ -451,8 +452,10 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
         "vertex: Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the key file's)");
     sub.add_option("--location", o.location, "vertex: location, e.g. global or us-central1")
         ->capture_default_str();
-    sub.add_option("--request-timeout", o.request_timeout_text,
-                   "live: time limit of one request (default 5m; 30m with --tier flex)");
+    sub.add_option(
+        "--request-timeout", o.request_timeout_text,
+        "live: time limit of one request (default 5m; 30m for requests sent at flex: --tier flex, "
+        "or --retry-tier flex)");
     sub.add_option(
            "--tier", o.tier,
            "inference tier, priced from the model catalog: standard, flex (half price, minutes of "

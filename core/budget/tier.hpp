@@ -1,11 +1,12 @@
 #pragma once
 // The Gemini API's inference service tiers (ai.google.dev/gemini-api/docs/optimization, read
 // 2026-12-06): standard (the default), flex (50% off, best effort, minutes of latency),
-// priority (75% to 100% more, never shed) and batch (the asynchronous Batch API, 50% off; its
-// own issue: the name is reserved, `--tier batch` is refused). Each has its own prices in the
-// model catalog (budget/catalog.hpp).
+// priority (75% to 100% more, never shed) and batch (the asynchronous Batch API, 50% off:
+// `run --tier batch`, schedule/batch_run.hpp). Each has its own prices in the model catalog
+// (budget/catalog.hpp).
 
 #include <array>
+#include <chrono>
 #include <optional>
 #include <string_view>
 
@@ -38,6 +39,19 @@ inline std::optional<Tier> parse_tier(std::string_view text) {
         }
     }
     return std::nullopt;
+}
+
+// The tier a run's synchronous requests go out at: its own, except that a batch run sends
+// only --retry-failed's requests synchronously, at --retry-tier (batch: in a chunk, none).
+inline constexpr Tier synchronous_tier(Tier tier, bool retry_failed, Tier retry_tier) {
+    return tier == Tier::batch && retry_failed ? retry_tier : tier;
+}
+
+// --request-timeout's default for requests sent at `sent_at`: flex answers take minutes (a 1-15
+// minute target, optimization page; the Vertex retry strategy page suggests a 30-minute timeout
+// for flex), so 30 minutes; 5 for the others.
+inline constexpr std::chrono::minutes default_request_timeout(Tier sent_at) {
+    return std::chrono::minutes(sent_at == Tier::flex ? 30 : 5);
 }
 
 }  // namespace assetgen::budget

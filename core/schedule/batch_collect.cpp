@@ -119,6 +119,7 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
     m.tier = "batch";
     m.reservation = c.reservation.id;
     m.reservation_ts = c.reservation.ts;
+    sign_manifest_entry(m_d.sign_url, m, m_d.events);  // valid from now: the collection
     TRY(m_d.manifest.append_durable(m));
     m_written.insert(done_key(row.scene_id, r.variant));
 
@@ -131,7 +132,8 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
     ++m_out.summary.images_generated;
     m_out.summary.actual_cost = util::add_sat(m_out.summary.actual_cost, cost);
     m_out.summary.estimated_cost = util::add_sat(m_out.summary.estimated_cost, estimate);
-    m_out.outcomes[done_key(row.scene_id, r.variant)] = BatchOutcome{"ok", uri, cost, "", ""};
+    m_out.outcomes[done_key(row.scene_id, r.variant)] =
+        BatchOutcome{"ok", uri, cost, "", "", m.signed_url};
     if (m_d.events) {
         m_d.events->emit("item_complete", {{"scene_id", row.scene_id},
                                            {"variant", r.variant},

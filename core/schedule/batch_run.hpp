@@ -112,6 +112,9 @@ struct BatchRunDeps {
     // The rows' reference images (nullptr: the batch names none), resolved as a synchronous
     // run resolves them and sent inline in each request (the same bytes, the same limits).
     refs::RefFetcher* refs = nullptr;
+    // --sign-urls: each collected gs:// image is signed as its manifest line is written, so its
+    // URL is valid from the collection, not from the submission. Empty: no signed URLs.
+    SignUrl sign_url;
 };
 
 enum class BatchRunEnd {
@@ -122,7 +125,7 @@ enum class BatchRunEnd {
 };
 
 // How one image (row × variant) of the job ended in this run, for the results file and the
-// report: status "ok" (uri, cost), "pending" (its batch still runs), or an error (code,
+// report: status "ok" (uri, signed URL, cost), "pending" (its batch still runs), or an error (code,
 // message; cost when the failure was billed). Images an earlier run made are not in it.
 struct BatchOutcome {
     std::string status;  // "ok", "pending", "failed"
@@ -130,6 +133,7 @@ struct BatchOutcome {
     util::Micros cost = 0;
     std::string code;
     std::string message;
+    std::string signed_url;  // with --sign-urls, for an "ok" gs:// image
 };
 
 struct BatchRunResult {

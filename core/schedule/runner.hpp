@@ -52,6 +52,17 @@ struct DoneImage {
 using DoneIndex = std::unordered_map<std::string, DoneImage>;
 std::string done_key(const std::string& scene_id, int variant);
 
+// Signs a stored image's gs:// location (--sign-urls): the URL and when it expires (ms since
+// the epoch), valid from the moment it is called.
+using SignUrl =
+    std::function<util::Result<std::pair<std::string, std::int64_t>>(const std::string& uri)>;
+
+// With sign_url set and m.uri in gs://: m.signed_url and m.signed_url_expires. A URL that cannot
+// be signed does not lose the image: the line keeps its gs:// location (`assetgen refresh` can
+// sign it later) and a "sign_failed" event says why (events may be nullptr).
+void sign_manifest_entry(const SignUrl& sign_url, ledger::ManifestEntry& m,
+                         report::EventSink* events);
+
 struct RunSettings {
     std::string job_id;
     std::string job_dir;  // <out>/<job>: images go below it
@@ -94,9 +105,8 @@ struct RunDeps {
     const std::atomic<int>& stop;
     // Fetches rows' reference images; nullptr: rows run without them.
     refs::RefFetcher* refs = nullptr;
-    // Signs a stored image's gs:// location (--sign-urls): the URL and when it expires (ms
-    // since the epoch). Empty: no signed URLs.
-    std::function<util::Result<std::pair<std::string, std::int64_t>>(const std::string&)> sign_url;
+    // Signs a stored image's gs:// location (--sign-urls). Empty: no signed URLs.
+    SignUrl sign_url;
     // Warnings the operator must see on stderr (a hint over --max-retry-delay). May be empty.
     std::function<void(const std::string&)> warn;
     // Asked before each image is handed out: an error (a gs:// job's lock lost to another run)

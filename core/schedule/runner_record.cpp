@@ -17,6 +17,20 @@ namespace assetgen::schedule {
 
 using namespace detail;
 
+void sign_manifest_entry(const SignUrl& sign_url, ledger::ManifestEntry& m,
+                         report::EventSink* events) {
+    if (!sign_url || !storage::is_gcs(m.uri)) {
+        return;
+    }
+    auto signed_url = sign_url(m.uri);
+    if (signed_url.ok()) {
+        m.signed_url = signed_url->first;
+        m.signed_url_expires = signed_url->second;
+    } else if (events != nullptr) {
+        events->emit("sign_failed", {{"uri", m.uri}, {"message", signed_url.status().message()}});
+    }
+}
+
 void Runner::Impl::set_tokens(ledger::Entry& e, const provider::Usage& u) {
     e.has_tokens = true;
     e.prompt_tokens = u.prompt_tokens;
@@ -75,18 +89,7 @@ util::Result<ledger::ManifestEntry> Runner::Impl::store_image(const Item& item, 
         row_content_part(row, ContentSettings{settings.mode, settings.model, settings.image_size}),
         settings.global_refs);
     m.tier = std::string(budget::tier_name(settings.tier));  // written only when not standard
-    if (deps.sign_url && storage::is_gcs(uri)) {
-        // A URL that cannot be signed does not lose the image: the manifest keeps its gs://
-        // location and `assetgen refresh` can sign it later.
-        auto signed_url = deps.sign_url(uri);
-        if (signed_url.ok()) {
-            m.signed_url = signed_url->first;
-            m.signed_url_expires = signed_url->second;
-        } else {
-            deps.events.emit("sign_failed",
-                             {{"uri", uri}, {"message", signed_url.status().message()}});
-        }
-    }
+    sign_manifest_entry(deps.sign_url, m, &deps.events);
     return m;
 }
 

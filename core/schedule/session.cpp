@@ -111,6 +111,27 @@ void JobSession::emit(const std::string& event, const nlohmann::json& fields) {
     }
 }
 
+SignUrl JobSession::url_signer() {
+    JobResources& w = *m_open;
+    if (!w.signer) {
+        return {};
+    }
+    const std::string emulator = m_context->places.emulator_host;
+    return [this, &w, emulator](
+               const std::string& uri) -> util::Result<std::pair<std::string, std::int64_t>> {
+        TRY_ASSIGN(const storage::GcsUrl target, storage::parse_gcs_url(uri));
+        signing::SignRequest r;
+        r.bucket = target.bucket;
+        r.object = target.object;
+        r.ttl_seconds = m_options.sign_ttl_seconds;
+        r.at = m_clock->unix_ms() / 1000;
+        r.emulator_host = emulator;
+        std::lock_guard lock(w.sign_mutex);  // one signer; signBlob calls go one at a time
+        TRY_ASSIGN(std::string url, signing::sign_url(r, *w.signer->signer));
+        return std::make_pair(std::move(url), (r.at + r.ttl_seconds) * 1000);
+    };
+}
+
 util::Result<report::Summary> JobSession::execute(
     const std::function<bool(const batch::Row&)>& filter,
     const std::function<void(const RowResult&)>& on_row,
@@ -135,23 +156,7 @@ util::Result<report::Summary> JobSession::execute(
     settings.remade = m_job.remade;
     RunDeps deps = w.run_deps(*m_clock, *m_storage, o.prices, *m_stop);
     deps.warn = m_log.warn;
-    if (w.signer) {
-        const std::string emulator = m_context->places.emulator_host;
-        deps.sign_url =
-            [this, &w, emulator](
-                const std::string& uri) -> util::Result<std::pair<std::string, std::int64_t>> {
-            TRY_ASSIGN(const storage::GcsUrl target, storage::parse_gcs_url(uri));
-            signing::SignRequest r;
-            r.bucket = target.bucket;
-            r.object = target.object;
-            r.ttl_seconds = m_options.sign_ttl_seconds;
-            r.at = m_clock->unix_ms() / 1000;
-            r.emulator_host = emulator;
-            std::lock_guard lock(w.sign_mutex);  // one signer; signBlob calls go one at a time
-            TRY_ASSIGN(std::string url, signing::sign_url(r, *w.signer->signer));
-            return std::make_pair(std::move(url), (r.at + r.ttl_seconds) * 1000);
-        };
-    }
+    deps.sign_url = url_signer();
     Runner runner(settings, deps, m_job.history.done);
     TRY_ASSIGN(auto reader, RowReader::open(*m_job.input, o.plan.validation, m_job.plan.columns));
     std::uint64_t planned = 0;

@@ -178,6 +178,11 @@ private:
                                       BatchRunResult& result);
     void record_batch_rows(const std::vector<BatchRow>& rows, BatchRunResult& result);
 
+    // --sign-urls: signs an image's gs:// location with the session's signer, valid from now
+    // (the moment the image is recorded, also for a batch collected long after it was sent).
+    // Empty without --sign-urls.
+    SignUrl url_signer();
+
     // True for the rows of this session's shard (every row when it is not a shard).
     bool in_shard(const batch::Row& row) const;
 

@@ -119,6 +119,7 @@ util::Result<BatchRunResult> JobSession::execute_batch(
                       *w.manifest,    w.ledger->budget(), o.prices,   *m_stop,
                       w.events.get(), m_log.info,         on_progress};
     deps.refs = w.refs ? &w.refs->fetcher() : nullptr;
+    deps.sign_url = url_signer();
     const util::Micros spent_before = w.ledger->budget().spent();
     TRY_ASSIGN(BatchRunResult result, run_batch(batch, deps, rows, m_job.history.done, chunks));
     if (!result.retry.empty()) {

@@ -97,6 +97,7 @@ util::Status JobSession::retry_batch_failures(budget::Tier tier, const std::vect
                  *w.manifest, *w.events,       w.ledger->budget(), o.prices,
                  *m_stop,     nullptr};
     deps.warn = m_log.warn;
+    deps.sign_url = url_signer();
     if (w.bucket_lock) {
         deps.still_held = [lock = w.bucket_lock.get()] { return lock->still_held(); };
     }
@@ -137,8 +138,8 @@ util::Status JobSession::retry_batch_failures(budget::Tier tier, const std::vect
                 continue;
             }
             if (vo.kind == VariantOutcome::Kind::ok) {
-                result.outcomes[done_key(row.scene_id, v)] = BatchOutcome{
-                    "ok", vo.signed_url.empty() ? vo.uri : vo.signed_url, vo.cost, "", ""};
+                result.outcomes[done_key(row.scene_id, v)] =
+                    BatchOutcome{"ok", vo.uri, vo.cost, "", "", vo.signed_url};
                 continue;
             }
             const std::string code(util::code_name(vo.code));
@@ -186,6 +187,7 @@ void JobSession::record_batch_rows(const std::vector<BatchRow>& rows, BatchRunRe
                 const BatchOutcome& o = it->second;
                 c.cost = o.cost;
                 c.image = o.uri;
+                c.signed_url = o.signed_url;
                 if (o.status == "ok") {
                     c.status = "ok";
                     ++ok;
@@ -212,7 +214,9 @@ void JobSession::record_batch_rows(const std::vector<BatchRow>& rows, BatchRunRe
                 ++failed;
             }
             cost = util::add_sat(cost, c.cost);
-            if (!c.image.empty()) {
+            if (!c.signed_url.empty()) {
+                rr.images.push_back(c.signed_url);  // as a synchronous run's row lists them
+            } else if (!c.image.empty()) {
                 rr.images.push_back(c.image);
             }
             if (w.report) {
