@@ -2,8 +2,12 @@
 // (util/json_view.hpp): one validating pass over the body that keeps spans, so the ~2 MB of
 // base64 of a real image is never copied into a JSON string; the image part's data is then
 // decoded straight from the body into the image's bytes (table-driven, four characters at a
-// time; a string holding escapes such as "\/" is unescaped first). The rules, their order and
-// every message are those of parse_gemini_response_dom in gemini_wire.cpp (an nlohmann DOM),
+// time; a string holding escapes such as "\/" is unescaped first). parse_gemini_response_in_place
+// decodes the image over the body's own bytes instead (util::base64_decode_into: the bytes
+// written never overtake the base64 still to read), so a live answer holds one ~2 MB buffer at
+// a time, not the body and a 1.5 MB image beside it; what the answer says besides the image
+// (usage, model version, MIME type) is read before the body is overwritten. The rules, their order
+// and every message are those of parse_gemini_response_dom in gemini_wire.cpp (an nlohmann DOM),
 // which stays as the reference: tests/core/provider/gemini_answer_test.cpp compares the two on
 // many answer shapes and the fuzz target tests/fuzz/gemini_answer.cpp on any input.
 
@@ -12,6 +16,7 @@
 
 #include "provider/gemini_wire.hpp"
 #include "provider/gemini_wire_detail.hpp"
+#include "util/base64.hpp"
 #include "util/json_view.hpp"
 #include "util/text.hpp"
 
@@ -130,9 +135,25 @@ Status bad_response(std::string what) {
     return Status(Code::bad_response, "generateContent: " + std::move(what));
 }
 
-}  // namespace
+// Decodes the image part's data into the start of `*owned` (the buffer `data` was read from, or a
+// separate unescaped copy), which then holds the image alone. false when it is not a string or
+// not valid base64 (either alphabet, as detail::decode_image_data).
+bool decode_in_place(const JsonView& view, const JsonNode* data, std::string* owned) {
+    if (data == nullptr || data->type != JsonType::string) {
+        return false;
+    }
+    util::Result<std::size_t> n = util::base64_decode_into(
+        data->flag ? std::string_view(view.string(*data)) : view.raw(*data), owned->data());
+    if (!n.ok()) {
+        return false;
+    }
+    owned->resize(n.value());
+    return true;
+}
 
-util::Result<ImageResult> parse_gemini_response(std::string_view body) {
+// Reads the answer in `body`; with `owned` (the same bytes, given up by the caller) the image is
+// decoded over them and moved into the result, else it is decoded into a new string.
+util::Result<ImageResult> parse_answer(std::string_view body, std::string* owned) {
     const std::optional<JsonView> view = JsonView::parse(body);
     if (!view) {
         return bad_response("the answer is not valid JSON (" + std::to_string(body.size()) +
@@ -206,16 +227,41 @@ util::Result<ImageResult> parse_gemini_response(std::string_view body) {
 
     ImageResult result;
     result.mime_type = a.string_of(a.member2(image, "mimeType", "mime_type"));
-    auto bytes = a.image_data(a.member(image, "data"));
-    if (!bytes.ok() || bytes->empty()) {
-        return a.billed(bad_response("the image part of type \"" + result.mime_type +
-                                     "\" has no valid base64 data"),
-                        root);
-    }
-    result.data = std::move(bytes).value();
+    // Everything but the image is read first: a decoding in place overwrites the body.
     result.usage = a.usage_of(root);
     result.model_version = a.string_of(a.member2(&root, "modelVersion", "model_version"));
+    const bool has_usage = a.has_usage(root);
+    const JsonNode* data = a.member(image, "data");
+    bool decoded = false;
+    if (owned != nullptr) {
+        decoded = decode_in_place(*view, data, owned) && !owned->empty();
+        if (decoded) {
+            result.data = std::move(*owned);
+        }
+    } else if (auto bytes = a.image_data(data); bytes.ok() && !bytes->empty()) {
+        result.data = std::move(bytes).value();
+        decoded = true;
+    }
+    if (!decoded) {
+        Status s = bad_response("the image part of type \"" + result.mime_type +
+                                "\" has no valid base64 data");
+        if (has_usage) {
+            s.with_usage(result.usage);
+        }
+        return s;
+    }
     return result;
+}
+
+}  // namespace
+
+util::Result<ImageResult> parse_gemini_response(std::string_view body) {
+    return parse_answer(body, nullptr);
+}
+
+util::Result<ImageResult> parse_gemini_response_in_place(std::string&& body) {
+    std::string owned = std::move(body);
+    return parse_answer(owned, &owned);
 }
 
 }  // namespace assetgen::provider

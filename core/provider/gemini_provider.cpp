@@ -53,8 +53,9 @@ std::string bare_model(const std::string& model) {
     return util::starts_with(model, k_prefix) ? model.substr(k_prefix.size()) : model;
 }
 
-// Turns an HTTP answer into the result, with secrets scrubbed from any error.
-util::Result<ImageResult> interpret(const util::Result<net::HttpResponse>& sent,
+// Turns an HTTP answer into the result, with secrets scrubbed from any error. Takes the answer
+// whole: a 200's image is decoded over its body (parse_gemini_response_in_place).
+util::Result<ImageResult> interpret(util::Result<net::HttpResponse>&& sent,
                                     const util::Clock& clock, const std::string& secret) {
     if (!sent.ok()) {
         if (net::is_body_too_large(sent.status())) {
@@ -68,9 +69,9 @@ util::Result<ImageResult> interpret(const util::Result<net::HttpResponse>& sent,
         }
         return scrub(sent.status(), secret);
     }
-    const net::HttpResponse& response = sent.value();
+    net::HttpResponse& response = sent.value();
     if (response.status >= 200 && response.status < 300) {
-        auto parsed = parse_gemini_response(response.body);
+        auto parsed = parse_gemini_response_in_place(std::move(response.body));
         if (!parsed.ok()) {
             return scrub(parsed.status(), secret);
         }

@@ -2,7 +2,9 @@
 // cross-checked against the nlohmann DOM reference (parse_gemini_response_dom) on any input:
 // JsonView accepts exactly what nlohmann accepts, and both readers give the same outcome, the
 // same image bytes, mime type, usage and model version, or the same error code, message, HTTP
-// status and billed usage. Any difference aborts (a finding).
+// status and billed usage; the in-place form (parse_gemini_response_in_place, the image decoded
+// over the body) says what the fast reader says. Any difference aborts (a finding).
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +26,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto fast = provider::parse_gemini_response(body);
     auto ref = provider::parse_gemini_response_dom(body);
     FUZZ_CHECK(fast.ok() == ref.ok(), "one reader found an image, the other did not");
+    auto in_place = provider::parse_gemini_response_in_place(std::string(body));
+    FUZZ_CHECK(in_place.ok() == fast.ok(), "the in-place reader disagrees");
+    FUZZ_CHECK(in_place.ok()
+                   ? in_place->data == fast->data && in_place->model_version == fast->model_version
+                   : in_place.status().message() == fast.status().message(),
+               "the in-place reader's image or message differs");
     if (fast.ok()) {
         FUZZ_CHECK(fast->data == ref->data, "image bytes differ");
         FUZZ_CHECK(fast->mime_type == ref->mime_type, fast->mime_type);

@@ -1,5 +1,6 @@
-// The fast answer reader (parse_gemini_response, a JsonView of the body) against the nlohmann
-// DOM reference (parse_gemini_response_dom) on many answer shapes: the same outcome, the same
+// The fast answer reader (parse_gemini_response, a JsonView of the body) and its in-place form
+// (parse_gemini_response_in_place, the image decoded over the body) against the nlohmann DOM
+// reference (parse_gemini_response_dom) on many answer shapes: the same outcome, the same
 // decoded image byte for byte, and every other field equal.
 #include <catch2/catch.hpp>
 
@@ -59,11 +60,9 @@ std::string image_part(const std::string& data, const std::string& mime = "image
     return R"({"inlineData":{"mimeType":")" + mime + R"(","data":")" + data + R"("}})";
 }
 
-// Both readers on one body; returns whether it was an image.
-bool same(const std::string& body) {
-    INFO("body (first 300 bytes): " << body.substr(0, 300));
-    auto fast = parse_gemini_response(body);
-    auto ref = parse_gemini_response_dom(body);
+// One fast reader's outcome against the reference's; returns whether it was an image.
+bool agrees(const assetgen::util::Result<ImageResult>& fast,
+            const assetgen::util::Result<ImageResult>& ref) {
     REQUIRE(fast.ok() == ref.ok());
     if (fast.ok()) {
         REQUIRE(fast->data.size() == ref->data.size());
@@ -89,6 +88,17 @@ bool same(const std::string& body) {
         CHECK(f.usage()->output_image_tokens == r.usage()->output_image_tokens);
     }
     return false;
+}
+
+// The fast reader and the in-place reader against the reference on one body; returns whether
+// it was an image.
+bool same(const std::string& body) {
+    INFO("body (first 300 bytes): " << body.substr(0, 300));
+    auto ref = parse_gemini_response_dom(body);
+    const bool image = agrees(parse_gemini_response(body), ref);
+    INFO("decoded in place");
+    CHECK(agrees(parse_gemini_response_in_place(std::string(body)), ref) == image);
+    return image;
 }
 
 }  // namespace
@@ -136,6 +146,14 @@ TEST_CASE("fast answer reader agrees with the nlohmann reference on 60+ shapes",
         answer(R"({"inlineData":"nope"})"),
         answer(R"({"inlineData":{"mimeType":"image/png","data":"QUJD\nRA=="}})"),
         answer(R"({"inlineData":{"mimeType":"image/png","data":"QUJDRA\u003d\u003d"}})"),
+        // the two alphabets: each alone, unpadded, escaped, mixed (refused), not canonical
+        answer(image_part("ab+/QUJD")),
+        answer(image_part("ab-_QUJD")),
+        answer(image_part("QUJDRA")),
+        answer(image_part("QUJD\\u002dw==")),
+        answer(image_part("QUJD\\u002bw==")),
+        answer(image_part("ab+/ab-_")),
+        answer(image_part("QUJDRB==")),
         // text only, no image, other finish reasons
         answer(R"({"text":"I cannot draw that"})"),
         answer(R"({"text":"caf\u00e9 \ud83c\udfa8 \"quoted\" \\ back\/slash \t tab"})"),
@@ -240,6 +258,16 @@ TEST_CASE("fast answer reader decodes a 1.5 MB image byte for byte", "[gemini][p
         CHECK(fast->usage.output_image_tokens == 1290);
         CHECK(fast->model_version == "gemini-3.1-flash-image");
         same(body);
+        // In place: the image comes back in the body's own buffer, decoded over its base64, so
+        // a live answer holds one ~2 MB buffer, not the body and a 1.5 MB copy beside it.
+        std::string owned = body;
+        const char* buffer = owned.data();
+        auto in_place = parse_gemini_response_in_place(std::move(owned));
+        REQUIRE(in_place.ok());
+        CHECK(in_place->data == png);
+        CHECK(in_place->data.data() == buffer);
+        CHECK(in_place->usage.output_image_tokens == 1290);
+        CHECK(in_place->model_version == "gemini-3.1-flash-image");
     }
 }
 

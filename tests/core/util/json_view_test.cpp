@@ -2,6 +2,7 @@
 // table-driven loop decodes what the bit-by-bit definition decodes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -265,4 +266,45 @@ TEST_CASE("base64 decoding matches the bit-by-bit definition", "[util]") {
         REQUIRE(url.ok());
         CHECK(*url == bytes);
     }
+}
+
+TEST_CASE("base64_decode_into decodes either alphabet in place, as base64_decode then base64url",
+          "[util]") {
+    std::mt19937 rng(7);
+    const std::string chars =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=\n*";
+    int decoded = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string text;
+        const std::size_t n = rng() % 40;
+        for (std::size_t k = 0; k < n; ++k) {
+            // The common 62 characters, one alphabet's two, sometimes the other's or a stray.
+            const std::size_t pick = rng() % 16;
+            text += pick == 0 ? chars[rng() % chars.size()] : chars[rng() % 64];
+        }
+        if (rng() % 2 == 0) {
+            std::replace(text.begin(), text.end(), '+', '-');
+            std::replace(text.begin(), text.end(), '/', '_');
+        }
+        auto expected = assetgen::util::base64_decode(text);
+        if (!expected.ok()) {
+            expected = assetgen::util::base64url_decode(text);
+        }
+        INFO("text: " << text);
+        // In place: over the text itself, and from before it in the same buffer (as an answer's
+        // image is decoded over its body from the body's start).
+        for (std::size_t lead : {std::size_t{0}, std::size_t{1}, std::size_t{57}}) {
+            std::string buffer = std::string(lead, '{') + text;
+            auto got = assetgen::util::base64_decode_into(std::string_view(buffer).substr(lead),
+                                                          buffer.data());
+            REQUIRE(got.ok() == expected.ok());
+            if (got.ok()) {
+                CHECK(*got <= assetgen::util::base64_decoded_size(text));
+                CHECK(buffer.substr(0, *got) == *expected);
+                decoded += lead == 0 ? 1 : 0;
+            }
+        }
+    }
+    CHECK(decoded > 2000);  // both outcomes were exercised
+    CHECK(!assetgen::util::base64_decode_into("QU+/QU-_", std::string(8, ' ').data()).ok());
 }
