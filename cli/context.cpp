@@ -17,10 +17,14 @@ namespace {
 
 net::CurlTransportOptions shared_transport_options() {
     net::CurlTransportOptions o;
-    // The model's, the bucket's and the references' requests used to have a pool of 64 idle
-    // handles each; the one pool they share keeps 128 (each handle keeps its own connections,
-    // to every host it has talked to, so a handle serves the model and the bucket alike).
-    o.max_idle_handles = 128;
+    // The model's, the bucket's and the references' requests share one pool of idle handles
+    // (each handle keeps its own connections, to every host it has talked to, so a handle
+    // serves the model and the bucket alike). A handle is made only when every pooled one is
+    // busy, so the pool never holds more than the most requests that were in flight at once;
+    // the cap is there for that peak: --concurrency (up to 1024) plus the references' and the
+    // bucket's requests. A cap below it (it was 128) closed the excess handles at the end of
+    // every wave of answers, and their next requests each paid a new TCP (and TLS) connection.
+    o.max_idle_handles = 2048;
     return o;
 }
 

@@ -119,7 +119,8 @@ public:
     // its own thread).
     void append_then(const ledger::ManifestEntry& entry, Committed then);
     // Returns once every entry appended so far has been committed (or failed) and its callback
-    // has returned.
+    // has returned. While it waits, groups start without waiting out min_gap (the caller
+    // appends nothing meanwhile, so no entry would join them).
     void wait_idle();
 
     // Groups committed so far (each: at most one sync of each kind), entries appended so far.
@@ -149,6 +150,7 @@ private:
     std::uint64_t m_finished = 0;           // entries whose group ended and callback returned
     std::uint64_t m_groups = 0;             // groups committed
     bool m_stopping = false;                // the destructor runs
+    int m_idle_waiters = 0;                 // callers in wait_idle(): no min_gap pacing
     bool m_started_once = false;            // m_last_start is set
     util::SteadyTime m_last_start{};        // when the last group started
     bool m_ledger_synced_once = false;      // m_last_ledger_sync is set

@@ -223,7 +223,7 @@ std::string snapshot_name(std::int64_t unix_ms) {
 JobCheckpoints::JobCheckpoints(JobPlace place, storage::Storage& storage, util::Clock& clock)
     : m_place(std::move(place)), m_storage(storage), m_clock(clock) {}
 
-util::Status JobCheckpoints::checkpoint(nlohmann::json state) {
+util::Status JobCheckpoints::checkpoint(nlohmann::json state, bool synced) {
     std::lock_guard lock(m_mutex);
     if (m_place.remote()) {
         // The local manifest only grows, and every line in it is durable: any copy of it is a
@@ -245,8 +245,12 @@ util::Status JobCheckpoints::checkpoint(nlohmann::json state) {
     state["snapshot"] = storage::join(m_place.records, name);
     const std::string text =
         state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    TRY(m_storage.put(storage::join(m_place.records, name), text, "application/json"));
-    TRY(m_storage.put(storage::join(m_place.records, "state.json"), text, "application/json"));
+    auto put = [&](const std::string& location) {
+        return synced ? m_storage.put(location, text, "application/json")
+                      : m_storage.put_unsynced(location, text, "application/json");
+    };
+    TRY(put(storage::join(m_place.records, name)));
+    TRY(put(storage::join(m_place.records, "state.json")));
     ++m_count;
     return util::ok_status();
 }

@@ -78,8 +78,10 @@ class JobCheckpoints {
 public:
     JobCheckpoints(JobPlace place, storage::Storage& storage, util::Clock& clock);
     // Publishes the manifest (remote jobs) and writes the snapshot. state gets "ts" and
-    // "snapshot" (the versioned object's location) added.
-    util::Status checkpoint(nlohmann::json state);
+    // "snapshot" (the versioned object's location) added. synced false: the snapshot's local
+    // files are written without an fsync of their own (Storage::put_unsynced), for a state that
+    // a later checkpoint replaces; the run's group commit or the last checkpoint syncs them.
+    util::Status checkpoint(nlohmann::json state, bool synced = true);
     // How many checkpoints were written.
     std::uint64_t count() const;
 

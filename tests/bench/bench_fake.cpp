@@ -5,10 +5,18 @@
 // HttpServer (127.0.0.1, a thread per connection, keep-alive).
 //
 //   bench_fake --answer FILE --model FILE [--latency-ms N] --port-file FILE
-// Runs until SIGINT or SIGTERM. GET /_fake/stats answers {"requests":N,"max_in_flight":M}.
+// Runs until SIGINT or SIGTERM. GET /_fake/stats answers {"requests":N,"max_in_flight":M,
+// "connections":C,"first_request_us":T0,"last_request_us":T1}: the generateContent requests
+// since the last POST /_fake/reset, when the first and the last of them arrived (CLOCK_REALTIME,
+// µs since the epoch, so that scripts/bench can set them against the client's start and end),
+// and the connections accepted since then. From them the bench tells where a run's wall time
+// went: before the first request (startup), after the last answer (teardown), and the slots'
+// idle time in between (the gap between an answer and the next request on that slot).
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -69,17 +77,42 @@ int main(int argc, char** argv) {
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+    // Since the last reset: generateContent requests, the first and last arrival (µs, realtime),
+    // and the connections accepted before it (subtracted from the server's count).
+    std::atomic<std::uint64_t> generated{0};
+    std::atomic<std::int64_t> first_us{0};
+    std::atomic<std::int64_t> last_us{0};
+    std::atomic<std::size_t> connections_before{0};
     HttpServer* self = nullptr;
     HttpServer server([&](const HttpServer::Request& r) {
         HttpServer::Response out;
         out.headers = {{"Content-Type", "application/json; charset=UTF-8"}};
         if (r.method == "POST" && r.path.ends_with(":generateContent")) {
+            const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
+            std::int64_t none = 0;
+            first_us.compare_exchange_strong(none, now);
+            for (std::int64_t seen = last_us.load();
+                 seen < now && !last_us.compare_exchange_weak(seen, now);) {
+            }
+            generated.fetch_add(1);
             out.body = answer;
             out.delay = latency;
+        } else if (r.method == "POST" && r.path == "/_fake/reset") {
+            generated = 0;
+            first_us = 0;
+            last_us = 0;
+            // This request's own connection is counted as one from before.
+            connections_before = self->connections_accepted();
+            out.body = "{}";
         } else if (r.method == "GET" && r.path == "/_fake/stats") {
-            out.body = "{\"requests\":" + std::to_string(self->requests_handled()) +
+            out.body = "{\"requests\":" + std::to_string(generated.load()) +
                        ",\"max_in_flight\":" + std::to_string(self->max_concurrent_requests()) +
-                       "}";
+                       ",\"connections\":" +
+                       std::to_string(self->connections_accepted() - connections_before.load()) +
+                       ",\"first_request_us\":" + std::to_string(first_us.load()) +
+                       ",\"last_request_us\":" + std::to_string(last_us.load()) + "}";
         } else if (r.method == "GET" && r.path.starts_with("/v1beta/models/")) {
             out.body = model;
         } else {
