@@ -12,6 +12,8 @@ source "$(dirname "$0")/common.inc"
 start_fake gemini gemini_fake.py --api-key e2e-key --latency-ms 10
 base=$(fake_url gemini)
 export GEMINI_API_KEY=e2e-key
+# Lines back-dated 30 minutes must stay on today's UTC day (CI once ran this at 00:10 UTC).
+at_midday
 one_variant_batch b.csv 5
 
 # reserve_line FOLDER ID AMOUNT AGE_HOURS [settle REASON]: appends a reserve (or settle) line of
