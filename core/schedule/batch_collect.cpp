@@ -146,45 +146,118 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
 
 Status Engine::record_failure(Chunk& c, const Request& r, const Status& why) {
     const batch::Row& row = m_rows[r.row].row;
-    const std::string code(util::code_name(why.code()));
-    Micros cost = 0;
-    if (why.usage()) {
-        const auto& u = *why.usage();
-        auto priced =
-            m_d.prices.actual(model_of(row), m_s.image_size, u.prompt_tokens, u.output_tokens,
-                              u.thoughts_tokens, u.output_image_tokens, budget::Tier::batch);
-        cost = priced.ok() ? *priced : 0;
-    }
     // A request that failed inside the batch: a ledger line (billed or not), bound.
+    ledger::Entry e = billed_line(row.scene_id, r.variant, row.prompt, model_of(row),
+                                  util::Result<provider::ImageResult>(why), 0);
+    e.id = m_s.job_id + "/" + row.safe_id + "/v" + std::to_string(r.variant) + "/" + e.status +
+           "/" + c.reservation.batch;
+    TRY(charge(c, e));
+    note_failure(r, e.status, why.message());
+    m_out.outcomes[done_key(row.scene_id, r.variant)].cost = e.cost;
+    return util::ok_status();
+}
+
+ledger::Entry Engine::billed_line(const std::string& scene_id, int variant,
+                                  const std::string& prompt, const std::string& model,
+                                  const util::Result<provider::ImageResult>& outcome,
+                                  Micros unpriced) const {
+    const util::TokenUsage* u = nullptr;
+    if (outcome.ok()) {
+        u = &outcome->usage;
+    } else if (outcome.status().usage()) {
+        u = &*outcome.status().usage();
+    }
     ledger::Entry e;
     e.user_id = m_s.user;
     e.job_id = m_s.job_id;
-    e.prompt = row.prompt;
-    e.scene_id = row.scene_id;
-    e.variant = r.variant;
-    e.model = model_of(row);
+    e.prompt = prompt;
+    e.scene_id = scene_id;
+    e.variant = variant;
+    e.model = model;
     e.mode = std::string(ledger::run_mode_name(m_s.mode));
     e.shard = m_s.shard;
     e.tier = "batch";
     e.images = 0;
-    e.cost = cost;
-    e.status = code;
-    e.error_code = code;
-    e.id = m_s.job_id + "/" + row.safe_id + "/v" + std::to_string(r.variant) + "/" + code + "/" +
-           c.reservation.batch;
-    if (why.usage()) {
-        e.has_tokens = true;
-        e.prompt_tokens = why.usage()->prompt_tokens;
-        e.output_tokens = why.usage()->output_tokens;
-        e.output_image_tokens = why.usage()->output_image_tokens;
-        e.thoughts_tokens = why.usage()->thoughts_tokens;
+    if (!outcome.ok()) {
+        e.status = std::string(util::code_name(outcome.status().code()));
+        e.error_code = e.status;
     }
+    if (u == nullptr) {
+        return e;  // a failure that was not billed
+    }
+    auto priced =
+        m_d.prices.actual(model, m_s.image_size, u->prompt_tokens, u->output_tokens,
+                          u->thoughts_tokens, u->output_image_tokens, budget::Tier::batch);
+    e.cost = priced.ok() ? *priced : (outcome.ok() ? unpriced : 0);
+    e.has_tokens = true;
+    e.prompt_tokens = u->prompt_tokens;
+    e.output_tokens = u->output_tokens;
+    e.output_image_tokens = u->output_image_tokens;
+    e.thoughts_tokens = u->thoughts_tokens;
+    return e;
+}
+
+Status Engine::charge(Chunk& c, ledger::Entry& e) {
     ledger::bind_to_reservation(e, c.reservation, m_d.clock.unix_ms());
     TRY(m_d.ledger.append(e));
-    c.paid = util::add_sat(c.paid, cost);
-    m_out.summary.actual_cost = util::add_sat(m_out.summary.actual_cost, cost);
-    note_failure(r, code, why.message());
-    m_out.outcomes[done_key(row.scene_id, r.variant)].cost = cost;
+    c.paid = util::add_sat(c.paid, e.cost);
+    m_out.summary.actual_cost = util::add_sat(m_out.summary.actual_cost, e.cost);
+    return util::ok_status();
+}
+
+Status Engine::record_already_stored(Chunk& c, const Request& r,
+                                     const util::Result<provider::ImageResult>& outcome) {
+    const batch::Row& row = m_rows[r.row].row;
+    Micros worst = 0;
+    TRY(make_request(r, &worst, nullptr).status());
+    ledger::Entry e =
+        billed_line(row.scene_id, r.variant, row.prompt, model_of(row), outcome, worst);
+    const std::string stem = m_s.job_id + "/" + row.safe_id + "/v" + std::to_string(r.variant);
+    const auto done = m_done.find(done_key(row.scene_id, r.variant));
+    if (outcome.ok() && m_written.count(done_key(row.scene_id, r.variant)) == 0 &&
+        done != m_done.end() && done->second.reservation == c.reservation.id) {
+        // This chunk's own image: a collect killed between its manifest line and its ledger
+        // line. The ok line it did not write, under the manifest line's ledger_id, so that
+        // `ledger verify` finds the image's line.
+        e.images = 1;
+        e.status = "ok";
+        e.id = stem;
+    } else {
+        // Another run's image (or a failed request for it): billed, but not used.
+        if (outcome.ok()) {
+            e.status = std::string(k_already_stored);
+            e.error_code = e.status;
+        }
+        e.id = stem + "/" + e.status + "/" + c.reservation.batch;
+    }
+    TRY(charge(c, e));
+    say("batch: " + c.reservation.batch + ": " + row.scene_id + " v" + std::to_string(r.variant) +
+        " was already stored; its billed result is charged (" + util::format_usd(e.cost) + ", " +
+        e.status + "), the stored image is kept");
+    return util::ok_status();
+}
+
+Status Engine::record_row_removed(Chunk& c, const std::string& key,
+                                  const util::Result<provider::ImageResult>& outcome) {
+    const auto parsed = provider::parse_batch_request_key(key);
+    if (!parsed) {
+        return Status(util::Code::internal, "batch: a chunk key \"" + key.substr(0, 200) +
+                                                "\" that is not <job>/<scene>/<variant>");
+    }
+    // No row: its worst case is the reservation's share of one request.
+    const Micros share =
+        c.reservation.requests > 0 ? c.reservation.amount / c.reservation.requests : 0;
+    ledger::Entry e =
+        billed_line(parsed->scene_id, parsed->variant, "", c.reservation.model, outcome, share);
+    if (outcome.ok()) {
+        e.status = std::string(k_row_removed);
+        e.error_code = e.status;
+    }
+    e.id = key + "/" + e.status + "/" + c.reservation.batch;
+    TRY(charge(c, e));
+    say("batch: " + c.reservation.batch + ": key \"" + key.substr(0, 200) +
+        "\" is no row of the input any more; its billed result is charged (" +
+        util::format_usd(e.cost) + ", " + e.status + "), not stored");
     return util::ok_status();
 }
 
@@ -194,24 +267,42 @@ Status Engine::collect(Chunk& c) {
     std::int64_t skipped = 0;
     auto stats =
         m_d.service.download_results(*c.info, [&](provider::BatchResult&& result) -> Status {
-            const auto it = m_by_key.find(result.key);
-            if (it == m_by_key.end() || in_chunk.count(result.key) == 0 ||
-                !seen.insert(result.key).second) {
+            const bool removed = c.removed.count(result.key) > 0;
+            if (!removed && in_chunk.count(result.key) == 0) {
                 say("batch: " + c.reservation.batch + ": a result for key \"" +
                     result.key.substr(0, 200) + "\" that the chunk did not send; ignored");
                 return util::ok_status();
             }
-            if (is_done(it->second)) {
-                ++skipped;  // stored by an earlier, interrupted collect
+            if (!seen.insert(result.key).second) {
+                // A request is billed once: its first result is the one charged.
+                say("batch: " + c.reservation.batch + ": a second result for key \"" +
+                    result.key.substr(0, 200) + "\"; ignored");
                 return util::ok_status();
             }
+            if (removed) {
+                if (c.recorded_before.count(result.key) > 0) {
+                    ++skipped;  // charged by an earlier, interrupted collect
+                    return util::ok_status();
+                }
+                return record_row_removed(c, result.key, result.outcome);
+            }
+            const auto it = m_by_key.find(result.key);
             if (c.recorded_before.count(result.key) > 0) {
+                ++skipped;  // its line was written by an earlier, interrupted collect
+                if (is_done(it->second)) {
+                    return util::ok_status();
+                }
                 // Its failure (billed or not) was recorded by an earlier, interrupted collect.
-                ++skipped;
                 note_failure(it->second, "BATCH_REQUEST_FAILED",
                              "failed inside the batch " + c.reservation.batch +
                                  " (its ledger line has the code); --retry-failed sends it again");
                 return util::ok_status();
+            }
+            if (is_done(it->second)) {
+                // Stored already, yet no line of this reservation charges it: Google billed
+                // this result all the same, so it is charged (the stored image stays).
+                ++skipped;
+                return record_already_stored(c, it->second, result.outcome);
             }
             if (result.outcome.ok()) {
                 return record_image(c, it->second, std::move(result.outcome).value());
@@ -221,7 +312,7 @@ Status Engine::collect(Chunk& c) {
     TRY(stats.status());
     if (skipped > 0) {
         say("batch: " + c.reservation.batch + ": " + std::to_string(skipped) +
-            " result(s) already stored by an earlier run; skipped");
+            " result(s) already stored or recorded by an earlier run; not stored again");
     }
     for (const auto& k : c.keys) {
         const Request& r = m_by_key.at(k);

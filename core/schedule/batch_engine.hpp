@@ -17,6 +17,12 @@
 
 namespace assetgen::schedule::batch_detail {
 
+// The status of the ledger line of a billed batch result whose image was already stored by
+// another run: charged, not stored (README "Batch tier").
+inline constexpr std::string_view k_already_stored = "ALREADY_STORED";
+// ... and of one whose row was taken out of the input while its batch ran: charged, not stored.
+inline constexpr std::string_view k_row_removed = "ROW_REMOVED";
+
 using provider::BatchInfo;
 using provider::BatchState;
 using util::Micros;
@@ -34,6 +40,7 @@ struct Chunk {
     std::vector<std::string> keys;
     Micros paid_before = 0;                 // paid lines an earlier process wrote
     std::set<std::string> recorded_before;  // the keys of those lines (LedgerChunk::recorded)
+    std::set<std::string> removed;          // keys it sent whose rows are no longer in the input
     Micros paid = 0;                        // paid lines this process wrote
     std::optional<BatchInfo> info;
     std::string staged;  // the input this process staged ("" = none)
@@ -77,6 +84,23 @@ private:
     Status settle(Chunk& c, const std::string& reason);
     Status record_image(Chunk& c, const Request& r, provider::ImageResult&& image);
     Status record_failure(Chunk& c, const Request& r, const Status& why);
+    // A result for a request already stored (by another run, or by a collect of this chunk
+    // killed before its ledger line) that no line of this reservation charges: its ledger line,
+    // at the batch price of its usage; the stored image is never overwritten.
+    Status record_already_stored(Chunk& c, const Request& r,
+                                 const util::Result<provider::ImageResult>& outcome);
+    // A result for a key the chunk sent whose row is no longer in the input: charged with a
+    // k_row_removed line (or its failure's code), nothing stored.
+    Status record_row_removed(Chunk& c, const std::string& key,
+                              const util::Result<provider::ImageResult>& outcome);
+    // The unbound ledger line of a result that makes no image: its tokens, its cost at the batch
+    // price (unpriced: the cost of an image whose tokens cannot be priced), and a failure's code.
+    ledger::Entry billed_line(const std::string& scene_id, int variant, const std::string& prompt,
+                              const std::string& model,
+                              const util::Result<provider::ImageResult>& outcome,
+                              Micros unpriced) const;
+    // e bound to c's reservation and appended; its cost counted as the chunk's and the run's.
+    Status charge(Chunk& c, ledger::Entry& e);
     void note_failure(const Request& r, const std::string& code, const std::string& message);
     BatchChunkView view_of(const Chunk& c) const;
 

@@ -129,9 +129,19 @@ Status Engine::open_chunk(std::vector<std::string> keys, int number) {
     r.amount = amount;
     r.ts = m_d.clock.unix_ms();
     r.lease = m_d.budget.lease_id();
-    // Durable before the batch exists: which keys, then the money.
-    TRY(write_chunk_keys(m_d.storage, batch_chunk_keys_location(m_s.records, number), c.keys));
-    TRY(ledger::write_reservation(m_d.ledger, r));
+    // Durable before the batch exists: which keys, then the money. Either write failing gives
+    // the in-run hold back at once: nothing was sent for the chunk, and a gs:// ledger's budget
+    // lease would otherwise keep the room from every machine until the lease expires.
+    Status recorded =
+        write_chunk_keys(m_d.storage, batch_chunk_keys_location(m_s.records, number), c.keys);
+    if (recorded.ok()) {
+        recorded = ledger::write_reservation(m_d.ledger, r);
+    }
+    if (!recorded.ok()) {
+        m_d.budget.settle(amount, 0);
+        m_held -= amount;
+        return recorded;
+    }
     // The reserve line holds the money now, for this process and every other one (the ledger
     // budget and the gs:// leases count it): the in-run hold ends, so the chunk counts once.
     // Held as used (actual = amount), so a budget that does not read the ledger keeps it too.
@@ -246,8 +256,10 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
             if (m_by_key.count(k) > 0) {
                 c.keys.push_back(std::move(k));
             } else {
+                // Google bills its result all the same: collected, it is charged, not stored.
                 say("batch: " + c.reservation.batch + ": key \"" + k.substr(0, 200) +
-                    "\" is no row of the input any more; its result will be ignored");
+                    "\" is no row of the input any more; its result will be charged, not stored");
+                c.removed.insert(std::move(k));
             }
         }
         m_chunks.push_back(std::move(c));

@@ -179,8 +179,9 @@ util::Result<JobHistory> load_history(const std::string& manifest_path) {
     TRY(ledger::read_manifest(
         manifest_path,
         [&](const ledger::ManifestEntry& m) {
-            auto [it, inserted] = h.done.emplace(done_key(m.scene_id, m.variant),
-                                                 DoneImage{m.uri, m.cost, m.content});
+            auto [it, inserted] =
+                h.done.emplace(done_key(m.scene_id, m.variant),
+                               DoneImage{m.uri, m.cost, m.content, m.reservation});
             (void)it;
             if (inserted) {
                 ++h.images;

@@ -75,7 +75,9 @@ void for_each_line(const std::string& text, const std::function<void(std::string
 // The manifests of the job's other runs: the local ones, then (gs://) the published ones.
 util::Status add_other_manifests(const JobPlace& place, storage::Storage& storage, JobHistory& h) {
     auto add = [&h](const ledger::ManifestEntry& m) {
-        if (h.done.emplace(done_key(m.scene_id, m.variant), DoneImage{m.uri, m.cost, m.content})
+        if (h.done
+                .emplace(done_key(m.scene_id, m.variant),
+                         DoneImage{m.uri, m.cost, m.content, m.reservation})
                 .second) {
             ++h.images_elsewhere;
         }

@@ -47,6 +47,9 @@ struct DoneImage {
     std::string uri;
     util::Micros cost = 0;
     std::string content;  // the manifest line's content key ("" when not recorded)
+    // The batch chunk's reservation the manifest line was collected under ("" = none): a
+    // collect of that chunk killed between the manifest line and its ledger line finishes it.
+    std::string reservation;
 };
 // Keyed by done_key(scene_id, variant).
 using DoneIndex = std::unordered_map<std::string, DoneImage>;

@@ -114,7 +114,7 @@ util::Status JobSession::retry_batch_failures(budget::Tier tier, const std::vect
             if (auto it = m_job.history.done.find(key); it != m_job.history.done.end()) {
                 done[key] = it->second;
             } else if (auto o2 = result.outcomes.find(key); o2 != result.outcomes.end()) {
-                done[key] = DoneImage{o2->second.uri, o2->second.cost, ""};
+                done[key] = DoneImage{o2->second.uri, o2->second.cost, "", ""};
             } else {
                 done[key] = DoneImage{};
             }
