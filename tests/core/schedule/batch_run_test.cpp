@@ -174,7 +174,8 @@ struct Bench {
     // The in-run budget: in memory, or (ledger_budget) the one every process on this machine
     // shares through the ledger folder, which counts the ledger's open reservations.
     bool ledger_budget = false;
-    budget::Budget* budget_now = nullptr;  // the run's budget while it runs
+    budget::Budget* budget_now = nullptr;   // the run's budget while it runs
+    budget::Budget* budget_kept = nullptr;  // set: the run uses it (it outlives the run)
     std::function<void(const schedule::BatchChunkView&)> on_progress;
     budget::PriceTable prices = engine::test_prices();
     ScriptedBatchService service;
@@ -209,7 +210,8 @@ struct Bench {
         TRY(ledger::read_manifest(
             manifest(),
             [&](const ledger::ManifestEntry& m) {
-                done[schedule::done_key(m.scene_id, m.variant)] = {m.uri, m.cost, m.content};
+                done[schedule::done_key(m.scene_id, m.variant)] = {m.uri, m.cost, m.content,
+                                                                   m.reservation};
             },
             nullptr));
         TRY_ASSIGN(const auto chunks,
@@ -219,7 +221,7 @@ struct Bench {
         TRY_ASSIGN(auto mw, ledger::ManifestWriter::open(manifest()));
         schedule::DurableManifest man(std::move(mw));
         std::unique_ptr<budget::Budget> budget;
-        if (ledger_budget) {
+        if (budget_kept == nullptr && ledger_budget) {
             budget::LedgerBudgetOptions o;
             o.ledger_folder = dir.file("ledger");
             o.user = settings.user;
@@ -227,11 +229,11 @@ struct Bench {
             o.limit = limit;
             o.place = manifest();
             TRY_ASSIGN(budget, budget::LedgerBudget::open(o, bounded));
-        } else {
+        } else if (budget_kept == nullptr) {
             budget = std::make_unique<budget::MemoryBudget>(limit, 0);
         }
-        budget_now = budget.get();
-        schedule::BatchRunDeps deps{bounded, service, storage, writer, man,        *budget,
+        budget_now = budget_kept != nullptr ? budget_kept : budget.get();
+        schedule::BatchRunDeps deps{bounded, service, storage, writer, man,        *budget_now,
                                     prices,  stop,    nullptr, {},     on_progress};
         auto out = schedule::run_batch(settings, deps, rows, done, chunks);
         budget_now = nullptr;
@@ -677,6 +679,154 @@ TEST_CASE("batch run: --cancel that comes just after the batch SUCCEEDED still c
     CHECK(r->end == BatchRunEnd::finished);
     CHECK(r->summary.images_generated == 2);
     check_charged_and_settled(b, 2);
+}
+
+// The image of s1 is in the manifest when the pending chunk is collected: made by another run
+// (no reservation), or by a collect of this very chunk killed before its ledger line. Google
+// billed the batch's result for it either way: the settle must count it.
+ledger::ManifestEntry stored_before(Bench& b, const std::string& reservation) {
+    ledger::ManifestEntry m;
+    m.ts = b.clock.unix_ms();
+    m.job_id = "job1";
+    m.scene_id = "s1";
+    m.variant = 1;
+    m.uri = b.dir.file("out/job1/s1/s1_v1.png");
+    m.sha256 = "x";
+    m.bytes = 5;
+    m.mime = "image/png";
+    m.cost = engine::k_image_cost;
+    m.model = engine::k_model;
+    m.mode = "live";
+    m.ledger_id = "job1/s1/v1";
+    m.tier = reservation.empty() ? "standard" : "batch";
+    m.reservation = reservation;
+    std::filesystem::create_directories(b.dir.file("out/job1/s1"));
+    std::ofstream(m.uri) << "other";
+    auto w = ledger::ManifestWriter::open(b.manifest());
+    REQUIRE(w.ok());
+    REQUIRE(w->append(m).ok());
+    return m;
+}
+
+// The batch is sent and left pending (--no-wait), meanwhile() happens, then it is collected.
+util::Result<schedule::BatchRunResult> collected_after(Bench& b,
+                                                       const std::function<void()>& meanwhile) {
+    b.service.schedule = {"RUNNING", "SUCCEEDED"};
+    b.settings.wait = false;
+    auto sent = b.run();
+    REQUIRE(sent.ok());
+    REQUIRE(sent->end == BatchRunEnd::pending);
+    meanwhile();
+    b.settings.wait = true;
+    return b.run();
+}
+
+Micros bound_paid(const Bench& b, Micros* settled) {
+    Micros paid = 0;
+    for (const auto& e : b.ledger_lines()) {
+        if (e.kind == "settle") {
+            *settled = e.settled;
+        } else if (!ledger::is_reservation_line(e) && e.reservation == "job1/batch/c1") {
+            paid += e.cost;
+        }
+    }
+    return paid;
+}
+
+TEST_CASE("batch run: a billed result for an image another run stored is charged, not stored again",
+          "[batch_run][schedule][budget]") {
+    Bench b(3, 1);
+    // A standard run made s1 while the batch ran.
+    auto r = collected_after(b, [&] { stored_before(b, ""); });
+    REQUIRE(r.ok());
+    CHECK(r->summary.images_generated == 2);
+    Micros settled = -1;
+    CHECK(bound_paid(b, &settled) == 3 * engine::k_image_cost);
+    CHECK(settled == 3 * engine::k_image_cost);
+    CHECK(r->summary.actual_cost == 3 * engine::k_image_cost);
+    int unused = 0;
+    for (const auto& e : b.ledger_lines()) {
+        if (e.status == "ALREADY_STORED") {
+            ++unused;
+            CHECK(e.images == 0);
+            CHECK(e.scene_id == "s1");
+            CHECK(e.has_tokens);
+        }
+    }
+    CHECK(unused == 1);
+    // The other run's image is kept, and listed once.
+    std::ifstream in(b.dir.file("out/job1/s1/s1_v1.png"));
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(bytes == "other");
+    CHECK(b.manifest_lines().size() == 3);
+    // Collected again: nothing more is charged.
+    auto again = b.run();
+    REQUIRE(again.ok());
+    CHECK(bound_paid(b, &settled) == 3 * engine::k_image_cost);
+}
+
+TEST_CASE(
+    "batch run: a collect killed between an image's manifest line and its ledger line charges "
+    "it on the re-run, under the manifest's ledger_id",
+    "[batch_run][schedule][budget]") {
+    Bench b(2, 1);
+    auto r = collected_after(b, [&] { stored_before(b, "job1/batch/c1"); });
+    REQUIRE(r.ok());
+    Micros settled = -1;
+    CHECK(bound_paid(b, &settled) == 2 * engine::k_image_cost);
+    CHECK(settled == 2 * engine::k_image_cost);
+    int ok_lines = 0;
+    for (const auto& e : b.ledger_lines()) {
+        if (e.id == "job1/s1/v1") {
+            ++ok_lines;
+            CHECK(e.status == "ok");
+            CHECK(e.images == 1);
+        }
+    }
+    CHECK(ok_lines == 1);
+}
+
+TEST_CASE(
+    "batch run: a billed result for a row taken out of the input while its batch ran is "
+    "charged, not stored",
+    "[batch_run][schedule][budget]") {
+    Bench b(3, 1);
+    auto r = collected_after(b, [&] { b.rows.pop_back(); });  // s3 deleted from the sheet
+    REQUIRE(r.ok());
+    CHECK(r->summary.images_generated == 2);
+    Micros settled = -1;
+    CHECK(bound_paid(b, &settled) == 3 * engine::k_image_cost);
+    CHECK(settled == 3 * engine::k_image_cost);
+    int removed = 0;
+    for (const auto& e : b.ledger_lines()) {
+        if (e.status == "ROW_REMOVED") {
+            ++removed;
+            CHECK(e.scene_id == "s3");
+            CHECK(e.variant == 1);
+            CHECK(e.images == 0);
+            CHECK(e.cost == engine::k_image_cost);
+        }
+    }
+    CHECK(removed == 1);
+    CHECK(b.manifest_lines().size() == 2);
+    CHECK_FALSE(std::filesystem::exists(b.dir.file("out/job1/s3/s3_v1.png")));
+}
+
+TEST_CASE("batch run: a chunk whose keys file cannot be written holds no budget afterwards",
+          "[batch_run][schedule][budget]") {
+    Bench b(2, 1);
+    budget::MemoryBudget kept(b.limit, 0);
+    b.budget_kept = &kept;
+    // The records folder's batch/ is a file: the keys file cannot be written.
+    b.settings.records = b.dir.file("records");
+    std::filesystem::create_directories(b.settings.records);
+    std::ofstream(b.dir.file("records/batch")) << "in the way";
+    auto r = b.run();
+    REQUIRE_FALSE(r.ok());
+    CHECK(b.service.creates == 0);
+    CHECK(kept.reserved() == 0);
+    CHECK(kept.spent() == 0);
+    CHECK(kept.remaining() == b.limit);
 }
 
 TEST_CASE("batch run: a stop signal while waiting detaches without cancelling",
