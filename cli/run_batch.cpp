@@ -101,6 +101,13 @@ util::Status check_batch_options(RunOptions& o) {
         return util::error(util::Code::usage,
                            "--cancel: cancels and exits at once; leave out --no-wait");
     }
+    if (o.retry_failed && o.cancel_batches) {
+        // --retry-failed sends requests again (with --retry-tier standard, at full price): a run
+        // asked to give the job's money back must not spend any.
+        return util::error(util::Code::usage,
+                           "--cancel: gives the job's batches back and sends nothing; leave out "
+                           "--retry-failed (run it without --cancel to send the failures again)");
+    }
     return util::ok_status();
 }
 

@@ -225,7 +225,9 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
     std::unordered_set<std::string> sent;
     std::vector<std::pair<std::string, std::string>> failed_before;  // key, batch
     // --retry-failed --retry-tier standard (flex, priority): the synchronous runner sends them.
-    const bool retry_sync = m_s.retry_failed && m_s.retry_tier != budget::Tier::batch;
+    // Never with --cancel: a run asked to give money back spends none.
+    const bool retry_sync =
+        m_s.retry_failed && m_s.retry_tier != budget::Tier::batch && !m_s.cancel;
     int last = 0;
     for (const auto& [n, lc] : ledger_chunks) {
         last = std::max(last, n);

@@ -645,6 +645,21 @@ TEST_CASE("batch run: a billed refusal recorded before the collect broke is not 
     CHECK(second->summary.rows_failed == 1);  // s2 is still reported failed
 }
 
+TEST_CASE(
+    "batch run: --cancel with --retry-failed --retry-tier standard hands nothing back to send",
+    "[batch_run][schedule]") {
+    Bench b(3, 1);
+    b.service.errors["job1/s2/1"] = util::Status(util::Code::model_error, "400 INVALID_ARGUMENT");
+    REQUIRE(b.run().ok());
+    b.settings.cancel = true;
+    b.settings.retry_failed = true;
+    b.settings.retry_tier = budget::Tier::standard;
+    auto r = b.run();
+    REQUIRE(r.ok());
+    CHECK(r->end == BatchRunEnd::cancelled);
+    CHECK(r->retry.empty());  // the session would send these synchronously, at full price
+}
+
 TEST_CASE("batch run: --cancel after the batch SUCCEEDED collects it and gives nothing back",
           "[batch_run][schedule]") {
     Bench b(2, 1);
