@@ -1,5 +1,6 @@
 #include "flag_checks.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -10,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "storage/gcs_url.hpp"
+#include "storage/storage.hpp"
 #include "util/text.hpp"
 #include "util/utf8.hpp"
 
@@ -40,6 +42,17 @@ util::Status check_location_flag(std::string_view flag, const std::string& value
                                                   " (give gs://bucket/prefix)");
     }
     return util::ok_status();
+}
+
+util::Status check_folder_flag(std::string_view flag, const std::string& value) {
+    struct stat st {};
+    if (value.empty() || storage::is_gcs(value) || ::stat(value.c_str(), &st) != 0 ||
+        S_ISDIR(st.st_mode)) {
+        return util::ok_status();
+    }
+    return util::error(util::Code::usage, std::string(flag) + ": \"" + printable(value) + "\" is " +
+                                              (S_ISREG(st.st_mode) ? "a file" : "not a folder") +
+                                              "; give a folder (it is made when missing)");
 }
 
 std::string printable(std::string_view text) {

@@ -33,6 +33,10 @@ inline util::Status flag_check(std::string_view flag, const util::Status& s) {
 // refused rather than written as a local folder "gs:"). ok for local paths.
 util::Status check_location_flag(std::string_view flag, const std::string& value);
 
+// A local folder flag (--out, --ledger, ...) that names something other than a folder (a file,
+// a device) is refused before anything runs: USAGE_ERROR naming the flag. ok when missing.
+util::Status check_folder_flag(std::string_view flag, const std::string& value);
+
 // Valid UTF-8, else `"\xFF" is not valid UTF-8`, the bad bytes escaped.
 const CLI::Validator& utf8_text();
 // A dollar amount: a finite, non-negative number of at most 1e9 (not "", nan, inf, 1e308).

@@ -98,7 +98,9 @@ void keep_to_command_line(CLI::App* sub, std::vector<CLI::Option*> options) {
 CLI::App* add_common(CLI::App& ledger_app, const char* name, const char* description,
                      LedgerOptions& o) {
     auto* sub = ledger_app.add_subcommand(name, description);
-    sub->add_option("folder", o.folder, "ledger folder, or gs://bucket/prefix (not for compact)")
+    sub->add_option(
+           "folder,--ledger", o.folder,
+           "ledger folder, or gs://bucket/prefix (not for compact); --ledger DIR as in run")
         ->envname("ASSETGEN_LEDGER")
         ->capture_default_str();
     sub->add_flag("--json", o.json, "machine output on stdout");

@@ -79,6 +79,12 @@ util::Status check_run_options(RunOptions& o, const context::Context& ctx) {
     if (o.input != "-") {
         TRY(check_location_flag("input", o.input));
     }
+    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--out", &o.out},
+                                      {"--ledger", &o.ledger},
+                                      {"--spool-dir", &o.spool_dir},
+                                      {"--ref-cache", &o.ref_cache}}) {
+        TRY(check_folder_flag(flag, *value));
+    }
     TRY_ASSIGN(o.circuit_max_open,
                duration_flag("--circuit-max-open", o.circuit_max_open_text, milliseconds(0)));
     TRY_ASSIGN(o.grace, duration_flag("--grace", o.grace_text, milliseconds(0)));

@@ -336,7 +336,14 @@ util::Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
         if (rc == CURLE_PARTIAL_FILE) {
             detail = "truncated response body (" + detail + ")";
         }
-        return util::error(code_for(rc), where + ": " + util::redact(detail));
+        Code code = code_for(rc);
+        // A reused connection that still held bytes sent past an earlier answer's
+        // Content-Length reads them as this answer's status line: a malformed answer
+        // (retried on a new connection), not a wrong URL (INVALID_INPUT failed the row).
+        if (rc == CURLE_UNSUPPORTED_PROTOCOL && detail.find("HTTP/0.9") != std::string::npos) {
+            code = Code::bad_response;
+        }
+        return util::error(code, where + ": " + util::redact(detail));
     }
     transfer.response.status = static_cast<int>(status);
     return std::move(transfer.response);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "budget/spend.hpp"
+#include "schedule/output_paths.hpp"
 #include "schedule/session.hpp"
 #include "schedule/storage_error.hpp"
 #include "util/text.hpp"
@@ -195,6 +196,7 @@ util::Result<JobPlan> plan_job(SessionOptions& o, storage::AnyStorage& storage, 
         };
     }
     job.place = job_place(o.out, job_id, o.spool_dir, job.shard ? job.shard->dir_name() : "");
+    TRY(check_job_folder(o.ledger, job.place));
     if (request.check_place) {
         TRY(request.check_place(o, job.place));
     }

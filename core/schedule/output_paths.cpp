@@ -6,6 +6,7 @@
 
 #include "schedule/session.hpp"
 #include "storage/storage.hpp"
+#include "util/text.hpp"
 
 namespace assetgen::schedule {
 
@@ -141,6 +142,34 @@ util::Status check_session_outputs(const SessionOptions& o, const JobPlace& plac
                                {"the job folder", place.dir, true},
                                {"the job's local folder", place.local_root, true},
                                {"the spool folder", o.spool_dir, true}});
+}
+
+util::Status check_job_folder(const std::string& ledger, const JobPlace& place) {
+    const bool gcs = storage::is_gcs(place.dir);
+    if (ledger.empty() || storage::is_gcs(ledger) != gcs) {
+        return util::ok_status();
+    }
+    const std::string out = gcs ? trim_slashes(place.dir.substr(0, place.dir.rfind('/')))
+                                : resolve_kept(fs::path(place.dir).parent_path().string());
+    if (out != (gcs ? trim_slashes(ledger) : resolve_kept(ledger))) {
+        return util::ok_status();
+    }
+    // The ledger folder's own entries (day files, day totals, the budget journal and the
+    // gs:// budget documents), as a case-insensitive file system would match them. A job folder
+    // on one of them mixes two locks on one file (the run waited for itself forever at its
+    // end) or takes the day file's name (no ledger line could be written).
+    const std::string name = util::to_lower(place.job_id);
+    const bool taken = name == "totals" || name == ".budget" || name == "budget" ||
+                       (name.size() > 6 && name.compare(name.size() - 6, 6, ".jsonl") == 0);
+    if (!taken) {
+        return util::ok_status();
+    }
+    return util::error(
+        util::Code::usage,
+        "--job-id: \"" + place.job_id +
+            "\" is a name the ledger keeps in its folder, and --out and --ledger are the same "
+            "folder (" +
+            ledger + "); give another --job-id, or give --out and --ledger different folders");
 }
 
 }  // namespace assetgen::schedule

@@ -32,4 +32,11 @@ struct KeptPlace {
 util::Status check_output_paths(const std::vector<OutputPath>& outputs,
                                 const std::vector<KeptPlace>& kept);
 
+struct JobPlace;
+
+// With --out and --ledger the same folder, the job folder (<out>/<job>) cannot take a name the
+// ledger keeps there (totals, .budget, budget, a *.jsonl day file): USAGE_ERROR naming --job-id.
+// Checked before the job's folder is made.
+util::Status check_job_folder(const std::string& ledger, const JobPlace& place);
+
 }  // namespace assetgen::schedule
