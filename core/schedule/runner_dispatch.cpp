@@ -235,6 +235,10 @@ void Runner::Impl::report_rows(const std::vector<std::shared_ptr<RowState>>& row
         }
         return;
     }
+    emit_queued(lock);
+}
+
+void Runner::Impl::emit_queued(RunnerLock& lock) {
     // Take the emitter token: on_row runs without the lock, and only on this thread until
     // the queue is empty, so rows stay in input order and never overlap.
     emitting = true;
@@ -258,17 +262,7 @@ void Runner::Impl::reporter() {
         if (emitting || to_emit.empty()) {
             return;  // stopped, nothing left for it
         }
-        emitting = true;
-        while (!to_emit.empty()) {
-            std::shared_ptr<RowState> next = std::move(to_emit.front());
-            to_emit.pop_front();
-            lock.unlock();
-            emit_row(*next);
-            next.reset();
-            lock.lock();
-        }
-        emitting = false;
-        emitted.notify_all();
+        emit_queued(lock);
     }
 }
 

@@ -221,6 +221,10 @@ struct Runner::Impl {
     // The reporter thread: takes the emitter token for rows enqueued with may_emit false, until
     // reporter_stop.
     void reporter();
+    // Under reorder_mutex (held by lock), with the token free: takes the emitter token and
+    // calls on_row for each queued row with the lock released, until the queue is empty, then
+    // gives the token up. report_rows and reporter() both report this way.
+    void emit_queued(detail::RunnerLock& lock);
     // Returns once no thread is reporting rows (Runner::run waits on it before returning).
     void wait_emitted();
     void emit_row(const RowState& r);

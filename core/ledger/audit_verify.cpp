@@ -1,27 +1,19 @@
 #include "ledger/audit.hpp"
 
-// How this works: every operation is one streaming pass over the day files through
-// read_ledger_at, so memory grows with the number of groups, jobs and ids, not with lines.
-// verify keeps one map from id to the place it was first seen (for duplicates) and one total
-// per job (for the manifest checks), then reads each manifest once. compact is the only
-// writer here; see compact() for how it keeps concurrent appenders safe.
+// `ledger verify`: one streaming pass over the day files through read_ledger_at, keeping one map
+// from id to the place it was first seen (for duplicates) and one total per job (for the
+// manifest checks), then each job's manifests read once. Memory grows with the number of jobs
+// and ids, not with lines. The reservation findings are in audit_reservations.cpp.
 
-#include <date/tz.h>
-
-#include <chrono>
-#include <cstdio>
-#include <deque>
+#include <algorithm>
 #include <filesystem>
-#include <iterator>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "ledger/gcs_manifests.hpp"
 #include "ledger/job_manifests.hpp"
 #include "ledger/manifest.hpp"
-#include "ledger/pinned_file.hpp"
 #include "storage/storage.hpp"
-#include "util/atomic_file.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
 
@@ -31,52 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 using util::Code;
 
-std::optional<std::chrono::sys_days> parse_day(std::string_view text) {
-    if (!is_day_file_name(std::string(text) + ".jsonl")) {
-        return std::nullopt;
-    }
-    auto num = [&](std::size_t at, std::size_t len) {
-        int v = 0;
-        for (std::size_t i = at; i < at + len; ++i) {
-            v = v * 10 + (text[i] - '0');
-        }
-        return v;
-    };
-    const std::chrono::year_month_day ymd{std::chrono::year{num(0, 4)},
-                                          std::chrono::month{static_cast<unsigned>(num(5, 2))},
-                                          std::chrono::day{static_cast<unsigned>(num(8, 2))}};
-    if (!ymd.ok()) {
-        return std::nullopt;
-    }
-    return std::chrono::sys_days{ymd};
-}
-
-std::string format_day(std::chrono::sys_days days) {
-    const std::chrono::year_month_day ymd{days};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-    return buf;
-}
-
-// day moved by delta days; unchanged when it is not a valid day (the CLI validates first).
-std::string shift_day(const std::string& day, int delta) {
-    auto parsed = parse_day(day);
-    if (!parsed) {
-        return day;
-    }
-    return format_day(*parsed + std::chrono::days{delta});
-}
-
 std::string place(std::string_view file, std::size_t line) {
     return std::string(file) + ":" + std::to_string(line);
-}
-
-void add_to(Totals& t, const Entry& e) {
-    t.entries += 1;
-    t.images += e.images;
-    t.cost = util::add_sat(t.cost, e.cost);
-    t.estimated = util::add_sat(t.estimated, e.estimated);
 }
 
 // ReadIssues become findings: torn lines apart, everything else a bad line.
@@ -131,178 +79,6 @@ struct JobTotals {
 };
 
 }  // namespace
-
-std::string utc_day(std::int64_t ts_ms) {
-    return util::utc_date(ts_ms);
-}
-
-bool is_day(std::string_view text) {
-    return parse_day(text).has_value();
-}
-
-bool matches(const Entry& entry, const Filter& filter, const DayOf& day_of) {
-    auto field_ok = [](const std::string& want, const std::string& have) {
-        return want.empty() || want == have;
-    };
-    if (!field_ok(filter.user, entry.user_id) || !field_ok(filter.job, entry.job_id) ||
-        !field_ok(filter.model, entry.model) || !field_ok(filter.mode, entry.mode) ||
-        !field_ok(filter.status, entry.status)) {
-        return false;
-    }
-    if (filter.from_day.empty() && filter.to_day.empty()) {
-        return true;
-    }
-    const std::string day = day_of(entry.ts);
-    return (filter.from_day.empty() || day >= filter.from_day) &&
-           (filter.to_day.empty() || day <= filter.to_day);
-}
-
-ReadOptions read_options_for(const Filter& filter) {
-    ReadOptions options;
-    if (!filter.from_day.empty()) {
-        options.from_day = shift_day(filter.from_day, -1);
-    }
-    if (!filter.to_day.empty()) {
-        options.to_day = shift_day(filter.to_day, +1);
-    }
-    return options;
-}
-
-util::Status for_each_matching(const LedgerLocation& folder, const Filter& filter,
-                               const DayOf& day_of,
-                               const std::function<void(const Entry&)>& on_entry,
-                               std::vector<ReadIssue>* issues) {
-    return read_ledger(
-        folder, read_options_for(filter),
-        [&](const Entry& entry) {
-            if (matches(entry, filter, day_of)) {
-                on_entry(entry);
-            }
-        },
-        issues);
-}
-
-util::Result<std::string> local_time(std::int64_t ts_ms, const std::string& tz) {
-    const date::time_zone* zone = nullptr;
-    try {
-        zone = date::locate_zone(tz);
-    } catch (const std::exception&) {
-        return util::error(Code::config, "--tz: \"" + tz +
-                                             "\" is not a time zone (use an IANA name such as UTC "
-                                             "or America/Los_Angeles)");
-    }
-    const date::sys_time<std::chrono::milliseconds> at{std::chrono::milliseconds{ts_ms}};
-    // Whole seconds: a table column wants the minute that matters, not the millisecond.
-    return date::format("%F %T", date::floor<std::chrono::seconds>(zone->to_local(at)));
-}
-
-util::Result<Selection> select_entries(const LedgerLocation& folder, const Filter& filter,
-                                       const DayOf& day_of, std::size_t limit) {
-    Selection out;
-    // A ring of the last `limit` matches, so a limited look at a large ledger stays small.
-    std::deque<Entry> kept;
-    TRY(for_each_matching(
-        folder, filter, day_of,
-        [&](const Entry& e) {
-            ++out.matched;
-            kept.push_back(e);
-            if (limit > 0 && kept.size() > limit) {
-                kept.pop_front();
-            }
-        },
-        &out.issues));
-    out.entries.assign(std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
-    return out;
-}
-
-std::optional<GroupBy> group_by_from_name(std::string_view name) {
-    for (GroupBy by : {GroupBy::day, GroupBy::user, GroupBy::job, GroupBy::model, GroupBy::mode}) {
-        if (group_by_name(by) == name) {
-            return by;
-        }
-    }
-    return std::nullopt;
-}
-
-std::string_view group_by_name(GroupBy by) {
-    switch (by) {
-        case GroupBy::day:
-            return "day";
-        case GroupBy::user:
-            return "user";
-        case GroupBy::job:
-            return "job";
-        case GroupBy::model:
-            return "model";
-        case GroupBy::mode:
-            return "mode";
-    }
-    return "day";
-}
-
-Summer::Summer(GroupBy by, DayOf day_of) : m_by(by), m_day_of(std::move(day_of)) {}
-
-std::string Summer::key_of(const Entry& entry) const {
-    std::string key;
-    switch (m_by) {
-        case GroupBy::day:
-            key = m_day_of(entry.ts);
-            break;
-        case GroupBy::user:
-            key = entry.user_id;
-            break;
-        case GroupBy::job:
-            key = entry.job_id;
-            break;
-        case GroupBy::model:
-            key = entry.model;
-            break;
-        case GroupBy::mode:
-            key = entry.mode;
-            break;
-    }
-    return key;
-}
-
-void Summer::add(const Entry& entry) {
-    const std::string key = key_of(entry);
-    add_to(m_groups[key], entry);
-    add_to(m_total, entry);
-    m_reservations.add(entry);
-}
-
-std::vector<Group> Summer::groups() const {
-    std::map<std::string, Totals> groups = m_groups;
-    for (const auto& [id, state] : m_reservations.states()) {
-        if (state.outstanding() > 0) {
-            Totals& t = groups[key_of(state.reserve)];
-            t.reserved = util::add_sat(t.reserved, state.outstanding());
-        }
-    }
-    std::vector<Group> out;
-    out.reserve(groups.size());
-    for (const auto& [key, totals] : groups) {
-        out.push_back(Group{key, totals});
-    }
-    return out;
-}
-
-Totals Summer::total() const {
-    Totals t = m_total;
-    t.reserved = m_reservations.outstanding();
-    return t;
-}
-
-util::Result<SumResult> sum(const LedgerLocation& folder, const Filter& filter, GroupBy by,
-                            const DayOf& day_of) {
-    Summer summer(by, day_of);
-    SumResult result;
-    TRY(for_each_matching(
-        folder, filter, day_of, [&](const Entry& e) { summer.add(e); }, &result.issues));
-    result.groups = summer.groups();
-    result.total = summer.total();
-    return result;
-}
 
 std::string_view finding_kind_name(FindingKind kind) {
     switch (kind) {
@@ -539,70 +315,6 @@ util::Result<std::vector<std::string>> find_manifests(const std::string& out_fol
     }
     std::sort(paths.begin(), paths.end());
     return paths;
-}
-
-// Compaction holds the lock of the day file it read while it renames the rewritten file over
-// it. Appenders lock before they write, so none writes between the read and the rename; one
-// that had the old file open finds, under its lock, that the path names another file now
-// (PinnedFile) and reopens, so its line lands in the new file. The limit: a writer that
-// appends without that check (another tool using plain O_APPEND) would write into the
-// unlinked old file after the rename, and that line would be lost.
-util::Result<CompactResult> compact(const std::string& folder, const std::string& day) {
-    if (util::starts_with(folder, "gs://")) {
-        return util::error(Code::config,
-                           folder +
-                               ": compact works on local ledger folders only; a gs:// ledger "
-                               "needs none (its writer never appends a line twice)");
-    }
-    if (!is_day(day)) {
-        return util::error(Code::invalid_input, "compact: \"" + day + "\" is not a day YYYY-MM-DD");
-    }
-    const std::string path = folder + "/" + day + ".jsonl";
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-        return util::error(Code::not_found, path + ": no such day file");
-    }
-    ReplacedRetry retry;
-    while (retry.again()) {
-        TRY_ASSIGN(auto file, PinnedFile::open(path));
-        CompactResult result;
-        bool replaced = false;
-        TRY(file.with_current_lock(
-            [&]() -> util::Status {
-                TRY_ASSIGN(std::string content, util::read_file(path));
-                std::string out;
-                out.reserve(content.size());
-                std::unordered_set<std::string_view> seen;
-                std::size_t start = 0;
-                while (start < content.size()) {
-                    const std::size_t nl = content.find('\n', start);
-                    if (nl == std::string::npos) {
-                        // A torn last line is not a whole line: kept as it is.
-                        out.append(content, start, std::string::npos);
-                        ++result.lines;
-                        break;
-                    }
-                    const std::string_view line(content.data() + start, nl - start);
-                    ++result.lines;
-                    if (seen.insert(line).second) {
-                        out.append(line);
-                        out.push_back('\n');
-                    } else {
-                        ++result.dropped;
-                    }
-                    start = nl + 1;
-                }
-                if (result.dropped == 0) {
-                    return util::ok_status();
-                }
-                return util::write_file_atomic(path, out);
-            },
-            &replaced));
-        if (!replaced) {
-            return result;
-        }
-    }
-    return util::error(Code::storage_io, path + ": cannot compact: the file keeps being replaced");
 }
 
 }  // namespace assetgen::ledger
