@@ -4,12 +4,12 @@
 // session cache, so the next request to the same host reuses the connection (keep-alive, or
 // an HTTP/2 connection). Options that libcurl reads from the environment (https_proxy,
 // no_proxy, ...) are never set here, so proxies work as the user configured them. Bodies go
-// into a string (reserved once from Content-Length) through a write callback that refuses to
-// grow past max_response_bytes; curl error codes are mapped onto the project's
-// transient/permanent codes in one table. A request
-// that pins addresses (HttpRequest::resolve, CURLOPT_RESOLVE) gets a fresh handle that is
-// cleaned up afterwards: pinned entries live in the handle's DNS cache and must not leak into
-// later requests, nor may a pooled connection to another address be reused for it.
+// into a string (reserved once from Content-Length; a big one comes from util::BufferPool) through
+// a write callback that refuses to grow past max_response_bytes; curl error codes are mapped onto
+// the project's transient/permanent codes in one table. A request that pins addresses
+// (HttpRequest::resolve, CURLOPT_RESOLVE) gets a fresh handle that is cleaned up afterwards: pinned
+// entries live in the handle's DNS cache and must not leak into later requests, nor may a pooled
+// connection to another address be reused for it.
 
 #include "net/curl_transport.hpp"
 
@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "util/buffer_pool.hpp"
 #include "util/text.hpp"
 
 namespace assetgen::net {
@@ -80,8 +81,14 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
         if (curl_easy_getinfo(transfer->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) ==
                 CURLE_OK &&
             length > 0) {
-            transfer->response.body.reserve(
-                std::min(static_cast<std::size_t>(length), transfer->max_bytes));
+            const std::size_t bytes =
+                std::min(static_cast<std::size_t>(length), transfer->max_bytes);
+            if (bytes >= util::BufferPool::k_min_bytes) {
+                // A big answer (an image): an already-faulted-in buffer from the pool.
+                transfer->response.body = util::BufferPool::shared().take(bytes);
+            } else {
+                transfer->response.body.reserve(bytes);
+            }
         }
     }
     transfer->response.body.append(data, n);

@@ -1,9 +1,9 @@
 #include "provider/image_check.hpp"
 
-#include <zlib.h>
-
 #include <cstdint>
 #include <cstdio>
+
+#include "provider/crc32_fast.hpp"
 
 namespace assetgen::provider {
 namespace {
@@ -52,10 +52,7 @@ util::Status check_png(std::string_view d, ImageInfo& info) {
             return bad("PNG: chunk " + std::string(type) + " at byte " + std::to_string(pos) +
                        " runs past the end (" + std::to_string(len) + " bytes)");
         }
-        uLong crc = ::crc32(0L, Z_NULL, 0);
-        crc = ::crc32(crc, reinterpret_cast<const Bytef*>(d.data() + pos + 4),
-                      static_cast<uInt>(len + 4));
-        if (static_cast<std::uint32_t>(crc) != be32(d, pos + 8 + len)) {
+        if (crc32_fast(0, d.substr(pos + 4, len + 4)) != be32(d, pos + 8 + len)) {
             return bad("PNG: chunk " + std::string(type) + " at byte " + std::to_string(pos) +
                        " has a bad CRC");
         }

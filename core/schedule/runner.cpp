@@ -29,6 +29,7 @@
 
 #include "report/histogram.hpp"
 #include "schedule/rate_limiter.hpp"
+#include "util/buffer_pool.hpp"
 #include "util/hash.hpp"
 
 namespace assetgen::schedule {
@@ -106,8 +107,9 @@ void Runner::Impl::execute(const Item& item) {
             finish_item(item, a);
             return;
         }
-        // Stored: its bytes are not held while the line waits for its group.
-        std::string().swap(a.result.data);
+        // Stored: its bytes are not held while the line waits for its group; the buffer goes
+        // back to the pool for the next answer's body (util/buffer_pool.hpp).
+        util::BufferPool::shared().give(std::move(a.result.data));
         auto held = std::make_shared<std::pair<Attempted, ledger::ManifestEntry>>(
             std::move(a), std::move(m).value());
         deps.manifest.append_then(held->second, [this, item, held](const Status& st, bool written) {

@@ -8,6 +8,7 @@
 
 #include "net/curl_transport.hpp"
 #include "support/http_server.hpp"
+#include "util/buffer_pool.hpp"
 #include "util/text.hpp"
 
 using namespace assetgen;
@@ -359,4 +360,26 @@ TEST_CASE("net: is_body_too_large tells the size cap from other bad answers", "[
         net::is_body_too_large(util::error(Code::bad_response, "GET x: truncated response body")));
     CHECK_FALSE(
         net::is_body_too_large(util::error(Code::storage_io, "response body over 10 bytes")));
+}
+
+TEST_CASE("net: a big answer's body is read into a pooled buffer, not a fresh one",
+          "[net][integration]") {
+    // A 2 MB answer in a fresh buffer costs ~500 page faults; the pool's buffer is already mapped.
+    const std::string body(2'000'000, 'b');
+    HttpServer server([&](const HttpServer::Request&) { return ok(body); });
+    CurlTransport transport;
+    std::string spare;
+    spare.reserve(2'100'000);
+    const char* where = spare.data();
+    auto& pool = util::BufferPool::shared();
+    const std::size_t idle_before = pool.idle();  // other tests may have left some
+    pool.give(std::move(spare));
+    REQUIRE(pool.idle() == idle_before + 1);
+    auto res = transport.send(get(server.url("/big")));
+    REQUIRE(res.ok());
+    CHECK(res->body == body);
+    CHECK(pool.idle() == idle_before);
+    if (idle_before == 0) {
+        CHECK(res->body.data() == where);
+    }
 }
