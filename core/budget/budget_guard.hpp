@@ -22,6 +22,16 @@ public:
     virtual bool reserve(util::Micros amount) = 0;
     // Ends a reservation once the request's ledger line (with `actual`) has been written.
     virtual void settle(util::Micros reserved, util::Micros actual) = 0;
+    // Settles like settle(), but a budget shared through files may only lower what this process
+    // holds in memory and write it at the next flush_settles() (or reserve(), or the end): its
+    // shared record then says it holds more than it does for that long (others see less room,
+    // never more). The group committer settles a group's images this way, then flushes once,
+    // instead of a file lock, a journal write and a read per image (issue 18).
+    virtual void settle_later(util::Micros reserved, util::Micros actual) {
+        settle(reserved, actual);
+    }
+    // Writes what settle_later() left unwritten (nothing when nothing is).
+    virtual void flush_settles() {}
     virtual util::Micros limit() const = 0;
     // Spent today, as far as this budget knows (the ledger's sum for a LedgerBudget).
     virtual util::Micros spent() const = 0;

@@ -50,10 +50,14 @@ util::Status FileTail::read(const std::string& path, const std::function<void()>
                                                                  : file.status();
         }
         m_fd = file->release();
+        // The file held now, not the one named a moment ago, gives the size.
+        if (::fstat(m_fd, &held) != 0) {
+            return util::error(util::Code::storage_io,
+                               path + ": cannot stat: " + std::strerror(errno));
+        }
     }
-    if (::fstat(m_fd, &held) != 0) {
-        return util::error(util::Code::storage_io, path + ": cannot stat: " + std::strerror(errno));
-    }
+    // Else held is the fstat of the file still named path, just taken: its size is current.
+
     const auto size = static_cast<std::uint64_t>(held.st_size);
     if (size < m_offset) {
         on_reset();

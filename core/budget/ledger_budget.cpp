@@ -235,8 +235,7 @@ util::Status LedgerBudget::release_dead_of_place_locked() {
     if (lines.empty()) {
         return util::ok_status();
     }
-    TRY_ASSIGN(auto f, util::AppendFile::open(m_journal_path));
-    TRY(f.append(lines));
+    TRY(append_journal_locked(lines));
     for (const auto& who : released) {
         m_held[who].amount = 0;
     }
@@ -247,6 +246,25 @@ void LedgerBudget::note_overshoot_locked() {
     // Spent only grows within a day, so the largest excess seen is the final one. (Adding
     // reservations here would count a cost twice between its ledger line and its settle.)
     m_overshoot = std::max(m_overshoot, m_spent - m_options.limit);
+}
+
+util::Status LedgerBudget::append_journal_locked(std::string_view lines) {
+    // Kept open between writes (a reopen costs a walk of the folders per image); a compaction
+    // (by any process, under the file lock this caller holds) replaces the file, so the path
+    // must still name the file held. Held open, its inode cannot be reused meanwhile.
+    if (m_journal_out.is_open()) {
+        struct stat named {};
+        auto held = m_journal_out.identity();
+        if (::stat(m_journal_path.c_str(), &named) != 0 || !held.ok() ||
+            held->device != static_cast<std::uint64_t>(named.st_dev) ||
+            held->inode != static_cast<std::uint64_t>(named.st_ino)) {
+            m_journal_out = util::AppendFile();
+        }
+    }
+    if (!m_journal_out.is_open()) {
+        TRY_ASSIGN(m_journal_out, util::AppendFile::open(m_journal_path));
+    }
+    return m_journal_out.append(lines);
 }
 
 util::Status LedgerBudget::write_held_locked(util::Micros held) {
@@ -260,11 +278,10 @@ util::Status LedgerBudget::write_held_locked(util::Micros held) {
         }
         TRY(util::write_file_atomic(m_journal_path, keep));
     }
-    // Opened for every write: a compaction by another process replaces the file.
-    TRY_ASSIGN(auto f, util::AppendFile::open(m_journal_path));
     const Held mine{held, m_day, m_options.place};
-    TRY(f.append(journal_line(m_self, mine)));
+    TRY(append_journal_locked(journal_line(m_self, mine)));
     m_held[m_self] = mine;
+    m_unwritten = false;  // what settle_later() lowered is in this line
     return util::ok_status();
 }
 
@@ -306,8 +323,25 @@ bool LedgerBudget::reserve(util::Micros amount) {
 
 void LedgerBudget::settle(util::Micros reserved, util::Micros /*actual: already in the ledger*/) {
     std::lock_guard lock(m_mutex);
-    FlockGuard flock(m_lock_fd);
     m_mine -= reserved;
+    write_settled_locked();
+}
+
+void LedgerBudget::settle_later(util::Micros reserved, util::Micros /*actual: in the ledger*/) {
+    std::lock_guard lock(m_mutex);
+    m_mine -= reserved;
+    m_unwritten = true;
+}
+
+void LedgerBudget::flush_settles() {
+    std::lock_guard lock(m_mutex);
+    if (m_unwritten) {
+        write_settled_locked();
+    }
+}
+
+void LedgerBudget::write_settled_locked() {
+    FlockGuard flock(m_lock_fd);
     // Unwritten, the journal says this process holds more than it does: others see less room
     // (never more) until its next write.
     write_held_locked(m_mine).ignore_error();

@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,7 @@
 #include "budget/file_tail.hpp"
 #include "ledger/reservations.hpp"
 #include "ledger/run_mode.hpp"
+#include "util/append_file.hpp"
 #include "util/clock.hpp"
 #include "util/status.hpp"
 
@@ -63,6 +65,8 @@ public:
 
     bool reserve(util::Micros amount) override;
     void settle(util::Micros reserved, util::Micros actual) override;
+    void settle_later(util::Micros reserved, util::Micros actual) override;
+    void flush_settles() override;
     util::Micros limit() const override { return m_options.limit; }
     util::Micros spent() const override;
     util::Micros reserved() const override;
@@ -76,6 +80,8 @@ private:
     util::Status read_ledger_file(const std::string& name);
     util::Status read_journal();
     util::Status write_held_locked(util::Micros held);
+    // Appends whole lines to the journal (the file lock held).
+    util::Status append_journal_locked(std::string_view lines);
     util::Micros others_held_locked() const;
     util::Micros live_others_held_locked() const;
     util::Status release_dead_of_place_locked();
@@ -83,6 +89,8 @@ private:
     bool counts(const std::pair<long, std::uint64_t>& who, const Held& held) const;
     static std::string journal_line(const std::pair<long, std::uint64_t>& who, const Held& h);
     void note_overshoot_locked();
+    // Writes m_mine to the journal and reads what others wrote, under the file lock.
+    void write_settled_locked();
 
     // A local day file read incrementally, and the sum read from it.
     struct Tail {
@@ -104,6 +112,7 @@ private:
     mutable std::mutex m_mutex;
     std::map<std::string, Tail> m_ledger_tails;  // by day file name
     FileTail m_journal_tail;
+    util::AppendFile m_journal_out;  // the journal, for this process's lines
     struct Held {
         util::Micros amount = 0;
         std::string day;
@@ -112,6 +121,8 @@ private:
     std::map<std::pair<long, std::uint64_t>, Held> m_held;  // latest per process
     util::Micros m_spent = 0;
     util::Micros m_mine = 0;
+    // settle_later() lowered m_mine below what the journal last said this process holds.
+    bool m_unwritten = false;
     util::Micros m_overshoot = 0;
 };
 

@@ -135,6 +135,14 @@ void DurableManifest::append_then(const ledger::ManifestEntry& entry, Committed 
         bool written = false;
         const util::Status st = append_durable(entry, &written);
         then(st, written);
+        std::function<void()> group_end;
+        {
+            std::lock_guard lock(m_mutex);
+            group_end = m_group_end;
+        }
+        if (group_end) {
+            group_end();
+        }
         return;
     }
     std::string line = ledger::to_line(entry);
@@ -159,6 +167,11 @@ void DurableManifest::wait_idle() {
     ++m_idle_waiters;
     m_progressed.wait(lock, [&] { return m_finished == m_appended; });
     --m_idle_waiters;
+}
+
+void DurableManifest::set_group_end(std::function<void()> fn) {
+    std::lock_guard lock(m_mutex);
+    m_group_end = std::move(fn);
 }
 
 void DurableManifest::commit_loop() {
@@ -208,6 +221,7 @@ void DurableManifest::commit_loop() {
             }
         }
         m_progressed.notify_all();  // append_durable's callers of this group return now
+        std::function<void()> group_end = m_group_end;
         lock.unlock();
         for (const Committed& then : thens) {
             if (then) {
@@ -215,6 +229,9 @@ void DurableManifest::commit_loop() {
             }
         }
         thens.clear();  // what the callbacks held goes before the next group
+        if (group_end) {
+            group_end();
+        }
         lock.lock();
         m_finished = covered;
         m_progressed.notify_all();  // room for append_then, and wait_idle

@@ -122,6 +122,10 @@ public:
     // has returned. While it waits, groups start without waiting out min_gap (the caller
     // appends nothing meanwhile, so no entry would join them).
     void wait_idle();
+    // Runs fn after the callbacks of each group (on the committer thread, before wait_idle()
+    // sees them finished): what they deferred for their group is done once (the runner flushes
+    // the budget's settles there). Empty: nothing.
+    void set_group_end(std::function<void()> fn);
 
     // Groups committed so far (each: at most one sync of each kind), entries appended so far.
     std::uint64_t groups() const;
@@ -155,8 +159,9 @@ private:
     util::SteadyTime m_last_start{};        // when the last group started
     bool m_ledger_synced_once = false;      // m_last_ledger_sync is set
     util::SteadyTime m_last_ledger_sync{};  // when step 1 last ran (committer thread only)
-    util::Status m_failure;   // the first failed group's status: the commit stays failed
-    std::thread m_committer;  // started by the first append
+    util::Status m_failure;             // the first failed group's status: the commit stays failed
+    std::thread m_committer;            // started by the first append
+    std::function<void()> m_group_end;  // set_group_end's
 };
 
 }  // namespace assetgen::schedule

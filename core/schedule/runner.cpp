@@ -183,7 +183,11 @@ void Runner::Impl::recording_failed(const Item& item, Attempted& a, const Status
 void Runner::Impl::finish_item(const Item& item, const Attempted& a, bool may_emit) {
     auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
     if (a.reserved > 0) {
-        deps.budget.settle(a.reserved, a.cost);
+        if (may_emit) {
+            deps.budget.settle(a.reserved, a.cost);
+        } else {  // on the committer: one journal write for the group (set_group_end in run())
+            deps.budget.settle_later(a.reserved, a.cost);
+        }
     }
     if (a.rate_ticket != 0) {  // the image's ledger line is out: its cost counts from here on
         spend_rate.settle(a.rate_ticket, a.cost, deps.clock.steady());
@@ -238,6 +242,10 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     s.budget_spent_before = m_deps.budget.spent();
     const auto t0 = m_deps.clock.steady();
 
+    // The reservations of a group's images, settled by their callbacks (finish_item), are
+    // written to the shared budget once per group instead of once per image (issue 18).
+    budget::Budget& budget = m_deps.budget;
+    m_deps.manifest.set_group_end([&budget] { budget.flush_settles(); });
     std::thread reporter([&impl] { impl.reporter(); });
     const int n = std::max(1, m_settings.concurrency);
     std::vector<std::thread> workers;
@@ -250,6 +258,8 @@ util::Result<report::Summary> Runner::run(const RowFeed& feed, std::uint64_t ima
     }
     // The images handed off to the group commit: committed, recorded and their rows reported.
     m_deps.manifest.wait_idle();
+    m_deps.manifest.set_group_end(nullptr);
+    m_deps.budget.flush_settles();
     {
         RunnerLock lock(impl.reorder_mutex);
         impl.reporter_stop = true;

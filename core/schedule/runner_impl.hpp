@@ -278,7 +278,9 @@ struct Runner::Impl {
     // A recording that failed after the request was paid: the failure's ledger line, and the run
     // stops.
     void recording_failed(const Item& item, Attempted& a, const Status& st);
-    // The end of an image: its reservation settled, counted done, its row told.
+    // The end of an image: its reservation settled, counted done, its row told. On the
+    // committer (may_emit false) the reservation is settled with its group (settle_later,
+    // flushed once per group by run()'s group end).
     void finish_item(const Item& item, const Attempted& a, bool may_emit = true);
     void record_failure(const Item& item, const Attempted& a, VariantOutcome& o);
     // A billed answer that is made again (its image bytes failed the check, or it came back

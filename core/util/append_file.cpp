@@ -29,10 +29,9 @@ private:
     int m_fd;
 };
 
-// True when the file is non-empty and its last byte is not '\n'.
-bool ends_torn(int fd) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_size == 0) {
+// True when the file (st: its fstat) is non-empty and its last byte is not '\n'.
+bool ends_torn(int fd, const struct stat& st) {
+    if (st.st_size == 0) {
         return false;
     }
     char last = '\n';
@@ -85,7 +84,7 @@ Status AppendFile::append(std::string_view lines) {
     // it failed (an image charged twice, a ledger line doubled).
     struct stat before {};
     const bool sized = ::fstat(m_fd, &before) == 0;
-    const bool torn = ends_torn(m_fd);
+    const bool torn = sized && ends_torn(m_fd, before);
     std::string buf;
     std::string_view out = lines;
     if (torn) {

@@ -1,7 +1,9 @@
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "budget/ledger_budget.hpp"
 #include "core/ledger/sample_entries.hpp"
@@ -137,4 +139,86 @@ TEST_CASE("budget: a run holding the job releases its dead shards' holdings", "[
     REQUIRE((*unsharded)->reserve(70'000));     // the whole room the released shard held
     CHECK((*unsharded)->reserved() == 100'000);
     (*unsharded)->settle(70'000, 0);
+}
+
+namespace {
+
+// What the journal's last line says this process holds (-1: no line of this process).
+long long journal_held_by_self(const std::string& journal) {
+    std::ifstream in(journal);
+    long long held = -1;
+    const std::string me = R"("pid":)" + std::to_string(::getpid()) + ",";
+    for (std::string line; std::getline(in, line);) {
+        if (line.find(me) == std::string::npos) {
+            continue;
+        }
+        const auto at = line.find(R"("held":)");
+        REQUIRE(at != std::string::npos);
+        held = std::stoll(line.substr(at + 7));
+    }
+    return held;
+}
+
+}  // namespace
+
+// Issue 18: the group committer settles a group's images in memory and writes the journal once
+// per group. Until then the journal may say this process holds more than it does, never less.
+TEST_CASE("budget: settle_later writes the journal at flush_settles, never below the truth",
+          "[budget]") {
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    test::FakeClock clock(test::k_noon_ms);
+    budget::LedgerBudgetOptions options;
+    options.ledger_folder = folder;
+    options.user = "ops";
+    options.mode = ledger::RunMode::dry_run;
+    options.limit = 100'000;
+    auto opened = budget::LedgerBudget::open(options, clock);
+    REQUIRE(opened.ok());
+    auto& budget = **opened;
+    const std::string journal = folder + "/.budget/ops.dry_run.jsonl";
+    REQUIRE(budget.reserve(40'000));
+    REQUIRE(budget.reserve(40'000));
+    CHECK(journal_held_by_self(journal) == 80'000);
+    budget.settle_later(40'000, 0);
+    budget.settle_later(40'000, 0);
+    CHECK(journal_held_by_self(journal) == 80'000);  // unwritten: more than held, not less
+    CHECK(budget.reserved() == 0);                   // this process knows at once
+    budget.flush_settles();
+    CHECK(journal_held_by_self(journal) == 0);
+    REQUIRE(budget.reserve(100'000));  // the whole room again
+    CHECK(journal_held_by_self(journal) == 100'000);
+    budget.settle(100'000, 0);
+    CHECK(journal_held_by_self(journal) == 0);
+}
+
+// The journal stays open between writes; a compaction replaces the file, and the next write
+// must land in the new one (else other processes would read a stale holding).
+TEST_CASE("budget: a journal replaced by another process gets the next line", "[budget]") {
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    test::FakeClock clock(test::k_noon_ms);
+    budget::LedgerBudgetOptions options;
+    options.ledger_folder = folder;
+    options.user = "ops";
+    options.mode = ledger::RunMode::dry_run;
+    options.limit = 100'000;
+    auto opened = budget::LedgerBudget::open(options, clock);
+    REQUIRE(opened.ok());
+    auto& budget = **opened;
+    const std::string journal = folder + "/.budget/ops.dry_run.jsonl";
+    REQUIRE(budget.reserve(10'000));
+    // Replaced as a compaction does (a new file renamed over), keeping a dead run's holding.
+    {
+        std::ofstream fresh(journal + ".new");
+        fresh << R"({"pid":2147483000,"start":7,"held":30000,"day":"2025-11-24","place":"/p"})"
+              << "\n";
+    }
+    std::filesystem::rename(journal + ".new", journal);
+    REQUIRE(budget.reserve(20'000));
+    CHECK(journal_held_by_self(journal) == 30'000);
+    CHECK(budget.reserved() == 60'000);
+    CHECK_FALSE(budget.reserve(80'000));  // the dead run's 30,000 stays: no wait
+    budget.settle(30'000, 0);
+    CHECK(journal_held_by_self(journal) == 0);
 }
