@@ -2,8 +2,12 @@
 #include "schedule/batch_run.hpp"
 #include "schedule/session_internal.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "ledger/reservations.hpp"
 #include "provider/batch_factory.hpp"
+#include "schedule/other_batches.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
 
@@ -30,14 +34,37 @@ util::Status JobSession::refuse_pending_batches(bool batch_tier) const {
     ledger::ReadOptions recent;
     recent.from_day = util::utc_date(m_clock->unix_ms() - 3 * 86'400'000LL);
     ledger::ReservationBook book;
+    ledger::ReservationBook others;  // other jobs' (an edited sheet is a new job id)
     TRY(ledger::read_ledger(
         m_open->ledger->read_location(), recent,
-        [&](const ledger::Entry& e) {
-            if (e.job_id == job) {
-                book.add(e);
+        [&](const ledger::Entry& e) { (e.job_id == job ? book : others).add(e); }, nullptr));
+    // Another job's pending batches over this run's rows in this --out (other_batches.hpp): an
+    // edited sheet is a new job id. Most runs find none and do not read the input again.
+    const auto refuse_other_jobs_batches = [&]() -> util::Status {
+        const bool any =
+            std::any_of(others.states().begin(), others.states().end(), [](const auto& s) {
+                return s.second.reserved_seen && !s.second.settled() &&
+                       s.second.reserve.tier == "batch";
+            });
+        if (!any) {
+            return util::ok_status();
+        }
+        std::set<std::string> scenes;  // this run's rows (its shard's)
+        TRY_ASSIGN(auto reader,
+                   RowReader::open(*m_job.input, m_options.plan.validation, m_job.plan.columns));
+        for (;;) {
+            TRY_ASSIGN(auto br, reader->next());
+            if (!br) {
+                break;
             }
-        },
-        nullptr));
+            if (in_shard(br->row)) {
+                scenes.insert(br->row.scene_id);
+            }
+        }
+        TRY_ASSIGN(const auto found,
+                   other_pending_batches(others, job, m_options.out, *m_storage, scenes));
+        return refuse_other_pending(found, job, m_options.input);
+    };
     std::string names;
     int open = 0;
     util::Micros held = 0;
@@ -61,7 +88,7 @@ util::Status JobSession::refuse_pending_batches(bool batch_tier) const {
         }
     }
     if (open == 0) {
-        return util::ok_status();
+        return refuse_other_jobs_batches();
     }
     return util::error(
         util::Code::config,
