@@ -70,6 +70,10 @@ std::string batch_chunk_keys_location(const std::string& records, int chunk) {
     return storage::join(storage::join(records, "batch"), "c" + std::to_string(chunk) + ".keys");
 }
 
+std::string batch_chunk_content_location(const std::string& records, int chunk) {
+    return storage::join(storage::join(records, "batch"), "c" + std::to_string(chunk) + ".content");
+}
+
 util::Status write_chunk_keys(storage::Storage& storage, const std::string& location,
                               const std::vector<std::string>& keys) {
     std::string text;

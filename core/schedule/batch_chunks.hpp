@@ -44,6 +44,9 @@ std::optional<int> batch_chunk_of(const std::string& job_id, const std::string& 
                                   const std::string& shard = {});
 // "<records>/batch/c<N>.keys".
 std::string batch_chunk_keys_location(const std::string& records, int chunk);
+// "<records>/batch/c<N>.content": the content key (content_key.hpp) of each request, in the keys
+// file's order (written with write_chunk_keys after it, before the reserve line).
+std::string batch_chunk_content_location(const std::string& records, int chunk);
 
 // Writes the keys file (durable when it returns).
 util::Status write_chunk_keys(storage::Storage& storage, const std::string& location,

@@ -249,15 +249,17 @@ Status Engine::record_row_removed(Chunk& c, const std::string& key,
         c.reservation.requests > 0 ? c.reservation.amount / c.reservation.requests : 0;
     ledger::Entry e =
         billed_line(parsed->scene_id, parsed->variant, "", c.reservation.model, outcome, share);
+    const bool changed = c.changed.count(key) > 0;
     if (outcome.ok()) {
-        e.status = std::string(k_row_removed);
+        e.status = std::string(changed ? k_row_changed : k_row_removed);
         e.error_code = e.status;
     }
     e.id = key + "/" + e.status + "/" + c.reservation.batch;
     TRY(charge(c, e));
     say("batch: " + c.reservation.batch + ": key \"" + key.substr(0, 200) +
-        "\" is no row of the input any more; its billed result is charged (" +
-        util::format_usd(e.cost) + ", " + e.status + "), not stored");
+        (changed ? "\" was edited since it was sent" : "\" is no row of the input any more") +
+        "; its billed result is charged (" + util::format_usd(e.cost) + ", " + e.status +
+        "), not stored");
     return util::ok_status();
 }
 
@@ -267,7 +269,7 @@ Status Engine::collect(Chunk& c) {
     std::int64_t skipped = 0;
     auto stats =
         m_d.service.download_results(*c.info, [&](provider::BatchResult&& result) -> Status {
-            const bool removed = c.removed.count(result.key) > 0;
+            const bool removed = c.removed.count(result.key) > 0 || c.changed.count(result.key) > 0;
             if (!removed && in_chunk.count(result.key) == 0) {
                 say("batch: " + c.reservation.batch + ": a result for key \"" +
                     result.key.substr(0, 200) + "\" that the chunk did not send; ignored");

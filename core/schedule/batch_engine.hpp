@@ -22,6 +22,9 @@ namespace assetgen::schedule::batch_detail {
 inline constexpr std::string_view k_already_stored = "ALREADY_STORED";
 // ... and of one whose row was taken out of the input while its batch ran: charged, not stored.
 inline constexpr std::string_view k_row_removed = "ROW_REMOVED";
+// ... and of one whose row was edited while its batch ran (its content key differs from the one
+// recorded in the chunk's content file): charged, not stored; the row is sent again as edited.
+inline constexpr std::string_view k_row_changed = "ROW_CHANGED";
 
 using provider::BatchInfo;
 using provider::BatchState;
@@ -41,6 +44,7 @@ struct Chunk {
     Micros paid_before = 0;                 // paid lines an earlier process wrote
     std::set<std::string> recorded_before;  // the keys of those lines (LedgerChunk::recorded)
     std::set<std::string> removed;          // keys it sent whose rows are no longer in the input
+    std::set<std::string> changed;          // keys it sent whose rows were edited since
     Micros paid = 0;                        // paid lines this process wrote
     std::optional<BatchInfo> info;
     std::string staged;  // the input this process staged ("" = none)
@@ -91,8 +95,15 @@ private:
                                  const util::Result<provider::ImageResult>& outcome);
     // A result for a key the chunk sent whose row is no longer in the input: charged with a
     // k_row_removed line (or its failure's code), nothing stored.
+    // Also for a key in c.changed (k_row_changed).
     Status record_row_removed(Chunk& c, const std::string& key,
                               const util::Result<provider::ImageResult>& outcome);
+    // The content key (content_key.hpp) of request r's row as the input reads now.
+    std::string content_of(const Request& r) const;
+    // Of chunk n's keys, those whose row is in the input but edited since the chunk was made:
+    // its content file (written beside the keys file) records each request's content key. A
+    // chunk without one (made by an older build) has none.
+    util::Result<std::set<std::string>> changed_keys(int n, const std::vector<std::string>& keys);
     // The unbound ledger line of a result that makes no image: its tokens, its cost at the batch
     // price (unpriced: the cost of an image whose tokens cannot be priced), and a failure's code.
     ledger::Entry billed_line(const std::string& scene_id, int variant, const std::string& prompt,

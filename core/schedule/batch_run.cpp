@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "provider/gemini_batch_files.hpp"
+#include "schedule/content_key.hpp"
 #include "util/hash.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
@@ -135,6 +136,17 @@ Status Engine::open_chunk(std::vector<std::string> keys, int number) {
     Status recorded =
         write_chunk_keys(m_d.storage, batch_chunk_keys_location(m_s.records, number), c.keys);
     if (recorded.ok()) {
+        // What each request is made from, so that a collect with an edited sheet can tell
+        // (changed_keys) and never store an old prompt's image as the edited row's.
+        std::vector<std::string> contents;
+        contents.reserve(c.keys.size());
+        for (const auto& k : c.keys) {
+            contents.push_back(content_of(m_by_key.at(k)));
+        }
+        recorded = write_chunk_keys(m_d.storage, batch_chunk_content_location(m_s.records, number),
+                                    contents);
+    }
+    if (recorded.ok()) {
         recorded = ledger::write_reservation(m_d.ledger, r);
     }
     if (!recorded.ok()) {
@@ -207,6 +219,33 @@ util::Result<bool> Engine::watch(Chunk& c) {
     }
 }
 
+std::string Engine::content_of(const Request& r) const {
+    return content_key(
+        row_content_part(m_rows[r.row].row, ContentSettings{m_s.mode, m_s.model, m_s.image_size}),
+        m_s.global_refs);
+}
+
+util::Result<std::set<std::string>> Engine::changed_keys(int n,
+                                                         const std::vector<std::string>& keys) {
+    std::set<std::string> changed;
+    const std::string location = batch_chunk_content_location(m_s.records, n);
+    TRY_ASSIGN(const bool recorded, m_d.storage.exists(location));
+    if (!recorded) {
+        return changed;
+    }
+    TRY_ASSIGN(const auto contents, read_chunk_keys(m_d.storage, location));
+    if (contents.size() != keys.size()) {
+        return changed;  // torn or foreign: no judgement (the rows are collected as before)
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto it = m_by_key.find(keys[i]);
+        if (it != m_by_key.end() && content_of(it->second) != contents[i]) {
+            changed.insert(keys[i]);
+        }
+    }
+    return changed;
+}
+
 util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledger_chunks) {
     const auto started = m_d.clock.steady();
     m_out.summary.started_ms = m_d.clock.unix_ms();
@@ -233,13 +272,17 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
         last = std::max(last, n);
         TRY_ASSIGN(auto keys,
                    read_chunk_keys(m_d.storage, batch_chunk_keys_location(m_s.records, n)));
+        TRY_ASSIGN(const auto changed, changed_keys(n, keys));
         if (lc.settled) {
             // A batch that ran to its end: its failed requests go again only when asked
             // (--retry-failed). One that expired, failed or was cancelled ran nothing: its
             // requests not done go in a new chunk, as a synchronous run retries its failures.
             if (lc.settle_reason.empty() && (!m_s.retry_failed || retry_sync)) {
-                sent.insert(keys.begin(), keys.end());
                 for (const auto& k : keys) {
+                    if (changed.count(k) > 0) {
+                        continue;  // edited since: sent again as it reads now
+                    }
+                    sent.insert(k);
                     const auto it = m_by_key.find(k);
                     if (it != m_by_key.end() && !is_done(it->second)) {
                         failed_before.emplace_back(k, lc.reservation.batch);
@@ -248,14 +291,24 @@ util::Result<BatchRunResult> Engine::run(const std::map<int, LedgerChunk>& ledge
             }
             continue;
         }
-        sent.insert(keys.begin(), keys.end());
+        for (const auto& k : keys) {
+            if (changed.count(k) == 0) {
+                sent.insert(k);
+            }
+        }
         Chunk c;
         c.number = n;
         c.reservation = lc.reservation;
         c.paid_before = lc.paid;
         c.recorded_before = lc.recorded;
         for (auto& k : keys) {
-            if (m_by_key.count(k) > 0) {
+            if (changed.count(k) > 0) {
+                // Its result is the old row's: charged, not stored; the edited row goes again.
+                say("batch: " + c.reservation.batch + ": the row of key \"" + k.substr(0, 200) +
+                    "\" was edited since the batch was sent; its result will be charged, not "
+                    "stored, and the row sent again as it reads now");
+                c.changed.insert(std::move(k));
+            } else if (m_by_key.count(k) > 0) {
                 c.keys.push_back(std::move(k));
             } else {
                 // Google bills its result all the same: collected, it is charged, not stored.

@@ -141,15 +141,14 @@ util::Status refuse_other_pending(const std::vector<OtherPendingBatch>& found,
         util::Code::config,
         "another job's batch is still pending in this --out: " + detail + ". This run (job " +
             job_id +
-            ", a new job id because the input or the settings changed) would make those images "
-            "again and Google would bill both. Collect the pending batch first with `" +
+            "; without --job-id the job id is a hash of the input, so an edited sheet is a new "
+            "job) would make those images again and Google would bill both. Collect the pending "
+            "batch first with `" +
             cmd +
-            "` (with the other settings it was sent with; edited rows get their results "
-            "charged, and their images made again by the next run of this job), or give it "
-            "back with `" +
+            "` (and the other settings it was sent with; rows edited since are charged for their "
+            "old results and sent again), or give it back with `" +
             cmd +
-            " --cancel`; to pay for both on purpose, write to another "
-            "--out. Nothing was sent");
+            " --cancel`; to pay for both on purpose, write to another --out. Nothing was sent");
 }
 
 }  // namespace assetgen::schedule
