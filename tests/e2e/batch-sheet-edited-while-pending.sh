@@ -38,7 +38,7 @@ python3 -c 'import json; c = json.load(open("c.json")); assert c["creates"] == 1
   fail "the edited sheet's run created a second batch beside the pending one"
 
 # The same sheet at the standard tier: refused, no generateContent.
-expect_exit 78 ag run rows.csv "${live[@]}"
+expect_exit 78 ag run rows.csv "${live[@]}" --tier standard
 assert_contains err.txt "assetgen-$old-c1"
 fake_get "$base/_fake/stats" stats.json
 python3 -c 'import json; n = json.load(open("stats.json"))["requests"]; assert n == 0, n' ||
