@@ -53,7 +53,7 @@ assert_eq "$(check_pngs elsewhere)" 4 "valid PNGs in the other --out"
 # once; the edited row's result (made from the old prompt) is charged as ROW_CHANGED, not stored
 # as the edited row's image, and the edited row goes in a batch of its own (c2).
 batch_knob '{"hold":false}'
-expect_exit 0 ag run rows.csv "${live[@]}" --tier batch --job-id "$old"
+expect_exit 0 ag run rows.csv "${live[@]}" --tier batch --poll-every 0s --job-id "$old"
 python3 - "$old" <<'PY' || fail "the ledger and manifest of the collected job"
 import glob, json, sys
 from decimal import Decimal
