@@ -24,7 +24,8 @@ for name, prefix in (('a.csv', 'A'), ('b.csv', 'B')):
         w = csv.writer(f, lineterminator='\n')
         w.writerow(['scene_id', 'prompt', 'variants'])
         for scene, marker in rows:
-            w.writerow([prefix + scene, 'product on clean bg ' + scene + ' ' + marker, 1])
+            prompt = 'product on clean bg ' + scene + ' ' + marker
+            w.writerow([prefix + scene, prompt + 'x' * (80 - len(prompt)), 1])  # one worst case
 PY
 
 check_ledger() {  # LEDGER TIER PREFIX
