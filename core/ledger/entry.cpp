@@ -38,6 +38,9 @@ std::string to_line(const Entry& entry) {
             .add_int("output_image_tokens", entry.output_image_tokens)
             .add_int("thoughts_tokens", entry.thoughts_tokens);
     }
+    if (!entry.usage_anomaly.empty()) {
+        w.add_string("usage_anomaly", entry.usage_anomaly);
+    }
     if (!entry.kind.empty()) {
         w.add_string("kind", entry.kind);
     }
@@ -103,6 +106,9 @@ util::Status read_our_fields(const JsonLineFields& f, bool required, Entry& entr
         TRY_ASSIGN(entry.output_tokens, f.get_int("output_tokens"));
         TRY_ASSIGN(entry.output_image_tokens, f.get_int("output_image_tokens"));
         TRY_ASSIGN(entry.thoughts_tokens, f.get_int("thoughts_tokens"));
+    }
+    if (f.has("usage_anomaly")) {  // optional in every version
+        TRY_ASSIGN(entry.usage_anomaly, f.get_string("usage_anomaly"));
     }
     // The reservation fields (reservations.hpp), optional in every version.
     if (f.has("kind")) {

@@ -50,6 +50,10 @@ struct Entry {
     std::int64_t output_tokens = 0;
     std::int64_t output_image_tokens = -1;
     std::int64_t thoughts_tokens = 0;
+    // "usage_anomaly": why the answer's usageMetadata could not be a bill (budget::usage_anomaly,
+    // e.g. "candidatesTokenCount:negative"); the line then costs the request's worst case and
+    // carries no token counts. Optional in every version, written only when set.
+    std::string usage_anomaly;
     // Reservations that outlive the process (batch tier; reservations.hpp). All optional in
     // every version and written only when set, so a request line's bytes are as before.
     // "kind": "" for a request line, "reserve" or "settle" (k_kind_reserve, k_kind_settle).

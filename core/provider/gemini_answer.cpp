@@ -45,10 +45,9 @@ public:
     std::string string_of(const JsonNode* v) const {
         return (v != nullptr && v->type == JsonType::string) ? m_v.string(*v) : std::string();
     }
-    // As gemini_wire.cpp's int_of: numbers and digit strings, clamped to 0..k_max_count.
+    // As gemini_wire.cpp's int_of: numbers and digit strings as they are (detail::k_not_a_count).
     std::int64_t int_of(const JsonNode* v) const {
-        constexpr std::int64_t max = detail::k_max_count;
-        if (v == nullptr) {
+        if (v == nullptr || v->type == JsonType::null) {
             return 0;
         }
         if (v->type == JsonType::number) {
@@ -56,27 +55,17 @@ public:
             switch (n.kind) {
                 case util::JsonNumber::Kind::unsigned_integer:
                     return static_cast<std::int64_t>(
-                        std::min<std::uint64_t>(n.u, static_cast<std::uint64_t>(max)));
+                        std::min<std::uint64_t>(n.u, std::numeric_limits<std::int64_t>::max()));
                 case util::JsonNumber::Kind::integer:
-                    return std::clamp<std::int64_t>(n.i, 0, max);
+                    return n.i;
                 case util::JsonNumber::Kind::floating:
-                    return n.d > 0 ? (n.d < static_cast<double>(max)
-                                          ? static_cast<std::int64_t>(std::ceil(n.d))
-                                          : max)
-                                   : 0;
+                    return detail::count_of_double(n.d);
             }
         }
         if (v->type == JsonType::string) {
-            std::int64_t n = 0;
-            for (char c : string_of(v)) {
-                if (c < '0' || c > '9') {
-                    return 0;
-                }
-                n = std::min(n * 10 + (c - '0'), max);
-            }
-            return n;
+            return detail::count_of_string(string_of(v));
         }
-        return 0;
+        return detail::k_not_a_count;
     }
 
     bool has_usage(const JsonNode& root) const {
@@ -98,7 +87,8 @@ public:
                 u.output_image_tokens = 0;
                 for (const JsonNode* d = m_v.first(*details); d != nullptr; d = m_v.next(*d)) {
                     if (string_of(member(d, "modality")) == "IMAGE") {
-                        u.output_image_tokens += int_of(member2(d, "tokenCount", "token_count"));
+                        u.output_image_tokens = detail::add_counts(
+                            u.output_image_tokens, int_of(member2(d, "tokenCount", "token_count")));
                     }
                 }
             }

@@ -82,39 +82,26 @@ std::string string_of(const json* v) {
     return (v != nullptr && v->is_string()) ? v->get<std::string>() : std::string();
 }
 
-// proto-JSON writes int32 as numbers and int64 as strings; accept both. A count is never
-// negative and never wraps: whatever a server sends reads as 0..k_max_count.
-constexpr std::int64_t k_max_count = std::int64_t{1} << 53;
+// proto-JSON writes int32 as numbers and int64 as strings; accept both, as they are (see
+// detail::k_not_a_count).
 std::int64_t int_of(const json* v) {
-    if (v == nullptr) {
+    if (v == nullptr || v->is_null()) {
         return 0;
     }
     if (v->is_number_unsigned()) {
-        return static_cast<std::int64_t>(
-            std::min<std::uint64_t>(v->get<std::uint64_t>(), k_max_count));
+        return static_cast<std::int64_t>(std::min<std::uint64_t>(
+            v->get<std::uint64_t>(), std::numeric_limits<std::int64_t>::max()));
     }
     if (v->is_number_integer()) {
-        return std::clamp<std::int64_t>(v->get<std::int64_t>(), 0, k_max_count);
+        return v->get<std::int64_t>();
     }
     if (v->is_number_float()) {
-        const double d = v->get<double>();
-        return d > 0
-                   ? (d < static_cast<double>(k_max_count) ? static_cast<std::int64_t>(std::ceil(d))
-                                                           : k_max_count)
-                   : 0;
+        return detail::count_of_double(v->get<double>());
     }
     if (v->is_string()) {
-        const std::string& s = v->get_ref<const std::string&>();
-        std::int64_t n = 0;
-        for (char c : s) {
-            if (c < '0' || c > '9') {
-                return 0;
-            }
-            n = std::min(n * 10 + (c - '0'), k_max_count);
-        }
-        return n;
+        return detail::count_of_string(v->get_ref<const std::string&>());
     }
-    return 0;
+    return detail::k_not_a_count;
 }
 
 // Google's text, safe for a log line: redacted, one line, bounded.
@@ -169,7 +156,8 @@ Usage usage_of(const json& root) {
             u.output_image_tokens = 0;
             for (const json& d : *details) {
                 if (string_of(member(d, "modality")) == "IMAGE") {
-                    u.output_image_tokens += int_of(member2(d, "tokenCount", "token_count"));
+                    u.output_image_tokens = detail::add_counts(
+                        u.output_image_tokens, int_of(member2(d, "tokenCount", "token_count")));
                 }
             }
         }
@@ -339,6 +327,48 @@ bool is_block_reason(std::string_view reason) {
 }
 util::Result<std::string> decode_image_data(std::string_view data) {
     return decode_data(data);
+}
+std::int64_t count_of_double(double d) {
+    constexpr double two63 = 9223372036854775808.0;
+    if (!std::isfinite(d) || d != std::floor(d)) {
+        return k_not_a_count;
+    }
+    if (d >= two63) {
+        return std::numeric_limits<std::int64_t>::max();
+    }
+    // -2^63 itself would read as k_not_a_count; one above it is as negative for the pricing.
+    return d <= -two63 ? std::numeric_limits<std::int64_t>::min() + 1
+                       : static_cast<std::int64_t>(d);
+}
+std::int64_t count_of_string(std::string_view s) {
+    const bool negative = !s.empty() && s.front() == '-';
+    if (negative) {
+        s.remove_prefix(1);
+    }
+    if (s.empty()) {
+        return k_not_a_count;
+    }
+    constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+    std::int64_t n = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return k_not_a_count;
+        }
+        const int digit = c - '0';
+        n = n > (max - digit) / 10 ? max : n * 10 + digit;
+    }
+    return negative ? -n : n;
+}
+std::int64_t add_counts(std::int64_t a, std::int64_t b) {
+    if (a == k_not_a_count || b == k_not_a_count) {
+        return k_not_a_count;
+    }
+    std::int64_t sum = 0;
+    if (__builtin_add_overflow(a, b, &sum)) {
+        return a > 0 ? std::numeric_limits<std::int64_t>::max()
+                     : std::numeric_limits<std::int64_t>::min() + 1;
+    }
+    return sum;
 }
 }  // namespace detail
 

@@ -51,10 +51,6 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
     Micros worst = 0;
     Micros estimate = 0;
     TRY_ASSIGN(const auto req, make_request(r, &worst, &estimate));
-    const auto& u = image.usage;
-    auto priced = m_d.prices.actual(req.model, req.image_size, u.prompt_tokens, u.output_tokens,
-                                    u.thoughts_tokens, u.output_image_tokens, budget::Tier::batch);
-    const Micros cost = priced.ok() ? *priced : worst;
     auto mime = provider::check_image_bytes(image.data);
     const std::int64_t now = m_d.clock.unix_ms();
     ledger::Entry e;
@@ -67,13 +63,8 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
     e.mode = std::string(ledger::run_mode_name(m_s.mode));
     e.shard = m_s.shard;
     e.tier = "batch";
-    e.cost = cost;
     e.estimated = estimate;
-    e.has_tokens = true;
-    e.prompt_tokens = u.prompt_tokens;
-    e.output_tokens = u.output_tokens;
-    e.output_image_tokens = u.output_image_tokens;
-    e.thoughts_tokens = u.thoughts_tokens;
+    const Micros cost = set_billed(e, req.model, image.usage, worst).cost;
     // No lease: the reservation, not a budget lease, holds this line's room.
     if (!mime.ok()) {
         e.images = 0;
@@ -147,8 +138,14 @@ Status Engine::record_image(Chunk& c, const Request& r, provider::ImageResult&& 
 Status Engine::record_failure(Chunk& c, const Request& r, const Status& why) {
     const batch::Row& row = m_rows[r.row].row;
     // A request that failed inside the batch: a ledger line (billed or not), bound.
+    // The request's worst case, for usage that cannot be a bill; the reservation's share of
+    // one request when the row no longer makes a request.
+    Micros worst = 0;
+    if (!make_request(r, &worst, nullptr).ok()) {
+        worst = c.reservation.requests > 0 ? c.reservation.amount / c.reservation.requests : 0;
+    }
     ledger::Entry e = billed_line(row.scene_id, r.variant, row.prompt, model_of(row),
-                                  util::Result<provider::ImageResult>(why), 0);
+                                  util::Result<provider::ImageResult>(why), worst);
     e.id = m_s.job_id + "/" + row.safe_id + "/v" + std::to_string(r.variant) + "/" + e.status +
            "/" + c.reservation.batch;
     TRY(charge(c, e));
@@ -160,7 +157,7 @@ Status Engine::record_failure(Chunk& c, const Request& r, const Status& why) {
 ledger::Entry Engine::billed_line(const std::string& scene_id, int variant,
                                   const std::string& prompt, const std::string& model,
                                   const util::Result<provider::ImageResult>& outcome,
-                                  Micros unpriced) const {
+                                  Micros worst) {
     const util::TokenUsage* u = nullptr;
     if (outcome.ok()) {
         u = &outcome->usage;
@@ -185,16 +182,45 @@ ledger::Entry Engine::billed_line(const std::string& scene_id, int variant,
     if (u == nullptr) {
         return e;  // a failure that was not billed
     }
-    auto priced =
-        m_d.prices.actual(model, m_s.image_size, u->prompt_tokens, u->output_tokens,
-                          u->thoughts_tokens, u->output_image_tokens, budget::Tier::batch);
-    e.cost = priced.ok() ? *priced : (outcome.ok() ? unpriced : 0);
-    e.has_tokens = true;
-    e.prompt_tokens = u->prompt_tokens;
-    e.output_tokens = u->output_tokens;
-    e.output_image_tokens = u->output_image_tokens;
-    e.thoughts_tokens = u->thoughts_tokens;
+    if (!set_billed(e, model, *u, worst).priced && !outcome.ok()) {
+        e.cost = 0;  // a failure whose model has no price is not charged a guess
+    }
     return e;
+}
+
+budget::Bill Engine::set_billed(ledger::Entry& e, const std::string& model,
+                                const util::TokenUsage& u, Micros worst) {
+    const budget::Bill b =
+        budget::bill(m_d.prices, model, m_s.image_size, u, budget::Tier::batch, worst);
+    e.cost = b.cost;
+    e.usage_anomaly = b.anomaly;
+    if (!b.anomaly.empty()) {
+        e.has_tokens = false;  // counts that cannot be a bill are not written as one
+        if (m_d.events) {
+            m_d.events->emit("budget", {{"event_detail", "usage_anomaly"},
+                                        {"scene_id", e.scene_id},
+                                        {"variant", e.variant},
+                                        {"usage_anomaly", b.anomaly},
+                                        {"cost_usd", util::to_dollars(b.cost)},
+                                        {"prompt_tokens", u.prompt_tokens},
+                                        {"output_tokens", u.output_tokens},
+                                        {"thoughts_tokens", u.thoughts_tokens}});
+        }
+        if (!m_usage_said) {
+            m_usage_said = true;
+            say("batch: scene_id \"" + e.scene_id + "\" v" + std::to_string(e.variant) +
+                ": the server's usageMetadata cannot be a bill (" + b.anomaly +
+                "); charged the request's worst case " + util::format_usd(b.cost) +
+                "; every such result is a usage_anomaly event and ledger field");
+        }
+        return b;
+    }
+    e.has_tokens = true;
+    e.prompt_tokens = u.prompt_tokens;
+    e.output_tokens = u.output_tokens;
+    e.output_image_tokens = u.output_image_tokens;
+    e.thoughts_tokens = u.thoughts_tokens;
+    return b;
 }
 
 Status Engine::charge(Chunk& c, ledger::Entry& e) {

@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "budget/usage_check.hpp"
 #include "ledger/reservations.hpp"
 #include "provider/gemini_batch_wire.hpp"
 #include "schedule/batch_run.hpp"
@@ -105,11 +106,16 @@ private:
     // chunk without one (made by an older build) has none.
     util::Result<std::set<std::string>> changed_keys(int n, const std::vector<std::string>& keys);
     // The unbound ledger line of a result that makes no image: its tokens, its cost at the batch
-    // price (unpriced: the cost of an image whose tokens cannot be priced), and a failure's code.
+    // price, and a failure's code. `worst`: the request's worst case, charged when its usage
+    // cannot be a bill (budget::bill), and for an image whose tokens cannot be priced.
     ledger::Entry billed_line(const std::string& scene_id, int variant, const std::string& prompt,
                               const std::string& model,
-                              const util::Result<provider::ImageResult>& outcome,
-                              Micros unpriced) const;
+                              const util::Result<provider::ImageResult>& outcome, Micros worst);
+    // The ledger line's cost and tokens from a result's usage (budget::bill at the batch tier);
+    // usage that cannot be a bill is charged `worst`, named on the line, an event and one
+    // message.
+    budget::Bill set_billed(ledger::Entry& e, const std::string& model, const util::TokenUsage& u,
+                            Micros worst);
     // e bound to c's reservation and appended; its cost counted as the chunk's and the run's.
     Status charge(Chunk& c, ledger::Entry& e);
     void note_failure(const Request& r, const std::string& code, const std::string& message);
@@ -124,7 +130,8 @@ private:
     std::set<std::size_t> m_failed_rows;
     std::map<std::size_t, Status> m_refs_failed;  // rows whose refs could not be used
     std::vector<Chunk> m_chunks;
-    Micros m_held = 0;  // in the in-run budget until the chunk's reserve line is written
+    Micros m_held = 0;          // in the in-run budget until the chunk's reserve line is written
+    bool m_usage_said = false;  // usage that cannot be a bill was said (once per run)
     BatchRunResult m_out;
 };
 

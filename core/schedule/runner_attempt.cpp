@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "budget/usage_check.hpp"
 #include "provider/image_check.hpp"
 #include "provider/image_sizes.hpp"
 #include "provider/quota_failure.hpp"
@@ -122,7 +123,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
         Status st;
         if (r.ok()) {
             const auto& u = r->usage;
-            const Micros paid = billed_cost(req, u, *worst);
+            const Micros paid = billed_cost(row, item.variant, req, u, *worst);
             if (paid > *worst) {
                 note_overrun(row, item.variant, paid, *worst, u, req.max_output_tokens);
             }
@@ -152,7 +153,7 @@ Runner::Impl::Attempted Runner::Impl::attempt_loop(const Item& item,
             if (st.usage()) {
                 // An answer without an image that Google billed anyway (blocked for safety,
                 // text only): it costs what its usage says, and the budget counts it.
-                const Micros paid = billed_cost(req, *st.usage(), *worst);
+                const Micros paid = billed_cost(row, item.variant, req, *st.usage(), *worst);
                 if (paid > *worst) {
                     note_overrun(row, item.variant, paid, *worst, *st.usage(),
                                  req.max_output_tokens);
@@ -268,11 +269,38 @@ void Runner::Impl::note_size(const batch::Row& row, int variant, const provider:
 }
 
 // What the price table makes of an answer's usage; the reservation when it cannot say.
-Micros Runner::Impl::billed_cost(const provider::ImageRequest& req, const provider::Usage& u,
-                                 Micros reserved) const {
-    auto cost = deps.prices.actual(req.model, req.image_size, u.prompt_tokens, u.output_tokens,
-                                   u.thoughts_tokens, u.output_image_tokens, settings.tier);
-    return cost.ok() ? *cost : reserved;
+Micros Runner::Impl::billed_cost(const batch::Row& row, int variant,
+                                 const provider::ImageRequest& req, const provider::Usage& u,
+                                 Micros reserved) {
+    const budget::Bill b =
+        budget::bill(deps.prices, req.model, req.image_size, u, settings.tier, reserved);
+    if (!b.anomaly.empty()) {
+        note_usage_anomaly(row, variant, req, u, b.anomaly, b.cost);
+    }
+    return b.cost;
+}
+
+// The charge is the reservation, so the budget stays whole and dispatch goes on; the ledger
+// line names the anomaly (set_tokens), and the operator hears of it once per run.
+void Runner::Impl::note_usage_anomaly(const batch::Row& row, int variant,
+                                      const provider::ImageRequest& req, const provider::Usage& u,
+                                      const std::string& anomaly, Micros charged) {
+    deps.events.emit("budget", {{"event_detail", "usage_anomaly"},
+                                {"scene_id", row.scene_id},
+                                {"variant", variant},
+                                {"usage_anomaly", anomaly},
+                                {"cost_usd", util::to_dollars(charged)},
+                                {"max_output_tokens", req.max_output_tokens},
+                                {"prompt_tokens", u.prompt_tokens},
+                                {"output_tokens", u.output_tokens},
+                                {"thoughts_tokens", u.thoughts_tokens}});
+    if (deps.warn && !usage_warned.exchange(true)) {
+        deps.warn(row.where + ": scene_id \"" + row.scene_id + "\" v" + std::to_string(variant) +
+                  ": the server's usageMetadata cannot be a bill (" + anomaly +
+                  "); charged the request's worst case " + util::format_usd(charged) +
+                  " (its reservation); every such answer is a usage_anomaly event and ledger "
+                  "field");
+    }
 }
 
 // A server that asks to wait longer than --max-retry-delay (a quota that resets tomorrow, a

@@ -164,8 +164,9 @@ struct Runner::Impl {
     std::mutex stats_mutex;
     report::Summary summary;
     std::atomic<std::uint64_t> in_flight{0};
-    std::atomic<bool> hint_warned{false};  // a hint over --max-retry-delay was said on stderr
-    std::atomic<bool> size_warned{false};  // an image of another size than asked was said
+    std::atomic<bool> hint_warned{false};   // a hint over --max-retry-delay was said on stderr
+    std::atomic<bool> size_warned{false};   // an image of another size than asked was said
+    std::atomic<bool> usage_warned{false};  // usage counts that cannot be a bill were said
     std::atomic<std::uint64_t> images_done{0};
     std::uint64_t images_planned = 0;
     std::uint64_t refs_named = 0;  // refs of the rows resolved (kept + dropped), under stats_mutex
@@ -263,9 +264,14 @@ struct Runner::Impl {
     ledger::Entry base_entry(const batch::Row& row, int variant) const;
     // Copies an answer's token counts into its ledger line (has_tokens).
     static void set_tokens(ledger::Entry& e, const provider::Usage& u);
-    // What the price table makes of an answer's usage; `reserved` when the model has no price.
-    Micros billed_cost(const provider::ImageRequest& req, const provider::Usage& u,
-                       Micros reserved) const;
+    // What an answer is charged (budget::bill): its usage at the prices, or `reserved` when
+    // the model has no price or the counts cannot be a bill (then note_usage_anomaly).
+    Micros billed_cost(const batch::Row& row, int variant, const provider::ImageRequest& req,
+                       const provider::Usage& u, Micros reserved);
+    // A server's usage counts that cannot be a bill were charged the worst case: event, one
+    // warning on stderr.
+    void note_usage_anomaly(const batch::Row& row, int variant, const provider::ImageRequest& req,
+                            const provider::Usage& u, const std::string& anomaly, Micros charged);
     // Stores the image (durable with its manifest line's group): the manifest line to append.
     util::Result<ledger::ManifestEntry> store_image(const Item& item, Attempted& a);
     // Once the image's manifest line m is durable: its ledger line, and the outcome.

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "budget/usage_check.hpp"
 #include "provider/image_check.hpp"
 #include "provider/image_sizes.hpp"
 #include "provider/quota_failure.hpp"
@@ -32,6 +33,10 @@ void sign_manifest_entry(const SignUrl& sign_url, ledger::ManifestEntry& m,
 }
 
 void Runner::Impl::set_tokens(ledger::Entry& e, const provider::Usage& u) {
+    e.usage_anomaly = budget::usage_anomaly(u);
+    if (!e.usage_anomaly.empty()) {
+        return;  // the cost is the worst case: counts that cannot be a bill are not written as one
+    }
     e.has_tokens = true;
     e.prompt_tokens = u.prompt_tokens;
     e.output_tokens = u.output_tokens;

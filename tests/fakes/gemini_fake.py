@@ -171,6 +171,14 @@ THINKING_FIELDS = fields("thinkingBudget", "thinkingLevel", "includeThoughts")
 THINKING_LEVELS = {"minimal", "low", "medium", "high"}
 # "[thoughts-tokens:N]" in a prompt: that answer alone reports N thoughtsTokenCount, past any cap.
 THOUGHTS_MARKER = re.compile(r"\[thoughts-tokens:(\d+)\]")
+# "[usage:<field>=<JSON value>]" in a prompt: that image answer's usageMetadata.<field> is the
+# value as written (-5000, 9223372036854775808, 1e300, "-3"): a server whose counts cannot be a bill.
+USAGE_MARKER = re.compile(r"\[usage:(\w+)=([^\]]+)\]")
+
+
+def lie_about_usage(prompt, usage):
+    for field, value in USAGE_MARKER.findall(prompt):
+        usage[field] = json.loads(value)
 
 
 def check_output_caps(config):
@@ -788,6 +796,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                     usage.get("thoughtsTokenCount", 0))
         usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": len(prompt) // 4}]
         usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": out_tokens}]
+        lie_about_usage(prompt, usage)
         if entry is not None:
             self.server.state.note(entry, usage=dict(usage))
         body = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP",
@@ -831,6 +840,7 @@ def image_answer(args, prompt, model, config, n_images, fault=None):
     usage["candidatesTokenCount"] = out_tokens
     usage["totalTokenCount"] = usage["promptTokenCount"] + out_tokens
     usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": out_tokens}]
+    lie_about_usage(prompt, usage)
     return {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": usage, **version}
 
