@@ -34,7 +34,8 @@ cleanup_pids+=("$pid")
 # group) until every image was answered. Then the run waits for its groups: it is killed once
 # every billed request has what this run writes for it before its group (at most 20 s: a run
 # that writes nothing then is killed anyway, and the checks below fail).
-for _ in $(seq 1 400); do
+deadline=$(($(date +%s) + 20))
+while [ "$(date +%s)" -lt "$deadline" ]; do
   if [ -f stalled ] && [ "$(billed)" = "$total" ] && [ "$(paid_lines)" = "$total" ]; then
     break
   fi
