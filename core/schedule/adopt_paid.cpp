@@ -64,8 +64,11 @@ util::Result<PaidOrphans> adopt_paid_images(const std::vector<std::string>& mani
     TRY(ledger::read_ledger(
         ledger, read,
         [&](const ledger::Entry& e) {
-            if (e.job_id != options.job_id || e.shard != options.shard || e.status != "ok" ||
-                e.images <= 0 || e.uri.empty() || e.sha256.empty() || recorded.count(e.id) ||
+            // An unsharded run holds the whole job (no shard runs meanwhile): it adopts the
+            // lines of killed shards too, as it restores their manifests' lines.
+            const bool mine = options.shard.empty() || e.shard == options.shard;
+            if (e.job_id != options.job_id || !mine || e.status != "ok" || e.images <= 0 ||
+                e.uri.empty() || e.sha256.empty() || recorded.count(e.id) ||
                 done.count(done_key(e.scene_id, e.variant)) || !seen.insert(e.id).second) {
                 return;
             }

@@ -12,7 +12,8 @@
 //     new ledger id ("/remade-<ts>", as --remake-missing does), so the remake is charged as a
 //     new request and the first payment stays recorded. `ledger verify` then reports the first
 //     line as unrecorded_image, which is what happened: a paid image that was lost.
-// Lines another shard wrote are left to that shard's next run.
+// A shard run takes only its own shard's lines; an unsharded run (it holds the whole job) takes
+// every shard's, as it restores their manifests' ledger lines.
 
 #include <cstdint>
 #include <string>
@@ -32,7 +33,7 @@ struct PaidOrphans {
 
 struct AdoptOptions {
     std::string job_id;
-    std::string shard;     // "" or "I/N": only this run's lines
+    std::string shard;     // "I/N": only that shard's lines; "": every shard's
     std::string from_day;  // "YYYY-MM-DD": the first ledger day read
     std::string to_day;
 };

@@ -53,14 +53,17 @@ schedule::AdoptOptions options(const std::string& shard = "") {
 TEST_CASE("adopt: a paid image whole on disk without its manifest line is adopted, once",
           "[schedule][adopt]") {
     test::TempDir dir;
-    const std::string manifest = dir.file("out/job1/manifest.jsonl");
+    // Shard 2/2's run: its manifest, its lines.
+    const std::string manifest = dir.file("out/job1/shards/2-of-2/manifest.jsonl");
     const std::string folder = dir.file("ledger");
     ledger::LocalLedgerWriter writer(folder);
-    const auto whole = paid_line(dir, "s1", "image-one");
+    auto whole = paid_line(dir, "s1", "image-one");
+    whole.shard = "2/2";
     write_file(whole.uri, "image-one");
     REQUIRE(writer.append(whole).ok());
     // Recorded already (its manifest line is there): nothing to do for it.
     auto recorded = paid_line(dir, "s2", "image-two");
+    recorded.shard = "2/2";
     write_file(recorded.uri, "image-two");
     REQUIRE(writer.append(recorded).ok());
     {
@@ -69,7 +72,7 @@ TEST_CASE("adopt: a paid image whole on disk without its manifest line is adopte
         REQUIRE(w->append(test::sample_manifest_entry(recorded)).ok());
         REQUIRE(w->commit().ok());
     }
-    // Another shard's line is left to that shard.
+    // Another shard's line: left to that shard by a shard run.
     auto other = paid_line(dir, "s3", "image-three");
     other.shard = "1/2";
     write_file(other.uri, "image-three");
@@ -77,7 +80,7 @@ TEST_CASE("adopt: a paid image whole on disk without its manifest line is adopte
     REQUIRE(writer.flush().ok());
 
     storage::LocalStorage local;
-    auto found = schedule::adopt_paid_images({manifest}, folder, local, options());
+    auto found = schedule::adopt_paid_images({manifest}, folder, local, options("2/2"));
     REQUIRE(found.ok());
     REQUIRE(found->adopted.size() == 1);
     CHECK(found->remade.empty());
@@ -89,12 +92,40 @@ TEST_CASE("adopt: a paid image whole on disk without its manifest line is adopte
     CHECK(lines[1].bytes == 9);
     CHECK(lines[1].cost == whole.cost);
 
-    // The next run finds it recorded: nothing more.
-    auto again = schedule::adopt_paid_images({manifest}, folder, local, options());
+    // Shard 1/2's run adopts its line into its own manifest.
+    const std::string shard_manifest = dir.file("out/job1/shards/1-of-2/manifest.jsonl");
+    auto one =
+        schedule::adopt_paid_images({shard_manifest, manifest}, folder, local, options("1/2"));
+    REQUIRE(one.ok());
+    REQUIRE(one->adopted.size() == 1);
+    CHECK(one->adopted[0].ledger_id == other.id);
+    CHECK(read_manifest(shard_manifest).size() == 1);
+
+    // The next (unsharded) run finds everything recorded: nothing more.
+    auto again = schedule::adopt_paid_images({manifest, shard_manifest}, folder, local, options());
     REQUIRE(again.ok());
     CHECK(again->adopted.empty());
     CHECK(again->remade.empty());
     CHECK(read_manifest(manifest).size() == 2);
+}
+
+TEST_CASE("adopt: an unsharded run adopts a killed shard's paid image", "[schedule][adopt]") {
+    test::TempDir dir;
+    const std::string manifest = dir.file("out/job1/manifest.jsonl");
+    const std::string folder = dir.file("ledger");
+    ledger::LocalLedgerWriter writer(folder);
+    auto line = paid_line(dir, "s1", "image-one");
+    line.shard = "1/2";
+    write_file(line.uri, "image-one");
+    REQUIRE(writer.append(line).ok());
+    REQUIRE(writer.flush().ok());
+    storage::LocalStorage local;
+    auto found = schedule::adopt_paid_images(
+        {manifest, dir.file("out/job1/shards/1-of-2/manifest.jsonl")}, folder, local, options());
+    REQUIRE(found.ok());
+    REQUIRE(found->adopted.size() == 1);
+    CHECK(found->adopted[0].shard == "1/2");
+    CHECK(read_manifest(manifest).size() == 1);
 }
 
 TEST_CASE("adopt: a paid image not whole on disk is made again, the first payment kept",
