@@ -1,8 +1,9 @@
 // The worker hands off (issue 18): once an image is stored and its manifest line queued, its
 // worker takes the next request, so a slow group commit does not lower the requests in flight;
 // the image counts as done (its row reported) only once its group has committed, its ledger
-// line is written before it waits, and a failed group charges each of its images once. The commit's files are the
-// job's real manifest behind a layer that holds or fails the image sync at will (no sleeps).
+// line is written before it waits, and a failed group charges each of its images once. The
+// commit's files are the job's real manifest behind a layer that holds or fails the image sync
+// at will (no sleeps).
 #include <catch2/catch.hpp>
 
 #include <atomic>
