@@ -59,6 +59,12 @@ std::string to_line(const Entry& entry) {
     if (entry.recorded_ts != 0) {
         w.add_int("recorded_ts", entry.recorded_ts);
     }
+    if (!entry.uri.empty()) {
+        w.add_string("uri", entry.uri);
+    }
+    if (!entry.sha256.empty()) {
+        w.add_string("sha256", entry.sha256);
+    }
     return w.finish();
 }
 
@@ -132,6 +138,12 @@ util::Status read_our_fields(const JsonLineFields& f, bool required, Entry& entr
     }
     if (f.has("recorded_ts")) {
         TRY_ASSIGN(entry.recorded_ts, f.get_int("recorded_ts"));
+    }
+    if (f.has("uri")) {  // optional in every version: a paid image's place and hash
+        TRY_ASSIGN(entry.uri, f.get_string("uri"));
+    }
+    if (f.has("sha256")) {
+        TRY_ASSIGN(entry.sha256, f.get_string("sha256"));
     }
     return util::ok_status();
 }

@@ -68,6 +68,12 @@ struct Entry {
     // "recorded_ts": when the line was written (ms), on settle and bound lines, whose ts is
     // the reservation's own (their money counts on the day of the reservation).
     std::int64_t recorded_ts = 0;
+    // "uri", "sha256": where a paid image was stored and its bytes' hash, on the ok line a run
+    // writes before the image's manifest line is durable (issue: the group-commit window). A
+    // next run that finds the line without its manifest line adopts the image when the file
+    // there still has this hash (schedule/adopt_paid.hpp). Optional, written only when set.
+    std::string uri;
+    std::string sha256;
     // Read-only: what is wrong with the line's cost as written (util::MoneyReading::problem,
     // with the text, e.g. `"-100" is negative`); "" when it is exact. Such a cost reads as its
     // worst case (never a credit), and `ledger verify` reports it. Never written.

@@ -14,11 +14,13 @@
 //      whose writes are durable when they return);
 //   3. the group's manifest lines are written in one append and made durable (one fdatasync);
 //   4. only then are the group's appenders told: their image counts as done. append_durable's
-//      caller returns; append_then's callback runs, on the committer thread. Their ledger lines
-//      follow (runner_record.cpp) and are synced by the next group's step 1 or the run's flush.
+//      caller returns; append_then's callback runs, on the committer thread. The runner wrote
+//      their ledger lines before appending (runner_record.cpp, charge_image), so step 1 of this
+//      group or a later one makes them durable.
 // So after a crash a manifest line never names an image that is not whole on disk (step 2 has
-// returned before step 3 writes the line), and every manifest line without its ledger line is
-// restored by the next run's reconciliation.
+// returned before step 3 writes the line), every manifest line without its ledger line is
+// restored by the next run's reconciliation, and every ledger line without its manifest line
+// (a kill between the two) is adopted by the next run when its image is whole (adopt_paid.hpp).
 //
 // append_then is how the runner's workers hand off (issue 18): a worker stores its image,
 // queues the line and takes its next request at once, so a slow sync delays when rows are

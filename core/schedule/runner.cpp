@@ -3,13 +3,13 @@
 // earlier run of the job already made. A worker takes an item through the one retry loop:
 // reserve the worst-case cost in the budget, wait for the circuit breaker and the rate limiter,
 // send, settle the reservation to the actual cost; transient failures wait out the backoff (or
-// the server's hint, when longer) and go round again. A finished image is stored and its
+// the server's hint, when longer) and go round again. A finished image is stored, its
+// ledger line written (charge_image: the payment is recorded before anything waits), its
 // manifest line queued for the group commit (durable_log.hpp), and the worker takes its next
 // item: a slow sync never lowers the requests in flight. Once the line is durable, on the
-// commit's thread, its ledger line is written, its reservation settled and the image counted
-// done (committed()). When every variant of a row has ended, the row goes into a reorder
-// buffer that reports rows in input order: one thread at a time (the one holding the emitter
-// token) calls on_row, with no runner lock held.
+// commit's thread, its reservation is settled and the image counted done (committed()). When every
+// variant of a row has ended, the row goes into a reorder buffer that reports rows in input order:
+// one thread at a time (the one holding the emitter token) calls on_row, with no runner lock held.
 //
 // Dispatch halts for good when the budget has no room (the rest end BUDGET_EXCEEDED), when the
 // circuit stayed open longer than allowed (UPSTREAM_UNAVAILABLE), or on a stop signal (the rest
@@ -107,14 +107,23 @@ void Runner::Impl::execute(const Item& item) {
             finish_item(item, a);
             return;
         }
+        // Paid and stored: its ledger line goes out before the manifest line waits for its
+        // group, so a kill in that window leaves the payment in the ledger (and the next run
+        // adopts the image from it instead of paying again: adopt_paid.hpp). The line costs no
+        // sync of its own: the group's step 1 (or the next) makes it durable.
+        // When that line cannot be written (a full disk), the manifest line is still queued:
+        // once durable, the next run's reconciliation writes the ledger line from it, and this
+        // run stops with the error.
+        const Status charged = charge_image(item, a, *m);
         // Stored: its bytes are not held while the line waits for its group; the buffer goes
         // back to the pool for the next answer's body (util/buffer_pool.hpp).
         util::BufferPool::shared().give(std::move(a.result.data));
         auto held = std::make_shared<std::pair<Attempted, ledger::ManifestEntry>>(
             std::move(a), std::move(m).value());
-        deps.manifest.append_then(held->second, [this, item, held](const Status& st, bool written) {
-            committed(item, held->first, held->second, st, written);
-        });
+        deps.manifest.append_then(
+            held->second, [this, item, held, charged](const Status& st, bool written) {
+                committed(item, held->first, held->second, st.ok() ? charged : st, written);
+            });
         return;
     }
     record_failure(item, a, o);
@@ -129,20 +138,14 @@ void Runner::Impl::execute(const Item& item) {
 void Runner::Impl::committed(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
                              const Status& st, bool written) {
     auto& o = item.row->outcomes[static_cast<size_t>(item.variant - 1)];
-    Status recorded = st;
-    if (st.ok() || written) {
-        // A line whose group's sync failed is in the manifest anyway (the next run counts the
-        // image done): it is charged once, by its own ledger line, and the run stops with the
-        // error (record_failure adds no failure line for an image in the manifest).
-        a.in_manifest = true;
-        recorded = record_success(item, a, m, o);
-        if (recorded.ok() && !st.ok()) {
-            recorded = st;
-        }
-    }
-    if (!recorded.ok()) {
-        recording_failed(item, a, recorded);
+    // Its ledger line is already written (charge_image). A line whose group's sync failed is
+    // in the manifest anyway (the next run counts the image done); either way the run stops
+    // with the error, and record_failure adds no failure line for a charged image.
+    a.in_manifest = st.ok() || written;
+    if (!st.ok()) {
+        recording_failed(item, a, st);
     } else {
+        record_success(item, a, m, o);
         {
             RunnerLock s(stats_mutex);
             ++summary.images_generated;

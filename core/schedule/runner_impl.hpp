@@ -197,6 +197,9 @@ struct Runner::Impl {
         // The image's manifest line is durable: it promises the ledger line, which the next
         // run's reconciliation writes if this run could not (so no failure line charges it too).
         bool in_manifest = false;
+        // The image's ok ledger line is written (charge_image, before its manifest line is
+        // queued): it charges the request, so no failure line charges it too.
+        bool charged = false;
     };
 
     void set_halt(Halt h);
@@ -274,9 +277,13 @@ struct Runner::Impl {
                             const provider::Usage& u, const std::string& anomaly, Micros charged);
     // Stores the image (durable with its manifest line's group): the manifest line to append.
     util::Result<ledger::ManifestEntry> store_image(const Item& item, Attempted& a);
-    // Once the image's manifest line m is durable: its ledger line, and the outcome.
-    Status record_success(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
-                          VariantOutcome& o);
+    // The stored image's ok ledger line (with m's uri and sha256), written before its manifest
+    // line is queued: a kill in the group-commit window leaves the payment recorded, and the
+    // next run adopts the image from it (adopt_paid.hpp). Sets a.charged.
+    Status charge_image(const Item& item, Attempted& a, const ledger::ManifestEntry& m);
+    // Once the image's manifest line m is durable: the outcome.
+    void record_success(const Item& item, const Attempted& a, const ledger::ManifestEntry& m,
+                        VariantOutcome& o);
     // After the image's manifest line was committed (st OK) or not: records it (record_success,
     // or a failure that stops the run), then finish_item. On the manifest's committer thread.
     void committed(const Item& item, Attempted& a, const ledger::ManifestEntry& m, const Status& st,

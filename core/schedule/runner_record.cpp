@@ -98,8 +98,7 @@ util::Result<ledger::ManifestEntry> Runner::Impl::store_image(const Item& item, 
     return m;
 }
 
-Status Runner::Impl::record_success(const Item& item, Attempted& a, const ledger::ManifestEntry& m,
-                                    VariantOutcome& o) {
+Status Runner::Impl::charge_image(const Item& item, Attempted& a, const ledger::ManifestEntry& m) {
     const auto& row = item.row->data.row;
     ledger::Entry e = base_entry(row, item.variant);
     e.ts = m.ts;
@@ -108,16 +107,22 @@ Status Runner::Impl::record_success(const Item& item, Attempted& a, const ledger
     e.estimated = a.estimate;
     e.status = "ok";
     e.id = m.ledger_id;
+    e.uri = m.uri;
+    e.sha256 = m.sha256;
     set_tokens(e, a.result.usage);
     TRY(deps.ledger.append(e));
+    a.charged = true;
+    return Status();
+}
 
+void Runner::Impl::record_success(const Item& /*item*/, const Attempted& a,
+                                  const ledger::ManifestEntry& m, VariantOutcome& o) {
     o.kind = Kind::ok;
     o.uri = m.uri;
     o.signed_url = m.signed_url;
     o.cost = a.cost;
     o.latency_ms = a.latency_ms;
     o.attempts = a.attempts;
-    return Status();
 }
 
 void Runner::Impl::record_bad_image(const Item& item, int attempt, Micros cost, Micros estimate,
@@ -169,9 +174,10 @@ void Runner::Impl::record_failure(const Item& item, const Attempted& a, VariantO
     o.message = a.status.message();
     o.cost = a.cost;
     o.attempts = a.attempts;
-    // An image whose manifest line is durable is charged by that line's ledger line (written
-    // now or restored by the next run's reconciliation), never by a failure line as well.
-    if ((made || code == Code::budget_exceeded) && !a.in_manifest) {
+    // An image whose ok ledger line is written, or whose manifest line is durable, is charged
+    // by that line (or by the one the next run's reconciliation restores from the manifest),
+    // never by a failure line as well.
+    if ((made || code == Code::budget_exceeded) && !a.in_manifest && !a.charged) {
         ledger::Entry e = base_entry(row, item.variant);
         e.images = 0;
         e.cost = a.cost;

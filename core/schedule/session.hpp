@@ -166,6 +166,9 @@ private:
     // After the job's locks are taken: what other runs of the job made since the plan read its
     // manifests counts as done (session_open.cpp).
     util::Status catch_up_history();
+    // Adopts the images a killed run paid for and stored without their manifest line, or makes
+    // them again under a new ledger id (adopt_paid.hpp); replans when it finds any.
+    util::Status adopt_paid(const std::vector<std::string>& shard_manifests);
     // Before a budget refusal: the ledger lines its place's manifest promises are written back
     // (session_open.cpp), and the pre-flight is read again when there were any.
     void restore_before_refusal();

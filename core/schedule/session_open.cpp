@@ -1,3 +1,4 @@
+#include "schedule/adopt_paid.hpp"
 #include "schedule/model_check.hpp"
 #include "schedule/session_internal.hpp"
 #include "schedule/storage_error.hpp"
@@ -59,6 +60,7 @@ util::Status JobSession::open() {
         say(m_log.info, "ledger: restored " + std::to_string(reconciled) +
                             " line(s) for images stored before an interruption");
     }
+    TRY(adopt_paid(shard_manifests));
     TRY_ASSIGN(auto manifest_writer, ledger::ManifestWriter::open(m_job.place.manifest()));
     // One group commit for the images, their manifest lines and the ledger lines before them.
     // Images queued for their group at most 4 × --concurrency (64 at least): room for a group
@@ -172,6 +174,49 @@ util::Status JobSession::take_bucket_lock() {
     auto taken = GcsJobLock::acquire(std::move(lo), *m_clock);
     TRY(as_storage_error(taken.status(), "job lock " + m_job.place.dir + "/lock.json"));
     m_open->bucket_lock = std::move(taken).value();
+    return util::ok_status();
+}
+
+util::Status JobSession::adopt_paid(const std::vector<std::string>& shard_manifests) {
+    // Images a killed run paid for, stored and charged, but whose manifest line it did not
+    // write (adopt_paid.hpp). The ledger is read from the job's first day (or, for a job with
+    // no manifest line yet, two days back: a first run killed and resumed later than that
+    // pays its lost window again, with a new ledger id).
+    const std::int64_t now = m_clock->unix_ms();
+    const std::int64_t two_days = 2 * 86'400'000LL;
+    const std::int64_t first = m_job.history.first_ts > 0
+                                   ? std::min(m_job.history.first_ts, now - two_days)
+                                   : now - two_days;
+    std::vector<std::string> manifests{m_job.place.manifest()};
+    manifests.insert(manifests.end(), shard_manifests.begin(), shard_manifests.end());
+    AdoptOptions ao{m_job.place.job_id, m_options.shard, util::utc_date(first),
+                    util::utc_date(now + 86'400'000LL)};
+    auto found = adopt_paid_images(manifests, m_open->ledger->read_location(), *m_storage, ao);
+    TRY(as_storage_error(found.status(), "job " + m_job.place.job_id));
+    if (found->adopted.empty() && found->remade.empty()) {
+        return util::ok_status();
+    }
+    for (const auto& m : found->adopted) {
+        m_job.history.done.emplace(done_key(m.scene_id, m.variant),
+                                   DoneImage{m.uri, m.cost, m.content, m.reservation});
+    }
+    for (const auto& key : found->remade) {
+        m_job.remade.insert(key);
+    }
+    TRY_ASSIGN(m_job.plan,
+               plan_batch(*m_job.input, m_options.plan, m_options.prices, m_job.history.done));
+    if (!found->adopted.empty()) {
+        say(m_log.info, "job " + m_job.place.job_id + ": adopted " +
+                            std::to_string(found->adopted.size()) +
+                            " image(s) an interrupted run paid for and stored (their ledger "
+                            "lines were written; not paid again)");
+    }
+    if (!found->remade.empty()) {
+        say(m_log.warn, "job " + m_job.place.job_id + ": " + std::to_string(found->remade.size()) +
+                            " image(s) an interrupted run paid for are not whole on disk; making "
+                            "them again (each costs money; the first payment stays in the "
+                            "ledger)");
+    }
     return util::ok_status();
 }
 

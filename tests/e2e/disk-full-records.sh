@@ -47,8 +47,9 @@ fresh() { rm -rf out ledger; }
 # After a faulty run: the paid lines the run that finishes the job must leave. Each image is
 # charged once for each request that paid for it: the charged lines already written, plus the
 # lines the next run restores (manifest lines without their ledger line), plus one request for
-# each image not in the manifest (made again). With group commit a failed group may hold more
-# than one image, so the count is read from the records, not assumed.
+# each image with neither (made again). An image with its ok ledger line but no manifest line
+# (its group failed) is adopted by the next run, not paid again. With group commit a failed
+# group may hold more than one image, so the count is read from the records, not assumed.
 paid_after() { python3 - "$total" <<'PY'
 import json, glob, sys
 total = int(sys.argv[1])
@@ -59,7 +60,7 @@ charged = sum(1 for l in led if float(l['cost']) > 0)
 twice = [l['scene_id'] for l in led if l['status'] != 'ok' and float(l['cost']) > 0
          and (l['scene_id'], l['variant']) in man]
 assert not twice, ('an image in the manifest is charged by a failure line too', twice)
-print(charged + len(man - ok) + (total - len(man)))
+print(charged + len(man - ok) + (total - len(man | ok)))
 PY
 }
 hint="run the same command again"
@@ -74,9 +75,9 @@ assert_contains err.txt "$hint"
 check_finished "image write" "$(paid_after)"
 
 # 2. The manifest's second write (a group commit's lines; cut short, then ENOSPC): its lines are
-#    not in the manifest (no fragment left), charged by their failure lines, made again by the
-#    next run. (20 ms per image: the first group starts with the first image, later ones
-#    follow, so there is a second write.)
+#    not in the manifest (no fragment left), charged by their ok ledger lines (written before),
+#    adopted by the next run from those lines (their files are whole). (20 ms per image: the
+#    first group starts with the first image, later ones follow, so there is a second write.)
 fresh
 expect_exit 74 faulty write manifest.jsonl 1 --simulate latency=20ms
 assert_contains err.txt "out/j/manifest.jsonl: append failed: No space left on device"

@@ -5,6 +5,9 @@
 //                bytes (a write cut short by a full disk) and that write and every later one
 //                fail with ENOSPC; "fsync": matching fsync/fdatasync fail with EIO after
 //                FAULT_SKIP of them
+//                "stall": the first matching write after FAULT_SKIP writes nothing: it creates
+//                the file FAULT_STALLED (when set) and blocks that thread for good, so a test
+//                can SIGKILL the process at that exact point (a kill in the group commit)
 //   FAULT_SKIP   matching calls let through first (default 0)
 // Only the writes of the binary under test go through it; nothing else is changed.
 #define _GNU_SOURCE
@@ -51,6 +54,18 @@ ssize_t write(int fd, const void* buf, size_t count) {
     static ssize_t (*real)(int, const void*, size_t) = NULL;
     if (real == NULL) {
         real = (ssize_t(*)(int, const void*, size_t))dlsym(RTLD_NEXT, "write");
+    }
+    if (fd > 2 && count > 0 && op_is("stall") && matches(fd) && skip_left() == 0) {
+        const char* marker = getenv("FAULT_STALLED");
+        if (marker != NULL && *marker != '\0') {
+            FILE* f = fopen(marker, "w");
+            if (f != NULL) {
+                fclose(f);
+            }
+        }
+        for (;;) {
+            pause();  // the test kills the process here
+        }
     }
     if (fd > 2 && count > 0 && op_is("write") && matches(fd)) {
         if (full) {

@@ -17,7 +17,11 @@ After each scenario the ledger is read and these must hold:
   - once the day is over its limit, a later step sends no request to the fake;
   - every image is charged once: one ok ledger line per (job, scene, variant), no more, and each
     image in a manifest has exactly that line;
-  - a ledger line's cost is never negative.
+  - a ledger line's cost is never negative;
+  - live: every request the fake billed is in the ledger (a paid line), save at most one per
+    worker for each kill (a request whose answer arrived but whose image was not yet stored
+    when the kill came); a paid image waiting for its group commit is never among them (its
+    ledger line is written before its manifest line, README "Resuming").
 A failing scenario prints its seed and steps, so `PROPERTY_ONLY=N` replays it.
 
 Environment: ASSETGEN (the binary), PROPERTY_REPS (default 200), PROPERTY_ONLY (one rep),
@@ -55,6 +59,10 @@ def fake(path, body=None):
 
 def fake_requests():
     return fake("/_fake/stats")["requests"]
+
+
+def fake_billed():
+    return fake("/_fake/stats")["by_status"].get("200", 0)
 
 
 def draw(rep):
@@ -168,7 +176,7 @@ def micros(usd):
     return round(usd * 1_000_000)
 
 
-def check(s, codes, sent_after_over):
+def check(s, codes, sent_after_over, billed=0):
     lines = ledger_lines()
     mode = s["mode"]
     mine = [l for l in lines if l.get("mode") == mode]
@@ -188,6 +196,13 @@ def check(s, codes, sent_after_over):
         if l.get("status") == "ok" and l.get("images", 0) > 0:
             key = (l.get("scene_id"), l.get("variant"))
             charged[key] = charged.get(key, 0) + 1
+    if mode == "live":
+        paid = sum(1 for c in costs if c > 0)
+        kills = sum(1 for st in s["steps"] if st["kind"] == "kill")
+        assert paid <= billed, "%d paid ledger lines for %d billed requests" % (paid, billed)
+        assert billed - paid <= kills * s["concurrency"], (
+            "%d billed requests are not in the ledger (%d kills at concurrency %d)" % (
+                billed - paid, kills, s["concurrency"]))
     twice = {k: v for k, v in charged.items() if v > 1}
     assert not twice, "charged more than once: %s" % sorted(twice.items())[:5]
     images = manifest_images()
@@ -206,6 +221,7 @@ def scenario(rep):
     try:
         write_batch(s, "b.csv")
         codes, sent_after_over = [], []
+        billed_before = fake_billed() if s["mode"] == "live" else 0
         with open("stderr.txt", "w") as log:
             for i, step in enumerate(s["steps"]):
                 spent = sum(micros(l.get("cost", 0)) for l in ledger_lines() if l.get("mode") == s["mode"])
@@ -213,7 +229,8 @@ def scenario(rep):
                 codes.append(run_step(s, step, log))
                 if spent >= micros(s["limit_usd"]) and fake_requests() != before:
                     sent_after_over.append((i, step["kind"], fake_requests() - before))
-        total, images, over = check(s, codes, sent_after_over)
+        billed = fake_billed() - billed_before if s["mode"] == "live" else 0
+        total, images, over = check(s, codes, sent_after_over, billed)
         return "rep %d: %s %s c=%d $%.2f %s rows=%d: $%.6f, %d images, codes %s" % (
             rep, s["mode"], s["policy"], s["concurrency"], s["limit_usd"],
             "+".join(st["kind"] for st in s["steps"]), s["rows"], total / 1e6, images, codes)
