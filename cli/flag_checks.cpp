@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -109,6 +110,37 @@ const CLI::Validator& money() {
         },
         "USD", "money");
     return k_check;
+}
+
+CLI::Validator whole_number(long long lo, long long hi) {
+    const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+    return CLI::Validator(
+        [lo, hi, range](std::string& text) -> std::string {
+            const std::string t(util::trim(text));
+            char* end = nullptr;
+            errno = 0;
+            const long long v = t.empty() ? 0 : std::strtoll(t.c_str(), &end, 10);
+            if (t.empty() || end == nullptr || *end != '\0' || errno == ERANGE || v < lo ||
+                v > hi) {
+                return "\"" + printable(text) + "\" must be a whole number from " + range;
+            }
+            return "";
+        },
+        "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]", "whole_number");
+}
+
+CLI::Validator decimal(bool (*fits)(double), const std::string& wanted) {
+    return CLI::Validator(
+        [fits, wanted](std::string& text) -> std::string {
+            const std::string t(util::trim(text));
+            char* end = nullptr;
+            const double v = t.empty() ? 0 : std::strtod(t.c_str(), &end);
+            if (t.empty() || end == nullptr || *end != '\0' || !std::isfinite(v) || !fits(v)) {
+                return "\"" + printable(text) + "\" must be " + wanted;
+            }
+            return "";
+        },
+        "FLOAT", "decimal");
 }
 
 util::Status check_environment_text() {

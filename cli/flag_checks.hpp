@@ -41,6 +41,13 @@ util::Status check_folder_flag(std::string_view flag, const std::string& value);
 const CLI::Validator& utf8_text();
 // A dollar amount: a finite, non-negative number of at most 1e9 (not "", nan, inf, 1e308).
 const CLI::Validator& money();
+// A whole number from lo to hi, as typed: else `"0" must be a whole number from 1 to 1024`
+// (CLI11 puts "--flag: " in front). CLI::Range said `Value 0 not in range 1 to 1024`, and a
+// word or a fraction got CLI11's "Could not convert".
+CLI::Validator whole_number(long long lo, long long hi);
+// A decimal number that `fits` accepts, as typed: else `"1" must be <wanted>`; `wanted` says the
+// range in words and gives an example, e.g. "at least 0.5 and below 1 (e.g. 0.95)".
+CLI::Validator decimal(bool (*fits)(double), const std::string& wanted);
 // Every ASSETGEN_* variable must be valid UTF-8: USAGE_ERROR naming the variable.
 util::Status check_environment_text();
 // Every argument must be valid UTF-8: USAGE_ERROR naming the option the bad value belongs to
