@@ -4,6 +4,7 @@
 // names the file and line. Text that reaches JSON must be valid UTF-8, so every option's value
 // is checked for it before any file or folder is made.
 
+#include <exception>
 #include <map>
 #include <string>
 #include <string_view>
@@ -58,6 +59,13 @@ util::Status check_args_text(const std::vector<std::string>& args);
 void check_text_everywhere(CLI::App& app);
 // The text with bytes that break UTF-8 (and control characters) written as \xNN.
 std::string printable(std::string_view text);
+
+// CLI11's message for a parse error in the words of the messages above: "--json=maybe" gives
+// `--json: "maybe" is not true or false (give --json alone to turn it on)`, not
+// `Could not convert: --json = maybe`; "--format xml" gives `--format: "xml" is not one of csv,
+// json, jsonl`. Errors that name no value (an unknown option, a missing argument) keep CLI11's
+// text and point at --help.
+std::string usage_message(const std::exception& error, CLI::App& app);
 
 // Where options came from when not from the command line: "--name" → "ASSETGEN_NAME" or
 // "assetgen.toml:3".
