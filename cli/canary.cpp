@@ -12,6 +12,7 @@
 #include "canary/stages.hpp"
 #include "commands.hpp"
 #include "context/context.hpp"
+#include "flag_checks.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
 #include "schedule/canary_run.hpp"
@@ -174,24 +175,34 @@ void register_canary(CLI::App& app, Action& action) {
                     "SHA-256 of salt and scene_id")
         ->capture_default_str();
     sub->add_option("--salt", o->salt, "changes which rows each stage takes (default: none)");
+    // Each gate's range is checked on the text as typed, so the message quotes it ("1", not
+    // "1.000000") and says the fix; canary::check_settings keeps core's own guard.
     sub->add_option("--max-error-rate", o->gates.max_error_rate,
                     "gate: images that ended in an error / images attempted")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(decimal([](double v) { return v >= 0.0 && v <= 1.0; },
+                        "a fraction from 0 to 1 (e.g. 0.05 for 5%)"));
     sub->add_option("--max-p95-ms", o->gates.max_p95_ms,
-                    "gate: 95th percentile latency of the images made, in ms");
+                    "gate: 95th percentile latency of the images made, in ms")
+        ->check(decimal([](double v) { return v > 0.0; },
+                        "a number of milliseconds above 0 (e.g. 20000)"));
     sub->add_option("--max-cost-per-image", o->gates.max_cost_per_image,
                     "gate: actual cost per image made, in USD")
         ->check(money());
     sub->add_option("--min-samples", o->gates.min_samples,
                     "a gate with fewer images is inconclusive, never passed")
         ->capture_default_str()
-        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}));
+        // 0 would read as "judge with no images", yet a gate with none is always inconclusive:
+        // it meant the same as 1, so it is refused rather than silently treated as 1.
+        ->check(whole_number(1, 1'000'000'000));
     sub->add_option(
         "--baseline", o->baseline,
         "summary.json of an earlier run (path or gs://): latency and error rate must not be worse");
     sub->add_option("--confidence", o->gates.confidence,
                     "for the baseline tests: a gate fails when p < 1 - confidence")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(decimal([](double v) { return v >= 0.5 && v < 1.0; },
+                        "at least 0.5 and below 1 (e.g. 0.95)"));
     sub->footer(
         "Examples:\n"
         "  assetgen canary batch.csv --mode live                     # 10%, 25%, 50%, 100% with "

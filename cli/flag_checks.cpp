@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <regex>
 
 #include <CLI/CLI.hpp>
 
@@ -111,6 +113,37 @@ const CLI::Validator& money() {
     return k_check;
 }
 
+CLI::Validator whole_number(long long lo, long long hi) {
+    const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+    return CLI::Validator(
+        [lo, hi, range](std::string& text) -> std::string {
+            const std::string t(util::trim(text));
+            char* end = nullptr;
+            errno = 0;
+            const long long v = t.empty() ? 0 : std::strtoll(t.c_str(), &end, 10);
+            if (t.empty() || end == nullptr || *end != '\0' || errno == ERANGE || v < lo ||
+                v > hi) {
+                return "\"" + printable(text) + "\" must be a whole number from " + range;
+            }
+            return "";
+        },
+        "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]", "whole_number");
+}
+
+CLI::Validator decimal(bool (*fits)(double), const std::string& wanted) {
+    return CLI::Validator(
+        [fits, wanted](std::string& text) -> std::string {
+            const std::string t(util::trim(text));
+            char* end = nullptr;
+            const double v = t.empty() ? 0 : std::strtod(t.c_str(), &end);
+            if (t.empty() || end == nullptr || *end != '\0' || !std::isfinite(v) || !fits(v)) {
+                return "\"" + printable(text) + "\" must be " + wanted;
+            }
+            return "";
+        },
+        "FLOAT", "decimal");
+}
+
 util::Status check_environment_text() {
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         const std::string_view entry(*e);
@@ -161,6 +194,81 @@ void check_text_everywhere(CLI::App& app) {
             opt->check(utf8_text());
         }
     }
+}
+
+namespace {
+
+// The option called `name` ("--json") in app or any subcommand below it.
+const CLI::Option* find_option(CLI::App& app, const std::string& name) {
+    for (auto* opt : app.get_options()) {
+        for (const auto& ln : opt->get_lnames()) {
+            if ("--" + ln == name) {
+                return opt;
+            }
+        }
+    }
+    for (auto* sub : app.get_subcommands({})) {
+        if (const auto* opt = find_option(*sub, name)) {
+            return opt;
+        }
+    }
+    return nullptr;
+}
+
+// "{a,b->0,c}" → "a, b, c".
+std::string choices(const std::string& set) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= set.size()) {
+        std::size_t end = set.find(',', start);
+        if (end == std::string::npos) {
+            end = set.size();
+        }
+        std::string item = set.substr(start, end - start);
+        item = item.substr(0, item.find("->"));
+        if (!item.empty()) {
+            out += (out.empty() ? "" : ", ") + item;
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string usage_message(const std::exception& error, CLI::App& app) {
+    const std::string what = error.what();
+    std::smatch m;
+    static const std::regex k_convert(R"(^Could not convert: (--[\w-]+) = (.*)$)");
+    static const std::regex k_member(R"(^(--[\w-]+): (.*) not in \{(.*)\}$)");
+    static const std::regex k_checked(
+        R"(^(--[\w-]+): Check (.*) value in \{(.*?)\} OR .* FAILED$)");
+    static const std::regex k_file(R"(^(--[\w-]+): File does not exist: (.*)$)");
+    static const std::regex k_unit(R"(^(--[\w-]+): (.*) unit not recognized.*$)");
+    if (std::regex_match(what, m, k_convert)) {
+        const auto* opt = find_option(app, m[1]);
+        if (opt != nullptr && opt->get_expected_max() == 0) {  // a flag (expected(0))
+            return m[1].str() + ": \"" + printable(m[2].str()) + "\" is not true or false (give " +
+                   m[1].str() + " alone to turn it on)";
+        }
+        return m[1].str() + ": \"" + printable(m[2].str()) +
+               "\" is not a value it takes (--help says what it takes)";
+    }
+    if (std::regex_match(what, m, k_member) || std::regex_match(what, m, k_checked)) {
+        return m[1].str() + ": \"" + printable(m[2].str()) + "\" is not one of " +
+               choices(m[3].str());
+    }
+    if (std::regex_match(what, m, k_file)) {
+        return m[1].str() + ": \"" + printable(m[2].str()) + "\": no such file";
+    }
+    if (std::regex_match(what, m, k_unit)) {
+        return m[1].str() + ": \"" + printable(m[2].str()) +
+               "\" is not a size (give bytes or e.g. 200MB, 1GiB)";
+    }
+    if (dynamic_cast<const CLI::ValidationError*>(&error) != nullptr) {
+        return what;  // our validators' own words, after "--flag: "
+    }
+    return what + " (--help lists the options)";
 }
 
 Placed place_usage_message(const std::string& message, const Origins& origins) {

@@ -4,6 +4,7 @@
 // names the file and line. Text that reaches JSON must be valid UTF-8, so every option's value
 // is checked for it before any file or folder is made.
 
+#include <exception>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,6 +42,13 @@ util::Status check_folder_flag(std::string_view flag, const std::string& value);
 const CLI::Validator& utf8_text();
 // A dollar amount: a finite, non-negative number of at most 1e9 (not "", nan, inf, 1e308).
 const CLI::Validator& money();
+// A whole number from lo to hi, as typed: else `"0" must be a whole number from 1 to 1024`
+// (CLI11 puts "--flag: " in front). CLI::Range said `Value 0 not in range 1 to 1024`, and a
+// word or a fraction got CLI11's "Could not convert".
+CLI::Validator whole_number(long long lo, long long hi);
+// A decimal number that `fits` accepts, as typed: else `"1" must be <wanted>`; `wanted` says the
+// range in words and gives an example, e.g. "at least 0.5 and below 1 (e.g. 0.95)".
+CLI::Validator decimal(bool (*fits)(double), const std::string& wanted);
 // Every ASSETGEN_* variable must be valid UTF-8: USAGE_ERROR naming the variable.
 util::Status check_environment_text();
 // Every argument must be valid UTF-8: USAGE_ERROR naming the option the bad value belongs to
@@ -51,6 +59,13 @@ util::Status check_args_text(const std::vector<std::string>& args);
 void check_text_everywhere(CLI::App& app);
 // The text with bytes that break UTF-8 (and control characters) written as \xNN.
 std::string printable(std::string_view text);
+
+// CLI11's message for a parse error in the words of the messages above: "--json=maybe" gives
+// `--json: "maybe" is not true or false (give --json alone to turn it on)`, not
+// `Could not convert: --json = maybe`; "--format xml" gives `--format: "xml" is not one of csv,
+// json, jsonl`. Errors that name no value (an unknown option, a missing argument) keep CLI11's
+// text and point at --help.
+std::string usage_message(const std::exception& error, CLI::App& app);
 
 // Where options came from when not from the command line: "--name" → "ASSETGEN_NAME" or
 // "assetgen.toml:3".

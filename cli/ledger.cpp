@@ -88,6 +88,7 @@ const CLI::Validator& status_check() {
 // CLI11 reads the environment, keeps filters to the command line. Call once per sub-subcommand
 // (a second call replaces the first).
 void keep_to_command_line(CLI::App* sub, std::vector<CLI::Option*> options) {
+    options.push_back(sub->get_option("--ledger"));  // resolve_folder reads ASSETGEN_LEDGER
     sub->preparse_callback([options](std::size_t) {
         for (auto* option : options) {
             option->envname("");
@@ -98,11 +99,13 @@ void keep_to_command_line(CLI::App* sub, std::vector<CLI::Option*> options) {
 CLI::App* add_common(CLI::App& ledger_app, const char* name, const char* description,
                      LedgerOptions& o) {
     auto* sub = ledger_app.add_subcommand(name, description);
-    sub->add_option(
-           "folder,--ledger", o.folder,
-           "ledger folder, or gs://bucket/prefix (not for compact); --ledger DIR as in run")
-        ->envname("ASSETGEN_LEDGER")
-        ->capture_default_str();
+    // FOLDER and --ledger are two options, not one with two names, so that giving both is an
+    // error naming both (one option said CLI11's "At Most 1 required but received 2") and a
+    // message names the one the user typed. ASSETGEN_LEDGER is read by resolve_folder.
+    sub->add_option("folder", o.folder_arg,
+                    "ledger folder, or gs://bucket/prefix (not for compact); default "
+                    "$ASSETGEN_LEDGER, else ./ledger");
+    sub->add_option("--ledger", o.ledger_flag, "the ledger folder, as in run (instead of FOLDER)");
     sub->add_flag("--json", o.json, "machine output on stdout");
     sub->add_flag("-q,--quiet", o.quiet, "only warnings and errors on stderr");
     return sub;
@@ -138,6 +141,9 @@ void on_run(CLI::App* sub, const std::shared_ptr<LedgerOptions>& o, Action& acti
     sub->callback([o, &action, run] {
         action = [o, run](Console& c, const context::Context& ctx) {
             c.set_quiet(o->quiet);
+            if (auto resolved = resolve_folder(*o); !resolved.ok()) {
+                return c.fail(resolved);
+            }
             return finish(c, run(*o, c, ctx));
         };
     });
@@ -166,7 +172,7 @@ void register_ledger(CLI::App& app, Action& action) {
     auto show_filters = add_filters(show_app, *show);
     show_filters.push_back(
         show_app->add_option("--limit", show->limit, "only the last N matching entries (0: all)")
-            ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000'000})));
+            ->check(whole_number(0, 1'000'000'000)));
     show_filters.push_back(
         show_app
             ->add_flag("--reservations", show->reservations,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -32,8 +33,29 @@ namespace assetgen::cli::ledger_cmd {
 
 using util::Code;
 
-util::Status local_only(const std::string& path, const char* what) {
-    TRY(check_location_flag("folder", path));
+util::Status resolve_folder(LedgerOptions& o) {
+    if (!o.folder_arg.empty() && !o.ledger_flag.empty()) {
+        return util::error(Code::usage, "the ledger folder is given twice, as FOLDER \"" +
+                                            printable(o.folder_arg) + "\" and as --ledger \"" +
+                                            printable(o.ledger_flag) +
+                                            "\": give one of them (they mean the same)");
+    }
+    const char* env = std::getenv("ASSETGEN_LEDGER");
+    if (!o.folder_arg.empty()) {
+        o.folder = o.folder_arg;
+        o.folder_name = "FOLDER";
+    } else if (!o.ledger_flag.empty()) {
+        o.folder = o.ledger_flag;
+        o.folder_name = "--ledger";
+    } else if (env != nullptr && *env != '\0') {
+        o.folder = env;
+        o.folder_name = "ASSETGEN_LEDGER";
+    }
+    return util::ok_status();
+}
+
+util::Status local_only(const std::string& name, const std::string& path, const char* what) {
+    TRY(check_location_flag(name, path));
     if (storage::is_gcs(path)) {
         return util::error(Code::config, path + ": " + what);
     }
@@ -46,8 +68,9 @@ util::Result<std::unique_ptr<ledger::GcsConnection>> connect_read_only(
                                "https://www.googleapis.com/auth/devstorage.read_only");
 }
 
-util::Result<LedgerAccess> open_ledger(const std::string& folder, const context::Context& ctx) {
-    TRY(check_location_flag("folder", folder));
+util::Result<LedgerAccess> open_ledger(const std::string& name, const std::string& folder,
+                                       const context::Context& ctx) {
+    TRY(check_location_flag(name, folder));
     LedgerAccess access{nullptr, ledger::LedgerLocation(folder), &ctx};
     if (storage::is_gcs(folder)) {
         TRY_ASSIGN(access.gcs, connect_read_only(ctx));

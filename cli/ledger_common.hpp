@@ -16,7 +16,12 @@ namespace assetgen::cli::ledger_cmd {
 
 // Options of one `ledger` sub-subcommand (each gets its own copy).
 struct LedgerOptions {
+    // The folder as given: FOLDER (positional), --ledger, else $ASSETGEN_LEDGER, else ./ledger.
+    std::string folder_arg;
+    std::string ledger_flag;
+    // Set by resolve_folder: the folder, and how messages name it ("--ledger", "FOLDER", ...).
     std::string folder = "ledger";
+    std::string folder_name = "FOLDER";
     bool json = false;
     bool quiet = false;
     // show, sum
@@ -51,8 +56,13 @@ struct LedgerAccess {
     const context::Context* context = nullptr;  // the command's: connections for gs:// manifests
 };
 
-util::Status local_only(const std::string& path, const char* what);
-util::Result<LedgerAccess> open_ledger(const std::string& folder, const context::Context& ctx);
+// Picks the folder from FOLDER, --ledger and ASSETGEN_LEDGER; both FOLDER and --ledger is a
+// usage error naming the two values (one is enough).
+util::Status resolve_folder(LedgerOptions& o);
+// `name` is the flag the path came from, for the message ("--ledger: \"gs://\": ...").
+util::Status local_only(const std::string& name, const std::string& path, const char* what);
+util::Result<LedgerAccess> open_ledger(const std::string& name, const std::string& folder,
+                                       const context::Context& ctx);
 // A read-only Cloud Storage connection over the command's transport and credential chain.
 util::Result<std::unique_ptr<ledger::GcsConnection>> connect_read_only(const context::Context& ctx);
 // verify and compact check what is there, so a mistyped folder must not pass as clean.

@@ -36,7 +36,7 @@ using util::Code;
 
 util::Result<ExitCode> run_compact(const LedgerOptions& o, Console& console,
                                    const context::Context& /*ctx: compact is local only*/) {
-    TRY(local_only(o.folder,
+    TRY(local_only(o.folder_name, o.folder,
                    "compact works on local ledger folders only; a gs:// ledger needs "
                    "none (its writer never appends a line twice)"));
     TRY(existing_folder(o.folder));

@@ -152,7 +152,7 @@ util::Result<ExitCode> show_reservations(const LedgerOptions& o, Console& consol
 
 util::Result<ExitCode> run_show(const LedgerOptions& o, Console& console,
                                 const context::Context& ctx) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder_name, o.folder, ctx));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     note_missing(console, o.folder);
@@ -222,7 +222,7 @@ std::vector<std::string> totals_cells(std::string key, const ledger::Totals& t,
 
 util::Result<ExitCode> run_sum(const LedgerOptions& o, Console& console,
                                const context::Context& ctx) {
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder_name, o.folder, ctx));
     TRY_ASSIGN(const ledger::Filter filter, filter_from(o));
     TRY_ASSIGN(const ledger::DayOf day_of, day_of_zone(o.tz));
     // --by is checked by the parser; this only turns the name into the enum.

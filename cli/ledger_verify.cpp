@@ -79,7 +79,7 @@ util::Result<std::vector<std::string>> manifests_to_check(
         TRY_ASSIGN(client, manifest_client(access, own));
         return ledger::find_gcs_manifests(*client, out);
     }
-    TRY(local_only(out, "manifests are read from a local output folder only"));
+    TRY(local_only("--out", out, "manifests are read from a local output folder only"));
     std::error_code ec;
     if (!std::filesystem::is_directory(out, ec)) {
         if (!o.out.empty()) {
@@ -125,7 +125,7 @@ std::string open_reservations_json(const std::vector<ledger::OpenReservation>& o
 util::Result<ExitCode> run_verify(const LedgerOptions& o, Console& console,
                                   const context::Context& ctx) {
     TRY(existing_folder(o.folder));
-    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder, ctx));
+    TRY_ASSIGN(const LedgerAccess access, open_ledger(o.folder_name, o.folder, ctx));
     std::unique_ptr<ledger::GcsConnection> manifests_connection;
     storage::GcsClient* manifests_gcs = nullptr;
     TRY_ASSIGN(const auto manifests,

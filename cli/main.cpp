@@ -90,12 +90,11 @@ int main(int argc, char** argv) {
             app.parse(reversed);
         } catch (const CLI::ParseError& e) {
             if (e.get_exit_code() != 0) {
-                // A value from the environment or the config file is named by its origin.
-                auto placed = place_usage_message(e.what(), origins);
-                if (placed.message != e.what()) {
-                    console.error(placed.message);
-                    return placed.exit_code;
-                }
+                // In our words (not CLI11's "Could not convert", "Run with --help"), and a
+                // value from the environment or the config file is named by its origin.
+                auto placed = place_usage_message(usage_message(e, app), origins);
+                console.error(placed.message);
+                return placed.exit_code;
             }
             int rc = app.exit(e);
             return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);

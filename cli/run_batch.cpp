@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "flag_checks.hpp"
 #include "provider/vertex_batch_factory.hpp"
 #include "run_options.hpp"
 #include "run_steps.hpp"
@@ -34,7 +35,7 @@ void add_batch_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--batch-size", o.batch_size,
                    "--tier batch: requests per batch (default from --image-size: 500 at 1K, 128 "
                    "at 2K, 32 at 4K, so a result file stays near 1 GB)")
-        ->check(CLI::Range(1, 100'000));
+        ->check(whole_number(1, 100'000));
     sub.add_option("--batch-staging", o.batch_staging,
                    "--api vertex --tier batch: the gs://bucket/prefix where each batch's input "
                    "JSONL goes (<prefix>/<batch>/input.jsonl) and Vertex writes its predictions "

@@ -10,6 +10,7 @@
 #include "budget/spend.hpp"
 #include "commands.hpp"
 #include "context.hpp"
+#include "flag_checks.hpp"
 #include "provider/dry_run.hpp"
 #include "refs/ref_cache.hpp"
 #include "run_steps.hpp"
@@ -365,17 +366,17 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
                    "JOB_COMPLETION_INDEX with --shards");
     sub.add_option("--shards", o.shards,
                    "number of shards (with JOB_COMPLETION_INDEX, or with --merge)")
-        ->check(CLI::Range(1, 1'000'000));
+        ->check(whole_number(1, 1'000'000));
 
     sub.add_option("--concurrency", o.concurrency, "requests in flight at most")
         ->capture_default_str()
-        ->check(CLI::Range(1, 1024));
+        ->check(whole_number(1, 1024));
     sub.add_option("--rpm", o.rpm, "request starts per minute at most (0: unlimited)")
         ->capture_default_str()
-        ->check(CLI::Range(0, 1'000'000));
+        ->check(whole_number(0, 1'000'000));
     sub.add_option("--max-attempts", o.max_attempts, "attempts per image for transient errors")
         ->capture_default_str()
-        ->check(CLI::Range(1, 20));
+        ->check(whole_number(1, 20));
     sub.add_option("--circuit-max-open", o.circuit_max_open_text,
                    "give up on rows not started when the circuit was open this long in total")
         ->capture_default_str();
@@ -394,7 +395,7 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
 
     sub.add_option("--max-variants", o.max_variants, "largest allowed value of the variants column")
         ->capture_default_str()
-        ->check(CLI::Range(1, 16));
+        ->check(whole_number(1, 16));
     sub.add_option("--ref-mode", o.ref_mode,
                    "default ref_mode: style_only or style_and_composition")
         ->capture_default_str();
@@ -402,17 +403,17 @@ void add_run_options(CLI::App& sub, RunOptions& o) {
     sub.add_option("--ref-concurrency", o.ref_concurrency,
                    "reference fetches in flight for the whole batch")
         ->capture_default_str()
-        ->check(CLI::Range(1, 256));
+        ->check(whole_number(1, 256));
     sub.add_option("--ref-timeout", o.ref_timeout_text,
                    "time limit of one reference fetch (each redirect hop)")
         ->capture_default_str();
     sub.add_option("--ref-retries", o.ref_retries, "extra attempts after a transient fetch failure")
         ->capture_default_str()
-        ->check(CLI::Range(0, 10));
+        ->check(whole_number(0, 10));
     sub.add_option("--max-refs", o.max_refs,
                    "reference images kept per row (row refs first, then global)")
         ->capture_default_str()
-        ->check(CLI::Range(0, 64));
+        ->check(whole_number(0, 64));
     sub.add_option("--ref-failure", o.ref_failure,
                    "fail: a row whose ref cannot be fetched fails with REF_FETCH_FAILED; skip: it "
                    "runs without that ref "

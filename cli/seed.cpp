@@ -8,6 +8,7 @@
 #include "batch/reader.hpp"
 #include "batch/seed.hpp"
 #include "commands.hpp"
+#include "flag_checks.hpp"
 #include "util/atomic_file.hpp"
 
 namespace assetgen::cli {
@@ -71,16 +72,17 @@ void register_seed(CLI::App& app, Action& action) {
         "seed", "write a synthetic batch (default: the reference 100-row load plan)");
     sub->add_option("--rows", o->rows, "number of rows")
         ->capture_default_str()
-        ->check(CLI::Range(1, 10'000'000));
+        ->check(whole_number(1, 10'000'000));
     sub->add_option("--refs-every", o->refs_every, "every Nth row gets reference URLs (0: none)")
         ->capture_default_str()
-        ->check(CLI::Range(0, 10'000'000));
+        ->check(whole_number(0, 10'000'000));
     sub->add_option("--ref", o->refs, "a reference URL to use (repeatable; default: example URLs)");
     sub->add_option("--format", o->format, "csv, json or jsonl")
         ->capture_default_str()
         ->check(CLI::IsMember({"csv", "json", "jsonl"}));
     sub->add_option("--seed", o->seed, "varies the choice of reference URLs")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number(0, 1'000'000'000'000));
     sub->add_option("-o,--output", o->output, "write to this file instead of stdout");
     sub->add_flag("--quiet", o->quiet, "do not print the distribution on stderr");
     sub->footer(

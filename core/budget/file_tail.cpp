@@ -44,7 +44,9 @@ util::Status FileTail::read(const std::string& path, const std::function<void()>
         forget(on_reset);
     }
     if (m_fd < 0) {
-        auto file = util::open_file(path, O_RDONLY);
+        // O_NONBLOCK: a FIFO named like a day file must not make `run` wait forever; it is
+        // refused below (a day file is a regular file).
+        auto file = util::open_file(path, O_RDONLY | O_NONBLOCK);
         if (!file.ok()) {
             return file.status().code() == util::Code::not_found ? util::ok_status()
                                                                  : file.status();
@@ -54,6 +56,11 @@ util::Status FileTail::read(const std::string& path, const std::function<void()>
         if (::fstat(m_fd, &held) != 0) {
             return util::error(util::Code::storage_io,
                                path + ": cannot stat: " + std::strerror(errno));
+        }
+        if (!S_ISREG(held.st_mode)) {
+            forget(on_reset);
+            return util::error(util::Code::storage_io,
+                               path + ": not a regular file; move it out of the folder");
         }
     }
     // Else held is the fstat of the file still named path, just taken: its size is current.

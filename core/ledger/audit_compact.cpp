@@ -36,8 +36,17 @@ util::Result<CompactResult> compact(const std::string& folder, const std::string
     }
     const std::string path = folder + "/" + day + ".jsonl";
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    const fs::file_status st = fs::status(path, ec);
+    if (!fs::exists(st)) {
         return util::error(Code::not_found, path + ": no such day file");
+    }
+    if (!fs::is_regular_file(st)) {
+        // A FIFO or a folder under a day file's name is there, just not a file to rewrite.
+        const char* kind = fs::is_fifo(st)        ? "is a FIFO"
+                           : fs::is_directory(st) ? "is a folder"
+                                                  : "is a device or socket";
+        return util::error(Code::storage_io,
+                           path + ": " + kind + ", not a regular file; move it out of the folder");
     }
     ReplacedRetry retry;
     while (retry.again()) {

@@ -41,6 +41,35 @@ bool ends_torn(int fd, const struct stat& st) {
     return last != '\n';
 }
 
+// What a non-regular file is, for the message.
+const char* file_kind(mode_t mode) {
+    return S_ISFIFO(mode)                   ? "a FIFO"
+           : S_ISDIR(mode)                  ? "a folder"
+           : S_ISSOCK(mode)                 ? "a socket"
+           : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+                                            : "not a regular file";
+}
+
+// A ledger day file (or any line file) that is a FIFO made every reader and appender wait
+// forever for a writer or reader at the other end: `ledger show|sum|verify` and `run` hung.
+// Opened without blocking, checked, refused; then blocking again for the reads and writes.
+Result<UniqueFd> open_plain_file(const std::string& path, int flags) {
+    TRY_ASSIGN(UniqueFd fd, open_file(path, flags | O_NONBLOCK));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        return io_error(path + ": cannot stat", errno);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return error(Code::storage_io, path + ": is " + file_kind(st.st_mode) +
+                                           ", not a regular file; move it out of the folder");
+    }
+    const int fl = ::fcntl(fd.get(), F_GETFL);
+    if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        return io_error(path + ": cannot set blocking mode", errno);
+    }
+    return fd;
+}
+
 }  // namespace
 
 AppendFile::~AppendFile() {
@@ -67,7 +96,7 @@ AppendFile& AppendFile::operator=(AppendFile&& other) noexcept {
 }
 
 Result<AppendFile> AppendFile::open(const std::string& path) {
-    TRY_ASSIGN(UniqueFd fd, open_file(path, O_RDWR | O_CREAT | O_APPEND));
+    TRY_ASSIGN(UniqueFd fd, open_plain_file(path, O_RDWR | O_CREAT | O_APPEND));
     AppendFile f;
     f.m_path = path;
     f.m_fd = fd.release();
@@ -135,7 +164,7 @@ Status AppendFile::with_lock(const std::function<Status()>& fn) {
 
 Status read_lines(const std::string& path, const std::function<void(std::string_view)>& on_line,
                   const std::function<void(std::string_view)>& on_torn) {
-    TRY_ASSIGN(UniqueFd file, open_file(path, O_RDONLY));
+    TRY_ASSIGN(UniqueFd file, open_plain_file(path, O_RDONLY));
     std::string pending;
     char buf[1 << 16];
     for (;;) {

@@ -19,12 +19,21 @@ while IFS=$'\t' read -r cmd flag args code fragment; do
   expect_exit "$code" ag "$@"
   assert_contains err.txt "$fragment"
   grep -q 'this is a bug' err.txt && fail "$args: an internal error"
+  # CLI11's own wording names no fix, misquotes the value ("1.000000") or shows its internals
+  # ("Check fast value in {dry-run->0,...} FAILED"): ours quotes the value and says the fix.
+  if grep -qE 'not in range|At Most|is not between|[0-9]\.[0-9]{6}"|Could not convert|for more information|not in \{|FAILED|not recognized' err.txt; then
+    fail "$args: CLI11's message instead of one naming the flag, the value and the fix: $(cat err.txt)"
+  fi
   for made in out ledger "$HOME"/*; do
     [ ! -e "$made" ] || fail "$args: $made was created"
   done
   echo "$cmd|$flag" >>covered.txt
   n=$((n + 1))
 done < <(grep -v '^#' "$table")
+
+# The ledger folder from the environment is named by its variable, as `run` names it.
+ASSETGEN_LEDGER=gs:// expect_exit 2 ag ledger sum
+assert_contains err.txt 'ASSETGEN_LEDGER: "gs://"'
 
 # Every flag in every --help has a row.
 missing=0

@@ -87,7 +87,7 @@ GOOGLE_APPLICATION_CREDENTIALS=$T/sa.json expect_exit 2 ag refresh --sign gs://b
 assert_contains err.txt "longer than 7d"
 cp err.txt ttl-err.txt
 GOOGLE_APPLICATION_CREDENTIALS=$T/sa.json expect_exit 2 ag refresh --sign gs://b-1/o --method PATCH
-assert_contains err.txt "--method: PATCH not in {GET,HEAD,PUT,POST,DELETE}"
+assert_contains err.txt '--method: "PATCH" is not one of GET, HEAD, PUT, POST, DELETE'
 GOOGLE_APPLICATION_CREDENTIALS=$T/sa.json expect_exit 2 ag refresh --sign gs://b-1/o --at yesterday
 GCE_METADATA_HOST=127.0.0.1:1 expect_exit 78 ag refresh --sign gs://b-1/o
 assert_contains err.txt "GOOGLE_APPLICATION_CREDENTIALS"
