@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_fields.hpp"
 #include "util/money.hpp"
 
 namespace assetgen::budget {
@@ -15,23 +16,14 @@ util::Status bad(const std::string& what) {
     return util::error(util::Code::invalid_input, "budget document: " + what);
 }
 
-// The integer at j[key] (micro-dollars or milliseconds), or an error naming where.
 util::Result<std::int64_t> int_at(const nlohmann::json& j, const char* key,
                                   const std::string& where) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_number_integer()) {
-        return bad(where + key + " must be an integer");
-    }
-    return it->get<std::int64_t>();
+    return util::json_int_at(j, key, where, "budget document");
 }
 
 util::Result<std::string> string_at(const nlohmann::json& j, const char* key,
                                     const std::string& where) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) {
-        return bad(where + key + " must be a string");
-    }
-    return it->get<std::string>();
+    return util::json_string_at(j, key, where, "budget document");
 }
 
 util::Micros outstanding(const std::string& id, const Lease& lease, const LeaseView& view) {

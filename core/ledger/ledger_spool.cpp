@@ -218,13 +218,11 @@ util::Result<std::vector<std::string>> list_spools(const std::string& dir) {
 
 util::Result<std::optional<SpoolLock>> SpoolLock::acquire(const std::string& path, bool wait) {
     TRY_ASSIGN(util::UniqueFd file, util::open_file(path, O_RDWR | O_CREAT));
-    const int fd = file.release();
     int rc = 0;
-    while ((rc = ::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {
+    while ((rc = ::flock(file.get(), LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {
     }
     if (rc != 0) {
         const int err = errno;
-        ::close(fd);
         if (err == EWOULDBLOCK) {
             return std::optional<SpoolLock>();
         }
@@ -234,35 +232,11 @@ util::Result<std::optional<SpoolLock>> SpoolLock::acquire(const std::string& pat
     // is no longer at the path guards nothing.
     struct stat held {};
     struct stat named {};
-    if (::fstat(fd, &held) != 0 || ::stat(path.c_str(), &named) != 0 ||
+    if (::fstat(file.get(), &held) != 0 || ::stat(path.c_str(), &named) != 0 ||
         held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
-        ::close(fd);
         return std::optional<SpoolLock>();
     }
-    return std::optional<SpoolLock>(SpoolLock(fd, path));
-}
-
-SpoolLock::SpoolLock(SpoolLock&& other) noexcept
-    : m_fd(other.m_fd), m_path(std::move(other.m_path)) {
-    other.m_fd = -1;
-}
-
-SpoolLock& SpoolLock::operator=(SpoolLock&& other) noexcept {
-    if (this != &other) {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-        m_fd = other.m_fd;
-        m_path = std::move(other.m_path);
-        other.m_fd = -1;
-    }
-    return *this;
-}
-
-SpoolLock::~SpoolLock() {
-    if (m_fd >= 0) {
-        ::close(m_fd);
-    }
+    return std::optional<SpoolLock>(SpoolLock(std::move(file), path));
 }
 
 }  // namespace assetgen::ledger

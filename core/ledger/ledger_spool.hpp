@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/safe_dir.hpp"
 #include "util/status.hpp"
 
 namespace assetgen::ledger {
@@ -80,16 +81,11 @@ public:
     // writer is alive). Also std::nullopt when the file was removed meanwhile (someone else
     // recovered that spool). STORAGE_IO when the file cannot be opened.
     static util::Result<std::optional<SpoolLock>> acquire(const std::string& path, bool wait);
-    SpoolLock(SpoolLock&& other) noexcept;
-    SpoolLock& operator=(SpoolLock&& other) noexcept;
-    SpoolLock(const SpoolLock&) = delete;
-    SpoolLock& operator=(const SpoolLock&) = delete;
-    ~SpoolLock();
     const std::string& path() const { return m_path; }
 
 private:
-    SpoolLock(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
-    int m_fd = -1;
+    SpoolLock(util::UniqueFd fd, std::string path) : m_fd(std::move(fd)), m_path(std::move(path)) {}
+    util::UniqueFd m_fd;  // holds the flock until it is closed
     std::string m_path;
 };
 

@@ -13,6 +13,7 @@
 
 #include "storage/gcs_wire.hpp"
 #include "util/hash.hpp"
+#include "util/json_fields.hpp"
 #include "util/retry.hpp"
 #include "util/text.hpp"
 
@@ -27,20 +28,12 @@ util::Status bad(const std::string& what) {
 
 util::Result<std::int64_t> int_at(const nlohmann::json& j, const char* key,
                                   const std::string& where) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_number_integer()) {
-        return bad(where + key + " must be an integer");
-    }
-    return it->get<std::int64_t>();
+    return util::json_int_at(j, key, where, "job lock document");
 }
 
 util::Result<std::string> string_at(const nlohmann::json& j, const char* key,
                                     const std::string& where) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) {
-        return bad(where + key + " must be a string");
-    }
-    return it->get<std::string>();
+    return util::json_string_at(j, key, where, "job lock document");
 }
 
 // A time for people: UTC to the second.

@@ -31,19 +31,6 @@ bool is_url_char(unsigned char c) {
            c == '=' || c == ':' || c == '+' || c == '@' || c == '[' || c == ']';
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // Percent-decodes text ('+' as a space when plus_is_space, as query values from gcloud's
 // quote_plus need). INVALID_INPUT for a '%' not followed by two hex digits.
 util::Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
@@ -52,8 +39,8 @@ util::Result<std::string> percent_decode(std::string_view text, bool plus_is_spa
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
         if (c == '%') {
-            int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-            int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+            int hi = i + 1 < text.size() ? util::hex_digit_value(text[i + 1]) : -1;
+            int lo = i + 2 < text.size() ? util::hex_digit_value(text[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 return util::error(Code::invalid_input,
                                    "signed url: a '%' is not followed by two hex digits");
@@ -108,10 +95,12 @@ Scan scan_url(std::string_view text, std::size_t start) {
             s.spellings.emplace('/', "\\/");
             i += 2;
         } else if (c == '\\' && i + 5 < text.size() && text[i + 1] == 'u' &&
-                   hex_value(text[i + 2]) == 0 && hex_value(text[i + 3]) >= 0 &&
-                   hex_value(text[i + 4]) >= 0 && hex_value(text[i + 5]) >= 0) {
-            int code =
-                hex_value(text[i + 3]) * 256 + hex_value(text[i + 4]) * 16 + hex_value(text[i + 5]);
+                   util::hex_digit_value(text[i + 2]) == 0 &&
+                   util::hex_digit_value(text[i + 3]) >= 0 &&
+                   util::hex_digit_value(text[i + 4]) >= 0 &&
+                   util::hex_digit_value(text[i + 5]) >= 0) {
+            int code = util::hex_digit_value(text[i + 3]) * 256 +
+                       util::hex_digit_value(text[i + 4]) * 16 + util::hex_digit_value(text[i + 5]);
             if (code >= 0x80 || !is_url_char(static_cast<unsigned char>(code))) {
                 break;
             }

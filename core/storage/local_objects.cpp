@@ -260,6 +260,20 @@ std::string type_or_default(const std::string& t) {
     return t.empty() ? "application/octet-stream" : t;
 }
 
+// ReadOptions' generation (NOT_FOUND when the object is at another one) and
+// if_generation_match (PRECONDITION_FAILED), as Cloud Storage answers them.
+util::Status check_read_generation(const std::string& location, const std::string& where,
+                                   std::int64_t have, const ReadOptions& options) {
+    if (options.generation && *options.generation != have) {
+        return util::error(Code::not_found,
+                           location + ": no generation " + std::to_string(*options.generation));
+    }
+    if (options.if_generation_match && *options.if_generation_match != have) {
+        return precondition_failed(where);
+    }
+    return util::ok_status();
+}
+
 }  // namespace
 
 util::Status LocalStorage::put(const std::string& location, std::string_view data,
@@ -296,13 +310,7 @@ util::Result<ObjectRead> LocalStorage::read(const std::string& location,
                                             const ReadOptions& options) {
     TRY_ASSIGN(Version v, open_version(location));
     const std::string where = "read " + location;
-    if (options.generation && *options.generation != v.info.generation) {
-        return util::error(Code::not_found,
-                           location + ": no generation " + std::to_string(*options.generation));
-    }
-    if (options.if_generation_match && *options.if_generation_match != v.info.generation) {
-        return precondition_failed(where);
-    }
+    TRY(check_read_generation(location, where, v.info.generation, options));
     ObjectRead out;
     out.generation = v.info.generation;
     if (options.if_generation_not_match && *options.if_generation_not_match == v.info.generation) {
@@ -334,13 +342,7 @@ util::Result<ObjectInfo> LocalStorage::read_to(const std::string& location, cons
                                                const ReadOptions& options) {
     TRY_ASSIGN(Version v, open_version(location));
     const std::string where = "read " + location;
-    if (options.generation && *options.generation != v.info.generation) {
-        return util::error(Code::not_found,
-                           location + ": no generation " + std::to_string(*options.generation));
-    }
-    if (options.if_generation_match && *options.if_generation_match != v.info.generation) {
-        return precondition_failed(where);
-    }
+    TRY(check_read_generation(location, where, v.info.generation, options));
     const std::uint64_t size = static_cast<std::uint64_t>(v.st.st_size);
     if (options.offset > 0 && options.offset >= size) {
         return util::error(Code::storage_io, where + ": offset " + std::to_string(options.offset) +

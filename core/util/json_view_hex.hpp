@@ -1,21 +1,10 @@
 #pragma once
 // Shared by the two halves of util/json_view (parse: json_view.cpp; reading values:
-// json_view_read.cpp): the \uXXXX escape's hex digits. Not for other users.
+// json_view_read.cpp): the \uXXXX escape's four hex digits. Not for other users.
+
+#include "util/text.hpp"
 
 namespace assetgen::util::json_detail {
-
-inline int hex_value(unsigned char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 // Four hex digits at p (p + 4 <= end), or -1.
 inline int read_hex4(const unsigned char* p, const unsigned char* end) {
@@ -24,7 +13,7 @@ inline int read_hex4(const unsigned char* p, const unsigned char* end) {
     }
     int v = 0;
     for (int k = 0; k < 4; ++k) {
-        int h = hex_value(p[k]);
+        int h = hex_digit_value(static_cast<char>(p[k]));
         if (h < 0) {
             return -1;
         }

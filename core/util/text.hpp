@@ -13,6 +13,20 @@
 
 namespace assetgen::util {
 
+// The value of one hexadecimal digit (0-9, a-f, A-F), or -1.
+constexpr int hex_digit_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 // Parses "250ms", "90s", "1.5s", "5m", "1h", "7d" (also "0"). INVALID_INPUT otherwise.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 // Writes a duration the human way: "250ms", "1.5s", "90s" → "1m30s", "5m", "1h", "7d".
