@@ -92,7 +92,7 @@ const CLI::Validator& utf8_text() {
             }
             return "\"" + printable(text) + "\" is not valid UTF-8";
         },
-        "UTF-8", "utf8");
+        "", "utf8");  // no description: --help would print ":UTF-8" after every option
     return k_check;
 }
 

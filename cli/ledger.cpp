@@ -141,7 +141,7 @@ void on_run(CLI::App* sub, const std::shared_ptr<LedgerOptions>& o, Action& acti
     sub->callback([o, &action, run] {
         action = [o, run](Console& c, const context::Context& ctx) {
             c.set_quiet(o->quiet);
-            if (auto resolved = resolve_folder(*o); !resolved.ok()) {
+            if (auto resolved = resolve_folder(*o, ctx.env); !resolved.ok()) {
                 return c.fail(resolved);
             }
             return finish(c, run(*o, c, ctx));

@@ -33,22 +33,22 @@ namespace assetgen::cli::ledger_cmd {
 
 using util::Code;
 
-util::Status resolve_folder(LedgerOptions& o) {
+util::Status resolve_folder(LedgerOptions& o, const auth::Env& env) {
     if (!o.folder_arg.empty() && !o.ledger_flag.empty()) {
         return util::error(Code::usage, "the ledger folder is given twice, as FOLDER \"" +
                                             printable(o.folder_arg) + "\" and as --ledger \"" +
                                             printable(o.ledger_flag) +
                                             "\": give one of them (they mean the same)");
     }
-    const char* env = std::getenv("ASSETGEN_LEDGER");
+    const std::string from_env = env.get("ASSETGEN_LEDGER");
     if (!o.folder_arg.empty()) {
         o.folder = o.folder_arg;
         o.folder_name = "FOLDER";
     } else if (!o.ledger_flag.empty()) {
         o.folder = o.ledger_flag;
         o.folder_name = "--ledger";
-    } else if (env != nullptr && *env != '\0') {
-        o.folder = env;
+    } else if (!from_env.empty()) {
+        o.folder = from_env;
         o.folder_name = "ASSETGEN_LEDGER";
     }
     return util::ok_status();

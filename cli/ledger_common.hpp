@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/env.hpp"
 #include "commands.hpp"
 #include "ledger/audit.hpp"
 #include "ledger/gcs_ledger_store.hpp"
@@ -58,7 +59,7 @@ struct LedgerAccess {
 
 // Picks the folder from FOLDER, --ledger and ASSETGEN_LEDGER; both FOLDER and --ledger is a
 // usage error naming the two values (one is enough).
-util::Status resolve_folder(LedgerOptions& o);
+util::Status resolve_folder(LedgerOptions& o, const auth::Env& env);
 // `name` is the flag the path came from, for the message ("--ledger: \"gs://\": ...").
 util::Status local_only(const std::string& name, const std::string& path, const char* what);
 util::Result<LedgerAccess> open_ledger(const std::string& name, const std::string& folder,

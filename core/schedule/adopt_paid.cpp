@@ -67,7 +67,10 @@ util::Result<PaidOrphans> adopt_paid_images(const std::vector<std::string>& mani
             // An unsharded run holds the whole job (no shard runs meanwhile): it adopts the
             // lines of killed shards too, as it restores their manifests' lines.
             const bool mine = options.shard.empty() || e.shard == options.shard;
-            if (e.job_id != options.job_id || !mine || e.status != "ok" || e.images <= 0 ||
+            const bool here = e.uri.size() > options.job_dir.size() &&
+                              e.uri.compare(0, options.job_dir.size(), options.job_dir) == 0 &&
+                              e.uri[options.job_dir.size()] == '/' && e.mode == options.mode;
+            if (e.job_id != options.job_id || !mine || !here || e.status != "ok" || e.images <= 0 ||
                 e.uri.empty() || e.sha256.empty() || recorded.count(e.id) ||
                 done.count(done_key(e.scene_id, e.variant)) || !seen.insert(e.id).second) {
                 return;

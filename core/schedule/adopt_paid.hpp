@@ -4,7 +4,8 @@
 // (charge_image, with the image's uri and sha256) and before its manifest line was durable.
 // The request was paid once and the ledger says so; the next run must not pay for it again.
 //
-// For each such line of this job and shard (read from `from_day` on):
+// For each such line of this job and shard, in this job folder and mode (read from `from_day`
+// on):
 //   - the file at its uri is there with the recorded sha256: the image is adopted. Its manifest
 //     line is written (with the ledger line's id, so nothing is charged again) and it counts as
 //     done: no request, no second charge;
@@ -36,6 +37,12 @@ struct AdoptOptions {
     std::string shard;     // "I/N": only that shard's lines; "": every shard's
     std::string from_day;  // "YYYY-MM-DD": the first ledger day read
     std::string to_day;
+    // Only lines of this run's mode whose image lies in this job folder (<out>/<job>, as the
+    // manifest's uris spell it): the same input run to another --out is the same job id with
+    // the same ledger, and its images are not this folder's (nor are a dry run's synthetic ones
+    // a live run's).
+    std::string job_dir;
+    std::string mode;  // "live" | "dry_run"
 };
 
 // manifests: every manifest of the job this run sees (its own first, where adopted lines go).

@@ -86,13 +86,7 @@ bool Runner::Impl::read_next_row_locked() {
         }
         return false;
     }
-    auto state = std::make_shared<RowState>();
-    state->seq = next_seq++;
-    state->data = std::move(**r);
-    state->outcomes.resize(static_cast<size_t>(state->data.row.variants));
-    // The row holds one count per variant plus one for the dispatcher, released once all
-    // its variants are handed out (so that a row is never reported half-dispatched).
-    state->pending = state->data.row.variants + 1;
+    auto state = make_row_state(next_seq++, std::move(**r));
     if (current) {
         release_dispatch_hold_locked(current);
     }
@@ -197,11 +191,7 @@ bool Runner::Impl::drain_one_locked(Code code, const std::string& message) {
         feed_done = true;
         return false;
     }
-    auto state = std::make_shared<RowState>();
-    state->seq = next_seq++;
-    state->data = std::move(**r);
-    state->outcomes.resize(static_cast<size_t>(state->data.row.variants));
-    state->pending = state->data.row.variants + 1;
+    auto state = make_row_state(next_seq++, std::move(**r));
     current = state;
     next_variant = 1;
     return true;

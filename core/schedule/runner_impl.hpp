@@ -59,6 +59,18 @@ struct RowState {
     RowRefs refs;
 };
 
+// A row read for dispatch, numbered for the reorder buffer. The row holds one count per variant
+// plus one for the dispatcher, released once all its variants are handed out (so that a row is
+// never reported half-dispatched).
+inline std::shared_ptr<RowState> make_row_state(std::uint64_t seq, BatchRow data) {
+    auto state = std::make_shared<RowState>();
+    state->seq = seq;
+    state->data = std::move(data);
+    state->outcomes.resize(static_cast<size_t>(state->data.row.variants));
+    state->pending = state->data.row.variants + 1;
+    return state;
+}
+
 struct Item {
     std::shared_ptr<RowState> row;
     int variant = 0;  // 1-based

@@ -111,6 +111,23 @@ void JobSession::emit(const std::string& event, const nlohmann::json& fields) {
     }
 }
 
+RunSettings JobSession::run_settings(budget::Tier tier) const {
+    const SessionOptions& o = m_options;
+    RunSettings settings = o.run;
+    settings.job_id = m_job.place.job_id;
+    settings.job_dir = m_job.place.dir;
+    settings.user = o.user;
+    settings.mode = o.mode;
+    settings.model = o.plan.model;
+    settings.image_size = o.plan.image_size;
+    settings.tier = tier;
+    settings.shard = o.shard;
+    settings.jitter_seed = util::fnv1a64(m_job.place.job_id);
+    settings.global_refs = m_job.plan.global_refs;
+    settings.remade = m_job.remade;
+    return settings;
+}
+
 SignUrl JobSession::url_signer() {
     JobResources& w = *m_open;
     if (!w.signer) {
@@ -142,18 +159,7 @@ util::Result<report::Summary> JobSession::execute(
     TRY(refuse_pending_batches(false));
     const SessionOptions& o = m_options;
     JobResources& w = *m_open;
-    RunSettings settings = o.run;
-    settings.job_id = m_job.place.job_id;
-    settings.job_dir = m_job.place.dir;
-    settings.user = o.user;
-    settings.mode = o.mode;
-    settings.model = o.plan.model;
-    settings.image_size = o.plan.image_size;
-    settings.tier = o.plan.tier;
-    settings.shard = o.shard;
-    settings.jitter_seed = util::fnv1a64(m_job.place.job_id);
-    settings.global_refs = m_job.plan.global_refs;
-    settings.remade = m_job.remade;
+    RunSettings settings = run_settings(o.plan.tier);
     RunDeps deps = w.run_deps(*m_clock, *m_storage, o.prices, *m_stop);
     deps.warn = m_log.warn;
     deps.sign_url = url_signer();

@@ -185,6 +185,8 @@ private:
     // (the moment the image is recorded, also for a batch collected long after it was sent).
     // Empty without --sign-urls.
     SignUrl url_signer();
+    // The runner's settings for this job's rows at `tier` (the plan's, or --retry-tier's).
+    RunSettings run_settings(budget::Tier tier) const;
 
     // True for the rows of this session's shard (every row when it is not a shard).
     bool in_shard(const batch::Row& row) const;

@@ -81,18 +81,7 @@ util::Status JobSession::retry_batch_failures(budget::Tier tier, const std::vect
     pc.service_tier = tier == budget::Tier::standard ? std::string() : tier_text;
     TRY_ASSIGN(auto stack, m_context->make_provider(pc));
 
-    RunSettings settings = o.run;
-    settings.job_id = m_job.place.job_id;
-    settings.job_dir = m_job.place.dir;
-    settings.user = o.user;
-    settings.mode = o.mode;
-    settings.model = o.plan.model;
-    settings.image_size = o.plan.image_size;
-    settings.tier = tier;
-    settings.shard = o.shard;
-    settings.jitter_seed = util::fnv1a64(m_job.place.job_id);
-    settings.global_refs = m_job.plan.global_refs;
-    settings.remade = m_job.remade;
+    RunSettings settings = run_settings(tier);
     RunDeps deps{*m_clock,    *stack.provider, *m_storage,         w.ledger->writer(),
                  *w.manifest, *w.events,       w.ledger->budget(), o.prices,
                  *m_stop,     nullptr};

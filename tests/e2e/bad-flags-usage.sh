@@ -41,6 +41,10 @@ for cmd in "(global)" seed run canary "ledger show" "ledger sum" "ledger verify"
   words=$cmd
   [ "$cmd" = "(global)" ] && words=""
   # shellcheck disable=SC2086
+  ag $words --help >help.txt
+  # The text check on every option is not part of its description.
+  ! grep -q ':UTF-8' help.txt || fail "'$cmd --help' shows ':UTF-8' after its options"
+  # shellcheck disable=SC2086
   for flag in $(ag $words --help | grep -oE '^ +(-[a-zA-Z], ?)?--[a-z0-9-]+' | grep -oE -- '--[a-z0-9-]+$'); do
     case "$flag" in --help | --version | --help-all) continue ;; esac
     if ! grep -qxF "$cmd|$flag" covered.txt; then

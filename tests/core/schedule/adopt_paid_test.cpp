@@ -44,8 +44,13 @@ std::vector<ledger::ManifestEntry> read_manifest(const std::string& path) {
     return out;
 }
 
-schedule::AdoptOptions options(const std::string& shard = "") {
-    return {"job1", shard, util::utc_date(test::k_noon_ms), util::utc_date(test::k_noon_ms)};
+schedule::AdoptOptions options(const test::TempDir& dir, const std::string& shard = "") {
+    return {"job1",
+            shard,
+            util::utc_date(test::k_noon_ms),
+            util::utc_date(test::k_noon_ms),
+            dir.file("out/job1"),
+            "dry_run"};
 }
 
 }  // namespace
@@ -80,7 +85,7 @@ TEST_CASE("adopt: a paid image whole on disk without its manifest line is adopte
     REQUIRE(writer.flush().ok());
 
     storage::LocalStorage local;
-    auto found = schedule::adopt_paid_images({manifest}, folder, local, options("2/2"));
+    auto found = schedule::adopt_paid_images({manifest}, folder, local, options(dir, "2/2"));
     REQUIRE(found.ok());
     REQUIRE(found->adopted.size() == 1);
     CHECK(found->remade.empty());
@@ -95,14 +100,15 @@ TEST_CASE("adopt: a paid image whole on disk without its manifest line is adopte
     // Shard 1/2's run adopts its line into its own manifest.
     const std::string shard_manifest = dir.file("out/job1/shards/1-of-2/manifest.jsonl");
     auto one =
-        schedule::adopt_paid_images({shard_manifest, manifest}, folder, local, options("1/2"));
+        schedule::adopt_paid_images({shard_manifest, manifest}, folder, local, options(dir, "1/2"));
     REQUIRE(one.ok());
     REQUIRE(one->adopted.size() == 1);
     CHECK(one->adopted[0].ledger_id == other.id);
     CHECK(read_manifest(shard_manifest).size() == 1);
 
     // The next (unsharded) run finds everything recorded: nothing more.
-    auto again = schedule::adopt_paid_images({manifest, shard_manifest}, folder, local, options());
+    auto again =
+        schedule::adopt_paid_images({manifest, shard_manifest}, folder, local, options(dir));
     REQUIRE(again.ok());
     CHECK(again->adopted.empty());
     CHECK(again->remade.empty());
@@ -121,7 +127,7 @@ TEST_CASE("adopt: an unsharded run adopts a killed shard's paid image", "[schedu
     REQUIRE(writer.flush().ok());
     storage::LocalStorage local;
     auto found = schedule::adopt_paid_images(
-        {manifest, dir.file("out/job1/shards/1-of-2/manifest.jsonl")}, folder, local, options());
+        {manifest, dir.file("out/job1/shards/1-of-2/manifest.jsonl")}, folder, local, options(dir));
     REQUIRE(found.ok());
     REQUIRE(found->adopted.size() == 1);
     CHECK(found->adopted[0].shard == "1/2");
@@ -142,7 +148,7 @@ TEST_CASE("adopt: a paid image not whole on disk is made again, the first paymen
     REQUIRE(writer.flush().ok());
 
     storage::LocalStorage local;
-    auto found = schedule::adopt_paid_images({manifest}, folder, local, options());
+    auto found = schedule::adopt_paid_images({manifest}, folder, local, options(dir));
     REQUIRE(found.ok());
     CHECK(found->adopted.empty());
     CHECK(found->remade ==
@@ -156,9 +162,48 @@ TEST_CASE("adopt: a paid image not whole on disk is made again, the first paymen
     write_file(remake.uri, "image-one-again");
     REQUIRE(writer.append(remake).ok());
     REQUIRE(writer.flush().ok());
-    auto next = schedule::adopt_paid_images({manifest}, folder, local, options());
+    auto next = schedule::adopt_paid_images({manifest}, folder, local, options(dir));
     REQUIRE(next.ok());
     REQUIRE(next->adopted.size() == 1);
     CHECK(next->adopted[0].ledger_id == remake.id);
     CHECK(next->remade == std::vector<std::string>{schedule::done_key("s2", 1)});
+}
+
+TEST_CASE("adopt: the same job's lines of another --out or mode are not this folder's",
+          "[schedule][adopt]") {
+    // The same input run to two output folders is one job id with one ledger: the first
+    // folder's paid images are not the second's to adopt (nor to make again), and a dry run's
+    // synthetic images are never a live run's.
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    ledger::LocalLedgerWriter writer(folder);
+    auto elsewhere = test::sample_entry("job1", "s1");
+    elsewhere.uri = dir.file("first-out/job1/s1/s1_v1.png");
+    elsewhere.sha256 = util::sha256_hex("image-one");
+    write_file(elsewhere.uri, "image-one");
+    REQUIRE(writer.append(elsewhere).ok());
+    auto prefix_only = test::sample_entry("job1", "s2");  // out/job10 is not out/job1
+    prefix_only.uri = dir.file("out/job10/s2/s2_v1.png");
+    prefix_only.sha256 = util::sha256_hex("image-two");
+    write_file(prefix_only.uri, "image-two");
+    REQUIRE(writer.append(prefix_only).ok());
+    auto dry = paid_line(dir, "s3", "image-three");  // sample lines are dry_run
+    write_file(dry.uri, "image-three");
+    REQUIRE(writer.append(dry).ok());
+    REQUIRE(writer.flush().ok());
+
+    storage::LocalStorage local;
+    const std::string manifest = dir.file("out/job1/manifest.jsonl");
+    auto live = options(dir);
+    live.mode = "live";
+    auto found = schedule::adopt_paid_images({manifest}, folder, local, live);
+    REQUIRE(found.ok());
+    CHECK(found->adopted.empty());
+    CHECK(found->remade.empty());
+    CHECK(read_manifest(manifest).empty());
+    // The dry run of this folder adopts its own line only.
+    auto same_mode = schedule::adopt_paid_images({manifest}, folder, local, options(dir));
+    REQUIRE(same_mode.ok());
+    REQUIRE(same_mode->adopted.size() == 1);
+    CHECK(same_mode->adopted[0].scene_id == "s3");
 }
