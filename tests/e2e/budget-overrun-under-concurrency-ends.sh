@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A day's budget that fits some of the run's requests, many in flight, and one answer billed far
-# past its reservation ([thoughts-tokens:400000]: $4.80 of thinking on a $1.50 day). The day is
+# A day's budget that fits some of the run's requests, many in flight, and answers billed far
+# past their reservation ([thoughts-tokens:400000]: $4.80 of thinking on a $1.50 day). The day is
 # then over its limit for good: the requests waiting for room must be refused at once, ending
 # the run with BUDGET_EXCEEDED (exit 3), not wait for room that nothing can free. The run is
 # given 120 s (it takes a few): a build whose waiting requests wait for ever fails here instead
@@ -17,9 +17,11 @@ import csv
 with open('b.csv', 'w', newline='') as f:
     w = csv.writer(f, lineterminator='\n')
     w.writerow(['scene_id', 'prompt', 'variants'])
-    w.writerow(['ROW-001', 'product on clean bg #1 [thoughts-tokens:400000]', 1])
-    for i in range(2, 41):
-        w.writerow(['ROW-%03d' % i, 'product on clean bg #%d' % i, 1])
+    # Every row overruns: the 16 workers race for the day's room, so which rows are sent
+    # depends on the scheduler (under load ROW-001's worker may find no room at all, and a run
+    # whose sent rows all answered honestly proves nothing here).
+    for i in range(1, 41):
+        w.writerow(['ROW-%03d' % i, 'product on clean bg #%d [thoughts-tokens:400000]' % i, 1])
 PY
 live=(--mode live --api-base "$base" --model gemini-3-pro-image --image-size 1K)
 
