@@ -66,7 +66,9 @@ util::Result<PaidOrphans> adopt_paid_images(const std::vector<std::string>& mani
         [&](const ledger::Entry& e) {
             // An unsharded run holds the whole job (no shard runs meanwhile): it adopts the
             // lines of killed shards too, as it restores their manifests' lines.
-            const bool mine = options.shard.empty() || e.shard == options.shard;
+            const bool mine =
+                options.shard.empty() || e.shard == options.shard ||
+                (e.shard.empty() && options.scene_in_shard && options.scene_in_shard(e.scene_id));
             const bool here = e.uri.size() > options.job_dir.size() &&
                               e.uri.compare(0, options.job_dir.size(), options.job_dir) == 0 &&
                               e.uri[options.job_dir.size()] == '/' && e.mode == options.mode;

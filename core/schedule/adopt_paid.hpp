@@ -13,10 +13,11 @@
 //     new ledger id ("/remade-<ts>", as --remake-missing does), so the remake is charged as a
 //     new request and the first payment stays recorded. `ledger verify` then reports the first
 //     line as unrecorded_image, which is what happened: a paid image that was lost.
-// A shard run takes only its own shard's lines; an unsharded run (it holds the whole job) takes
-// every shard's, as it restores their manifests' ledger lines.
+// A shard run takes its own shard's lines (and an unsharded run's lines of its rows); an unsharded
+// run (it holds the whole job) takes every shard's, as it restores their manifests' ledger lines.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct AdoptOptions {
     // a live run's).
     std::string job_dir;
     std::string mode;  // "live" | "dry_run"
+    // A shard run: whether a scene id is one of its rows. A killed unsharded run's lines (shard
+    // "") of those rows are adopted too: the job lock kept that run and this shard apart, and
+    // no other run will adopt them before this shard makes them again.
+    std::function<bool(const std::string& scene_id)> scene_in_shard;
 };
 
 // manifests: every manifest of the job this run sees (its own first, where adopted lines go).

@@ -189,9 +189,18 @@ util::Status JobSession::adopt_paid(const std::vector<std::string>& shard_manife
                                    : now - two_days;
     std::vector<std::string> manifests{m_job.place.manifest()};
     manifests.insert(manifests.end(), shard_manifests.begin(), shard_manifests.end());
-    AdoptOptions ao{m_job.place.job_id,    m_options.shard,
-                    util::utc_date(first), util::utc_date(now + 86'400'000LL),
-                    m_job.place.dir,       std::string(ledger::run_mode_name(m_options.mode))};
+    AdoptOptions ao{m_job.place.job_id,
+                    m_options.shard,
+                    util::utc_date(first),
+                    util::utc_date(now + 86'400'000LL),
+                    m_job.place.dir,
+                    std::string(ledger::run_mode_name(m_options.mode)),
+                    {}};
+    if (m_job.shard) {
+        ao.scene_in_shard = [shard = *m_job.shard](const std::string& scene_id) {
+            return shard_of(scene_id, shard.count) == shard.index;
+        };
+    }
     auto found = adopt_paid_images(manifests, m_open->ledger->read_location(), *m_storage, ao);
     TRY(as_storage_error(found.status(), "job " + m_job.place.job_id));
     if (found->adopted.empty() && found->remade.empty()) {

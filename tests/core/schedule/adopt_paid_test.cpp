@@ -207,3 +207,33 @@ TEST_CASE("adopt: the same job's lines of another --out or mode are not this fol
     REQUIRE(same_mode->adopted.size() == 1);
     CHECK(same_mode->adopted[0].scene_id == "s3");
 }
+
+TEST_CASE("adopt: a shard run adopts a killed unsharded run's paid image of its rows",
+          "[schedule][adopt]") {
+    // The unsharded run was killed in the commit window (the job lock kept it and the shards
+    // apart); shard 1/2 then runs its rows: the line of its row s1 (shard "") is adopted, not
+    // paid again; the line of another shard's row is left to that shard.
+    test::TempDir dir;
+    const std::string folder = dir.file("ledger");
+    ledger::LocalLedgerWriter writer(folder);
+    const auto ours = paid_line(dir, "s1", "image-one");
+    const auto theirs = paid_line(dir, "s2", "image-two");
+    write_file(ours.uri, "image-one");
+    write_file(theirs.uri, "image-two");
+    REQUIRE(writer.append(ours).ok());
+    REQUIRE(writer.append(theirs).ok());
+    REQUIRE(writer.flush().ok());
+    storage::LocalStorage local;
+    const std::string manifest = dir.file("out/job1/shards/1-of-2/manifest.jsonl");
+    auto shard = options(dir, "1/2");
+    auto without = schedule::adopt_paid_images({manifest}, folder, local, shard);
+    REQUIRE(without.ok());
+    CHECK(without->adopted.empty());  // without knowing its rows, a shard takes none
+    shard.scene_in_shard = [](const std::string& scene) { return scene == "s1"; };
+    auto found = schedule::adopt_paid_images({manifest}, folder, local, shard);
+    REQUIRE(found.ok());
+    REQUIRE(found->adopted.size() == 1);
+    CHECK(found->adopted[0].scene_id == "s1");
+    CHECK(found->remade.empty());
+    CHECK(read_manifest(manifest).size() == 1);
+}
